@@ -1,0 +1,111 @@
+// OEM build configuration: types, defaults and validation with errors that name the field.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export interface ConnectorConfig {
+  /** ConnectorEnumType, e.g. cType2, cCCS2, sType2. */
+  type: string;
+  phases: 1 | 3;
+  maxCurrentA: number;
+}
+
+export interface EvseConfig {
+  maxPowerW: number;
+  connectors: ConnectorConfig[];
+}
+
+export interface BuildConfig {
+  name: string;
+  identity: { vendorName: string; model: string; serialNumber?: string; firmwareVersion?: string };
+  evses: EvseConfig[];
+  /** Functional blocks compiled in: folder names under profiles/. */
+  blocks: string[];
+  bounds: { maxFrameBytes: number; maxJsonDepth: number; callQueueLength: number; reportItemsPerMessage: number; reportBytesPerMessage: number };
+  /** Device-model default values by key "Component.Variable[Instance]". */
+  deviceModel: { [key: string]: string };
+  target: "lua5.1" | "lua5.3";
+}
+
+export class ConfigError extends Error {}
+
+function fail(file: string, field: string, why: string): never {
+  throw new ConfigError(`${file}: ${field}: ${why}`);
+}
+
+function str(file: string, v: unknown, field: string, max: number, optional = false): void {
+  if (v === undefined && optional) return;
+  if (typeof v !== "string" || v.length === 0) fail(file, field, "must be a non-empty string");
+  if ((v as string).length > max) fail(file, field, `must be at most ${max} characters`);
+}
+
+function int(file: string, v: unknown, field: string, min: number, max: number): void {
+  if (typeof v !== "number" || !Number.isInteger(v)) fail(file, field, "must be an integer");
+  if ((v as number) < min || (v as number) > max) fail(file, field, `must be between ${min} and ${max}`);
+}
+
+export function blocksAvailable(root: string): string[] {
+  const dir = path.join(root, "profiles");
+  return fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, "block.json"))).sort();
+}
+
+const CONNECTOR_TYPES = ["cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A", "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A", "Other1PhOver16A", "Other3Ph", "Pan", "wInductive", "wResonant", "Undetermined", "Unknown"];
+
+/** Checks a parsed config; throws ConfigError naming the first bad field. */
+export function validateConfig(raw: unknown, file: string, root: string): BuildConfig {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(file, "(root)", "must be an object");
+  const c = raw as Record<string, unknown>;
+  const known = ["$schema", "name", "identity", "evses", "blocks", "bounds", "deviceModel", "target"];
+  for (const k of Object.keys(c)) if (!known.includes(k)) fail(file, k, "unknown field");
+  str(file, c.name, "name", 40);
+  if (!/^[a-z0-9-]+$/.test(c.name as string)) fail(file, "name", "must be lower-case letters, digits and '-'");
+  const id = c.identity as Record<string, unknown>;
+  if (typeof id !== "object" || id === null) fail(file, "identity", "must be an object");
+  // BootNotificationRequest ChargingStationType limits.
+  str(file, id.vendorName, "identity.vendorName", 50);
+  str(file, id.model, "identity.model", 20);
+  str(file, id.serialNumber, "identity.serialNumber", 25, true);
+  str(file, id.firmwareVersion, "identity.firmwareVersion", 50, true);
+  if (!Array.isArray(c.evses) || c.evses.length === 0) fail(file, "evses", "must be a non-empty array");
+  (c.evses as unknown[]).forEach((e, i) => {
+    const ev = e as Record<string, unknown>;
+    if (typeof ev !== "object" || ev === null) fail(file, `evses[${i}]`, "must be an object");
+    int(file, ev.maxPowerW, `evses[${i}].maxPowerW`, 1, 2000000);
+    if (!Array.isArray(ev.connectors) || ev.connectors.length === 0) fail(file, `evses[${i}].connectors`, "must be a non-empty array");
+    (ev.connectors as unknown[]).forEach((k, j) => {
+      const cn = k as Record<string, unknown>;
+      const f = `evses[${i}].connectors[${j}]`;
+      if (typeof cn !== "object" || cn === null) fail(file, f, "must be an object");
+      if (!CONNECTOR_TYPES.includes(cn.type as string)) fail(file, `${f}.type`, `must be one of ${CONNECTOR_TYPES.join(", ")}`);
+      if (cn.phases !== 1 && cn.phases !== 3) fail(file, `${f}.phases`, "must be 1 or 3");
+      int(file, cn.maxCurrentA, `${f}.maxCurrentA`, 1, 1000);
+    });
+  });
+  const avail = blocksAvailable(root);
+  if (!Array.isArray(c.blocks)) fail(file, "blocks", "must be an array of block names");
+  for (const b of c.blocks as unknown[]) if (!avail.includes(b as string)) fail(file, "blocks", `unknown block '${String(b)}' (available: ${avail.join(", ")})`);
+  for (const must of ["provisioning"]) if (!(c.blocks as string[]).includes(must)) fail(file, "blocks", `'${must}' is required in every build`);
+  const b = c.bounds as Record<string, unknown>;
+  if (typeof b !== "object" || b === null) fail(file, "bounds", "must be an object");
+  int(file, b.maxFrameBytes, "bounds.maxFrameBytes", 512, 1048576);
+  int(file, b.maxJsonDepth, "bounds.maxJsonDepth", 4, 64);
+  int(file, b.callQueueLength, "bounds.callQueueLength", 1, 256);
+  int(file, b.reportItemsPerMessage, "bounds.reportItemsPerMessage", 1, 1000);
+  int(file, b.reportBytesPerMessage, "bounds.reportBytesPerMessage", 256, 1048576);
+  if (c.deviceModel !== undefined) {
+    if (typeof c.deviceModel !== "object" || c.deviceModel === null) fail(file, "deviceModel", "must be an object");
+    for (const [k, v] of Object.entries(c.deviceModel as object)) if (typeof v !== "string") fail(file, `deviceModel.${k}`, "values are strings, as OCPP sends them");
+  }
+  if (c.target !== "lua5.1" && c.target !== "lua5.3") fail(file, "target", "must be lua5.1 or lua5.3");
+  return { ...(c as unknown as BuildConfig), deviceModel: (c.deviceModel as BuildConfig["deviceModel"]) ?? {} };
+}
+
+export function loadConfig(file: string, root: string): BuildConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new ConfigError(`${file}: not readable JSON: ${(e as Error).message}`);
+  }
+  return validateConfig(raw, file, root);
+}

@@ -1,0 +1,324 @@
+// JSON text <-> plain tables: RFC 8259 with bounded nesting, UTF-8 checked, byte strings throughout.
+//
+// Arrays carry ARRAY_MT as metatable, so `[]` and `{}` stay distinct after decoding and the
+// encoder never has to guess. JSON null is dropped (an absent optional field, Part 4 §4.1.5);
+// a null inside an array would leave a hole, so it is rejected.
+
+export type Json = string | number | boolean | JsonObject | Json[];
+export interface JsonObject { [key: string]: Json | undefined }
+
+export const ARRAY_MT = {};
+
+/** Marks a table as a JSON array for the encoder; returns the same table. */
+export function jarr<T>(t: T[]): T[] {
+  return setmetatable(t, ARRAY_MT);
+}
+
+export function isArray(v: unknown): boolean {
+  return type(v) === "table" && getmetatable(v as object) === ARRAY_MT;
+}
+
+export function isObject(v: unknown): boolean {
+  return type(v) === "table" && getmetatable(v as object) === undefined;
+}
+
+// ---- decoder: one pass over the bytes, recursion bounded by maxDepth ----
+
+let src = "";
+let pos = 1;
+let depthLeft = 0;
+let fail: string | undefined;
+
+function bad(why: string): undefined {
+  if (fail === undefined) fail = why + " at byte " + string.format("%d", pos);
+  return undefined;
+}
+
+function skipWs(): number | undefined {
+  let c = string.byte(src, pos);
+  while (c === 32 || c === 9 || c === 10 || c === 13) {
+    pos = pos + 1;
+    c = string.byte(src, pos);
+  }
+  return c;
+}
+
+function hex4(at: number): number | undefined {
+  let v = 0;
+  for (let i = at; i < at + 4; i++) {
+    const c = string.byte(src, i);
+    if (c === undefined) return undefined;
+    let d: number;
+    if (c >= 48 && c <= 57) d = c - 48;
+    else if (c >= 65 && c <= 70) d = c - 55;
+    else if (c >= 97 && c <= 102) d = c - 87;
+    else return undefined;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+export function utf8Char(cp: number): string {
+  if (cp < 0x80) return string.char(cp);
+  if (cp < 0x800) return string.char(0xc0 + math.floor(cp / 64), 0x80 + (cp - math.floor(cp / 64) * 64));
+  if (cp < 0x10000) {
+    const a = math.floor(cp / 4096);
+    const b = math.floor((cp - a * 4096) / 64);
+    return string.char(0xe0 + a, 0x80 + b, 0x80 + (cp - a * 4096 - b * 64));
+  }
+  const a = math.floor(cp / 262144);
+  const r = cp - a * 262144;
+  const b = math.floor(r / 4096);
+  const c = math.floor((r - b * 4096) / 64);
+  return string.char(0xf0 + a, 0x80 + b, 0x80 + c, 0x80 + (r - b * 4096 - c * 64));
+}
+
+/** Length of the valid UTF-8 sequence starting with lead byte c at i, or 0 when invalid. */
+function utf8Len(c: number, i: number): number {
+  let n: number;
+  let min: number;
+  let cp: number;
+  if (c >= 0xc2 && c <= 0xdf) { n = 1; min = 0x80; cp = c - 0xc0; }
+  else if (c >= 0xe0 && c <= 0xef) { n = 2; min = 0x800; cp = c - 0xe0; }
+  else if (c >= 0xf0 && c <= 0xf4) { n = 3; min = 0x10000; cp = c - 0xf0; }
+  else return 0;
+  for (let k = 1; k <= n; k++) {
+    const d = string.byte(src, i + k);
+    if (d === undefined || d < 0x80 || d > 0xbf) return 0;
+    cp = cp * 64 + (d - 0x80);
+  }
+  // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8 (RFC 3629).
+  if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return 0;
+  return n + 1;
+}
+
+function readString(): string | undefined {
+  // pos is at the opening quote
+  let i = pos + 1;
+  const start = i;
+  let parts: string[] | undefined;
+  let runStart = start;
+  for (;;) {
+    const c = string.byte(src, i);
+    if (c === undefined) { pos = i; return bad("unterminated string"); }
+    if (c === 34) break;
+    if (c < 32) { pos = i; return bad("control character in string"); }
+    if (c === 92) {
+      if (parts === undefined) parts = [];
+      parts[parts.length] = string.sub(src, runStart, i - 1);
+      const e = string.byte(src, i + 1);
+      let piece: string | undefined;
+      let used = 2;
+      if (e === 34) piece = "\"";
+      else if (e === 92) piece = "\\";
+      else if (e === 47) piece = "/";
+      else if (e === 98) piece = "\b";
+      else if (e === 102) piece = "\f";
+      else if (e === 110) piece = "\n";
+      else if (e === 114) piece = "\r";
+      else if (e === 116) piece = "\t";
+      else if (e === 117) {
+        let cp = hex4(i + 2);
+        used = 6;
+        if (cp !== undefined && cp >= 0xd800 && cp <= 0xdbff) {
+          // A high surrogate must be followed by an escaped low surrogate.
+          const lo = string.byte(src, i + 6) === 92 && string.byte(src, i + 7) === 117 ? hex4(i + 8) : undefined;
+          if (lo === undefined || lo < 0xdc00 || lo > 0xdfff) cp = undefined;
+          else { cp = 0x10000 + (cp - 0xd800) * 1024 + (lo - 0xdc00); used = 12; }
+        } else if (cp !== undefined && cp >= 0xdc00 && cp <= 0xdfff) {
+          cp = undefined;
+        }
+        if (cp !== undefined) piece = utf8Char(cp);
+      }
+      if (piece === undefined) { pos = i; return bad("bad escape"); }
+      parts[parts.length] = piece;
+      i = i + used;
+      runStart = i;
+    } else if (c >= 128) {
+      const n = utf8Len(c, i);
+      if (n === 0) { pos = i; return bad("invalid UTF-8"); }
+      i = i + n;
+    } else {
+      i = i + 1;
+    }
+  }
+  pos = i + 1;
+  if (parts === undefined) return string.sub(src, start, i - 1);
+  parts[parts.length] = string.sub(src, runStart, i - 1);
+  return table.concat(parts);
+}
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= 48 && c <= 57;
+}
+
+function readNumber(): number | undefined {
+  const start = pos;
+  let c = string.byte(src, pos);
+  if (c === 45) { pos = pos + 1; c = string.byte(src, pos); }
+  if (c === 48) { pos = pos + 1; c = string.byte(src, pos); }
+  else if (isDigit(c)) { while (isDigit(c)) { pos = pos + 1; c = string.byte(src, pos); } }
+  else return bad("bad number");
+  if (c === 46) {
+    pos = pos + 1; c = string.byte(src, pos);
+    if (!isDigit(c)) return bad("bad number");
+    while (isDigit(c)) { pos = pos + 1; c = string.byte(src, pos); }
+  }
+  if (c === 101 || c === 69) {
+    pos = pos + 1; c = string.byte(src, pos);
+    if (c === 43 || c === 45) { pos = pos + 1; c = string.byte(src, pos); }
+    if (!isDigit(c)) return bad("bad number");
+    while (isDigit(c)) { pos = pos + 1; c = string.byte(src, pos); }
+  }
+  return tonumber(string.sub(src, start, pos - 1));
+}
+
+function literal(word: string, value: Json | undefined): Json | undefined {
+  if (string.sub(src, pos, pos + word.length - 1) !== word) return bad("bad literal");
+  pos = pos + word.length;
+  return value;
+}
+
+// `undefined` with fail unset means JSON null.
+function readValue(): Json | undefined {
+  const c = skipWs();
+  if (c === 34) return readString();
+  if (c === 123 || c === 91) {
+    depthLeft = depthLeft - 1;
+    if (depthLeft < 0) return bad("nesting too deep");
+    pos = pos + 1;
+    const v = c === 123 ? readObject() : readArray();
+    depthLeft = depthLeft + 1;
+    return v;
+  }
+  if (c === 116) return literal("true", true);
+  if (c === 102) return literal("false", false);
+  if (c === 110) return literal("null", undefined);
+  if (c === 45 || isDigit(c)) return readNumber();
+  return bad(c === undefined ? "unexpected end" : "unexpected character");
+}
+
+function readObject(): JsonObject | undefined {
+  const obj: JsonObject = {};
+  let c = skipWs();
+  if (c === 125) { pos = pos + 1; return obj; }
+  for (;;) {
+    if (c !== 34) return bad("expected key");
+    const key = readString();
+    if (key === undefined) return undefined;
+    if (skipWs() !== 58) return bad("expected ':'");
+    pos = pos + 1;
+    const v = readValue();
+    if (fail !== undefined) return undefined;
+    obj[key] = v;
+    c = skipWs();
+    pos = pos + 1;
+    if (c === 125) return obj;
+    if (c !== 44) { pos = pos - 1; return bad("expected ',' or '}'"); }
+    c = skipWs();
+  }
+}
+
+function readArray(): Json[] | undefined {
+  const arr: Json[] = jarr([]);
+  let c = skipWs();
+  if (c === 93) { pos = pos + 1; return arr; }
+  for (;;) {
+    const v = readValue();
+    if (fail !== undefined) return undefined;
+    if (v === undefined) return bad("null in array");
+    arr[arr.length] = v;
+    c = skipWs();
+    pos = pos + 1;
+    if (c === 93) return arr;
+    if (c !== 44) { pos = pos - 1; return bad("expected ',' or ']'"); }
+  }
+}
+
+/** Decodes one JSON text. Returns the value, or undefined and the reason. */
+export function jsonDecode(text: string, maxDepth: number): LuaMultiReturn<[Json | undefined, string | undefined]> {
+  src = text;
+  pos = 1;
+  depthLeft = maxDepth;
+  fail = undefined;
+  let v = readValue();
+  if (fail === undefined && skipWs() !== undefined) bad("trailing characters");
+  const why = fail;
+  if (why !== undefined) v = undefined;
+  src = "";
+  fail = undefined;
+  return $multi(v, why);
+}
+
+// ---- encoder ----
+
+// Single-precision VMs (NodeMCU ESP32 builds) print 7 significant digits, not 14 of noise.
+function singleFloat(): boolean {
+  const x: number = 16777216;
+  return x + 1 === x;
+}
+const FLOAT_FMT = singleFloat() ? "%.7g" : "%.14g";
+
+/** Numbers as JSON: integers without a decimal point on every VM (Lua 5.3 prints 3.0 for floats). */
+export function fmtNum(n: number): string {
+  if (n !== n || n === math.huge || n === -math.huge) return "0";
+  if (math.floor(n) === n) {
+    if (n > -2147483648 && n < 2147483648) return string.format("%d", n);
+    return string.format("%.0f", n);
+  }
+  return string.format(FLOAT_FMT, n);
+}
+
+const ESC: { [b: number]: string } = { [34]: "\\\"", [92]: "\\\\", [8]: "\\b", [12]: "\\f", [10]: "\\n", [13]: "\\r", [9]: "\\t" };
+
+function quote(s: string, out: string[]): void {
+  const n = s.length;
+  let runStart = 1;
+  out[out.length] = "\"";
+  for (let i = 1; i <= n; i++) {
+    const c = string.byte(s, i) as number;
+    if (c === 34 || c === 92 || c < 32) {
+      if (i > runStart) out[out.length] = string.sub(s, runStart, i - 1);
+      const e = ESC[c];
+      out[out.length] = e !== undefined ? e : string.format("\\u%04x", c);
+      runStart = i + 1;
+    }
+  }
+  if (runStart === 1) out[out.length - 1] = "\"" + s;
+  else if (runStart <= n) out[out.length] = string.sub(s, runStart, n);
+  out[out.length] = "\"";
+}
+
+function encodeInto(v: Json, out: string[]): void {
+  const t = type(v);
+  if (t === "string") quote(v as string, out);
+  else if (t === "number") out[out.length] = fmtNum(v as number);
+  else if (t === "boolean") out[out.length] = v === true ? "true" : "false";
+  else if (getmetatable(v as object) === ARRAY_MT) {
+    const a = v as Json[];
+    out[out.length] = "[";
+    for (let i = 0; i < a.length; i++) {
+      if (i > 0) out[out.length] = ",";
+      encodeInto(a[i], out);
+    }
+    out[out.length] = "]";
+  } else {
+    let first = true;
+    out[out.length] = "{";
+    for (const [k, x] of pairs(v as JsonObject)) {
+      if (!first) out[out.length] = ",";
+      first = false;
+      quote(k as string, out);
+      out[out.length] = ":";
+      encodeInto(x as Json, out);
+    }
+    out[out.length] = "}";
+  }
+}
+
+/** Encodes a value; tables without ARRAY_MT are objects. */
+export function jsonEncode(v: Json): string {
+  const out: string[] = [];
+  encodeInto(v, out);
+  return table.concat(out);
+}

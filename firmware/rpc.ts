@@ -1,0 +1,256 @@
+// OCPP-J RPC (Part 4 §4): framing, message ids, one outstanding CALL, timeouts, CALLERRORs.
+//
+// Incoming frames are checked in order of cost: size (before decoding), JSON, frame shape, action,
+// payload schema. Every failure is answered with the CALLERROR Part 4 §4.3 names and the station
+// carries on; a handler that raises is contained by pcall and answered InternalError.
+
+import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject } from "./json";
+import { validate } from "./validate";
+import { QueuedCall, Station } from "./station";
+import { modelInt } from "./model";
+
+/** Every OCPP 2.0.1 action a CSMS may send: an action in this list but not in the build is NotSupported, any other NotImplemented. */
+const CSMS_ACTIONS =
+  ",CancelReservation,CertificateSigned,ChangeAvailability,ClearCache,ClearChargingProfile,ClearDisplayMessage," +
+  "ClearVariableMonitoring,CostUpdated,CustomerInformation,DataTransfer,DeleteCertificate,GetBaseReport," +
+  "GetCertificateStatus,GetChargingProfiles,GetCompositeSchedule,GetDisplayMessages,GetInstalledCertificateIds," +
+  "GetLocalListVersion,GetLog,GetMonitoringReport,GetReport,GetTransactionStatus,GetVariables," +
+  "InstallCertificate,PublishFirmware,RequestStartTransaction,RequestStopTransaction,ReserveNow,Reset," +
+  "SendLocalList,SetChargingProfile,SetDisplayMessage,SetMonitoringBase,SetMonitoringLevel,SetNetworkProfile," +
+  "SetVariableMonitoring,SetVariables,TriggerMessage,UnlockConnector,UnpublishFirmware,UpdateFirmware,";
+
+const RECENT_IDS = 4;
+
+export interface RpcError {
+  rpcErrorCode: string;
+  description: string;
+}
+
+/** A handler returns this instead of a payload to answer with a CALLERROR. */
+export function rpcError(code: string, description: string): JsonObject {
+  return { rpcErrorCode: code, description } as unknown as JsonObject;
+}
+
+function sendError(st: Station, id: string, code: string, description: string): void {
+  st.hal.send(jsonEncode(jarr<Json>([4, id, code, string.sub(description, 1, 255), {}])));
+}
+
+/** Best-effort message id of a frame that could not be decoded: `[2,"id"` within the first bytes. */
+function salvageId(text: string): string {
+  let i = 1;
+  let c = string.byte(text, i);
+  while (c === 32 || c === 9 || c === 10 || c === 13) { i = i + 1; c = string.byte(text, i); }
+  if (c !== 91) return "-1";
+  i = i + 1;
+  c = string.byte(text, i);
+  while (c === 32 || c === 9 || c === 10 || c === 13) { i = i + 1; c = string.byte(text, i); }
+  if (c !== 50) return "-1";
+  const [q] = string.find(text, "\"", i, true);
+  if (q === undefined || q > i + 8) return "-1";
+  const [e] = string.find(text, "\"", q + 1, true);
+  if (e === undefined || e - q - 1 > 36 || e === q + 1) return "-1";
+  const id = string.sub(text, q + 1, e - 1);
+  for (let k = 1; k <= id.length; k++) {
+    const b = string.byte(id, k) as number;
+    if (b < 32 || b > 126 || b === 92) return "-1";
+  }
+  return id;
+}
+
+function seenRecently(st: Station, id: string): boolean {
+  for (let i = 0; i < st.recentIds.length; i++) if (st.recentIds[i] === id) return true;
+  st.recentIds[st.recentNext] = id;
+  st.recentNext = st.recentNext + 1 >= RECENT_IDS ? 0 : st.recentNext + 1;
+  return false;
+}
+
+function handleCall(st: Station, id: string, action: string, payload: JsonObject): void {
+  // B03.FR.08 / TC_B_30_CS: a Rejected station answers every CSMS request with SecurityError.
+  if (st.registration === "Rejected") {
+    sendError(st, id, "SecurityError", "registration rejected");
+    return;
+  }
+  const handler = st.handlers[action];
+  if (handler === undefined) {
+    const [known] = string.find(CSMS_ACTIONS, "," + action + ",", 1, true);
+    if (known !== undefined) sendError(st, id, "NotSupported", action + " is not supported by this build");
+    else sendError(st, id, "NotImplemented", "unknown action " + action);
+    return;
+  }
+  const schema = st.img.schemas[action + "Request"];
+  if (schema !== undefined) {
+    const [code, why] = validate(payload, schema, st.img.schemas);
+    if (code !== undefined) {
+      sendError(st, id, code, why as string);
+      return;
+    }
+  }
+  // F06.FR.04, B08: whatever the handler queues goes out after its response.
+  st.holdSends = true;
+  const [ok, res] = pcall(handler, st, payload);
+  st.holdSends = false;
+  st.triggering = false;
+  if (!ok) {
+    st.hal.log(1, "handler " + action + " failed: " + (res as string));
+    sendError(st, id, "InternalError", "handler failed");
+  } else {
+    const r = res as JsonObject;
+    const code = r.rpcErrorCode;
+    if (code !== undefined) sendError(st, id, code as string, r.description as string);
+    else st.hal.send(jsonEncode(jarr<Json>([3, id, r])));
+  }
+  pump(st);
+}
+
+function finishOutstanding(st: Station, payload: JsonObject | undefined): void {
+  const call = st.outstanding as { action: string; ctx: number };
+  st.outstanding = undefined;
+  const h = st.results[call.action];
+  if (h !== undefined) {
+    const [ok, err] = pcall(h, st, payload, call.ctx);
+    if (!ok) st.hal.log(1, "result " + call.action + " failed: " + (err as string));
+  }
+  pump(st);
+}
+
+function handleResponse(st: Station, kind: number, id: string, payload: Json | undefined): void {
+  // Part 4 §4.1.3: a response to an unknown or stale id is ignored.
+  if (st.outstanding === undefined || id !== st.outstandingId) {
+    st.hal.log(2, "ignored response to unknown message id " + id);
+    return;
+  }
+  const call = st.outstanding;
+  if (kind === 3) {
+    if (!isObject(payload)) {
+      finishOutstanding(st, undefined);
+      return;
+    }
+    const schema = st.img.schemas[call.action + "Response"];
+    if (schema !== undefined) {
+      const [code, why] = validate(payload, schema, st.img.schemas);
+      if (code !== undefined) {
+        st.hal.log(2, call.action + " response invalid: " + (why as string));
+        finishOutstanding(st, undefined);
+        return;
+      }
+    }
+    finishOutstanding(st, payload as JsonObject);
+  } else {
+    st.hal.log(2, call.action + " answered CALLERROR");
+    finishOutstanding(st, undefined);
+  }
+}
+
+/** Entry point for one received text frame. */
+export function rpcReceive(st: Station, text: string): void {
+  if (text.length > st.img.bounds.maxFrameBytes) {
+    // B06.FR.17 and friends: an oversized message is a FormatViolation; never decode it.
+    sendError(st, salvageId(text), "FormatViolation", "message larger than " + fmtNum(st.img.bounds.maxFrameBytes) + " bytes");
+    return;
+  }
+  const [msg, why] = jsonDecode(text, st.img.bounds.maxJsonDepth);
+  if (msg === undefined) {
+    sendError(st, salvageId(text), "RpcFrameworkError", "invalid JSON: " + (why as string));
+    return;
+  }
+  if (!isArray(msg)) {
+    sendError(st, "-1", "RpcFrameworkError", "message must be an array");
+    return;
+  }
+  const m = msg as Json[];
+  const kind = m[0];
+  const id = m[1];
+  if (type(id) !== "string" || (id as string).length > 36 || (id as string).length === 0) {
+    sendError(st, "-1", "RpcFrameworkError", "message id must be a string of 1 to 36 characters");
+    return;
+  }
+  if (kind === 2) {
+    const action = m[2];
+    if (type(action) !== "string" || m.length !== 4) {
+      sendError(st, id as string, "RpcFrameworkError", "CALL must be [2, id, action, payload]");
+      return;
+    }
+    if (!isObject(m[3])) {
+      sendError(st, id as string, "FormatViolation", "payload must be an object");
+      return;
+    }
+    if (seenRecently(st, id as string)) {
+      sendError(st, id as string, "RpcFrameworkError", "duplicate message id " + (id as string));
+      return;
+    }
+    handleCall(st, id as string, action as string, m[3] as JsonObject);
+  } else if (kind === 3 || kind === 4) {
+    handleResponse(st, kind, id as string, m[2]);
+  } else {
+    // Part 4 §4.4: unknown message type number.
+    sendError(st, id as string, "MessageTypeNotSupported", "unknown message type");
+  }
+}
+
+// B01.FR.08, B02.FR.02, B03.FR.02: before Accepted only BootNotification goes out; while Pending
+// also what the CSMS asked for.
+function mayStart(st: Station, call: QueuedCall): boolean {
+  if (st.registration === "Accepted" || call.action === "BootNotification") return true;
+  return st.registration === "Pending" && call.triggered;
+}
+
+/** Sends the next queued CALL when nothing is outstanding (Part 4 §4.1.1: one CALL at a time). */
+export function pump(st: Station): void {
+  if (st.outstanding !== undefined || !st.online || st.holdSends) return;
+  const q = st.queue;
+  for (let i = 0; i < q.length; i++) {
+    const call = q[i];
+    if (mayStart(st, call)) {
+      table.remove(q, i + 1);
+      st.msgSeq = st.msgSeq + 1;
+      st.outstanding = call;
+      // Part 4 §4.1.4: unique across reboots: the persisted boot counter prefixes a sequence.
+      st.outstandingId = fmtNum(st.bootSeq) + "-" + fmtNum(st.msgSeq);
+      st.outstandingSince = st.hal.uptime();
+      st.lastCallAt = st.outstandingSince;
+      st.hal.send("[2,\"" + st.outstandingId + "\",\"" + call.action + "\"," + call.payload + "]");
+      return;
+    }
+  }
+}
+
+/** Queues a CALL; returns false when the bounded queue is full. ctx is handed back to the result handler. */
+export function rpcCall(st: Station, action: string, payload: JsonObject, ctx: number): boolean {
+  if (st.queue.length >= st.img.bounds.callQueueLength) {
+    st.hal.log(2, "call queue full, dropped " + action);
+    return false;
+  }
+  st.queue[st.queue.length] = { action, payload: jsonEncode(payload), ctx, triggered: st.triggering };
+  pump(st);
+  return true;
+}
+
+/** Queues a CALL ahead of everything else (used for BootNotification and triggered messages). */
+export function rpcCallFirst(st: Station, action: string, payload: JsonObject, ctx: number): void {
+  const q = st.queue;
+  if (q.length >= st.img.bounds.callQueueLength) table.remove(q);
+  table.insert(q, 1, { action, payload: jsonEncode(payload), ctx, triggered: st.triggering });
+  pump(st);
+}
+
+/** Is a CALL of this action queued or outstanding? */
+export function rpcPending(st: Station, action: string): boolean {
+  if (st.outstanding !== undefined && st.outstanding.action === action) return true;
+  for (let i = 0; i < st.queue.length; i++) if (st.queue[i].action === action) return true;
+  return false;
+}
+
+/** Once a second: times out the outstanding CALL after OCPPCommCtrlr.MessageTimeout. */
+export function rpcTick(st: Station): void {
+  if (st.outstanding === undefined) return;
+  const timeout = modelInt(st, "OCPPCommCtrlr.MessageTimeout[Default]");
+  if (st.hal.uptime() - st.outstandingSince >= timeout) {
+    st.hal.log(2, st.outstanding.action + " timed out");
+    finishOutstanding(st, undefined);
+  }
+}
+
+/** The connection dropped: the outstanding CALL is lost on the wire; its result handler learns it failed. */
+export function rpcDisconnected(st: Station): void {
+  if (st.outstanding !== undefined) finishOutstanding(st, undefined);
+}

@@ -1,0 +1,175 @@
+// The station context and the core's entry points: the only functions a board calls.
+//
+// Everything the firmware knows lives in one Station table passed to every function, so one
+// Lua VM (or one Node process, for fleet simulation) can hold any number of stations. The core
+// knows no functional block by name: blocks arrive in a list from the build (build/gen/*/image.ts)
+// and register handlers, result handlers, event hooks and ticks.
+
+import type { Hal } from "../hal/hal";
+import type { JsonObject } from "./json";
+import type { Schema } from "./validate";
+import type { ModelTable } from "./model";
+
+/** Answers a CSMS CALL: returns the CALLRESULT payload, or an RpcError made with rpcError(). */
+export type Handler = (st: Station, payload: JsonObject) => JsonObject;
+/** Receives the CALLRESULT payload of a CALL this block sent, or undefined after a CALLERROR or a timeout. */
+export type ResultHandler = (st: Station, payload: JsonObject | undefined, ctx: number) => void;
+export type Hook = (st: Station, a: number, b: number) => void;
+/** Sends the message TriggerMessage asked for (F06); returns the TriggerMessageResponse status. evseId 0: not given. */
+export type Trigger = (st: Station, evseId: number, connectorId: number) => string;
+
+export interface Block {
+  name: string;
+  /** CSMS-initiated actions this block answers. */
+  handlers?: { [action: string]: Handler };
+  /** Responses to the CALLs this block sends, by action. */
+  results?: { [action: string]: ResultHandler };
+  /** Messages this block sends on TriggerMessage, by requestedMessage. */
+  triggers?: { [message: string]: Trigger };
+  /** Named events (see emit): "start", "connected", "disconnected", "accepted", "plug", "unplug", "tick". */
+  on?: { [event: string]: Hook };
+}
+
+export interface Identity {
+  vendorName: string;
+  model: string;
+  serialNumber?: string;
+  firmwareVersion?: string;
+}
+
+export interface Bounds {
+  /** Incoming frames longer than this are answered without being decoded. */
+  maxFrameBytes: number;
+  /** Deepest JSON nesting accepted. */
+  maxJsonDepth: number;
+  /** Outgoing CALLs waiting behind the outstanding one. */
+  callQueueLength: number;
+}
+
+/** What the build puts into one image: identity, topology, bounds, blocks, generated tables. */
+export interface Image {
+  identity: Identity;
+  /** Connector count per EVSE; EVSE ids are 1..n. */
+  evses: number[];
+  bounds: Bounds;
+  blocks: Block[];
+  schemas: { [name: string]: Schema };
+  model: ModelTable;
+}
+
+export interface QueuedCall {
+  action: string;
+  payload: string;
+  ctx: number;
+  /** Sent on the CSMS's request (TriggerMessage, Get*Report): allowed while Pending (B02.FR.02). */
+  triggered: boolean;
+}
+
+export interface Station {
+  hal: Hal;
+  img: Image;
+  /** action -> handler and action -> result handler, filled from the blocks once. */
+  handlers: { [action: string]: Handler };
+  results: { [action: string]: ResultHandler };
+  triggers: { [message: string]: Trigger };
+  /** Registration state, owned by the provisioning block (B01–B03); the RPC layer gates sending on it. */
+  registration: "none" | "Pending" | "Accepted" | "Rejected";
+  online: boolean;
+  /** Epoch seconds minus uptime: wall clock = uptime + clockOffset; undefined until known. */
+  clockOffset: number | undefined;
+  // RPC state (firmware/rpc.ts)
+  bootSeq: number;
+  msgSeq: number;
+  outstanding: QueuedCall | undefined;
+  outstandingId: string;
+  outstandingSince: number;
+  queue: QueuedCall[];
+  /** Uptime of the last CALL sent: Heartbeat counts inactivity from here. */
+  lastCallAt: number;
+  /** The next CALL queued is one the CSMS asked for (set by TriggerMessage and report handlers). */
+  triggering: boolean;
+  /** True while a CSMS request is being handled: CALLs queue until its response is sent. */
+  holdSends: boolean;
+  recentIds: string[];
+  recentNext: number;
+  // Device model values written at run time (firmware/model.ts)
+  vals: { [key: string]: string };
+  /** Per-block state, by block name: blocks keep their own tables here. */
+  data: { [block: string]: { [k: string]: unknown } };
+  lastTick: number;
+  // Connection (firmware/connection.ts)
+  connecting: boolean;
+  retries: number;
+  reconnectAt: number;
+}
+
+export function blockData(st: Station, name: string): { [k: string]: unknown } {
+  let d = st.data[name];
+  if (d === undefined) {
+    d = {};
+    st.data[name] = d;
+  }
+  return d;
+}
+
+/** Calls hook `event` of every block that has one, in build order. */
+export function emit(st: Station, event: string, a: number, b: number): void {
+  const blocks = st.img.blocks;
+  for (let i = 0; i < blocks.length; i++) {
+    const on = blocks[i].on;
+    if (on !== undefined) {
+      const h = on[event];
+      if (h !== undefined) h(st, a, b);
+    }
+  }
+}
+
+/** Wall clock in epoch seconds, or undefined before the clock is known. */
+export function epochNow(st: Station): number | undefined {
+  if (st.clockOffset === undefined) return undefined;
+  return st.hal.uptime() + st.clockOffset;
+}
+
+export function setEpoch(st: Station, epoch: number): void {
+  st.clockOffset = epoch - st.hal.uptime();
+  st.hal.setRtcEpoch(epoch);
+}
+
+export function createStation(hal: Hal, img: Image): Station {
+  const st: Station = {
+    hal,
+    img,
+    handlers: {},
+    results: {},
+    triggers: {},
+    registration: "none",
+    online: false,
+    clockOffset: undefined,
+    bootSeq: 0,
+    msgSeq: 0,
+    outstanding: undefined,
+    outstandingId: "",
+    outstandingSince: 0,
+    queue: [],
+    lastCallAt: hal.uptime(),
+    triggering: false,
+    holdSends: false,
+    recentIds: [],
+    recentNext: 0,
+    vals: {},
+    data: {},
+    lastTick: -1,
+    connecting: false,
+    retries: 0,
+    reconnectAt: 0,
+  };
+  const rtc = hal.rtcEpoch();
+  if (rtc !== undefined) st.clockOffset = rtc - hal.uptime();
+  for (let i = 0; i < img.blocks.length; i++) {
+    const b = img.blocks[i];
+    if (b.handlers !== undefined) for (const [k, h] of pairs(b.handlers)) st.handlers[k as string] = h;
+    if (b.results !== undefined) for (const [k, h] of pairs(b.results)) st.results[k as string] = h;
+    if (b.triggers !== undefined) for (const [k, h] of pairs(b.triggers)) st.triggers[k as string] = h;
+  }
+  return st;
+}

@@ -1,0 +1,82 @@
+// RFC 3339 date-time <-> epoch seconds in integer arithmetic that stays within 32 bits.
+//
+// Civil-date conversion after H. Hinnant's days_from_civil; every intermediate is non-negative
+// for years 1970..2099, so no `%` on negatives and no 64-bit products.
+
+function daysFromCivil(y: number, m: number, d: number): number {
+  if (m <= 2) y = y - 1;
+  const era = math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = m > 2 ? m - 3 : m + 9;
+  const doy = math.floor((153 * mp + 2) / 5) + d - 1;
+  const doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+/** Epoch seconds -> "YYYY-MM-DDTHH:MM:SSZ". */
+export function isoTime(epoch: number): string {
+  const days = math.floor(epoch / 86400);
+  const secs = epoch - days * 86400;
+  const z = days + 719468;
+  const era = math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100));
+  const mp = math.floor((5 * doy + 2) / 153);
+  const d = doy - math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const hh = math.floor(secs / 3600);
+  const mm = math.floor((secs - hh * 3600) / 60);
+  const ss = secs - hh * 3600 - mm * 60;
+  return string.format("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, hh, mm, ss);
+}
+
+function digits(s: string, at: number, n: number): number | undefined {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = string.byte(s, i);
+    if (c === undefined || c < 48 || c > 57) return undefined;
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
+
+/** RFC 3339 date-time -> epoch seconds (fraction dropped, offset applied), or undefined. */
+export function parseIsoTime(s: string): number | undefined {
+  const y = digits(s, 1, 4);
+  const mo = digits(s, 6, 2);
+  const d = digits(s, 9, 2);
+  const h = digits(s, 12, 2);
+  const mi = digits(s, 15, 2);
+  const se = digits(s, 18, 2);
+  if (y === undefined || mo === undefined || d === undefined || h === undefined || mi === undefined || se === undefined) return undefined;
+  if (string.byte(s, 5) !== 45 || string.byte(s, 8) !== 45 || string.byte(s, 14) !== 58 || string.byte(s, 17) !== 58) return undefined;
+  const t = string.byte(s, 11);
+  if (t !== 84 && t !== 116 && t !== 32) return undefined;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return undefined;
+  let i = 20;
+  if (string.byte(s, i) === 46) {
+    i = i + 1;
+    const c0 = string.byte(s, i);
+    if (c0 === undefined || c0 < 48 || c0 > 57) return undefined;
+    let c = c0 as number | undefined;
+    while (c !== undefined && c >= 48 && c <= 57) { i = i + 1; c = string.byte(s, i); }
+  }
+  let offset = 0;
+  const z = string.byte(s, i);
+  if (z === 90 || z === 122) {
+    i = i + 1;
+  } else if (z === 43 || z === 45) {
+    const oh = digits(s, i + 1, 2);
+    const om = digits(s, i + 4, 2);
+    if (oh === undefined || om === undefined || string.byte(s, i + 3) !== 58 || oh > 23 || om > 59) return undefined;
+    offset = (oh * 60 + om) * 60;
+    if (z === 45) offset = -offset;
+    i = i + 6;
+  } else {
+    return undefined;
+  }
+  if (i !== s.length + 1) return undefined;
+  return daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+}

@@ -1,0 +1,159 @@
+// The simulator's HAL: a thin shim inside the image that speaks a line protocol with Node.
+//
+// Node (sim/board-host.ts) is the emulated hardware. Each call of `event(line)` carries one input
+// "<uptime>\t<kind>\t<fields…>"; the returned string holds the effects the firmware produced, one
+// per line, fields split by tabs. Only byte strings cross, so the same shim works in every Lua VM
+// and in Node. Values that may hold tabs or newlines are escaped (\\, \t, \n).
+
+import type { Hal, MeterReading } from "../hal";
+import { stationClosed, stationFrame, stationInput, stationOpened, stationProvision, stationStart, stationTick } from "../../firmware/entry";
+import type { Image, Station } from "../../firmware/station";
+import { fmtNum } from "../../firmware/json";
+
+function esc(s: string): string {
+  const out: string[] = [];
+  let run = 1;
+  for (let i = 1; i <= s.length; i++) {
+    const c = string.byte(s, i) as number;
+    if (c === 92 || c === 9 || c === 10) {
+      out[out.length] = string.sub(s, run, i - 1);
+      out[out.length] = c === 92 ? "\\\\" : c === 9 ? "\\t" : "\\n";
+      run = i + 1;
+    }
+  }
+  if (run === 1) return s;
+  out[out.length] = string.sub(s, run);
+  return table.concat(out);
+}
+
+function unesc(s: string): string {
+  const [bs] = string.find(s, "\\", 1, true);
+  if (bs === undefined) return s;
+  const out: string[] = [];
+  let i = 1;
+  while (i <= s.length) {
+    const c = string.byte(s, i) as number;
+    if (c === 92) {
+      const e = string.byte(s, i + 1);
+      out[out.length] = e === 116 ? "\t" : e === 110 ? "\n" : "\\";
+      i = i + 2;
+    } else {
+      out[out.length] = string.char(c);
+      i = i + 1;
+    }
+  }
+  return table.concat(out);
+}
+
+/** Splits at tabs, at most max fields; the last field keeps any further tabs. */
+function fields(line: string, max: number): string[] {
+  const out: string[] = [];
+  let start = 1;
+  while (out.length < max - 1) {
+    const [t] = string.find(line, "\t", start, true);
+    if (t === undefined) break;
+    out[out.length] = string.sub(line, start, t - 1);
+    start = t + 1;
+  }
+  out[out.length] = string.sub(line, start);
+  return out;
+}
+
+function num(s: string | undefined): number {
+  if (s === undefined) return 0;
+  const n = tonumber(s);
+  return n === undefined ? 0 : n;
+}
+
+interface Board {
+  uptime: number;
+  rtc: number | undefined;
+  seed: number;
+  store: { [key: string]: string };
+  meters: MeterReading[];
+  out: string[];
+  st: Station | undefined;
+}
+
+function makeHal(b: Board): Hal {
+  const emitLine = (line: string) => {
+    b.out[b.out.length] = line;
+  };
+  return {
+    connect: (url, subprotocol, auth, ping) =>
+      emitLine("connect\t" + esc(url) + "\t" + subprotocol + "\t" + (auth !== undefined ? esc(auth) : "") + "\t" + fmtNum(ping)),
+    send: (frame) => emitLine("send\t" + esc(frame)),
+    disconnect: () => emitLine("disconnect"),
+    uptime: () => b.uptime,
+    rtcEpoch: () => b.rtc === undefined ? undefined : b.rtc,
+    setRtcEpoch: (epoch) => {
+      emitLine("rtc\t" + fmtNum(epoch));
+    },
+    random: (n) => {
+      // ZX81 LCG: small products stay exact with 32-bit integers and with single floats.
+      b.seed = (b.seed * 75 + 74) % 65537;
+      return b.seed % n;
+    },
+    load: (key) => b.store[key],
+    save: (key, value) => {
+      b.store[key] = value;
+      emitLine("save\t" + esc(key) + "\t" + esc(value));
+    },
+    erase: (key) => {
+      b.store[key] = undefined as unknown as string;
+      emitLine("erase\t" + esc(key));
+    },
+    setRelay: (evseId, closed) => emitLine("relay\t" + fmtNum(evseId) + "\t" + (closed ? "1" : "0")),
+    readMeter: (evseId) => {
+      const m = b.meters[evseId - 1];
+      return m !== undefined ? m : { energyWh: 0, powerW: 0, currentA: 0, voltageV: 0 };
+    },
+    setLock: (evseId, connectorId, locked) =>
+      emitLine("lock\t" + fmtNum(evseId) + "\t" + fmtNum(connectorId) + "\t" + (locked ? "1" : "0")),
+    reboot: () => emitLine("reboot"),
+    log: (level, msg) => emitLine("log\t" + fmtNum(level) + "\t" + esc(msg)),
+  };
+}
+
+/** Builds the image's single entry point for the simulator. */
+export function simBoard(img: Image): (line: string) => string {
+  const b: Board = { uptime: 0, rtc: undefined, seed: 1, store: {}, meters: [], out: [], st: undefined };
+  const hal = makeHal(b);
+  return (line: string) => {
+    b.out = [];
+    const f = fields(line, 3);
+    b.uptime = num(f[0]);
+    const kind = f[1];
+    const rest = f[2] !== undefined ? f[2] : "";
+    const st = b.st;
+    if (kind === "frame") {
+      if (st !== undefined) stationFrame(st, rest);
+    } else if (kind === "tick") {
+      if (st !== undefined) stationTick(st);
+    } else if (kind === "store") {
+      const kv = fields(rest, 2);
+      b.store[unesc(kv[0])] = unesc(kv[1]);
+    } else if (kind === "start") {
+      const a = fields(rest, 2);
+      b.rtc = a[0] === "-" ? undefined : num(a[0]);
+      b.seed = num(a[1]) + 1;
+      b.st = stationStart(hal, img);
+    } else if (kind === "prov") {
+      const kv = fields(rest, 2);
+      if (st !== undefined) stationProvision(st, unesc(kv[0]), unesc(kv[1]));
+    } else if (kind === "open") {
+      if (st !== undefined) stationOpened(st);
+    } else if (kind === "close") {
+      if (st !== undefined) stationClosed(st);
+    } else if (kind === "input") {
+      const a = fields(rest, 3);
+      if (st !== undefined) stationInput(st, a[0], num(a[1]), num(a[2]));
+    } else if (kind === "meter") {
+      const a = fields(rest, 5);
+      b.meters[num(a[0]) - 1] = { energyWh: num(a[1]), powerW: num(a[2]), currentA: num(a[3]), voltageV: num(a[4]) };
+    } else if (kind === "heap") {
+      b.out[b.out.length] = "heap\t" + string.format("%.3f", collectgarbage("count"));
+    }
+    return table.concat(b.out, "\n");
+  };
+}

@@ -1,0 +1,35 @@
+// G02 Heartbeat: after HeartbeatInterval seconds without a CALL, and the clock set from its answer.
+
+import { JsonObject } from "../../firmware/json";
+import { modelInt } from "../../firmware/model";
+import { rpcCall, rpcPending } from "../../firmware/rpc";
+import { setEpoch, Station } from "../../firmware/station";
+import { parseIsoTime } from "../../firmware/time";
+
+function sendHeartbeat(st: Station): void {
+  rpcCall(st, "Heartbeat", {}, 0);
+}
+
+export const availabilityHeartbeat = {
+  name: "heartbeat",
+  results: {
+    Heartbeat: (st: Station, p: JsonObject | undefined) => {
+      if (p === undefined) return;
+      const t = parseIsoTime(p.currentTime as string);
+      if (t !== undefined) setEpoch(st, t);
+    },
+  },
+  triggers: {
+    Heartbeat: (st: Station) => {
+      sendHeartbeat(st);
+      return "Accepted";
+    },
+  },
+  on: {
+    tick: (st: Station, now: number) => {
+      if (!st.online || st.registration !== "Accepted" || st.outstanding !== undefined || st.queue.length > 0) return;
+      const interval = modelInt(st, "OCPPCommCtrlr.HeartbeatInterval");
+      if (interval > 0 && now - st.lastCallAt >= interval && !rpcPending(st, "Heartbeat")) sendHeartbeat(st);
+    },
+  },
+};

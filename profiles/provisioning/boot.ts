@@ -1,0 +1,101 @@
+// B01–B03 Cold boot: BootNotification until Accepted; Pending and Rejected wait the interval.
+
+import { JsonObject } from "../../firmware/json";
+import { modelGet, modelSet } from "../../firmware/model";
+import { rpcCallFirst, rpcPending } from "../../firmware/rpc";
+import { blockData, emit, Station } from "../../firmware/station";
+import { parseIsoTime } from "../../firmware/time";
+import { setEpoch } from "../../firmware/station";
+
+/** Wait before retrying when the CSMS gives no interval or does not answer (B02.FR.07, B03.FR.05). */
+const DEFAULT_RETRY_S = 60;
+const REASON_KEY = "bootReason";
+
+interface BootState {
+  retryAt: number;
+  sent: boolean;
+}
+
+function state(st: Station): BootState {
+  return blockData(st, "boot") as unknown as BootState;
+}
+
+function sendBoot(st: Station): void {
+  const img = st.img;
+  const cs: JsonObject = { vendorName: img.identity.vendorName, model: img.identity.model };
+  if (img.identity.serialNumber !== undefined) cs.serialNumber = img.identity.serialNumber;
+  if (img.identity.firmwareVersion !== undefined) cs.firmwareVersion = img.identity.firmwareVersion;
+  // B01.FR.09: the reason survives the reboot it explains.
+  const stored = st.hal.load(REASON_KEY);
+  const reason = stored !== undefined ? stored : "PowerUp";
+  state(st).sent = true;
+  rpcCallFirst(st, "BootNotification", { reason, chargingStation: cs }, 0);
+}
+
+/** Records why the next boot happens (RemoteReset, FirmwareUpdate, …), for B01.FR.09. */
+export function setBootReason(st: Station, reason: string): void {
+  st.hal.save(REASON_KEY, reason);
+}
+
+function onResult(st: Station, p: JsonObject | undefined): void {
+  const s = state(st);
+  if (p === undefined) {
+    s.retryAt = st.hal.uptime() + DEFAULT_RETRY_S;
+    return;
+  }
+  const status = p.status as string;
+  const interval = p.interval as number;
+  // B01.FR.06: take the CSMS's time.
+  const t = parseIsoTime(p.currentTime as string);
+  if (t !== undefined) setEpoch(st, t);
+  if (status === "Accepted") {
+    st.hal.erase(REASON_KEY);
+    // B01.FR.04: interval > 0 becomes the heartbeat interval.
+    if (interval > 0 && modelGet(st, "OCPPCommCtrlr.HeartbeatInterval") !== string.format("%d", interval)) {
+      modelSet(st, "OCPPCommCtrlr.HeartbeatInterval", string.format("%d", interval));
+    }
+    st.registration = "Accepted";
+    emit(st, "accepted", 0, 0);
+    return;
+  }
+  st.registration = status === "Pending" ? "Pending" : "Rejected";
+  // B02.FR.04/08, B03.FR.02/06: not again before the interval; B02.FR.07, B03.FR.05: our own when 0.
+  s.retryAt = st.hal.uptime() + (interval > 0 ? interval : DEFAULT_RETRY_S);
+}
+
+function onConnected(st: Station): void {
+  // A reconnect of an Accepted station does not boot again (B01.FR.03 is about reboots only).
+  if (st.registration === "Accepted") return;
+  const s = state(st);
+  if (!s.sent || st.hal.uptime() >= s.retryAt) {
+    if (!rpcPending(st, "BootNotification")) sendBoot(st);
+  }
+}
+
+function onTick(st: Station, now: number): void {
+  if (st.registration === "Accepted" || !st.online) return;
+  const s = state(st);
+  if (s.sent && now >= s.retryAt && !rpcPending(st, "BootNotification")) sendBoot(st);
+}
+
+export const provisioningBoot = {
+  name: "provisioning",
+  results: { BootNotification: (st: Station, p: JsonObject | undefined) => onResult(st, p) },
+  triggers: {
+    // F06.FR.17: a BootNotification trigger after Accepted is Rejected.
+    BootNotification: (st: Station) => {
+      if (st.registration === "Accepted") return "Rejected";
+      sendBoot(st);
+      return "Accepted";
+    },
+  },
+  on: {
+    start: (st: Station) => {
+      const s = state(st);
+      s.retryAt = 0;
+      s.sent = false;
+    },
+    connected: (st: Station) => onConnected(st),
+    tick: (st: Station, now: number) => onTick(st, now),
+  },
+};

@@ -1,0 +1,339 @@
+// The simulator's Control API: HTTP JSON on 127.0.0.1 (node:http) over a route table, plus the wire tracker that derives state from frames.
+//
+// The reported OCPP state (registration, connector status) is what crossed the wire, not what the
+// firmware holds inside: the API shows what a CSMS would believe, which is what tests care about.
+
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Board } from "./board";
+
+/** One OCPP frame, parsed, with what the tracker knows about it. */
+export interface FrameInfo {
+  dir: "in" | "out";
+  time: Date;
+  /** Board uptime (virtual seconds) when the frame crossed. */
+  uptime: number;
+  /** The parsed frame, or the text when it is not JSON. */
+  frame: unknown;
+  type: number | undefined;
+  id: string | undefined;
+  /** For CALLs their action; for responses the action of the CALL they answer, when known. */
+  action: string | undefined;
+}
+
+/** Follows the frames in both directions: CALL ids to actions, the last boot answer, connector statuses. */
+export class WireTracker {
+  /** Last BootNotification CALLRESULT status seen, or "none". */
+  bootStatus = "none";
+  /** "evseId/connectorId" → last connectorStatus the station reported. */
+  readonly connectorStatus = new Map<string, string>();
+  readonly frames: FrameInfo[] = [];
+  /** Frames kept in `frames` (oldest dropped first), so a long run does not grow without bound. */
+  maxFrames = 10000;
+  private readonly stationCalls = new Map<string, string>();
+  private readonly csmsCalls = new Map<string, string>();
+
+  /** Records one frame (a byte string: UTF-8 bytes, one char per byte) and returns what it is. */
+  observe(dir: "in" | "out", bytes: string, uptime: number): FrameInfo {
+    const text = Buffer.from(bytes, "latin1").toString("utf8");
+    let frame: unknown = text;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      // Not JSON: kept as text; the firmware answers it with a CALLERROR.
+    }
+    const info: FrameInfo = { dir, time: new Date(), uptime, frame, type: undefined, id: undefined, action: undefined };
+    if (Array.isArray(frame) && typeof frame[0] === "number" && typeof frame[1] === "string") {
+      const [type, id] = frame as [number, string];
+      info.type = type;
+      info.id = id;
+      // CALLs from the station are answered by the CSMS and vice versa.
+      const mine = dir === "out" ? this.stationCalls : this.csmsCalls;
+      const theirs = dir === "out" ? this.csmsCalls : this.stationCalls;
+      if (type === 2 && typeof frame[2] === "string") {
+        info.action = frame[2];
+        mine.set(id, frame[2]);
+        if (mine.size > 1000) mine.delete(mine.keys().next().value as string);
+        if (dir === "out" && frame[2] === "StatusNotification") this.noteStatus(frame[3]);
+      } else if (type === 3 || type === 4) {
+        info.action = theirs.get(id);
+        theirs.delete(id);
+        if (dir === "in" && type === 3 && info.action === "BootNotification") {
+          const p = frame[2] as { status?: unknown } | undefined;
+          if (p !== null && typeof p === "object" && typeof p.status === "string") this.bootStatus = p.status;
+        }
+      }
+    }
+    this.frames.push(info);
+    if (this.frames.length > this.maxFrames) this.frames.splice(0, this.frames.length - this.maxFrames);
+    return info;
+  }
+
+  status(evseId: number, connectorId: number): string {
+    return this.connectorStatus.get(`${evseId}/${connectorId}`) ?? "Unknown";
+  }
+
+  private noteStatus(p: unknown): void {
+    if (p === null || typeof p !== "object") return;
+    const s = p as { evseId?: unknown; connectorId?: unknown; connectorStatus?: unknown };
+    if (typeof s.evseId === "number" && typeof s.connectorId === "number" && typeof s.connectorStatus === "string") {
+      this.connectorStatus.set(`${s.evseId}/${s.connectorId}`, s.connectorStatus);
+    }
+  }
+}
+
+/** What the API drives: the simulator implements it. */
+export interface SimControl {
+  readonly board: Board;
+  readonly tracker: WireTracker;
+  readonly runtime: string;
+  networkDown(): void;
+  networkUp(): void;
+  /** Reboot with the flash kept. */
+  powerCycle(): Promise<void>;
+  /** Resolves when the board is not in the middle of a power cycle (its image is usable). */
+  idle(): Promise<void>;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ApiRequest {
+  params: Record<string, string>;
+  /** Parsed JSON body ({} when empty). */
+  body: Record<string, unknown>;
+  query: URLSearchParams;
+  sim: SimControl;
+}
+
+export type RouteHandler = (req: ApiRequest) => unknown | Promise<unknown>;
+
+export interface Route {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** Path with :name segments, e.g. /api/evse/:evseId/plug. */
+  path: string;
+  handler: RouteHandler;
+}
+
+const MAX_BODY = 64 * 1024;
+
+/** A positive integer path or body value, or a 400. */
+function intParam(v: unknown, what: string, max: number): number {
+  const n = typeof v === "string" && /^[0-9]+$/.test(v) ? Number(v) : typeof v === "number" ? v : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ApiError(400, `bad ${what}: ${JSON.stringify(v)} (1..${max})`);
+  return n;
+}
+
+function evseParam(req: ApiRequest): number {
+  return intParam(req.params.evseId, "evseId", req.sim.board.evses.length);
+}
+
+function connectorParam(req: ApiRequest, evseId: number): number {
+  const c = req.body.connectorId;
+  if (c === undefined) return 1;
+  return intParam(c, "connectorId", req.sim.board.evses[evseId - 1].plugged.length);
+}
+
+export function stateOf(sim: SimControl): unknown {
+  const b = sim.board;
+  return {
+    connection: b.connected ? "connected" : "disconnected",
+    bootStatus: sim.tracker.bootStatus,
+    evses: b.evses.map((e, i) => ({
+      id: i + 1,
+      relay: e.relayClosed ? "closed" : "open",
+      meter: { energyWh: e.meter.energyWh, powerW: e.meter.powerW, currentA: e.meter.currentA, voltageV: e.meter.voltageV },
+      connectors: e.plugged.map((plugged, j) => ({ id: j + 1, status: sim.tracker.status(i + 1, j + 1), plugged, locked: e.locked[j] })),
+    })),
+    heapKb: Math.round(b.heapKb(false) * 10) / 10,
+    runtime: sim.runtime,
+    uptime: b.uptime,
+  };
+}
+
+/** The routes of the Control API; add more with ControlApi.route(). */
+export const ROUTES: Route[] = [
+  { method: "GET", path: "/api/state", handler: (r) => stateOf(r.sim) },
+  {
+    method: "POST",
+    path: "/api/evse/:evseId/plug",
+    handler: (r) => {
+      const e = evseParam(r);
+      const c = connectorParam(r, e);
+      r.sim.board.plug(e, c);
+      return { ok: true, evseId: e, connectorId: c };
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/evse/:evseId/unplug",
+    handler: (r) => {
+      const e = evseParam(r);
+      const c = connectorParam(r, e);
+      r.sim.board.unplug(e, c);
+      return { ok: true, evseId: e, connectorId: c };
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/network/down",
+    handler: (r) => {
+      r.sim.networkDown();
+      return { ok: true, network: "down" };
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/network/up",
+    handler: (r) => {
+      r.sim.networkUp();
+      return { ok: true, network: "up" };
+    },
+  },
+  {
+    method: "POST",
+    path: "/api/power-cycle",
+    handler: async (r) => {
+      await r.sim.powerCycle();
+      return { ok: true };
+    },
+  },
+];
+
+interface CompiledRoute extends Route {
+  re: RegExp;
+  names: string[];
+}
+
+function compileRoute(r: Route): CompiledRoute {
+  const names: string[] = [];
+  const re = r.path
+    .split("/")
+    .map((seg) => {
+      if (seg.startsWith(":")) {
+        names.push(seg.slice(1));
+        return "([^/]+)";
+      }
+      return seg.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    })
+    .join("/");
+  return { ...r, re: new RegExp(`^${re}$`), names };
+}
+
+export class ControlApi {
+  private readonly routes: CompiledRoute[] = [];
+  private server: http.Server | undefined;
+  port = 0;
+
+  constructor(
+    private readonly sim: SimControl,
+    routes: Route[] = ROUTES,
+  ) {
+    for (const r of routes) this.route(r);
+  }
+
+  route(r: Route): void {
+    this.routes.push(compileRoute(r));
+  }
+
+  async listen(port: number, host = "127.0.0.1"): Promise<number> {
+    const server = http.createServer((req, res) => {
+      this.handle(req, res).catch((e) => this.send(res, 500, { error: String((e as Error)?.message ?? e) }));
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+    this.port = (server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (s === undefined) return;
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+
+  private send(res: http.ServerResponse, status: number, body: unknown): void {
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-store" });
+    res.end(text);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    let route: CompiledRoute | undefined;
+    let m: RegExpExecArray | null = null;
+    for (const r of this.routes) {
+      if (r.method !== req.method) continue;
+      m = r.re.exec(path);
+      if (m !== null) {
+        route = r;
+        break;
+      }
+    }
+    if (route === undefined || m === null) {
+      req.resume();
+      this.send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+      return;
+    }
+    try {
+      const raw = await readBody(req);
+      let body: Record<string, unknown> = {};
+      if (raw.trim().length > 0) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(raw);
+        } catch {
+          throw new ApiError(400, "body is not JSON");
+        }
+        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new ApiError(400, "body must be a JSON object");
+        body = parsed as Record<string, unknown>;
+      }
+      const params: Record<string, string> = {};
+      route.names.forEach((n, i) => (params[n] = decodeURIComponent(m![i + 1])));
+      // Never touch the board while a power cycle swaps its image.
+      await this.sim.idle();
+      const out = await route.handler({ params, body, query: url.searchParams, sim: this.sim });
+      this.send(res, 200, out ?? { ok: true });
+    } catch (e) {
+      if (e instanceof ApiError) this.send(res, e.status, { error: e.message });
+      else this.send(res, 500, { error: String((e as Error)?.message ?? e) });
+    }
+  }
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    req.on("data", (c: Buffer) => {
+      n += c.length;
+      if (n > MAX_BODY) {
+        reject(new ApiError(413, "body too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}

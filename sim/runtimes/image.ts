@@ -1,0 +1,50 @@
+// Loads one built image into one of the four runtimes behind the same line-protocol interface.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createLuaVm, LuaRuntimeName, LuaVm } from "./lua-vm";
+import "./lua-shim";
+import "./tstl-shim";
+
+export type RuntimeName = "node" | LuaRuntimeName;
+export const RUNTIMES: RuntimeName[] = ["node", "lua5.1", "lua5.3", "lua5.3-int32"];
+
+export interface ImageRuntime {
+  readonly runtime: RuntimeName;
+  /** One input line in, the effect lines out (hal/sim/board.ts). */
+  event(line: string): string;
+  /** Lua heap in KB (collectgarbage("count")), after a full GC when full; Node: JS heap. */
+  heapKb(full: boolean): number;
+  /** The Lua VM, for benchmarks (undefined on node). */
+  vm?: LuaVm;
+  close(): void;
+}
+
+/** The bundle a build wrote for this runtime's Lua version (build/out/<config>/<lua5.x>/ocpp.lua). */
+export function bundlePath(root: string, config: string, runtime: LuaRuntimeName): string {
+  const target = runtime === "lua5.1" ? "lua5.1" : "lua5.3";
+  return path.join(root, "build", "out", config, target, "ocpp.lua");
+}
+
+export async function loadImage(root: string, config: string, runtime: RuntimeName): Promise<ImageRuntime> {
+  if (runtime === "node") {
+    const mod = (await import(path.join(root, "build", "gen", config, "image.ts"))) as { create: () => (line: string) => string };
+    const event = mod.create();
+    return {
+      runtime,
+      event,
+      heapKb: () => process.memoryUsage().heapUsed / 1024,
+      close: () => undefined,
+    };
+  }
+  const vm = createLuaVm(runtime);
+  const file = bundlePath(root, config, runtime);
+  vm.loadImage(fs.readFileSync(file, "latin1"), "=ocpp");
+  return {
+    runtime,
+    event: (line) => vm.event(line),
+    heapKb: (full) => vm.heapKb(full),
+    vm,
+    close: () => vm.close(),
+  };
+}

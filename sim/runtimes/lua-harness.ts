@@ -1,0 +1,140 @@
+// Lua-side harness installed in every simulator VM: loads the image, calls image.event, counts instructions, reports GC numbers.
+//
+// Every entry point is a global `__sim_<verb>(payload, extra)` that returns ONE string: "1" .. result on
+// success or "0" .. message on failure (errors are caught in Lua, so JS only ever reads one string back).
+// The wasm bindings only move NUL-terminated UTF-8 strings, so for them (`wire = true`) every byte 0x00 or
+// 0x80..0xFF is carried as the 2-byte UTF-8 form of U+0100+byte (C4..C7 80..BF) in both directions; since
+// the JS side encodes every byte >= 0x80, a raw C4..C7 lead byte never reaches Lua un-encoded and the
+// decode gsub cannot misfire. Large payloads arrive in pieces through __sim_put (see wasm-backend.ts).
+// fengari moves raw Uint8Array strings, so there `wire = false` and enc/dec are the identity.
+
+export function harnessSource(wire: boolean): string {
+  return `local WIRE = ${wire ? "true" : "false"}\n` + HARNESS_BODY;
+}
+
+// String.raw keeps the Lua escapes (\\0, \\128, ...) as Lua source text: the source itself stays ASCII.
+const HARNESS_BODY = String.raw`
+local V51 = _VERSION == "Lua 5.1"
+local load = V51 and loadstring or load
+local pcall, type, tostring, collectgarbage = pcall, type, tostring, collectgarbage
+local concat, gsub, char, floor = table.concat, string.gsub, string.char, math.floor
+local sethook, gethook, dump = debug.sethook, debug.gethook, string.dump
+
+local function enc(s) return s end
+local dec = enc
+if WIRE then
+  local E, D = {}, {}
+  for b = 0, 255 do
+    local cp = 256 + b
+    local u = char(192 + floor(cp / 64), 128 + cp % 64)
+    E[char(b)] = u
+    D[u] = char(b)
+  end
+  -- Lua 5.1 patterns stop at a literal NUL, so it needs the (5.1-only, later deprecated) %z class.
+  local HI = V51 and "[%z\128-\255]" or "[\0\128-\255]"
+  enc = function(s) return (gsub(s, HI, E)) end
+  dec = function(s) return (gsub(s, "[\196-\199][\128-\191]", D)) end
+end
+
+-- Pieces of a payload too large for one lua_pushstring on the wasm C stack.
+local parts, nparts = {}, 0
+function __sim_put(s) nparts = nparts + 1; parts[nparts] = s end
+function __sim_drop() for i = 1, nparts do parts[i] = nil end; nparts = 0 end
+local function arg(last)
+  last = last or ""
+  if nparts > 0 then
+    nparts = nparts + 1; parts[nparts] = last
+    last = concat(parts, "", 1, nparts)
+    __sim_drop()
+  end
+  return dec(last)
+end
+
+local function reply(ok, v) return (ok and "1" or "0") .. enc(v) end
+local function errstr(e) if type(e) == "string" then return e end return tostring(e) end
+
+-- The image lives in a harness global: the firmware itself uses no globals, the harness may.
+function __sim_load(src, name)
+  local f, err = load(arg(src), dec(name or "=image"))
+  if not f then return reply(false, err) end
+  local ok, img = pcall(f)
+  if not ok then return reply(false, errstr(img)) end
+  if type(img) ~= "table" then return reply(false, "image chunk returned " .. type(img) .. ", expected a table") end
+  __sim_image = img
+  return reply(true, "")
+end
+
+local function getEvent()
+  local img = __sim_image
+  if type(img) ~= "table" then return nil, "no image loaded" end
+  if type(img.event) ~= "function" then return nil, "image.event is not a function" end
+  return img.event
+end
+
+-- Strict on the return type: a number or table here is a firmware bug, not something to coerce.
+local function result(ok, r)
+  if not ok then return false, errstr(r) end
+  if r == nil then return true, "" end
+  if type(r) ~= "string" then return false, "event returned " .. type(r) .. ", expected a string or nil" end
+  return true, r
+end
+
+function __sim_event(line)
+  local s = arg(line)
+  local ev, err = getEvent()
+  if not ev then return reply(false, err) end
+  return reply(result(pcall(ev, s)))
+end
+
+-- Count hook with count = 1: the hook runs once per VM instruction of Lua code (hooks are disabled while
+-- the hook itself runs, so its own instructions are not counted). C functions (gsub, concat, ...) count as
+-- the single call instruction that invoked them.
+local function counted(fn, s)
+  local n = 0
+  local oldHook, oldMask, oldCount = gethook()
+  sethook(function() n = n + 1 end, "", 1)
+  local ok, r = pcall(fn, s)
+  sethook(oldHook, oldMask, oldCount)
+  return n, ok, r
+end
+-- The harness' own instructions between sethook and the unhook are a constant; measure them once with a
+-- function that executes exactly one instruction (its RETURN) and subtract, so the count is exact.
+local overhead
+function __sim_counted(line)
+  local s = arg(line)
+  local ev, err = getEvent()
+  if not ev then return reply(false, err) end
+  if not overhead then overhead = counted(function() end, "") - 1 end
+  local n, ok, r = counted(ev, s)
+  ok, r = result(ok, r)
+  if not ok then return reply(false, r) end
+  return reply(true, (n - overhead) .. ":" .. r)
+end
+
+function __sim_eval(src)
+  local f, err = load(arg(src), "=eval")
+  if not f then return reply(false, err) end
+  local ok, r = pcall(f)
+  if not ok then return reply(false, errstr(r)) end
+  return reply(true, tostring(r))
+end
+
+function __sim_gc(cmd)
+  local ok, err = pcall(collectgarbage, arg(cmd))
+  return reply(ok, ok and "" or errstr(err))
+end
+
+function __sim_heap(full)
+  -- Two cycles: objects with finalizers (5.2+) are only freed by the cycle after the one that finds them.
+  if arg(full) == "1" then collectgarbage("collect"); collectgarbage("collect") end
+  return reply(true, tostring(collectgarbage("count")))
+end
+
+-- Bytecode of the main function of src: 5.3 strips it itself, 5.1 has no strip flag (done in JS).
+function __sim_dump(src, name, strip)
+  local f, err = load(arg(src), dec(name))
+  if not f then return reply(false, err) end
+  if V51 then return reply(true, dump(f)) end
+  return reply(true, dump(f, dec(strip) == "1"))
+end
+`;

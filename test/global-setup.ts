@@ -1,0 +1,13 @@
+// Builds every shipped configuration for both Lua targets once before the suites run.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildImage } from "../build/cli";
+import { ROOT } from "../build/compile";
+
+export default function setup(): void {
+  const dir = path.join(ROOT, "build", "configs");
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".json"))) {
+    for (const t of ["lua5.1", "lua5.3"] as const) buildImage(path.join(dir, f), t, undefined);
+  }
+}

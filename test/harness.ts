@@ -1,0 +1,140 @@
+// Scenario harness: a station image on any runtime, wired to a scripted CSMS over a fake socket,
+// in virtual time. The same scenario runs on node, lua5.1, lua5.3 and lua5.3-int32.
+
+import { Board, FlashStore, Transport, TransportEvents } from "../sim/board";
+import { ROOT } from "../build/compile";
+import { RuntimeName } from "../sim/runtimes/image";
+
+export type Frame = unknown[];
+
+/** The CSMS end of the socket: frames the station sent, and ways to answer or call it. */
+export class ScriptedCsms implements Transport {
+  sent: string[] = [];
+  connects: { url: string; subprotocol: string; auth: string | undefined }[] = [];
+  ev: TransportEvents | undefined;
+  /** When false, connection attempts fail (network down). */
+  reachable = true;
+  open = false;
+  private callSeq = 0;
+
+  connect(url: string, subprotocol: string, auth: string | undefined, _ping: number, ev: TransportEvents): void {
+    this.connects.push({ url, subprotocol, auth });
+    this.ev = ev;
+    // Answer on the next turn, like a real socket, never inside the image's own event.
+    queueMicrotask(() => {
+      if (this.reachable) {
+        this.open = true;
+        ev.onOpen();
+      } else ev.onClose();
+    });
+  }
+  /** CALLs answered automatically (on the next turn) by action; the frames are still recorded. */
+  autoReply: Record<string, unknown> = {};
+
+  send(frame: string): void {
+    if (!this.open) throw new Error("station sent on a closed socket: " + frame);
+    this.sent.push(frame);
+    const f = JSON.parse(Buffer.from(frame, "latin1").toString("utf8")) as Frame;
+    if (f[0] === 2 && (f[2] as string) in this.autoReply) {
+      const payload = this.autoReply[f[2] as string];
+      queueMicrotask(() => {
+        if (this.open) this.reply(f, typeof payload === "function" ? (payload as (f: Frame) => unknown)(f) : payload);
+      });
+    }
+  }
+  disconnect(): void {
+    this.open = false;
+  }
+  /** Drops the connection from the network side. */
+  drop(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.ev?.onClose();
+  }
+
+  /** Parsed frames the station sent, oldest first, and forgets them. */
+  take(): Frame[] {
+    const out = this.sent.map((s) => JSON.parse(Buffer.from(s, "latin1").toString("utf8")) as Frame);
+    this.sent = [];
+    return out;
+  }
+
+  /** CALLs among the frames sent so far (consumed). */
+  takeCalls(): Frame[] {
+    return this.take().filter((f) => f[0] === 2);
+  }
+
+  /** Delivers a raw frame (a JS string, encoded as UTF-8) to the station. */
+  deliver(text: string): void {
+    this.ev!.onMessage(Buffer.from(text, "utf8").toString("latin1"));
+  }
+  /** Delivers raw bytes to the station. */
+  deliverBytes(bytes: Buffer): void {
+    this.ev!.onMessage(bytes.toString("latin1"));
+  }
+
+  reply(call: Frame, payload: unknown): void {
+    this.deliver(JSON.stringify([3, call[1], payload]));
+  }
+
+  /** Sends a CALL and returns the station's answer frame (CALLRESULT or CALLERROR). */
+  call(action: string, payload: unknown): Frame {
+    const id = `csms-${++this.callSeq}`;
+    this.deliver(JSON.stringify([2, id, action, payload]));
+    const frames = this.take();
+    const answer = frames.find((f) => (f[0] === 3 || f[0] === 4) && f[1] === id);
+    if (answer === undefined) throw new Error(`no answer to ${action}: ${JSON.stringify(frames)}`);
+    // Anything else the station sent stays readable.
+    this.sent = frames.filter((f) => f !== answer).map((f) => Buffer.from(JSON.stringify(f), "utf8").toString("latin1"));
+    return answer;
+  }
+}
+
+export interface TestStation {
+  board: Board;
+  csms: ScriptedCsms;
+  logs: string[];
+  /** Lets queued socket events (open/close) reach the station. */
+  settle(): Promise<void>;
+}
+
+export const EPOCH = 1795000000; // 2026-11-18T...Z, within 32 bits until 2038
+
+export async function startStation(runtime: RuntimeName, config = "core", store?: FlashStore): Promise<TestStation> {
+  const csms = new ScriptedCsms();
+  const logs: string[] = [];
+  const board = new Board({
+    root: ROOT,
+    config,
+    runtime,
+    transport: csms,
+    store,
+    rtcEpoch: EPOCH,
+    provision: { "Internal.CsmsUrl": "ws://csms.test/ocpp", "SecurityCtrlr.Identity": "CP 1", "SecurityCtrlr.BasicAuthPassword": "secretpass1234567" },
+    log: (kind, text) => {
+      if (kind === "log") logs.push(text);
+    },
+  });
+  const cfg = JSON.parse(require("node:fs").readFileSync(`${ROOT}/build/configs/${config}.json`, "utf8")) as { evses: { connectors: unknown[] }[] };
+  await board.powerOn(cfg.evses.map((e) => e.connectors.length));
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  };
+  await settle();
+  return { board, csms, logs, settle };
+}
+
+/** Boots a station to Accepted and consumes the boot and status frames. */
+export const NOW_ISO = "2026-11-24T10:00:00Z";
+
+/** Boots a station to Accepted; StatusNotification and Heartbeat are answered automatically. */
+export async function bootAccepted(runtime: RuntimeName, config = "core", interval = 300): Promise<TestStation> {
+  const t = await startStation(runtime, config);
+  t.csms.autoReply = { StatusNotification: {}, Heartbeat: () => ({ currentTime: NOW_ISO }) };
+  const [boot] = t.csms.takeCalls();
+  if (boot === undefined || boot[2] !== "BootNotification") throw new Error("no BootNotification");
+  t.csms.reply(boot, { status: "Accepted", interval, currentTime: NOW_ISO });
+  await t.settle();
+  t.csms.take();
+  return t;
+}
