@@ -26,6 +26,19 @@ function formatDiagnostics(diags: readonly ts.Diagnostic[]): string {
   });
 }
 
+/** Every .ts file the entry reaches through relative imports. */
+function collectSources(entry: string): string[] {
+  const seen = new Set<string>();
+  const walk = (f: string) => {
+    if (seen.has(f)) return;
+    seen.add(f);
+    const text = fs.readFileSync(f, "utf8");
+    for (const m of text.matchAll(/from\s+"(\.[^"]+)"/g)) walk(path.resolve(path.dirname(f), m[1]) + ".ts");
+  };
+  walk(entry);
+  return [...seen];
+}
+
 /** Compiles one configuration for one target; throws BuildError with every diagnostic. */
 export function compile(cfg: BuildConfig, target: "lua5.1" | "lua5.3", outDir: string): BuildResult {
   const entry = generate(ROOT, cfg);
@@ -57,6 +70,13 @@ export function compile(cfg: BuildConfig, target: "lua5.1" | "lua5.3", outDir: s
   // TSTL diagnostics (unsupported constructs, lualib needs) are errors here, as are type errors.
   if (result.diagnostics.length > 0) throw new BuildError(formatDiagnostics(result.diagnostics));
   if (written === undefined) throw new BuildError("TSTL produced no bundle");
+  // TSTL copies imported bindings into locals at require time: an exported `let` would be a stale
+  // copy in Lua while staying live in Node. Share mutable state through a table instead.
+  for (const f of collectSources(entry)) {
+    const text = fs.readFileSync(f, "utf8");
+    const m = /^export let\s+(\w+)/m.exec(text);
+    if (m) throw new BuildError(`${path.relative(ROOT, f)}: 'export let ${m[1]}' is not allowed in firmware (imports are copied in Lua)`);
+  }
   const check = checkLua(written);
   if (check.lualib.length > 0) throw new BuildError(`emitted Lua references lualib: ${check.lualib.join(", ")}`);
   if (check.globals.length > 0) throw new BuildError(`emitted Lua touches undeclared globals: ${check.globals.join(", ")}`);

@@ -22,8 +22,8 @@ export interface BuildConfig {
   /** Functional blocks compiled in: folder names under profiles/. */
   blocks: string[];
   bounds: { maxFrameBytes: number; maxJsonDepth: number; callQueueLength: number; reportItemsPerMessage: number; reportBytesPerMessage: number };
-  /** Device-model default values by key "Component.Variable[Instance]". */
-  deviceModel: { [key: string]: string };
+  /** Device-model defaults and limits by key "Component/Variable[Instance]" (or "EVSE#1/Power"): a value string or {default, min, max, mutability}. */
+  deviceModel: { [key: string]: string | { default?: string; min?: number; max?: number; mutability?: "ReadOnly" | "WriteOnly" | "ReadWrite" } };
   target: "lua5.1" | "lua5.3";
 }
 
@@ -94,7 +94,16 @@ export function validateConfig(raw: unknown, file: string, root: string): BuildC
   int(file, b.reportBytesPerMessage, "bounds.reportBytesPerMessage", 256, 1048576);
   if (c.deviceModel !== undefined) {
     if (typeof c.deviceModel !== "object" || c.deviceModel === null) fail(file, "deviceModel", "must be an object");
-    for (const [k, v] of Object.entries(c.deviceModel as object)) if (typeof v !== "string") fail(file, `deviceModel.${k}`, "values are strings, as OCPP sends them");
+    for (const [k, v] of Object.entries(c.deviceModel as object)) {
+      if (typeof v === "string") continue;
+      if (typeof v !== "object" || v === null) fail(file, `deviceModel.${k}`, "must be a value string or an object");
+      for (const [f, x] of Object.entries(v as object)) {
+        if (f === "default" && typeof x !== "string") fail(file, `deviceModel.${k}.default`, "values are strings, as OCPP sends them");
+        else if ((f === "min" || f === "max") && typeof x !== "number") fail(file, `deviceModel.${k}.${f}`, "must be a number");
+        else if (f === "mutability" && !["ReadOnly", "WriteOnly", "ReadWrite"].includes(x as string)) fail(file, `deviceModel.${k}.mutability`, "must be ReadOnly, WriteOnly or ReadWrite");
+        else if (!["default", "min", "max", "mutability"].includes(f)) fail(file, `deviceModel.${k}.${f}`, "unknown field");
+      }
+    }
   }
   if (c.target !== "lua5.1" && c.target !== "lua5.3") fail(file, "target", "must be lua5.1 or lua5.3");
   return { ...(c as unknown as BuildConfig), deviceModel: (c.deviceModel as BuildConfig["deviceModel"]) ?? {} };

@@ -16,18 +16,18 @@ function percentEncode(s: string): string {
 
 /** Asks the board to open the WebSocket to CSMS URL + "/" + identity, subprotocol ocpp2.0.1. */
 export function connect(st: Station): void {
-  const url = modelGet(st, "Internal.CsmsUrl");
-  const id = modelGet(st, "SecurityCtrlr.Identity");
+  const url = modelGet(st, "Internal/CsmsUrl");
+  const id = modelGet(st, "SecurityCtrlr/Identity");
   if (url === undefined || id === undefined || url === "" || id === "") {
     st.hal.log(1, "no CSMS URL or identity provisioned");
     return;
   }
-  const pw = modelGet(st, "SecurityCtrlr.BasicAuthPassword");
+  const pw = modelGet(st, "SecurityCtrlr/BasicAuthPassword");
   // Security profile 1 (Part 4 §6.3): HTTP Basic auth with the identity as user name.
   const auth = pw !== undefined && pw !== "" ? id + ":" + pw : undefined;
   const sep = string.byte(url, url.length) === 47 ? "" : "/";
   st.connecting = true;
-  st.hal.connect(url + sep + percentEncode(id), "ocpp2.0.1", auth, modelInt(st, "OCPPCommCtrlr.WebSocketPingInterval"));
+  st.hal.connect(url + sep + percentEncode(id), "ocpp2.0.1", auth, modelInt(st, "OCPPCommCtrlr/WebSocketPingInterval"));
 }
 
 /**
@@ -35,10 +35,10 @@ export function connect(st: Station): void {
  * each failed attempt doubles the wait, at most RetryBackOffRepeatTimes times.
  */
 export function scheduleReconnect(st: Station): void {
-  let wait = modelInt(st, "OCPPCommCtrlr.RetryBackOffWaitMinimum");
-  const doublings = math.min(st.retries, modelInt(st, "OCPPCommCtrlr.RetryBackOffRepeatTimes"));
+  let wait = modelInt(st, "OCPPCommCtrlr/RetryBackOffWaitMinimum");
+  const doublings = math.min(st.retries, modelInt(st, "OCPPCommCtrlr/RetryBackOffRepeatTimes"));
   for (let i = 0; i < doublings; i++) wait = wait * 2;
-  const range = modelInt(st, "OCPPCommCtrlr.RetryBackOffRandomRange");
+  const range = modelInt(st, "OCPPCommCtrlr/RetryBackOffRandomRange");
   if (range > 0) wait = wait + st.hal.random(range + 1);
   st.retries = st.retries + 1;
   st.reconnectAt = st.hal.uptime() + wait;

@@ -143,6 +143,7 @@ function handleResponse(st: Station, kind: number, id: string, payload: Json | u
 
 /** Entry point for one received text frame. */
 export function rpcReceive(st: Station, text: string): void {
+  st.frameBytes = text.length;
   if (text.length > st.img.bounds.maxFrameBytes) {
     // B06.FR.17 and friends: an oversized message is a FormatViolation; never decode it.
     sendError(st, salvageId(text), "FormatViolation", "message larger than " + fmtNum(st.img.bounds.maxFrameBytes) + " bytes");
@@ -214,15 +215,20 @@ export function pump(st: Station): void {
   }
 }
 
-/** Queues a CALL; returns false when the bounded queue is full. ctx is handed back to the result handler. */
-export function rpcCall(st: Station, action: string, payload: JsonObject, ctx: number): boolean {
+/** Queues a CALL whose payload is already JSON text; false when the bounded queue is full. */
+export function rpcCallJson(st: Station, action: string, json: string, ctx: number): boolean {
   if (st.queue.length >= st.img.bounds.callQueueLength) {
     st.hal.log(2, "call queue full, dropped " + action);
     return false;
   }
-  st.queue[st.queue.length] = { action, payload: jsonEncode(payload), ctx, triggered: st.triggering };
+  st.queue[st.queue.length] = { action, payload: json, ctx, triggered: st.triggering };
   pump(st);
   return true;
+}
+
+/** Queues a CALL; returns false when the bounded queue is full. ctx is handed back to the result handler. */
+export function rpcCall(st: Station, action: string, payload: JsonObject, ctx: number): boolean {
+  return rpcCallJson(st, action, jsonEncode(payload), ctx);
 }
 
 /** Queues a CALL ahead of everything else (used for BootNotification and triggered messages). */
@@ -243,7 +249,7 @@ export function rpcPending(st: Station, action: string): boolean {
 /** Once a second: times out the outstanding CALL after OCPPCommCtrlr.MessageTimeout. */
 export function rpcTick(st: Station): void {
   if (st.outstanding === undefined) return;
-  const timeout = modelInt(st, "OCPPCommCtrlr.MessageTimeout[Default]");
+  const timeout = modelInt(st, "OCPPCommCtrlr/MessageTimeout[Default]");
   if (st.hal.uptime() - st.outstandingSince >= timeout) {
     st.hal.log(2, st.outstanding.action + " timed out");
     finishOutstanding(st, undefined);

@@ -8,7 +8,7 @@
 import type { Hal } from "../hal/hal";
 import type { JsonObject } from "./json";
 import type { Schema } from "./validate";
-import type { ModelTable } from "./model";
+import type { Getter, ModelTable } from "./model";
 
 /** Answers a CSMS CALL: returns the CALLRESULT payload, or an RpcError made with rpcError(). */
 export type Handler = (st: Station, payload: JsonObject) => JsonObject;
@@ -24,6 +24,8 @@ export interface Block {
   handlers?: { [action: string]: Handler };
   /** Responses to the CALLs this block sends, by action. */
   results?: { [action: string]: ResultHandler };
+  /** Actual values of device-model variables flagged D (live state), by "Component/Variable". */
+  getters?: { [compVar: string]: Getter };
   /** Messages this block sends on TriggerMessage, by requestedMessage. */
   triggers?: { [message: string]: Trigger };
   /** Named events (see emit): "start", "connected", "disconnected", "accepted", "plug", "unplug", "tick". */
@@ -72,6 +74,7 @@ export interface Station {
   handlers: { [action: string]: Handler };
   results: { [action: string]: ResultHandler };
   triggers: { [message: string]: Trigger };
+  getters: { [compVar: string]: Getter };
   /** Registration state, owned by the provisioning block (B01–B03); the RPC layer gates sending on it. */
   registration: "none" | "Pending" | "Accepted" | "Rejected";
   online: boolean;
@@ -88,6 +91,8 @@ export interface Station {
   lastCallAt: number;
   /** The next CALL queued is one the CSMS asked for (set by TriggerMessage and report handlers). */
   triggering: boolean;
+  /** Length in bytes of the frame being handled (BytesPerMessage checks, B06.FR.17). */
+  frameBytes: number;
   /** True while a CSMS request is being handled: CALLs queue until its response is sent. */
   holdSends: boolean;
   recentIds: string[];
@@ -142,6 +147,7 @@ export function createStation(hal: Hal, img: Image): Station {
     handlers: {},
     results: {},
     triggers: {},
+    getters: {},
     registration: "none",
     online: false,
     clockOffset: undefined,
@@ -154,6 +160,7 @@ export function createStation(hal: Hal, img: Image): Station {
     lastCallAt: hal.uptime(),
     triggering: false,
     holdSends: false,
+    frameBytes: 0,
     recentIds: [],
     recentNext: 0,
     vals: {},
@@ -170,6 +177,7 @@ export function createStation(hal: Hal, img: Image): Station {
     if (b.handlers !== undefined) for (const [k, h] of pairs(b.handlers)) st.handlers[k as string] = h;
     if (b.results !== undefined) for (const [k, h] of pairs(b.results)) st.results[k as string] = h;
     if (b.triggers !== undefined) for (const [k, h] of pairs(b.triggers)) st.triggers[k as string] = h;
+    if (b.getters !== undefined) for (const [k, g] of pairs(b.getters)) st.getters[k as string] = g;
   }
   return st;
 }

@@ -62,7 +62,7 @@ export interface BoardOptions {
   /** Wall-clock epoch seconds at uptime 0; undefined: the board has no RTC. */
   rtcEpoch?: number;
   log?: BoardLog;
-  /** Values provisioned at every start (identity, password, CSMS URL). */
+  /** Values provisioned at the first power-on, like a factory would (identity, password, CSMS URL). */
   provision?: Record<string, string>;
   seed?: number;
 }
@@ -109,7 +109,7 @@ export class Board {
     this.evses.forEach((_e, i) => this.pushMeter(i + 1));
     const rtc = this.rtcBase === undefined ? "-" : String(this.rtcBase + this.uptime);
     this.feed("start", `${rtc}\t${this.opts.seed ?? this.bootCount}`);
-    for (const [k, v] of Object.entries(this.opts.provision ?? {})) this.feed("prov", `${escField(k)}\t${escField(v)}`);
+    if (this.bootCount === 1) for (const [k, v] of Object.entries(this.opts.provision ?? {})) this.feed("prov", `${escField(k)}\t${escField(v)}`);
     this.feed("tick", "");
   }
 

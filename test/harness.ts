@@ -110,7 +110,7 @@ export async function startStation(runtime: RuntimeName, config = "core", store?
     transport: csms,
     store,
     rtcEpoch: EPOCH,
-    provision: { "Internal.CsmsUrl": "ws://csms.test/ocpp", "SecurityCtrlr.Identity": "CP 1", "SecurityCtrlr.BasicAuthPassword": "secretpass1234567" },
+    provision: { "Internal/CsmsUrl": "ws://csms.test/ocpp", "SecurityCtrlr/Identity": "CP 1", "SecurityCtrlr/BasicAuthPassword": "secretpass1234567" },
     log: (kind, text) => {
       if (kind === "log") logs.push(text);
     },

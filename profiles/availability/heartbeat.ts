@@ -28,7 +28,7 @@ export const availabilityHeartbeat = {
   on: {
     tick: (st: Station, now: number) => {
       if (!st.online || st.registration !== "Accepted" || st.outstanding !== undefined || st.queue.length > 0) return;
-      const interval = modelInt(st, "OCPPCommCtrlr.HeartbeatInterval");
+      const interval = modelInt(st, "OCPPCommCtrlr/HeartbeatInterval");
       if (interval > 0 && now - st.lastCallAt >= interval && !rpcPending(st, "Heartbeat")) sendHeartbeat(st);
     },
   },

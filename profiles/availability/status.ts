@@ -67,8 +67,29 @@ export function connectorStatus(st: Station, evseId: number, connectorId: number
   return k < 0 ? undefined : state(st).now[k];
 }
 
+/** EVSE availability from its connectors: Occupied when any is, else the first connector's state. */
+function evseState(st: Station, evseId: number): string {
+  const n = st.img.evses[evseId - 1];
+  if (n === undefined) return "Unavailable";
+  let first = "";
+  for (let c = 1; c <= n; c++) {
+    const s = connectorStatus(st, evseId, c) as string;
+    if (s === "Occupied") return s;
+    if (c === 1) first = s;
+  }
+  return first;
+}
+
 export const availabilityStatus = {
   name: "status",
+  getters: {
+    "ChargingStation/AvailabilityState": () => "Available",
+    "EVSE/AvailabilityState": (st: Station, evseId: number) => evseState(st, evseId),
+    "Connector/AvailabilityState": (st: Station, evseId: number, connectorId: number) => {
+      const s = connectorStatus(st, evseId, connectorId);
+      return s !== undefined ? s : "Unavailable";
+    },
+  },
   triggers: {
     // F06: StatusNotification for the given connector, or for all when none is given.
     StatusNotification: (st: Station, evseId: number, connectorId: number) => {
@@ -104,7 +125,7 @@ export const availabilityStatus = {
       const s = state(st);
       if (st.registration !== "Accepted" || s.offlineSince < 0) return;
       // B04.FR.01/02: all connectors after a long outage, only the changed ones after a short one.
-      const long = st.hal.uptime() - s.offlineSince > modelInt(st, "OCPPCommCtrlr.OfflineThreshold");
+      const long = st.hal.uptime() - s.offlineSince > modelInt(st, "OCPPCommCtrlr/OfflineThreshold");
       s.offlineSince = -1;
       reportAll(st, long);
     },

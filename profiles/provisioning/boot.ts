@@ -51,8 +51,8 @@ function onResult(st: Station, p: JsonObject | undefined): void {
   if (status === "Accepted") {
     st.hal.erase(REASON_KEY);
     // B01.FR.04: interval > 0 becomes the heartbeat interval.
-    if (interval > 0 && modelGet(st, "OCPPCommCtrlr.HeartbeatInterval") !== string.format("%d", interval)) {
-      modelSet(st, "OCPPCommCtrlr.HeartbeatInterval", string.format("%d", interval));
+    if (interval > 0 && modelGet(st, "OCPPCommCtrlr/HeartbeatInterval") !== string.format("%d", interval)) {
+      modelSet(st, "OCPPCommCtrlr/HeartbeatInterval", string.format("%d", interval));
     }
     st.registration = "Accepted";
     emit(st, "accepted", 0, 0);

@@ -1,0 +1,243 @@
+// B07 Get base report and B08 Get custom report: NotifyReport streamed part by part.
+//
+// A report is a cursor over the device-model record string. Each part is built when the previous
+// one has been answered, so at most one part (ItemsPerMessage/BytesPerMessage[GetReport]) is in
+// RAM however large the model; an item that does not fit waits, encoded, for the next part.
+
+import { fmtNum, jarr, Json, jsonEncode, JsonObject } from "../../firmware/json";
+import { hasFlag, modelGet, modelInt, mutability, readRecord, rec, recordValue, splitKey } from "../../firmware/model";
+import { rpcCallJson, rpcError } from "../../firmware/rpc";
+import { blockData, epochNow, Station } from "../../firmware/station";
+import { isoTime } from "../../firmware/time";
+
+const FULL = 0;
+const CONFIG = 1;
+const SUMMARY = 2;
+const CUSTOM = 3;
+/** Room for the NotifyReport envelope around the items: frame header, requestId, generatedAt, tbc, seqNo. */
+const ENVELOPE_BYTES = 160;
+
+interface ReportState {
+  active: boolean;
+  requestId: number;
+  kind: number;
+  /** Byte position of the next record to consider (its "\n"), 0 at the end. */
+  pos: number;
+  seqNo: number;
+  /** An encoded item that did not fit into the previous part. */
+  carry: string | undefined;
+  componentVariable: JsonObject[] | undefined;
+  criteria: string[] | undefined;
+}
+
+function state(st: Station): ReportState {
+  return blockData(st, "reports") as unknown as ReportState;
+}
+
+/** B08.FR.07-10: Active/Available/Enabled hold unless set false; Problem only when set true. */
+function meetsCriterion(st: Station, componentPart: string, criterion: string): boolean {
+  const v = modelGet(st, componentPart + "/" + criterion);
+  if (criterion === "Problem") return v === "true";
+  return v === undefined || v === "true";
+}
+
+function matchesComponentVariable(cv: JsonObject, comp: string, ci: string, evse: number, conn: number, v: string, vi: string): boolean {
+  const c = cv.component as JsonObject;
+  if (c.name !== comp) return false;
+  if (c.instance !== undefined && c.instance !== ci) return false; // B08.FR.24/25
+  const e = c.evse as JsonObject | undefined;
+  if (e !== undefined) {
+    if (e.id !== evse) return false;
+    if (e.connectorId !== undefined && e.connectorId !== conn) return false; // B08.FR.22
+  }
+  const variable = cv.variable as JsonObject | undefined;
+  if (variable === undefined) return true; // B08.FR.20
+  if (variable.name !== v) return false;
+  return variable.instance === undefined || variable.instance === vi; // B08.FR.21
+}
+
+/** Does the record just read belong in the report? */
+function matches(st: Station, s: ReportState): boolean {
+  if (s.kind === FULL) return true;
+  if (s.kind === CONFIG) return mutability(rec.flags) !== "R";
+  const [comp, ci, evse, conn, v, vi] = splitKey(rec.key);
+  if (s.kind === SUMMARY) return v === "AvailabilityState" || v === "Available" || v === "Problem";
+  const cvs = s.componentVariable;
+  if (cvs !== undefined) {
+    let any = false;
+    for (let i = 0; i < cvs.length && !any; i++) any = matchesComponentVariable(cvs[i], comp, ci, evse, conn, v, vi);
+    if (!any) return false;
+  }
+  const crit = s.criteria;
+  if (crit !== undefined) {
+    const [slash] = string.find(rec.key, "/", 1, true);
+    const part = string.sub(rec.key, 1, (slash as number) - 1);
+    // B08.FR.13: any one of the criteria.
+    let any = false;
+    for (let i = 0; i < crit.length && !any; i++) any = meetsCriterion(st, part, crit[i]);
+    if (!any) return false;
+  }
+  return true;
+}
+
+/** Advances to the next matching record at or after pos; returns its position or 0. */
+function nextMatch(st: Station, s: ReportState, pos: number): number {
+  const data = st.img.model.data;
+  while (pos > 0) {
+    readRecord(data, pos);
+    if (matches(st, s)) return pos;
+    const [nl] = string.find(data, "\n", pos + 1, true);
+    pos = nl === undefined ? 0 : nl;
+  }
+  return 0;
+}
+
+function mutabilityName(flags: string): string {
+  const m = mutability(flags);
+  return m === "RW" ? "ReadWrite" : m === "W" ? "WriteOnly" : "ReadOnly";
+}
+
+/** ReportDataType for the record just read, encoded (B08.FR.12: with variableCharacteristics). */
+function encodeItem(st: Station): string {
+  // Copied first: a getter may read other records.
+  const key = rec.key;
+  const flags = rec.flags;
+  const dataType = rec.type;
+  const unit = rec.unit;
+  const min = rec.min;
+  const max = rec.max;
+  const values = rec.values;
+  const dflt = rec.dflt;
+  const [comp, ci, evse, conn, v, vi] = splitKey(key);
+  const component: JsonObject = { name: comp };
+  if (ci !== "") component.instance = ci;
+  if (evse > 0) component.evse = conn > 0 ? { id: evse, connectorId: conn } : { id: evse };
+  const variable: JsonObject = { name: v };
+  if (vi !== "") variable.instance = vi;
+  const mutability = mutabilityName(flags);
+  const persistent = hasFlag(flags, "P");
+  const constant = hasFlag(flags, "C");
+  const actual: JsonObject = { type: "Actual", mutability, persistent, constant };
+  // A WriteOnly value is never reported.
+  if (mutability !== "WriteOnly") actual.value = recordValue(st, key, flags, dflt);
+  const attrs: Json[] = jarr([actual]);
+  const extra = ["Target", "MinSet", "MaxSet"];
+  const letters = ["t", "n", "x"];
+  for (let i = 0; i < 3; i++) {
+    if (hasFlag(flags, letters[i])) {
+      const a: JsonObject = { type: extra[i], mutability, persistent, constant };
+      const w = st.vals[key + "|" + extra[i]];
+      if (w !== undefined) a.value = w;
+      attrs[attrs.length] = a;
+    }
+  }
+  const ch: JsonObject = { dataType, supportsMonitoring: false };
+  if (unit !== "") ch.unit = unit;
+  if (min !== "") ch.minLimit = tonumber(min) as number;
+  if (max !== "") ch.maxLimit = tonumber(max) as number;
+  if (values !== "") ch.valuesList = values;
+  return jsonEncode({ component, variable, variableAttribute: attrs, variableCharacteristics: ch });
+}
+
+/** Builds and queues the next NotifyReport part. */
+function sendPart(st: Station): void {
+  const s = state(st);
+  const data = st.img.model.data;
+  const maxItems = modelInt(st, "DeviceDataCtrlr/ItemsPerMessage[GetReport]");
+  const budget = modelInt(st, "DeviceDataCtrlr/BytesPerMessage[GetReport]") - ENVELOPE_BYTES;
+  const items: string[] = [];
+  let bytes = 0;
+  if (s.carry !== undefined) {
+    items[0] = s.carry;
+    bytes = s.carry.length;
+    s.carry = undefined;
+  }
+  let pos = nextMatch(st, s, s.pos);
+  while (pos > 0 && items.length < maxItems) {
+    // Criteria checks read other records: read this one again before encoding it.
+    readRecord(data, pos);
+    const item = encodeItem(st);
+    const [nl] = string.find(data, "\n", pos + 1, true);
+    pos = nl === undefined ? 0 : nl;
+    // An item alone larger than the budget still goes, alone: it cannot be split.
+    if (items.length > 0 && bytes + 1 + item.length > budget) {
+      s.carry = item;
+      break;
+    }
+    items[items.length] = item;
+    bytes = bytes + 1 + item.length;
+    pos = nextMatch(st, s, pos);
+  }
+  s.pos = pos;
+  const tbc = s.carry !== undefined || nextMatch(st, s, pos) > 0;
+  const t = epochNow(st);
+  const json = "{\"requestId\":" + fmtNum(s.requestId) + ",\"generatedAt\":\"" + isoTime(t !== undefined ? t : 0) +
+    "\",\"tbc\":" + (tbc ? "true" : "false") + ",\"seqNo\":" + fmtNum(s.seqNo) + ",\"reportData\":[" + table.concat(items, ",") + "]}";
+  s.seqNo = s.seqNo + 1; // B08.FR.14: 0, 1, 2 …
+  s.active = tbc;
+  // B02.FR.02: report parts are requested by the CSMS, so they may go out while Pending.
+  st.triggering = true;
+  const queued = rpcCallJson(st, "NotifyReport", json, 0);
+  st.triggering = false;
+  if (!queued) s.active = false;
+}
+
+function start(st: Station, requestId: number, kind: number, cv: JsonObject[] | undefined, crit: string[] | undefined): string {
+  const s = state(st);
+  // B08.FR.16: one report at a time.
+  if (s.active) return "Rejected";
+  s.requestId = requestId;
+  s.kind = kind;
+  s.componentVariable = cv;
+  s.criteria = crit;
+  s.pos = 1;
+  s.seqNo = 0;
+  s.carry = undefined;
+  // B08.FR.15
+  if (nextMatch(st, s, 1) === 0) return "EmptyResultSet";
+  s.active = true;
+  sendPart(st);
+  return "Accepted";
+}
+
+function getBaseReport(st: Station, p: JsonObject): JsonObject {
+  const base = p.reportBase as string;
+  const kind = base === "FullInventory" ? FULL : base === "ConfigurationInventory" ? CONFIG : SUMMARY;
+  return { status: start(st, p.requestId as number, kind, undefined, undefined) };
+}
+
+function getReport(st: Station, p: JsonObject): JsonObject {
+  const cv = p.componentVariable as JsonObject[] | undefined;
+  // B08.FR.17/18: MAY answer with a CALLERROR; we do.
+  if (cv !== undefined && cv.length > modelInt(st, "DeviceDataCtrlr/ItemsPerMessage[GetReport]")) {
+    return rpcError("OccurrenceConstraintViolation", "more componentVariable entries than ItemsPerMessageGetReport");
+  }
+  if (st.frameBytes > modelInt(st, "DeviceDataCtrlr/BytesPerMessage[GetReport]")) {
+    return rpcError("FormatViolation", "request larger than BytesPerMessageGetReport");
+  }
+  const crit = p.componentCriteria as string[] | undefined;
+  const kind = cv === undefined && crit === undefined ? FULL : CUSTOM;
+  return { status: start(st, p.requestId as number, kind, cv, crit) };
+}
+
+export const provisioningReports = {
+  name: "reports",
+  handlers: { GetBaseReport: getBaseReport, GetReport: getReport },
+  results: {
+    NotifyReport: (st: Station, p: JsonObject | undefined) => {
+      const s = state(st);
+      if (!s.active) return;
+      // A part the CSMS did not take ends the report: better a short report than a flood.
+      if (p === undefined) s.active = false;
+      else sendPart(st);
+    },
+  },
+  on: {
+    start: (st: Station) => {
+      state(st).active = false;
+    },
+    disconnected: (st: Station) => {
+      state(st).active = false;
+    },
+  },
+};

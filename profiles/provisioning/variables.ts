@@ -1,0 +1,200 @@
+// B05 Set variables and B06 Get variables: one result per item, looked up in the device model.
+
+import { jarr, Json, JsonObject } from "../../firmware/json";
+import { componentKey, findRecord, hasComponent, hasFlag, modelInt, modelSet, modelSetAfterReboot, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
+import { rpcError } from "../../firmware/rpc";
+import { epochNow, Station } from "../../firmware/station";
+import { isoTime, parseIsoTime } from "../../firmware/time";
+
+/** Flag letter that says a record supports an attribute type; Actual always exists. */
+function attrFlag(attr: string): string | undefined {
+  if (attr === "Target") return "t";
+  if (attr === "MinSet") return "n";
+  if (attr === "MaxSet") return "x";
+  return undefined;
+}
+
+// Result of locate(): the key, or the attributeStatus that ends the item.
+let locKey = "";
+
+/** Finds the record of a GetVariableData/SetVariableData item; returns undefined or UnknownComponent/UnknownVariable. */
+function locate(st: Station, comp: JsonObject, variable: JsonObject): string | undefined {
+  const evse = comp.evse as JsonObject | undefined;
+  const ck = componentKey(
+    comp.name as string,
+    comp.instance !== undefined ? (comp.instance as string) : "",
+    evse !== undefined ? (evse.id as number) : 0,
+    evse !== undefined && evse.connectorId !== undefined ? (evse.connectorId as number) : 0,
+  );
+  // B05.FR.04, B06.FR.06, B06.FR.15
+  if (!hasComponent(st, ck)) return "UnknownComponent";
+  locKey = ck + "/" + variableKey(variable.name as string, variable.instance !== undefined ? (variable.instance as string) : "");
+  const at = findRecord(st, locKey);
+  if (at === undefined) return "UnknownVariable";
+  readRecord(st.img.model.data, at);
+  return undefined;
+}
+
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 1; i <= s.length; i++) {
+    const c = string.byte(s, i) as number;
+    if (c < 0x80 || c > 0xbf) n = n + 1;
+  }
+  return n;
+}
+
+function isInteger(s: string): boolean {
+  let i = 1;
+  const c0 = string.byte(s, 1);
+  if (c0 === 43 || c0 === 45) i = 2;
+  if (i > s.length) return false;
+  for (let k = i; k <= s.length; k++) {
+    const c = string.byte(s, k) as number;
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function isDecimal(s: string): boolean {
+  let i = 1;
+  const c0 = string.byte(s, 1);
+  if (c0 === 43 || c0 === 45) i = 2;
+  let digits = 0;
+  let dots = 0;
+  for (let k = i; k <= s.length; k++) {
+    const c = string.byte(s, k) as number;
+    if (c === 46) dots = dots + 1;
+    else if (c >= 48 && c <= 57) digits = digits + 1;
+    else return false;
+  }
+  return digits > 0 && dots <= 1;
+}
+
+function inList(list: string, v: string): boolean {
+  const [at] = string.find("," + list + ",", "," + v + ",", 1, true);
+  return at !== undefined;
+}
+
+/** B05.FR.07/08: does the value fit the record's dataType, limits and valuesList (just read)? */
+function valueFits(v: string): boolean {
+  const t = rec.type;
+  if (t === "integer" || t === "decimal") {
+    if (t === "integer" ? !isInteger(v) : !isDecimal(v)) return false;
+    const n = tonumber(v) as number;
+    if (rec.min !== "" && n < (tonumber(rec.min) as number)) return false;
+    if (rec.max !== "" && n > (tonumber(rec.max) as number)) return false;
+    return true;
+  }
+  if (t === "boolean") return v === "true" || v === "false";
+  if (t === "dateTime") return parseIsoTime(v) !== undefined;
+  if (t === "OptionList") return inList(rec.values, v);
+  if (t === "MemberList" || t === "SequenceList") {
+    if (v === "") return true;
+    let start = 1;
+    for (;;) {
+      const [comma] = string.find(v, ",", start, true);
+      const item = string.sub(v, start, comma === undefined ? v.length : comma - 1);
+      if (!inList(rec.values, item)) return false;
+      if (comma === undefined) return true;
+      start = comma + 1;
+    }
+  }
+  const len = utf8Length(v);
+  if (rec.max !== "" && len > (tonumber(rec.max) as number)) return false;
+  if (rec.min !== "" && len < (tonumber(rec.min) as number)) return false;
+  return true;
+}
+
+/** Value of the attribute of the record just located; "" when never set (B06.FR.13). */
+function attributeValue(st: Station, key: string, attr: string): string {
+  if (attr === "Actual") return recordValue(st, key, rec.flags, rec.dflt);
+  const w = st.vals[key + "|" + attr];
+  return w !== undefined ? w : "";
+}
+
+function tooMany(st: Station, items: Json[], which: string): JsonObject | undefined {
+  // B06.FR.16/17 (and the same for SetVariables): MAY answer with a CALLERROR; we do.
+  if (items.length > modelInt(st, "DeviceDataCtrlr/ItemsPerMessage[" + which + "]")) {
+    return rpcError("OccurrenceConstraintViolation", "more than ItemsPerMessage" + which + " items");
+  }
+  if (st.frameBytes > modelInt(st, "DeviceDataCtrlr/BytesPerMessage[" + which + "]")) {
+    return rpcError("FormatViolation", "more than BytesPerMessage" + which + " bytes");
+  }
+  return undefined;
+}
+
+function getVariables(st: Station, p: JsonObject): JsonObject {
+  const items = p.getVariableData as Json[];
+  const err = tooMany(st, items, "GetVariables");
+  if (err !== undefined) return err;
+  const results: Json[] = jarr([]);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as JsonObject;
+    const comp = item.component as JsonObject;
+    const variable = item.variable as JsonObject;
+    // B06.FR.11: no attributeType means Actual, and the result says so.
+    const attr = item.attributeType !== undefined ? (item.attributeType as string) : "Actual";
+    const r: JsonObject = { attributeType: attr, component: comp, variable };
+    const unknown = locate(st, comp, variable);
+    const flag = attrFlag(attr);
+    if (unknown !== undefined) r.attributeStatus = unknown;
+    else if (flag !== undefined && !hasFlag(rec.flags, flag)) r.attributeStatus = "NotSupportedAttributeType"; // B06.FR.08
+    else if (mutability(rec.flags) === "W") r.attributeStatus = "Rejected"; // B06.FR.09: WriteOnly
+    else {
+      r.attributeStatus = "Accepted"; // B06.FR.10
+      r.attributeValue = attributeValue(st, locKey, attr);
+    }
+    results[results.length] = r;
+  }
+  return { getVariableResult: results };
+}
+
+function setVariables(st: Station, p: JsonObject): JsonObject {
+  const items = p.setVariableData as Json[];
+  const err = tooMany(st, items, "SetVariables");
+  if (err !== undefined) return err;
+  const results: Json[] = jarr([]);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as JsonObject;
+    const comp = item.component as JsonObject;
+    const variable = item.variable as JsonObject;
+    const attr = item.attributeType !== undefined ? (item.attributeType as string) : "Actual"; // B05.FR.12
+    const value = item.attributeValue as string;
+    const r: JsonObject = { attributeType: attr, component: comp, variable };
+    const unknown = locate(st, comp, variable);
+    const flag = attrFlag(attr);
+    if (unknown !== undefined) r.attributeStatus = unknown; // B05.FR.04/05
+    else if (flag !== undefined && !hasFlag(rec.flags, flag)) r.attributeStatus = "NotSupportedAttributeType"; // B05.FR.06
+    else if (mutability(rec.flags) === "R" || hasFlag(rec.flags, "D")) {
+      r.attributeStatus = "Rejected"; // B05.FR.09: ReadOnly
+      r.statusInfo = { reasonCode: "ReadOnly" };
+    } else if (!valueFits(value)) {
+      r.attributeStatus = "Rejected"; // B05.FR.07/08
+      r.statusInfo = { reasonCode: "InvalidValue" };
+    } else {
+      const key = attr === "Actual" ? locKey : locKey + "|" + attr;
+      if (hasFlag(rec.flags, "B") && attr === "Actual") {
+        modelSetAfterReboot(st, key, value);
+        r.attributeStatus = "RebootRequired";
+      } else {
+        modelSet(st, key, value);
+        r.attributeStatus = "Accepted"; // B05.FR.10
+      }
+    }
+    results[results.length] = r;
+  }
+  return { setVariableResult: results };
+}
+
+export const provisioningVariables = {
+  name: "variables",
+  handlers: { GetVariables: getVariables, SetVariables: setVariables },
+  getters: {
+    "ClockCtrlr/DateTime": (st: Station) => {
+      const t = epochNow(st);
+      return t !== undefined ? isoTime(t) : "";
+    },
+    "EVSE/Power": (st: Station, evseId: number) => string.format("%d", st.hal.readMeter(evseId).powerW),
+  },
+};
