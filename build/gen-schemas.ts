@@ -160,17 +160,23 @@ export function compileSchemas(messageNames: string[], schemaDir: string): { def
   // Count the references to each definition from every place that is emitted once: the messages
   // and the object definitions they reach. Objects cannot be inlined (the validator needs an
   // object's text free of child properties); others are shared when that is shorter.
+  // A definition that contains itself is refused: the validator's recursion depth is bounded by
+  // the schema only because the schema is a tree.
   const uses = new Map<string, number>();
   const reached = new Set<string>();
+  const open = new Set<string>();
   const visit = (node: Node): void => {
     switch (node.kind) {
       case "ref": {
         uses.set(node.name, (uses.get(node.name) ?? 0) + 1);
         const def = defs.get(node.name);
         if (def === undefined) throw new Error(`undefined $ref ${node.name}`);
+        if (open.has(node.name)) throw new Error(`recursive definition ${node.name}`);
         if (!reached.has(node.name)) {
           reached.add(node.name);
+          open.add(node.name);
           visit(def);
+          open.delete(node.name);
         }
         return;
       }

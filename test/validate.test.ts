@@ -144,6 +144,8 @@ describe("payload validation fixtures", () => {
     else {
       expect(typeof gotWhy).toBe("string");
       expect((gotWhy as string).length).toBeLessThanOrEqual(255);
+      // Cut at a character boundary: the bytes are still valid UTF-8.
+      expect(Buffer.from(gotWhy as string, "latin1").toString("utf8")).not.toContain("\ufffd");
       if (description !== undefined) expect(gotWhy).toBe(description);
     }
   });
