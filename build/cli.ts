@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { compile, BuildError, ROOT } from "./compile";
 import { ConfigError, loadConfig } from "./config";
+import { ModelError } from "./device-model";
 import { compileStripped } from "../sim/runtimes/lua-vm";
 
 const USAGE = "usage: ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--out DIR]";
@@ -66,7 +67,7 @@ function main(argv: string[]): number {
     console.log(`built ${path.relative(process.cwd(), r.luaFile)} (${r.sourceBytes} bytes source, ${r.bytecodeBytes} bytes stripped bytecode in ${path.relative(process.cwd(), r.bytecodeFile)})`);
     return 0;
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof BuildError) {
+    if (e instanceof ConfigError || e instanceof BuildError || e instanceof ModelError) {
       console.error(`ocpp-fw: ${e.message}`);
       return 1;
     }

@@ -7,6 +7,7 @@ import * as tstl from "typescript-to-lua";
 import { BuildConfig } from "./config";
 import { checkLua } from "./check-lua";
 import { generate } from "./generate";
+import { lintSubset } from "./lint-subset";
 
 export const ROOT = path.resolve(__dirname, "..");
 
@@ -24,19 +25,6 @@ function formatDiagnostics(diags: readonly ts.Diagnostic[]): string {
     getCurrentDirectory: () => ROOT,
     getNewLine: () => "\n",
   });
-}
-
-/** Every .ts file the entry reaches through relative imports. */
-function collectSources(entry: string): string[] {
-  const seen = new Set<string>();
-  const walk = (f: string) => {
-    if (seen.has(f)) return;
-    seen.add(f);
-    const text = fs.readFileSync(f, "utf8");
-    for (const m of text.matchAll(/from\s+"(\.[^"]+)"/g)) walk(path.resolve(path.dirname(f), m[1]) + ".ts");
-  };
-  walk(entry);
-  return [...seen];
 }
 
 /** Compiles one configuration for one target; throws BuildError with every diagnostic. */
@@ -63,19 +51,23 @@ export function compile(cfg: BuildConfig, target: "lua5.1" | "lua5.3", outDir: s
   };
   const files = [path.join(ROOT, "firmware/types/lib.d.ts"), path.join(ROOT, "firmware/types/lua.d.ts"), entry];
   let written: string | undefined;
-  const result = tstl.transpileFiles(files, options, (name, text) => {
-    // Lua source is bytes: keep it as a byte string (one char per byte) like every string here.
-    if (name.endsWith(".lua")) written = Buffer.from(text, "utf8").toString("latin1");
+  // tstl.transpileFiles, with the program kept so the subset lint can use its type checker.
+  const program = ts.createProgram(files, options);
+  const pre = ts.getPreEmitDiagnostics(program);
+  const emitted = new tstl.Transpiler().emit({
+    program,
+    writeFile: (name, text) => {
+      // Lua source is bytes: keep it as a byte string (one char per byte) like every string here.
+      if (name.endsWith(".lua")) written = Buffer.from(text, "utf8").toString("latin1");
+    },
   });
+  const diagnostics = ts.sortAndDeduplicateDiagnostics([...pre, ...emitted.diagnostics]);
   // TSTL diagnostics (unsupported constructs, lualib needs) are errors here, as are type errors.
-  if (result.diagnostics.length > 0) throw new BuildError(formatDiagnostics(result.diagnostics));
+  if (diagnostics.length > 0) throw new BuildError(formatDiagnostics(diagnostics));
   if (written === undefined) throw new BuildError("TSTL produced no bundle");
-  // TSTL copies imported bindings into locals at require time: an exported `let` would be a stale
-  // copy in Lua while staying live in Node. Share mutable state through a table instead.
-  for (const f of collectSources(entry)) {
-    const text = fs.readFileSync(f, "utf8");
-    const m = /^export let\s+(\w+)/m.exec(text);
-    if (m) throw new BuildError(`${path.relative(ROOT, f)}: 'export let ${m[1]}' is not allowed in firmware (imports are copied in Lua)`);
+  const violations = lintSubset(program, (sf) => !sf.fileName.includes("/build/gen/"));
+  if (violations.length > 0) {
+    throw new BuildError(violations.map((v) => `${path.relative(ROOT, v.file)}:${v.line}: ${v.message}`).join("\n"));
   }
   const check = checkLua(written);
   if (check.lualib.length > 0) throw new BuildError(`emitted Lua references lualib: ${check.lualib.join(", ")}`);

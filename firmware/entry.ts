@@ -4,12 +4,12 @@
 // second; timers compare against hal.uptime(), so virtual time in tests costs nothing.
 
 import type { Hal } from "../hal/hal";
-import { connect, connectionTick, scheduleReconnect } from "./connection";
+import { connectionTick, scheduleReconnect } from "./connection";
 import { modelLoad, modelSet } from "./model";
 import { pump, rpcDisconnected, rpcReceive, rpcTick } from "./rpc";
 import { createStation, emit, Image, Station } from "./station";
 
-/** Creates the station, restores persisted state and starts connecting. */
+/** Creates the station and restores persisted state; the first stationTick starts connecting. */
 export function stationStart(hal: Hal, img: Image): Station {
   const st = createStation(hal, img);
   modelLoad(st);
@@ -19,7 +19,6 @@ export function stationStart(hal: Hal, img: Image): Station {
   hal.save("boots", string.format("%d", boots));
   st.bootSeq = boots;
   emit(st, "start", 0, 0);
-  connect(st);
   return st;
 }
 

@@ -101,6 +101,7 @@ function two(s: string, i: number): number {
 }
 
 function daysIn(year: number, month: number): number {
+  // nonneg: year is four parsed digits.
   if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
   if (month === 4 || month === 6 || month === 9 || month === 11) return 30;
   return 31;

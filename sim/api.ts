@@ -308,7 +308,13 @@ export class ControlApi {
         body = parsed as Record<string, unknown>;
       }
       const params: Record<string, string> = {};
-      route.names.forEach((n, i) => (params[n] = decodeURIComponent(m![i + 1])));
+      route.names.forEach((n, i) => {
+        try {
+          params[n] = decodeURIComponent(m![i + 1]);
+        } catch {
+          throw new ApiError(400, `bad ${n}: not URL-encoded`);
+        }
+      });
       // Never touch the board while a power cycle swaps its image.
       await this.sim.idle();
       const out = await route.handler({ params, body, query: url.searchParams, sim: this.sim });

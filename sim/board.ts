@@ -115,9 +115,9 @@ export class Board {
 
   /** Power cycle: the VM and the connection go, flash and the RTC stay. */
   async powerCycle(): Promise<void> {
-    const wasConnected = this.connected;
+    // Also a socket still opening: its late onOpen must not reach the new image.
     this.connected = false;
-    if (wasConnected) this.opts.transport.disconnect();
+    this.opts.transport.disconnect();
     this.image.close();
     if (this.rtcBase !== undefined) this.rtcBase = this.rtcBase + this.uptime;
     this.uptime = 0;

@@ -8,7 +8,6 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 
 // The package's own typings describe its internals loosely; the few members used here are typed below.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { RPCServer, createRPCError } = require("ocpp-rpc") as {
   RPCServer: new (opts: Record<string, unknown>) => RpcServerLike;
   createRPCError: (code: string, message?: string, details?: object) => Error;

@@ -91,6 +91,7 @@ function makeHal(b: Board): Hal {
     },
     random: (n) => {
       // ZX81 LCG: small products stay exact with 32-bit integers and with single floats.
+      // nonneg: seed starts positive and stays in [0, 65537); n > 0.
       b.seed = (b.seed * 75 + 74) % 65537;
       return b.seed % n;
     },

@@ -1,0 +1,126 @@
+// ocpp-sim: command line for the simulator (argument parsing, SIGINT), run by `npm start` and sim/bin/ocpp-sim.js.
+
+import { SimOptions, startSimulator } from "./simulator";
+import { RUNTIMES, RuntimeName } from "./runtimes/image";
+
+export const USAGE = `usage: ocpp-sim [options]
+  --csms URL            CSMS base URL, the station appends /<id> (default: an embedded CSMS on a free port)
+  --id ID               station identity (default CP001)
+  --password PW         Basic-auth password (security profile 1)
+  --evses N             EVSE count (overrides the config's topology)
+  --connectors N        connectors per EVSE (overrides the config's topology)
+  --runtime R           ${RUNTIMES.join(" | ")} (default lua5.1)
+  --api-port PORT       start the control API on 127.0.0.1:PORT
+  --state-dir DIR       keep flash storage in DIR/<id>-flash.json across restarts
+  --log-format F        text | json (json: one line per OCPP frame on stdout)
+  --config FILE         OEM build config (default build/configs/core.json)
+  --help                this text`;
+
+export class UsageError extends Error {}
+
+const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config"];
+
+function count(v: string, opt: string, min: number, max: number): number {
+  if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${opt} must be an integer from ${min} to ${max}, got '${v}'`);
+  return Number(v);
+}
+
+/** Parses argv (without node and script) into simulator options; "help" when --help was asked for. */
+export function parseArgs(argv: string[]): SimOptions | "help" {
+  const raw: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--help" || a === "-h") return "help";
+    if (!a.startsWith("--")) throw new UsageError(`unexpected argument '${a}'`);
+    // Both "--opt value" and "--opt=value".
+    const eq = a.indexOf("=");
+    const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+    if (!VALUED.includes(name)) throw new UsageError(`unknown option --${name}`);
+    let value: string;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else {
+      if (i + 1 >= argv.length || argv[i + 1].startsWith("--")) throw new UsageError(`--${name} needs a value`);
+      value = argv[++i];
+    }
+    if (name in raw) throw new UsageError(`--${name} given twice`);
+    raw[name] = value;
+  }
+  const o: SimOptions = {};
+  if (raw.csms !== undefined) {
+    if (!/^wss?:\/\/./.test(raw.csms)) throw new UsageError(`--csms must be a ws:// or wss:// URL, got '${raw.csms}'`);
+    o.csms = raw.csms;
+  }
+  if (raw.id !== undefined) {
+    if (raw.id.length === 0 || raw.id.length > 48) throw new UsageError("--id must be 1 to 48 characters");
+    o.id = raw.id;
+  }
+  if (raw.password !== undefined) o.password = raw.password;
+  if (raw.evses !== undefined) o.evses = count(raw.evses, "evses", 1, 32);
+  if (raw.connectors !== undefined) o.connectors = count(raw.connectors, "connectors", 1, 8);
+  if (raw.runtime !== undefined) {
+    if (!RUNTIMES.includes(raw.runtime as RuntimeName)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(", ")}`);
+    o.runtime = raw.runtime as RuntimeName;
+  }
+  if (raw["api-port"] !== undefined) o.apiPort = count(raw["api-port"], "api-port", 0, 65535);
+  if (raw["state-dir"] !== undefined) o.stateDir = raw["state-dir"];
+  if (raw["log-format"] !== undefined) {
+    if (raw["log-format"] !== "text" && raw["log-format"] !== "json") throw new UsageError("--log-format must be text or json");
+    o.logFormat = raw["log-format"];
+  }
+  if (raw.config !== undefined) o.config = raw.config;
+  return o;
+}
+
+/** Runs the simulator until SIGINT/SIGTERM; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let opts: SimOptions | "help";
+  try {
+    opts = parseArgs(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`ocpp-sim: ${e.message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (opts === "help") {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  let sim;
+  try {
+    sim = await startSimulator(opts);
+  } catch (e) {
+    process.stderr.write(`ocpp-sim: ${(e as Error)?.message ?? String(e)}\n`);
+    return 1;
+  }
+  const handle = sim;
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stderr.write(`ocpp-sim: ${sig}, stopping\n`);
+      handle
+        .stop()
+        .then(() => resolve(0))
+        .catch((e) => {
+          process.stderr.write(`ocpp-sim: stop failed: ${String(e)}\n`);
+          resolve(1);
+        });
+    };
+    process.once("SIGINT", () => onSignal("SIGINT"));
+    process.once("SIGTERM", () => onSignal("SIGTERM"));
+  });
+}
+
+/** Entry for `tsx sim/cli.ts` and the bin launcher: exits with main's code. */
+export function run(argv: string[]): void {
+  main(argv).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`ocpp-sim: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+if (require.main === module) run(process.argv.slice(2));

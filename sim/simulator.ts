@@ -1,0 +1,310 @@
+// The desktop simulator: builds a config, boots it on an emulated board over a real WebSocket, in wall-clock time, with a live log and an optional Control API.
+//
+// startSimulator() is what the CLI (sim/cli.ts) runs and what tests call in-process.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Board, FlashStore } from "./board";
+import { WsTransport } from "./ws-transport";
+import { EmbeddedCsms, EmbeddedCsmsOptions } from "./csms";
+import { ControlApi, FrameInfo, SimControl, WireTracker } from "./api";
+import { RuntimeName, RUNTIMES } from "./runtimes/image";
+import { compile, ROOT } from "../build/compile";
+import { BuildConfig, loadConfig } from "../build/config";
+import { generate } from "../build/generate";
+
+export type LogFormat = "text" | "json";
+
+export interface SimOptions {
+  /** CSMS base URL (the station appends "/" + id); default: an embedded CSMS on a free port. */
+  csms?: string;
+  id?: string;
+  password?: string;
+  /** Topology override: EVSE count and connectors per EVSE (a derived config is built). */
+  evses?: number;
+  connectors?: number;
+  runtime?: RuntimeName;
+  apiPort?: number;
+  /** Flash storage lives in DIR/<id>-flash.json, so state survives a restart. */
+  stateDir?: string;
+  logFormat?: LogFormat;
+  /** OEM build config file; default build/configs/core.json. */
+  config?: string;
+  /** Where log lines go (default stdout / stderr). */
+  out?: (line: string) => void;
+  err?: (line: string) => void;
+  /** For the embedded CSMS started when csms is not given. */
+  embeddedCsms?: EmbeddedCsmsOptions;
+}
+
+export interface SimHandle {
+  board: Board;
+  /** The embedded CSMS, when the simulator started one. */
+  csms?: EmbeddedCsms;
+  apiPort?: number;
+  /** The CSMS base URL the station was provisioned with. */
+  csmsUrl: string;
+  transport: WsTransport;
+  tracker: WireTracker;
+  config: BuildConfig;
+  /** Firmware or board errors caught while running (each also logged). */
+  errors: unknown[];
+  powerCycle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Device-model keys the board provisions at every start (firmware/model.ts key syntax "Component/Variable"). */
+export const PROVISION_KEYS = { url: "Internal/CsmsUrl", identity: "SecurityCtrlr/Identity", password: "SecurityCtrlr/BasicAuthPassword" };
+
+export const DEFAULT_CONFIG = path.join(ROOT, "build", "configs", "core.json");
+
+// ---- build ----------------------------------------------------------------------------------
+
+/** Newest modification time of the files a build reads (sources, build scripts, the config). */
+function newestSource(configFile: string): number {
+  let newest = fs.statSync(configFile).mtimeMs;
+  const walk = (dir: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, ent.name);
+      if (ent.isDirectory()) walk(p);
+      else if (/\.(ts|json)$/.test(ent.name)) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  for (const d of ["firmware", "hal", "profiles"]) walk(path.join(ROOT, d));
+  for (const f of fs.readdirSync(path.join(ROOT, "build"))) {
+    if (f.endsWith(".ts")) newest = Math.max(newest, fs.statSync(path.join(ROOT, "build", f)).mtimeMs);
+  }
+  return newest;
+}
+
+/** Writes a file only when its content changes, so the build's up-to-date check stays meaningful. */
+function writeIfChanged(file: string, text: string): void {
+  if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+/**
+ * The config actually run: the file as given, or with --evses/--connectors a derived one
+ * ("<name>-sim-<E>x<C>", each EVSE and connector copied from the config's, the last one repeated)
+ * written under build/gen/sim-configs/.
+ */
+export function simConfigFile(configFile: string, evses?: number, connectors?: number): string {
+  if (evses === undefined && connectors === undefined) return configFile;
+  const raw = JSON.parse(fs.readFileSync(configFile, "utf8")) as { name: string; evses: { connectors: unknown[] }[]; $schema?: string };
+  const n = evses ?? raw.evses.length;
+  const m = connectors ?? raw.evses[0].connectors.length;
+  const suffix = `-sim-${n}x${m}`;
+  const name = String(raw.name).slice(0, 40 - suffix.length) + suffix;
+  const pick = <T>(a: T[], i: number): T => a[Math.min(i, a.length - 1)];
+  const derived = {
+    ...raw,
+    name,
+    evses: Array.from({ length: n }, (_e, i) => {
+      const ev = pick(raw.evses, i);
+      return { ...ev, connectors: Array.from({ length: m }, (_c, j) => pick(ev.connectors, j)) };
+    }),
+  };
+  delete derived.$schema;
+  const file = path.join(ROOT, "build", "gen", "sim-configs", `${name}.json`);
+  writeIfChanged(file, JSON.stringify(derived, null, 2) + "\n");
+  return file;
+}
+
+/**
+ * Builds what the runtime loads: the generated sources (node) or the Lua bundle for the runtime's
+ * Lua version. A Lua bundle newer than every source is reused, like make, because a TSTL compile
+ * takes seconds and the simulator restarts often.
+ */
+export function buildFor(configFile: string, runtime: RuntimeName, log?: (s: string) => void): BuildConfig {
+  const cfg = loadConfig(configFile, ROOT);
+  if (runtime === "node") {
+    generate(ROOT, cfg);
+    return cfg;
+  }
+  const target = runtime === "lua5.1" ? "lua5.1" : "lua5.3";
+  const outDir = path.join(ROOT, "build", "out", cfg.name, target);
+  const bundle = path.join(outDir, "ocpp.lua");
+  if (fs.existsSync(bundle) && fs.statSync(bundle).mtimeMs >= newestSource(configFile)) return cfg;
+  log?.(`building ${cfg.name} for ${target} …`);
+  compile(cfg, target, outDir);
+  return cfg;
+}
+
+// ---- logging --------------------------------------------------------------------------------
+
+function clock(d: Date): string {
+  return d.toTimeString().slice(0, 8);
+}
+
+const LEVELS: Record<number, string> = { 1: "error", 2: "warn", 3: "info", 4: "debug" };
+
+/** One readable line for a frame: `→ [2,"id"] Action {…}`, `← [3,"id"] Action: Accepted {…}`. */
+export function formatFrame(f: FrameInfo): string {
+  const arrow = f.dir === "out" ? "→" : "←";
+  const fr = f.frame;
+  if (!Array.isArray(fr) || f.type === undefined) return `${arrow} ${typeof fr === "string" ? fr : JSON.stringify(fr)}`;
+  const head = `[${f.type},${JSON.stringify(f.id)}]`;
+  if (f.type === 2) return `${arrow} ${f.action} ${head} ${JSON.stringify(fr[3])}`;
+  if (f.type === 3) {
+    const p = fr[2] as { status?: unknown } | undefined;
+    const status = p !== null && typeof p === "object" && typeof p.status === "string" ? `: ${p.status}` : "";
+    return `${arrow} ${head} ${f.action ?? "?"}${status} ${JSON.stringify(p)}`;
+  }
+  if (f.type === 4) return `${arrow} ${head} ${f.action ?? "?"} CALLERROR ${String(fr[2])} ${JSON.stringify(fr[3])}`;
+  return `${arrow} ${JSON.stringify(fr)}`;
+}
+
+// ---- the simulator --------------------------------------------------------------------------
+
+export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> {
+  const out = opts.out ?? ((s: string) => process.stdout.write(s + "\n"));
+  const err = opts.err ?? ((s: string) => process.stderr.write(s + "\n"));
+  const format = opts.logFormat ?? "text";
+  // In JSON mode stdout carries frames only; everything else is for humans, on stderr.
+  const info = format === "json" ? err : out;
+  const id = opts.id ?? "CP001";
+  const runtime = opts.runtime ?? "lua5.1";
+  if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${runtime} (${RUNTIMES.join(", ")})`);
+
+  const configFile = simConfigFile(path.resolve(opts.config ?? DEFAULT_CONFIG), opts.evses, opts.connectors);
+  const cfg = buildFor(configFile, runtime, info);
+
+  let csms: EmbeddedCsms | undefined;
+  let csmsUrl = opts.csms;
+  if (csmsUrl === undefined) {
+    csms = new EmbeddedCsms(opts.embeddedCsms);
+    await csms.start(0);
+    csmsUrl = csms.url;
+  }
+
+  const errors: unknown[] = [];
+  const fail = (e: unknown) => {
+    errors.push(e);
+    err(`${clock(new Date())} ! firmware/board error: ${(e as Error)?.message ?? String(e)}`);
+  };
+
+  const tracker = new WireTracker();
+  const transport = new WsTransport({ onError: fail });
+  const provision: Record<string, string> = { [PROVISION_KEYS.url]: csmsUrl, [PROVISION_KEYS.identity]: id };
+  // Without --password nothing is provisioned: a password the CSMS set earlier (and flash kept) stays.
+  if (opts.password !== undefined) provision[PROVISION_KEYS.password] = opts.password;
+
+  let board: Board | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let api: ControlApi | undefined;
+  let cycling: Promise<void> | undefined;
+  let stopped = false;
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (timer !== undefined) clearInterval(timer);
+    await api?.close();
+    await cycling?.catch(() => undefined);
+    transport.close();
+    try {
+      board?.image?.close();
+    } catch {
+      // The image may never have loaded.
+    }
+    await csms?.stop();
+  };
+
+  try {
+    const store = opts.stateDir !== undefined ? new FlashStore(path.join(path.resolve(opts.stateDir), `${id.replace(/[^A-Za-z0-9._-]/g, "_")}-flash.json`)) : new FlashStore();
+    const b = new Board({
+      root: ROOT,
+      config: cfg.name,
+      runtime,
+      transport,
+      store,
+      rtcEpoch: Math.floor(Date.now() / 1000),
+      provision,
+      log: (kind, text, level) => {
+        const now = new Date();
+        if (kind === "frame-in" || kind === "frame-out") {
+          const f = tracker.observe(kind === "frame-in" ? "in" : "out", text, b.uptime);
+          if (format === "json") out(JSON.stringify({ dir: f.dir, time: now.toISOString(), frame: f.frame }));
+          else out(`${clock(now)} ${formatFrame(f)}`);
+        } else if (kind === "log") {
+          info(`${clock(now)} · fw ${LEVELS[level ?? 3] ?? String(level)}: ${Buffer.from(text, "latin1").toString("utf8")}`);
+        } else {
+          info(`${clock(now)} · ${text}`);
+        }
+      },
+    });
+    board = b;
+
+    const t0 = Date.now();
+    let done = 0;
+    const powerCycle = (): Promise<void> => {
+      if (cycling !== undefined) return cycling;
+      cycling = (async () => {
+        info(`${clock(new Date())} · power cycle`);
+        // Silences even a connection still being opened: its events belong to the old image.
+        transport.disconnect();
+        await b.powerCycle();
+        // Seconds that passed while the image reloaded are not replayed into the new one.
+        done = Math.floor((Date.now() - t0) / 1000);
+      })().finally(() => {
+        cycling = undefined;
+      });
+      return cycling;
+    };
+
+    info(
+      `ocpp-sim: ${id} (${cfg.name}, ${cfg.evses.map((e) => e.connectors.length).join("+")} connectors) on ${runtime} → ${csmsUrl}` +
+        (csms !== undefined ? " (embedded CSMS)" : ""),
+    );
+    await b.powerOn(cfg.evses.map((e) => e.connectors.length));
+
+    // Wall-clock drive: whole elapsed seconds, checked four times a second.
+    timer = setInterval(() => {
+      if (cycling !== undefined || stopped) return;
+      const due = Math.floor((Date.now() - t0) / 1000);
+      if (due <= done) return;
+      const n = due - done;
+      done = due;
+      try {
+        b.advance(n);
+      } catch (e) {
+        fail(e);
+      }
+      // The firmware asked for a reboot (effect "reboot"): the board power-cycles, flash kept.
+      if (b.rebootRequested) powerCycle().catch(fail);
+    }, 250);
+
+    const sim: SimControl = {
+      board: b,
+      tracker,
+      runtime,
+      networkDown: () => {
+        info(`${clock(new Date())} · network down`);
+        transport.setDown(true);
+      },
+      networkUp: () => {
+        info(`${clock(new Date())} · network up`);
+        transport.setDown(false);
+      },
+      powerCycle,
+      idle: async () => {
+        while (cycling !== undefined) await cycling.catch(() => undefined);
+      },
+    };
+
+    let apiPort: number | undefined;
+    if (opts.apiPort !== undefined) {
+      api = new ControlApi(sim);
+      apiPort = await api.listen(opts.apiPort);
+      info(`ocpp-sim: control API http://127.0.0.1:${apiPort}/api/state`);
+    }
+
+    return { board: b, csms, apiPort, csmsUrl, transport, tracker, config: cfg, errors, powerCycle, stop };
+  } catch (e) {
+    // Nothing may outlive a failed start: the embedded CSMS, sockets, the timer.
+    await stop();
+    throw e;
+  }
+}

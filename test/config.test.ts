@@ -1,0 +1,95 @@
+// OEM build configurations: schema for editors, errors that name the field, and blocks that
+// leave nothing behind when dropped (no actions, no device-model entries).
+
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../build/compile";
+import { ConfigError, loadConfig, validateConfig } from "../build/config";
+import { buildRecords, ModelError } from "../build/device-model";
+import { generate, readManifest } from "../build/generate";
+import { Board } from "../sim/board";
+import { ScriptedCsms, NOW_ISO } from "./harness";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const Ajv = require("ajv");
+const core = () => JSON.parse(fs.readFileSync(path.join(ROOT, "build/configs/core.json"), "utf8"));
+
+describe("config files", () => {
+  it("every shipped config matches build/config.schema.json and the validator", () => {
+    const ajv = new Ajv({ strict: false });
+    const check = ajv.compile(JSON.parse(fs.readFileSync(path.join(ROOT, "build/config.schema.json"), "utf8")));
+    for (const f of fs.readdirSync(path.join(ROOT, "build/configs"))) {
+      const file = path.join(ROOT, "build/configs", f);
+      expect(check(JSON.parse(fs.readFileSync(file, "utf8"))), `${f}: ${JSON.stringify(check.errors)}`).toBe(true);
+      expect(loadConfig(file, ROOT).name).toBe(f.replace(/\.json$/, ""));
+    }
+  });
+
+  it.each([
+    ["identity.model", (c: any) => delete c.identity.model],
+    ["evses[1].connectors[0].type", (c: any) => (c.evses[1].connectors[0].type = "Schuko")],
+    ["evses[0].maxPowerW", (c: any) => (c.evses[0].maxPowerW = -5)],
+    ["blocks", (c: any) => c.blocks.push("coffee-machine")],
+    ["blocks", (c: any) => (c.blocks = ["availability"])],
+    ["bounds.maxFrameBytes", (c: any) => (c.bounds.maxFrameBytes = 10)],
+    ["colour", (c: any) => (c.colour = "red")],
+    ["target", (c: any) => (c.target = "lua5.4")],
+    ["deviceModel.OCPPCommCtrlr/HeartbeatInterval.default", (c: any) => (c.deviceModel["OCPPCommCtrlr/HeartbeatInterval"] = { default: 30 })],
+  ])("an invalid config names %s", (field, mutate) => {
+    const c = core();
+    mutate(c);
+    expect(() => validateConfig(c, "core.json", ROOT)).toThrow(ConfigError);
+    expect(() => validateConfig(c, "core.json", ROOT)).toThrow(field);
+  });
+
+  it("device-model overrides are checked against the variables of the build", () => {
+    const c = validateConfig({ ...core(), deviceModel: { "OCPPCommCtrlr/HeartbeatInterval": "0" } }, "core.json", ROOT);
+    const decls = c.blocks.flatMap((b) => readManifest(ROOT, b).variables);
+    expect(() => buildRecords(c, decls)).toThrow(/OCPPCommCtrlr\/HeartbeatInterval: default '0' is below 1/);
+    const unknown = validateConfig({ ...core(), deviceModel: { "OCPPCommCtrlr/Nope": "1" } }, "core.json", ROOT);
+    expect(() => buildRecords(unknown, decls)).toThrow(ModelError);
+    const ok = validateConfig({ ...core(), deviceModel: { "OCPPCommCtrlr/HeartbeatInterval": { default: "120", max: 600 } } }, "core.json", ROOT);
+    const r = buildRecords(ok, decls).find((x) => x.key === "OCPPCommCtrlr/HeartbeatInterval")!;
+    expect([r.default, r.max]).toEqual(["120", "600"]);
+  });
+
+  it("ocpp-fw exits 1 with the field in the message for a bad config, 0 and the sizes for a good one", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cfg-"));
+    const bad = path.join(dir, "bad.json");
+    fs.writeFileSync(bad, JSON.stringify({ ...core(), bounds: { ...core().bounds, callQueueLength: 0 } }));
+    const cli = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "build/cli.ts"), ...args], { encoding: "utf8" });
+    const r = cli(["build", "--config", bad]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("bounds.callQueueLength");
+    const good = cli(["build", "--config", path.join(ROOT, "build/configs/minimal.json"), "--target", "lua5.3", "--out", path.join(dir, "out")]);
+    expect(good.status).toBe(0);
+    expect(good.stdout).toMatch(/built .*ocpp\.lua \(\d+ bytes source, \d+ bytes stripped bytecode/);
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "out", "size.json"), "utf8"));
+    expect(report.bytecodeBytes).toBe(fs.statSync(path.join(dir, "out", "ocpp.luac")).size);
+  });
+});
+
+describe("a dropped block leaves nothing behind", () => {
+  it("without availability and remote-control: no AvailabilityState entries, TriggerMessage NotSupported", async () => {
+    const cfg = validateConfig({ ...core(), name: "test-dropped", blocks: ["provisioning"] }, "test-dropped.json", ROOT);
+    generate(ROOT, cfg);
+    const model = fs.readFileSync(path.join(ROOT, "build/gen/test-dropped/model.ts"), "utf8");
+    expect(model).not.toContain("AvailabilityState");
+    expect(fs.readFileSync(path.join(ROOT, "build/gen/test-dropped/image.ts"), "utf8")).not.toContain("profiles/availability");
+    const csms = new ScriptedCsms();
+    const board = new Board({ root: ROOT, config: "test-dropped", runtime: "node", transport: csms, rtcEpoch: 1795000000, provision: { "Internal/CsmsUrl": "ws://x/ocpp", "SecurityCtrlr/Identity": "CP9" } });
+    await board.powerOn([1, 1]);
+    await new Promise((r) => setImmediate(r));
+    const [boot] = csms.takeCalls();
+    csms.reply(boot, { status: "Accepted", interval: 300, currentTime: NOW_ISO });
+    // No availability block: no StatusNotification after Accepted.
+    expect(csms.takeCalls()).toEqual([]);
+    expect(csms.call("TriggerMessage", { requestedMessage: "Heartbeat" }).slice(0, 3)).toEqual([4, expect.any(String), "NotSupported"]);
+    const got = csms.call("GetVariables", { getVariableData: [{ component: { name: "EVSE", evse: { id: 1 } }, variable: { name: "AvailabilityState" } }] });
+    expect((got[2] as any).getVariableResult[0].attributeStatus).toBe("UnknownVariable");
+    fs.rmSync(path.join(ROOT, "build/gen/test-dropped"), { recursive: true, force: true });
+  });
+});

@@ -1,0 +1,91 @@
+// The restricted subset is enforced: the lint, the Lua checker and the noLib declarations each
+// reject what they own (docs/subset.md).
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { checkLua } from "../build/check-lua";
+import { ROOT } from "../build/compile";
+import { lintSubset } from "../build/lint-subset";
+
+function program(src: string): { program: ts.Program; file: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "subset-"));
+  const file = path.join(dir, "snippet.ts");
+  fs.writeFileSync(file, src);
+  const p = ts.createProgram([path.join(ROOT, "firmware/types/lib.d.ts"), path.join(ROOT, "firmware/types/lua.d.ts"), file], {
+    noLib: true,
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ESNext,
+    types: ["@typescript-to-lua/language-extensions"],
+    typeRoots: [path.join(ROOT, "node_modules")],
+  });
+  return { program: p, file };
+}
+
+function lint(src: string): string[] {
+  const { program: p, file } = program(src);
+  return lintSubset(p, (sf) => sf.fileName === file).map((v) => v.message);
+}
+
+function typeErrors(src: string): string[] {
+  const { program: p } = program(src);
+  return ts.getPreEmitDiagnostics(p).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+}
+
+const LINT_CASES: [string, string, RegExp | null][] = [
+  ["number truthiness in if", "export function f(n: number) { if (n) return 1; return 0; }", /truthiness test on number/],
+  ["string truthiness with !", "export function f(s: string | undefined) { return !s; }", /truthiness test on string/],
+  ["optional number in ternary", "export function f(n?: number) { return n ? 1 : 2; }", /truthiness test on number/],
+  ["|| default on a number", "export function f(n: number | undefined) { return n || 5; }", /'\|\|' default on number/],
+  ["?? default on a string", "export function f(s: string | undefined) { return s ?? 'x'; }", /'\?\?' default on string/],
+  ["bitwise and", "export function f(a: number) { return a & 1; }", /bitwise/],
+  ["shift", "export function f(a: number) { return a << 2; }", /bitwise/],
+  ["% without a reason", "export function f(a: number) { return a % 3; }", /'%' needs/],
+  ["labeled statement", "export function f() { outer: for (;;) { break outer; } }", /labeled/],
+  ["class", "export class A {}", /class/],
+  ["spread", "export function f(a: number[]) { return [...a]; }", /spread/],
+  ["hole", "export const a = [1, , 2];", /holes/],
+  ["export let", "export let x = 1;", /export let/],
+  ["delete", "export function f(o: { a?: number }) { delete o.a; }", /delete/],
+  ["explicit comparisons pass", "export function f(n: number | undefined, s: string) { if (n !== undefined && n > 0 && s !== '') return n; return 0; }", null],
+  ["% with a reason passes", "export function f(a: number) {\n  // nonneg: a is a count.\n  return a % 3;\n}", null],
+  ["boolean and table truthiness pass", "export function f(b: boolean, t: { x: number } | undefined) { if (b && t) return t.x; return 0; }", null],
+];
+
+describe("subset lint", () => {
+  it.each(LINT_CASES)("%s", (_name, src, expected) => {
+    const messages = lint(src);
+    if (expected === null) expect(messages).toEqual([]);
+    else expect(messages.some((m) => expected.test(m))).toBe(true);
+  });
+});
+
+describe("noLib declarations make banned APIs type errors", () => {
+  it.each([
+    ["Map", "export const m = new Map<string, number>();"],
+    ["array method", "export function f(a: number[]) { return a.map((x) => x + 1); }"],
+    ["string method", "export function f(s: string) { return s.toUpperCase(); }"],
+    ["JSON", "export const s = JSON.stringify({});"],
+    ["Promise", "export async function f() { return 1; }"],
+    ["new Error", "export function f() { throw new Error('x'); }"],
+    ["Math", "export const x = Math.floor(1.5);"],
+    ["Lua pattern functions", "export const x = string.gsub('a', 'a', 'b');"],
+  ])("%s", (_name, src) => {
+    expect(typeErrors(src).length).toBeGreaterThan(0);
+  });
+  it("the declared Lua subset type-checks", () => {
+    expect(typeErrors("export function f(s: string): number { const [a] = string.find(s, 'x', 1, true); return a === undefined ? math.floor(1.5) : string.len(s); }")).toEqual([]);
+  });
+});
+
+describe("Lua output checker", () => {
+  it("flags lualib references and undeclared globals, allows the declared subset", () => {
+    expect(checkLua("local x = __TS__ArrayMap({}, f)").lualib).toEqual(["__TS__ArrayMap"]);
+    expect(checkLua("foo = 1\nlocal y = bar").globals).toEqual(["bar", "foo"]);
+    expect(checkLua("local t = {}\nlocal n = string.len('a') + math.floor(1)\nfor k, v in pairs(t) do end\nlocal s = table.concat(t)").globals).toEqual([]);
+    expect(checkLua("local s = unpack({})\nos.exit()\nlocal f = io.open('x')").globals).toEqual(["io", "os", "unpack"]);
+  });
+});
