@@ -53,7 +53,7 @@ export function buildImage(configFile: string, target: "lua5.1" | "lua5.3" | und
   return { dir, luaFile: res.luaFile, bytecodeFile, sourceBytes: report.sourceBytes, bytecodeBytes: report.bytecodeBytes };
 }
 
-function main(argv: string[]): number {
+export function main(argv: string[]): number {
   if (argv[0] !== "build") {
     console.error(USAGE);
     return 2;

@@ -27,10 +27,13 @@ function formatDiagnostics(diags: readonly ts.Diagnostic[]): string {
   });
 }
 
-/** Compiles one configuration for one target; throws BuildError with every diagnostic. */
-export function compile(cfg: BuildConfig, target: "lua5.1" | "lua5.3", outDir: string): BuildResult {
-  const entry = generate(ROOT, cfg);
-  const bundle = path.join(outDir, "ocpp.lua");
+/**
+ * Transpiles everything an entry file reaches into one Lua bundle (a byte string) that returns the
+ * entry module, after the type check, TSTL, the subset lint and the Lua check; throws BuildError.
+ */
+export function transpileEntry(entry: string, target: "lua5.1" | "lua5.3"): string {
+  const outDir = path.join(ROOT, "build", "out", ".tstl");
+  const bundle = path.join(outDir, "bundle.lua");
   const options: tstl.CompilerOptions = {
     target: ts.ScriptTarget.ESNext,
     module: ts.ModuleKind.Preserve,
@@ -72,7 +75,14 @@ export function compile(cfg: BuildConfig, target: "lua5.1" | "lua5.3", outDir: s
   const check = checkLua(written);
   if (check.lualib.length > 0) throw new BuildError(`emitted Lua references lualib: ${check.lualib.join(", ")}`);
   if (check.globals.length > 0) throw new BuildError(`emitted Lua touches undeclared globals: ${check.globals.join(", ")}`);
+  return written;
+}
+
+/** Compiles one configuration for one target into outDir/ocpp.lua; throws BuildError with every diagnostic. */
+export function compile(cfg: BuildConfig, target: "lua5.1" | "lua5.3", outDir: string): BuildResult {
+  const source = transpileEntry(generate(ROOT, cfg), target);
+  const luaFile = path.join(outDir, "ocpp.lua");
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(bundle, Buffer.from(written, "latin1"));
-  return { luaFile: bundle, source: written, target };
+  fs.writeFileSync(luaFile, Buffer.from(source, "latin1"));
+  return { luaFile, source, target };
 }
