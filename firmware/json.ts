@@ -271,7 +271,8 @@ export function fmtNum(n: number): string {
 
 const ESC: { [b: number]: string } = { [34]: "\\\"", [92]: "\\\\", [8]: "\\b", [12]: "\\f", [10]: "\\n", [13]: "\\r", [9]: "\\t" };
 
-function quote(s: string, out: string[]): void {
+/** Appends s as a JSON string to out, in pieces: an unescaped string is pushed as it is, not copied. */
+export function jsonWriteString(s: string, out: string[]): void {
   const n = s.length;
   let runStart = 1;
   out[out.length] = "\"";
@@ -284,14 +285,15 @@ function quote(s: string, out: string[]): void {
       runStart = i + 1;
     }
   }
-  if (runStart === 1) out[out.length - 1] = "\"" + s;
+  if (runStart === 1) out[out.length] = s;
   else if (runStart <= n) out[out.length] = string.sub(s, runStart, n);
   out[out.length] = "\"";
 }
 
-function encodeInto(v: Json, out: string[]): void {
+/** Appends the JSON text of v to out, in pieces (join them with table.concat). */
+export function jsonWrite(v: Json, out: string[]): void {
   const t = type(v);
-  if (t === "string") quote(v as string, out);
+  if (t === "string") jsonWriteString(v as string, out);
   else if (t === "number") out[out.length] = fmtNum(v as number);
   else if (t === "boolean") out[out.length] = v === true ? "true" : "false";
   else if (getmetatable(v as object) === ARRAY_MT) {
@@ -299,7 +301,7 @@ function encodeInto(v: Json, out: string[]): void {
     out[out.length] = "[";
     for (let i = 0; i < a.length; i++) {
       if (i > 0) out[out.length] = ",";
-      encodeInto(a[i], out);
+      jsonWrite(a[i], out);
     }
     out[out.length] = "]";
   } else {
@@ -308,9 +310,9 @@ function encodeInto(v: Json, out: string[]): void {
     for (const [k, x] of pairs(v as JsonObject)) {
       if (!first) out[out.length] = ",";
       first = false;
-      quote(k as string, out);
+      jsonWriteString(k as string, out);
       out[out.length] = ":";
-      encodeInto(x as Json, out);
+      jsonWrite(x as Json, out);
     }
     out[out.length] = "}";
   }
@@ -319,6 +321,6 @@ function encodeInto(v: Json, out: string[]): void {
 /** Encodes a value; tables without ARRAY_MT are objects. */
 export function jsonEncode(v: Json): string {
   const out: string[] = [];
-  encodeInto(v, out);
+  jsonWrite(v, out);
   return table.concat(out);
 }

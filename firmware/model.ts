@@ -38,6 +38,13 @@ function field(data: string, from: number): number {
   return bar as number;
 }
 
+/** Reads only the key and flags of the record at pos (enough to filter a report without allocating the rest). */
+export function readHead(data: string, pos: number): void {
+  const a = field(data, pos + 1);
+  rec.key = string.sub(data, pos + 1, a - 1);
+  rec.flags = string.sub(data, a + 1, field(data, a + 1) - 1);
+}
+
 /** Reads the record whose "\n" is at pos; returns the position of the next record's "\n" (or 0 at the end). */
 export function readRecord(data: string, pos: number): number {
   const [nl] = string.find(data, "\n", pos + 1, true);

@@ -128,7 +128,7 @@ export class Board {
   /** Sends one input line and carries out the effects. */
   feed(kind: string, rest: string): void {
     const out = this.image.event(`${this.uptime}\t${kind}\t${rest}`);
-    if (out.length > 0) for (const line of out.split("\n")) this.effect(line);
+    if (out.length > 0) for (const line of out.split("\n")) if (line !== "") this.effect(line);
   }
 
   /** Moves time forward second by second, ticking the firmware each second. */
@@ -172,8 +172,11 @@ export class Board {
     const f = line.split("\t");
     const t = this.opts.transport;
     switch (f[0]) {
-      case "send": {
-        const frame = unescField(f.slice(1).join("\t"));
+      case "send":
+      case "sendx": {
+        // "send" carries the frame as it is (it has no newline), "sendx" escaped.
+        const raw = line.slice(f[0].length + 1);
+        const frame = f[0] === "send" ? raw : unescField(raw);
         this.opts.log?.("frame-out", frame);
         t.send(frame);
         break;

@@ -2,7 +2,7 @@
 //
 // Node (sim/board-host.ts) is the emulated hardware. Each call of `event(line)` carries one input
 // "<uptime>\t<kind>\t<fields…>"; the returned string holds the effects the firmware produced, one
-// per line, fields split by tabs. Only byte strings cross, so the same shim works in every Lua VM
+// per line ending in "\n", fields split by tabs. Only byte strings cross, so the same shim works in every Lua VM
 // and in Node. Values that may hold tabs or newlines are escaped (\\, \t, \n).
 
 import type { Hal, MeterReading } from "../hal";
@@ -78,11 +78,22 @@ interface Board {
 function makeHal(b: Board): Hal {
   const emitLine = (line: string) => {
     b.out[b.out.length] = line;
+    b.out[b.out.length] = "\n";
   };
   return {
     connect: (url, subprotocol, auth, ping) =>
       emitLine("connect\t" + esc(url) + "\t" + subprotocol + "\t" + (auth !== undefined ? esc(auth) : "") + "\t" + fmtNum(ping)),
-    send: (frame) => emitLine("send\t" + esc(frame)),
+    send: (frame) => {
+      // Frames from the JSON encoder hold no raw newline: pass them as they are, without a copy.
+      const [nl] = string.find(frame, "\n", 1, true);
+      if (nl === undefined) {
+        b.out[b.out.length] = "send\t";
+        b.out[b.out.length] = frame;
+        b.out[b.out.length] = "\n";
+      } else {
+        emitLine("sendx\t" + esc(frame));
+      }
+    },
     disconnect: () => emitLine("disconnect"),
     uptime: () => b.uptime,
     rtcEpoch: () => b.rtc === undefined ? undefined : b.rtc,
@@ -154,7 +165,8 @@ export function simBoard(img: Image): (line: string) => string {
       b.meters[num(a[0]) - 1] = { energyWh: num(a[1]), powerW: num(a[2]), currentA: num(a[3]), voltageV: num(a[4]) };
     } else if (kind === "heap") {
       b.out[b.out.length] = "heap\t" + string.format("%.3f", collectgarbage("count"));
+      b.out[b.out.length] = "\n";
     }
-    return table.concat(b.out, "\n");
+    return table.concat(b.out);
   };
 }

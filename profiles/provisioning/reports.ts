@@ -4,8 +4,8 @@
 // one has been answered, so at most one part (ItemsPerMessage/BytesPerMessage[GetReport]) is in
 // RAM however large the model; an item that does not fit waits, encoded, for the next part.
 
-import { fmtNum, jarr, Json, jsonEncode, JsonObject } from "../../firmware/json";
-import { hasFlag, modelGet, modelInt, mutability, readRecord, rec, recordValue, splitKey } from "../../firmware/model";
+import { fmtNum, JsonObject, jsonWriteString } from "../../firmware/json";
+import { hasFlag, modelGet, modelInt, mutability, readHead, readRecord, rec, recordValue, splitKey } from "../../firmware/model";
 import { rpcCallJson, rpcError } from "../../firmware/rpc";
 import { blockData, epochNow, Station } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
@@ -84,7 +84,7 @@ function matches(st: Station, s: ReportState): boolean {
 function nextMatch(st: Station, s: ReportState, pos: number): number {
   const data = st.img.model.data;
   while (pos > 0) {
-    readRecord(data, pos);
+    readHead(data, pos);
     if (matches(st, s)) return pos;
     const [nl] = string.find(data, "\n", pos + 1, true);
     pos = nl === undefined ? 0 : nl;
@@ -97,8 +97,29 @@ function mutabilityName(flags: string): string {
   return m === "RW" ? "ReadWrite" : m === "W" ? "WriteOnly" : "ReadOnly";
 }
 
-/** ReportDataType for the record just read, encoded (B08.FR.12: with variableCharacteristics). */
-function encodeItem(st: Station): string {
+const ATTRS = ["Target", "MinSet", "MaxSet"];
+const ATTR_FLAGS = ["t", "n", "x"];
+
+function writeAttribute(out: string[], attr: string, value: string | undefined, mutabilityText: string, flags: string): void {
+  out[out.length] = "{\"type\":\"";
+  out[out.length] = attr;
+  out[out.length] = "\",";
+  if (value !== undefined) {
+    out[out.length] = "\"value\":";
+    jsonWriteString(value, out);
+    out[out.length] = ",";
+  }
+  out[out.length] = "\"mutability\":\"";
+  out[out.length] = mutabilityText;
+  out[out.length] = hasFlag(flags, "P") ? "\",\"persistent\":true" : "\",\"persistent\":false";
+  out[out.length] = hasFlag(flags, "C") ? ",\"constant\":true}" : ",\"constant\":false}";
+}
+
+/**
+ * Appends the ReportDataType of the record just read to out as JSON pieces (B08.FR.12: with
+ * variableCharacteristics). Written straight out, without building the item as tables.
+ */
+function writeItem(st: Station, out: string[]): void {
   // Copied first: a getter may read other records.
   const key = rec.key;
   const flags = rec.flags;
@@ -109,75 +130,113 @@ function encodeItem(st: Station): string {
   const values = rec.values;
   const dflt = rec.dflt;
   const [comp, ci, evse, conn, v, vi] = splitKey(key);
-  const component: JsonObject = { name: comp };
-  if (ci !== "") component.instance = ci;
-  if (evse > 0) component.evse = conn > 0 ? { id: evse, connectorId: conn } : { id: evse };
-  const variable: JsonObject = { name: v };
-  if (vi !== "") variable.instance = vi;
-  const mutability = mutabilityName(flags);
-  const persistent = hasFlag(flags, "P");
-  const constant = hasFlag(flags, "C");
-  const actual: JsonObject = { type: "Actual", mutability, persistent, constant };
+  out[out.length] = "{\"component\":{\"name\":";
+  jsonWriteString(comp, out);
+  if (ci !== "") {
+    out[out.length] = ",\"instance\":";
+    jsonWriteString(ci, out);
+  }
+  if (evse > 0) {
+    out[out.length] = ",\"evse\":{\"id\":";
+    out[out.length] = fmtNum(evse);
+    if (conn > 0) {
+      out[out.length] = ",\"connectorId\":";
+      out[out.length] = fmtNum(conn);
+    }
+    out[out.length] = "}";
+  }
+  out[out.length] = "},\"variable\":{\"name\":";
+  jsonWriteString(v, out);
+  if (vi !== "") {
+    out[out.length] = ",\"instance\":";
+    jsonWriteString(vi, out);
+  }
+  out[out.length] = "},\"variableAttribute\":[";
+  const m = mutabilityName(flags);
   // A WriteOnly value is never reported.
-  if (mutability !== "WriteOnly") actual.value = recordValue(st, key, flags, dflt);
-  const attrs: Json[] = jarr([actual]);
-  const extra = ["Target", "MinSet", "MaxSet"];
-  const letters = ["t", "n", "x"];
+  writeAttribute(out, "Actual", m !== "WriteOnly" ? recordValue(st, key, flags, dflt) : undefined, m, flags);
   for (let i = 0; i < 3; i++) {
-    if (hasFlag(flags, letters[i])) {
-      const a: JsonObject = { type: extra[i], mutability, persistent, constant };
-      const w = st.vals[key + "|" + extra[i]];
-      if (w !== undefined) a.value = w;
-      attrs[attrs.length] = a;
+    if (hasFlag(flags, ATTR_FLAGS[i])) {
+      out[out.length] = ",";
+      writeAttribute(out, ATTRS[i], st.vals[key + "|" + ATTRS[i]], m, flags);
     }
   }
-  const ch: JsonObject = { dataType, supportsMonitoring: false };
-  if (unit !== "") ch.unit = unit;
-  if (min !== "") ch.minLimit = tonumber(min) as number;
-  if (max !== "") ch.maxLimit = tonumber(max) as number;
-  if (values !== "") ch.valuesList = values;
-  return jsonEncode({ component, variable, variableAttribute: attrs, variableCharacteristics: ch });
+  out[out.length] = "],\"variableCharacteristics\":{\"dataType\":\"";
+  out[out.length] = dataType;
+  out[out.length] = "\"";
+  if (unit !== "") {
+    out[out.length] = ",\"unit\":";
+    jsonWriteString(unit, out);
+  }
+  // Limits are written as the build wrote them: decimal text is valid JSON.
+  if (min !== "") {
+    out[out.length] = ",\"minLimit\":";
+    out[out.length] = min;
+  }
+  if (max !== "") {
+    out[out.length] = ",\"maxLimit\":";
+    out[out.length] = max;
+  }
+  if (values !== "") {
+    out[out.length] = ",\"valuesList\":";
+    jsonWriteString(values, out);
+  }
+  out[out.length] = ",\"supportsMonitoring\":false}}";
 }
 
-/** Builds and queues the next NotifyReport part. */
+function piecesLength(out: string[], from: number): number {
+  let n = 0;
+  for (let i = from; i < out.length; i++) n = n + out[i].length;
+  return n;
+}
+
+/** Builds and queues the next NotifyReport part: one table of pieces, joined once. */
 function sendPart(st: Station): void {
   const s = state(st);
   const data = st.img.model.data;
   const maxItems = modelInt(st, "DeviceDataCtrlr/ItemsPerMessage[GetReport]");
   const budget = modelInt(st, "DeviceDataCtrlr/BytesPerMessage[GetReport]") - ENVELOPE_BYTES;
-  const items: string[] = [];
+  const t = epochNow(st);
+  const out: string[] = [
+    "{\"requestId\":", fmtNum(s.requestId), ",\"generatedAt\":\"", isoTime(t !== undefined ? t : 0),
+    "\",\"seqNo\":", fmtNum(s.seqNo), ",\"reportData\":[",
+  ];
+  let items = 0;
   let bytes = 0;
   if (s.carry !== undefined) {
-    items[0] = s.carry;
+    out[out.length] = s.carry;
     bytes = s.carry.length;
     s.carry = undefined;
+    items = 1;
   }
   let pos = nextMatch(st, s, s.pos);
-  while (pos > 0 && items.length < maxItems) {
-    // Criteria checks read other records: read this one again before encoding it.
+  while (pos > 0 && items < maxItems) {
+    // Criteria checks read other records: read this one in full before writing it.
     readRecord(data, pos);
-    const item = encodeItem(st);
+    const mark = out.length;
+    if (items > 0) out[out.length] = ",";
+    writeItem(st, out);
+    const size = piecesLength(out, mark);
     const [nl] = string.find(data, "\n", pos + 1, true);
     pos = nl === undefined ? 0 : nl;
     // An item alone larger than the budget still goes, alone: it cannot be split.
-    if (items.length > 0 && bytes + 1 + item.length > budget) {
-      s.carry = item;
+    if (items > 0 && bytes + size > budget) {
+      s.carry = table.concat(out, "", mark + 2, out.length);
+      for (let i = out.length; i > mark; i--) table.remove(out);
       break;
     }
-    items[items.length] = item;
-    bytes = bytes + 1 + item.length;
+    items = items + 1;
+    bytes = bytes + size;
     pos = nextMatch(st, s, pos);
   }
   s.pos = pos;
   const tbc = s.carry !== undefined || nextMatch(st, s, pos) > 0;
-  const t = epochNow(st);
-  const json = "{\"requestId\":" + fmtNum(s.requestId) + ",\"generatedAt\":\"" + isoTime(t !== undefined ? t : 0) +
-    "\",\"tbc\":" + (tbc ? "true" : "false") + ",\"seqNo\":" + fmtNum(s.seqNo) + ",\"reportData\":[" + table.concat(items, ",") + "]}";
+  out[out.length] = tbc ? "],\"tbc\":true}" : "],\"tbc\":false}";
   s.seqNo = s.seqNo + 1; // B08.FR.14: 0, 1, 2 …
   s.active = tbc;
   // B02.FR.02: report parts are requested by the CSMS, so they may go out while Pending.
   st.triggering = true;
-  const queued = rpcCallJson(st, "NotifyReport", json, 0);
+  const queued = rpcCallJson(st, "NotifyReport", table.concat(out), 0);
   st.triggering = false;
   if (!queued) s.active = false;
 }
