@@ -71,7 +71,7 @@ export function generate(root: string, cfg: BuildConfig): string {
     `import { MODEL } from "./model";`,
     ``,
     `/** A fresh simulated board running this image (Node fleet mode creates many). */`,
-    `export function create(): (line: string) => string {`,
+    `export function create(): (line: string) => string[] {`,
     `  return simBoard({`,
     `    identity: ${lit(identity)},`,
     `    evses: ${lit(cfg.evses.map((e) => e.connectors.length))},`,

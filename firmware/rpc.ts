@@ -4,7 +4,7 @@
 // payload schema. Every failure is answered with the CALLERROR Part 4 §4.3 names and the station
 // carries on; a handler that raises is contained by pcall and answered InternalError.
 
-import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject } from "./json";
+import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject, jsonWrite, jsonWriteString } from "./json";
 import { validate } from "./validate";
 import { QueuedCall, Station } from "./station";
 import { modelInt } from "./model";
@@ -32,7 +32,7 @@ export function rpcError(code: string, description: string): JsonObject {
 }
 
 function sendError(st: Station, id: string, code: string, description: string): void {
-  st.hal.send(jsonEncode(jarr<Json>([4, id, code, string.sub(description, 1, 255), {}])));
+  st.hal.send([jsonEncode(jarr<Json>([4, id, code, string.sub(description, 1, 255), {}]))]);
 }
 
 /** Best-effort message id of a frame that could not be decoded: `[2,"id"` within the first bytes. */
@@ -97,7 +97,14 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
     const r = res as JsonObject;
     const code = r.rpcErrorCode;
     if (code !== undefined) sendError(st, id, code as string, r.description as string);
-    else st.hal.send(jsonEncode(jarr<Json>([3, id, r])));
+    else {
+      const out: string[] = ["[3,"];
+      jsonWriteString(id, out);
+      out[out.length] = ",";
+      jsonWrite(r, out);
+      out[out.length] = "]";
+      st.hal.send(out);
+    }
   }
   pump(st);
 }
@@ -209,14 +216,19 @@ export function pump(st: Station): void {
       st.outstandingId = fmtNum(st.bootSeq) + "-" + fmtNum(st.msgSeq);
       st.outstandingSince = st.hal.uptime();
       st.lastCallAt = st.outstandingSince;
-      st.hal.send("[2,\"" + st.outstandingId + "\",\"" + call.action + "\"," + call.payload + "]");
+      const frame: string[] = ["[2,\"", st.outstandingId, "\",\"", call.action, "\","];
+      const p = call.payload;
+      if (type(p) === "string") frame[frame.length] = p as string;
+      else for (let k = 0; k < (p as string[]).length; k++) frame[frame.length] = (p as string[])[k];
+      frame[frame.length] = "]";
+      st.hal.send(frame);
       return;
     }
   }
 }
 
-/** Queues a CALL whose payload is already JSON text; false when the bounded queue is full. */
-export function rpcCallJson(st: Station, action: string, json: string, ctx: number): boolean {
+/** Queues a CALL whose payload is already JSON text (or its pieces, in order); false when the bounded queue is full. */
+export function rpcCallJson(st: Station, action: string, json: string | string[], ctx: number): boolean {
   if (st.queue.length >= st.img.bounds.callQueueLength) {
     st.hal.log(2, "call queue full, dropped " + action);
     return false;

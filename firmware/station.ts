@@ -61,7 +61,8 @@ export interface Image {
 
 export interface QueuedCall {
   action: string;
-  payload: string;
+  /** The JSON payload: one string, or pieces to be sent in order (large report parts). */
+  payload: string | string[];
   ctx: number;
   /** Sent on the CSMS's request (TriggerMessage, Get*Report): allowed while Pending (B02.FR.02). */
   triggered: boolean;

@@ -19,8 +19,11 @@ export interface Hal {
   // ---- transport: one OCPP-J WebSocket ----
   /** Opens the WebSocket; the board later calls stationOpened or stationClosed. auth is "user:password" or undefined (Part 4 §6.3: Basic auth). */
   connect(url: string, subprotocol: string, auth: string | undefined, pingIntervalS: number): void;
-  /** Sends one text frame. */
-  send(frame: string): void;
+  /**
+   * Sends one text frame made of these parts, in order. A board writes them out one after another
+   * (the WebSocket header needs only their total length), so a large frame is never joined in RAM.
+   */
+  send(parts: string[]): void;
   /** Closes the WebSocket. */
   disconnect(): void;
 

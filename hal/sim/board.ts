@@ -83,15 +83,19 @@ function makeHal(b: Board): Hal {
   return {
     connect: (url, subprotocol, auth, ping) =>
       emitLine("connect\t" + esc(url) + "\t" + subprotocol + "\t" + (auth !== undefined ? esc(auth) : "") + "\t" + fmtNum(ping)),
-    send: (frame) => {
-      // Frames from the JSON encoder hold no raw newline: pass them as they are, without a copy.
-      const [nl] = string.find(frame, "\n", 1, true);
-      if (nl === undefined) {
+    send: (parts) => {
+      // Frames from the JSON encoder hold no raw newline: the parts go out as they are, unjoined.
+      let plain = true;
+      for (let i = 0; i < parts.length && plain; i++) {
+        const [nl] = string.find(parts[i], "\n", 1, true);
+        plain = nl === undefined;
+      }
+      if (plain) {
         b.out[b.out.length] = "send\t";
-        b.out[b.out.length] = frame;
+        for (let i = 0; i < parts.length; i++) b.out[b.out.length] = parts[i];
         b.out[b.out.length] = "\n";
       } else {
-        emitLine("sendx\t" + esc(frame));
+        emitLine("sendx\t" + esc(table.concat(parts)));
       }
     },
     disconnect: () => emitLine("disconnect"),
@@ -127,11 +131,15 @@ function makeHal(b: Board): Hal {
   };
 }
 
-/** Builds the image's single entry point for the simulator. */
-export function simBoard(img: Image): (line: string) => string {
+/**
+ * Builds the image's single entry point for the simulator. It returns its effect lines as a table of
+ * pieces (the harness hands them to Node one by one), so a large frame is never joined in Lua.
+ */
+export function simBoard(img: Image): (line: string) => string[] {
   const b: Board = { uptime: 0, rtc: undefined, seed: 1, store: {}, meters: [], out: [], st: undefined };
   const hal = makeHal(b);
   return (line: string) => {
+    // A new table each event: the harness keeps the previous one until Node has read it.
     b.out = [];
     const f = fields(line, 3);
     b.uptime = num(f[0]);
@@ -167,6 +175,6 @@ export function simBoard(img: Image): (line: string) => string {
       b.out[b.out.length] = "heap\t" + string.format("%.3f", collectgarbage("count"));
       b.out[b.out.length] = "\n";
     }
-    return table.concat(b.out);
+    return b.out;
   };
 }

@@ -28,6 +28,8 @@ interface ReportState {
   carry: string | undefined;
   componentVariable: JsonObject[] | undefined;
   criteria: string[] | undefined;
+  /** Scratch table for the pieces of one item, reused so its slots are allocated once. */
+  pieces: string[];
 }
 
 function state(st: Station): ReportState {
@@ -184,59 +186,57 @@ function writeItem(st: Station, out: string[]): void {
   out[out.length] = ",\"supportsMonitoring\":false}}";
 }
 
-function piecesLength(out: string[], from: number): number {
-  let n = 0;
-  for (let i = from; i < out.length; i++) n = n + out[i].length;
-  return n;
-}
-
-/** Builds and queues the next NotifyReport part: one table of pieces, joined once. */
+/** Builds and queues the next NotifyReport part. */
 function sendPart(st: Station): void {
   const s = state(st);
   const data = st.img.model.data;
   const maxItems = modelInt(st, "DeviceDataCtrlr/ItemsPerMessage[GetReport]");
   const budget = modelInt(st, "DeviceDataCtrlr/BytesPerMessage[GetReport]") - ENVELOPE_BYTES;
   const t = epochNow(st);
-  const out: string[] = [
-    "{\"requestId\":", fmtNum(s.requestId), ",\"generatedAt\":\"", isoTime(t !== undefined ? t : 0),
-    "\",\"seqNo\":", fmtNum(s.seqNo), ",\"reportData\":[",
+  // One short string per item, joined once: a table of every piece of a part would outweigh the part.
+  const parts: string[] = [
+    "{\"requestId\":" + fmtNum(s.requestId) + ",\"generatedAt\":\"" + isoTime(t !== undefined ? t : 0) +
+      "\",\"seqNo\":" + fmtNum(s.seqNo) + ",\"reportData\":[",
   ];
-  let items = 0;
   let bytes = 0;
   if (s.carry !== undefined) {
-    out[out.length] = s.carry;
+    parts[1] = s.carry;
     bytes = s.carry.length;
     s.carry = undefined;
-    items = 1;
   }
+  const pieces = s.pieces;
   let pos = nextMatch(st, s, s.pos);
-  while (pos > 0 && items < maxItems) {
+  while (pos > 0 && parts.length - 1 < maxItems) {
     // Criteria checks read other records: read this one in full before writing it.
     readRecord(data, pos);
-    const mark = out.length;
-    if (items > 0) out[out.length] = ",";
-    writeItem(st, out);
-    const size = piecesLength(out, mark);
+    writeItem(st, pieces);
+    const item = table.concat(pieces);
+    for (let i = pieces.length; i > 0; i--) table.remove(pieces);
     const [nl] = string.find(data, "\n", pos + 1, true);
     pos = nl === undefined ? 0 : nl;
     // An item alone larger than the budget still goes, alone: it cannot be split.
-    if (items > 0 && bytes + size > budget) {
-      s.carry = table.concat(out, "", mark + 2, out.length);
-      for (let i = out.length; i > mark; i--) table.remove(out);
+    if (parts.length > 1 && bytes + 1 + item.length > budget) {
+      s.carry = item;
       break;
     }
-    items = items + 1;
-    bytes = bytes + size;
+    parts[parts.length] = item;
+    bytes = bytes + 1 + item.length;
     pos = nextMatch(st, s, pos);
   }
   s.pos = pos;
   const tbc = s.carry !== undefined || nextMatch(st, s, pos) > 0;
+  // The part leaves as its pieces (header, items with commas, tail): never joined in RAM.
+  const out: string[] = [parts[0]];
+  for (let i = 1; i < parts.length; i++) {
+    if (i > 1) out[out.length] = ",";
+    out[out.length] = parts[i];
+  }
   out[out.length] = tbc ? "],\"tbc\":true}" : "],\"tbc\":false}";
   s.seqNo = s.seqNo + 1; // B08.FR.14: 0, 1, 2 …
   s.active = tbc;
   // B02.FR.02: report parts are requested by the CSMS, so they may go out while Pending.
   st.triggering = true;
-  const queued = rpcCallJson(st, "NotifyReport", table.concat(out), 0);
+  const queued = rpcCallJson(st, "NotifyReport", out, 0);
   st.triggering = false;
   if (!queued) s.active = false;
 }
@@ -293,7 +293,9 @@ export const provisioningReports = {
   },
   on: {
     start: (st: Station) => {
-      state(st).active = false;
+      const s = state(st);
+      s.active = false;
+      s.pieces = [];
     },
     disconnected: (st: Station) => {
       state(st).active = false;

@@ -28,11 +28,11 @@ export function bundlePath(root: string, config: string, runtime: LuaRuntimeName
 
 export async function loadImage(root: string, config: string, runtime: RuntimeName): Promise<ImageRuntime> {
   if (runtime === "node") {
-    const mod = (await import(path.join(root, "build", "gen", config, "image.ts"))) as { create: () => (line: string) => string };
-    const event = mod.create();
+    const mod = (await import(path.join(root, "build", "gen", config, "image.ts"))) as { create: () => (line: string) => string[] };
+    const board = mod.create();
     return {
       runtime,
-      event,
+      event: (line) => board(line).join(""),
       heapKb: () => process.memoryUsage().heapUsed / 1024,
       close: () => undefined,
     };

@@ -16,7 +16,7 @@ export function harnessSource(wire: boolean): string {
 const HARNESS_BODY = String.raw`
 local V51 = _VERSION == "Lua 5.1"
 local load = V51 and loadstring or load
-local pcall, type, tostring, collectgarbage = pcall, type, tostring, collectgarbage
+local pcall, type, tostring, tonumber, collectgarbage = pcall, type, tostring, tonumber, collectgarbage
 local concat, gsub, char, floor = table.concat, string.gsub, string.char, math.floor
 local sethook, gethook, dump = debug.sethook, debug.gethook, string.dump
 
@@ -71,19 +71,39 @@ local function getEvent()
   return img.event
 end
 
--- Strict on the return type: a number or table here is a firmware bug, not something to coerce.
+-- An event may return its output as a table of pieces: joining them here would allocate the whole
+-- output again (and luaL_Buffer's intermediate copies), which is the bridge's cost, not the board's.
+-- Such a result is answered "2" .. count, and JS fetches each piece with __sim_piece(i), which answers
+-- the piece alone (no status prefix: prefixing would copy it).
+local pieces
+function __sim_piece(i)
+  return enc(pieces[tonumber(i)])
+end
+
+-- Strict on the return type: a number here is a firmware bug, not something to coerce.
 local function result(ok, r)
+  pieces = nil
   if not ok then return false, errstr(r) end
   if r == nil then return true, "" end
-  if type(r) ~= "string" then return false, "event returned " .. type(r) .. ", expected a string or nil" end
+  if type(r) == "table" then
+    for i = 1, #r do if type(r[i]) ~= "string" then return false, "event piece " .. i .. " is " .. type(r[i]) end end
+    pieces = r
+    return true, nil
+  end
+  if type(r) ~= "string" then return false, "event returned " .. type(r) .. ", expected a string, a table of strings or nil" end
   return true, r
+end
+
+local function answer(ok, r)
+  if ok and r == nil then return "2" .. #pieces end
+  return reply(ok, r)
 end
 
 function __sim_event(line)
   local s = arg(line)
   local ev, err = getEvent()
   if not ev then return reply(false, err) end
-  return reply(result(pcall(ev, s)))
+  return answer(result(pcall(ev, s)))
 end
 
 -- Count hook with count = 1: the hook runs once per VM instruction of Lua code (hooks are disabled while
@@ -108,6 +128,7 @@ function __sim_counted(line)
   local n, ok, r = counted(ev, s)
   ok, r = result(ok, r)
   if not ok then return reply(false, r) end
+  if r == nil then return "2" .. #pieces .. ":" .. (n - overhead) end
   return reply(true, (n - overhead) .. ":" .. r)
 end
 

@@ -49,11 +49,21 @@ function createBackend(name: LuaRuntimeName): LuaBackend {
   }
 }
 
-/** Unpacks a harness reply: "1" + result, or "0" + Lua error message. */
+/**
+ * Unpacks a harness reply: "1" + result, "0" + Lua error message, or "2" + count[":" + rest] when the
+ * event returned a table of pieces, which are then fetched one by one and joined here in JS.
+ */
 function call(name: LuaRuntimeName, backend: LuaBackend, fn: string, payload: string, ...extras: string[]): string {
   const reply = backend.call(fn, payload, ...extras);
   if (reply[0] === "1") return reply.slice(1);
   if (reply[0] === "0") throw new LuaError(name, reply.slice(1));
+  if (reply[0] === "2") {
+    const colon = reply.indexOf(":");
+    const n = Number(colon < 0 ? reply.slice(1) : reply.slice(1, colon));
+    let out = "";
+    for (let i = 1; i <= n; i++) out += backend.call("__sim_piece", String(i));
+    return colon < 0 ? out : `${reply.slice(colon + 1)}:${out}`;
+  }
   throw new Error(`${name}: malformed harness reply`);
 }
 

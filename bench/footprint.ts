@@ -1,0 +1,723 @@
+// Footprint bench: ROM (stripped bytecode, per block), RAM (code, idle, report peak) and CPU (Lua VM instructions) of every build config on Lua 5.1 and 5.3, checked against the budgets.
+//
+// Every number comes from the real 32-bit Lua VMs (lua-wasm-bindings) running the stripped bytecode a
+// device would flash. fengari (lua5.3-int32) is left out: it has no Lua heap of its own to count.
+//
+//   npm run bench:footprint        table on stdout, bench/out/footprint.json and bench/out/footprint.md;
+//                                  exit code 1 when a budget is broken.
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildImage } from "../build/cli";
+import { ROOT } from "../build/compile";
+import { BuildConfig, loadConfig } from "../build/config";
+import { Board } from "../sim/board";
+import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
+import { bootAccepted, Frame, ScriptedCsms } from "../test/harness";
+
+export type Target = "lua5.1" | "lua5.3";
+export const TARGETS: Target[] = ["lua5.1", "lua5.3"];
+
+/** Blocks the config validator requires in every build: they have no "without" variant. */
+export const REQUIRED_BLOCKS = ["provisioning"];
+
+/** Hard limits: a broken one fails the bench. ROM applies to `core` on Lua 5.1; RAM to every config and target. */
+export const BUDGETS = { romConfig: "core", romTarget: "lua5.1" as Target, romBytes: 150 * 1024, peakDynamicKb: 32, idleDynamicKb: 16 };
+/** The team's goals: reported (✓/✗), never failing. */
+export const GOALS = { romBytes: 100 * 1024, peakDynamicKb: 20 };
+
+/** Where the bench's builds go, relative to build/out (gitignored). */
+export const DEFAULT_OUT = "bench";
+
+/** 10 readable OCPP 2.0.1 variables (Appendix 3 names). */
+export const GET_VARIABLES_10: [string, string, string?][] = [
+  ["OCPPCommCtrlr", "HeartbeatInterval"],
+  ["OCPPCommCtrlr", "MessageTimeout", "Default"],
+  ["OCPPCommCtrlr", "OfflineThreshold"],
+  ["OCPPCommCtrlr", "RetryBackOffWaitMinimum"],
+  ["OCPPCommCtrlr", "RetryBackOffRandomRange"],
+  ["OCPPCommCtrlr", "RetryBackOffRepeatTimes"],
+  ["OCPPCommCtrlr", "WebSocketPingInterval"],
+  ["SecurityCtrlr", "SecurityProfile"],
+  ["SecurityCtrlr", "Identity"],
+  ["DeviceDataCtrlr", "ItemsPerMessage", "GetVariables"],
+];
+
+/** 10 ReadWrite variables with values inside their declared ranges (SecurityProfile and Identity are left alone). */
+export const SET_VARIABLES_10: [string, string, string | undefined, string][] = [
+  ["OCPPCommCtrlr", "HeartbeatInterval", undefined, "600"],
+  ["OCPPCommCtrlr", "MessageTimeout", "Default", "45"],
+  ["OCPPCommCtrlr", "OfflineThreshold", undefined, "120"],
+  ["OCPPCommCtrlr", "RetryBackOffWaitMinimum", undefined, "10"],
+  ["OCPPCommCtrlr", "RetryBackOffRandomRange", undefined, "8"],
+  ["OCPPCommCtrlr", "RetryBackOffRepeatTimes", undefined, "3"],
+  ["OCPPCommCtrlr", "WebSocketPingInterval", undefined, "60"],
+  ["OCPPCommCtrlr", "NetworkProfileConnectionAttempts", undefined, "3"],
+  ["OCPPCommCtrlr", "ResetRetries", undefined, "2"],
+  ["SecurityCtrlr", "OrganizationName", undefined, "LuaVolt Charging"],
+];
+
+// ---------------------------------------------------------------------------------------------------
+// ROM
+
+export interface BlockCost {
+  block: string;
+  /** Stripped bytecode bytes the block adds (with − without); undefined when the build without it fails. */
+  romBytes?: number;
+  /** Code RAM the block adds (image loaded, full GC), KB. */
+  codeKb?: number;
+  /** The bundle built without the block (for inspection). */
+  withoutLuaFile?: string;
+  error?: string;
+}
+
+export interface RomResult {
+  config: string;
+  target: Target;
+  blocks: string[];
+  /** The shipped build (its own name), as `npm run build` makes it. */
+  luaFile: string;
+  sourceBytes: number;
+  romBytes: number;
+  bytecode: string;
+  /** The same config under the reference name the per-block variants are compared with. */
+  refLuaFile: string;
+  perBlock: BlockCost[];
+}
+
+export function configFiles(): string[] {
+  const dir = path.join(ROOT, "build", "configs");
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+function outDir(out: string, name: string, target: Target): string {
+  return path.join(ROOT, "build", "out", out, name, target);
+}
+
+/**
+ * Names of the reference build and the without-<block> variants, padded with '-' to one length: the build
+ * name is part of the bundle's module names ("build.gen.<name>.image"), so unequal names would leak a few
+ * bytes into every block's cost. Names stay within the validator's 40 characters.
+ */
+export function variantNames(cfg: BuildConfig): { ref: string; without: Map<string, string> } {
+  const removable = cfg.blocks.filter((b) => !REQUIRED_BLOCKS.includes(b));
+  let ref = `${cfg.name}-with-all`;
+  let without = removable.map((b) => `${cfg.name}-without-${b}`);
+  let width = Math.max(ref.length, ...without.map((n) => n.length));
+  if (width > 40) {
+    const base = cfg.name.slice(0, 30);
+    ref = `${base}-v00`;
+    without = removable.map((_b, i) => `${base}-v${String(i + 1).padStart(2, "0")}`);
+    width = ref.length;
+  }
+  return { ref: ref.padEnd(width, "-"), without: new Map(removable.map((b, i) => [b, without[i].padEnd(width, "-")])) };
+}
+
+/** Writes a copy of the config JSON under another name (and block list) to a temp file. */
+function writeVariant(configFile: string, name: string, blocks: string[]): string {
+  const raw = JSON.parse(fs.readFileSync(configFile, "utf8")) as Record<string, unknown>;
+  raw.name = name;
+  raw.blocks = blocks;
+  delete raw.$schema;
+  const dir = path.join(os.tmpdir(), "ocpp-bench");
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  fs.writeFileSync(file, JSON.stringify(raw, null, 2));
+  return file;
+}
+
+/** A fresh VM with only the harness: what every RAM number is measured against. */
+export function emptyVmKb(target: Target): number {
+  const vm = createLuaVm(target);
+  try {
+    return vm.heapKb(true);
+  } finally {
+    vm.close();
+  }
+}
+
+/** Heap (KB, after a full GC) of a fresh VM that has loaded the image chunk. */
+function loadedKb(target: Target, chunk: string): number {
+  const vm = createLuaVm(target);
+  try {
+    vm.loadImage(chunk, "=ocpp");
+    return vm.heapKb(true);
+  } finally {
+    vm.close();
+  }
+}
+
+/** (a) code + constants: the image (stripped bytecode, or source) loaded, its chunk run (modules, tables), before "start". */
+export function codeKb(target: Target, chunk: string, baselineKb: number): number {
+  return loadedKb(target, chunk) - baselineKb;
+}
+
+/**
+ * Builds the config for the target, and once more without each removable block; a block's cost is the
+ * difference. Builds go to build/out/<out>/; the generated build/gen/<variant>/ dirs are removed afterwards.
+ */
+export function measureRom(configFile: string, target: Target, out = DEFAULT_OUT): RomResult {
+  const cfg = loadConfig(configFile, ROOT);
+  const shipped = buildImage(configFile, target, outDir(out, cfg.name, target));
+  const bytecode = fs.readFileSync(shipped.bytecodeFile, "latin1");
+  const names = variantNames(cfg);
+  const made: string[] = [];
+  const build = (name: string, blocks: string[]) => {
+    made.push(name);
+    const file = writeVariant(configFile, name, blocks);
+    try {
+      return buildImage(file, target, outDir(out, name, target));
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  };
+  try {
+    const ref = build(names.ref, cfg.blocks);
+    const refCode = loadedKb(target, fs.readFileSync(ref.bytecodeFile, "latin1"));
+    const perBlock: BlockCost[] = [];
+    for (const [block, name] of names.without) {
+      try {
+        const w = build(name, cfg.blocks.filter((b) => b !== block));
+        perBlock.push({
+          block,
+          romBytes: ref.bytecodeBytes - w.bytecodeBytes,
+          codeKb: refCode - loadedKb(target, fs.readFileSync(w.bytecodeFile, "latin1")),
+          withoutLuaFile: w.luaFile,
+        });
+      } catch (e) {
+        perBlock.push({ block, error: `cannot build without it: ${(e as Error).message.split("\n")[0]}` });
+      }
+    }
+    return {
+      config: cfg.name,
+      target,
+      blocks: cfg.blocks,
+      luaFile: shipped.luaFile,
+      sourceBytes: shipped.sourceBytes,
+      romBytes: shipped.bytecodeBytes,
+      bytecode,
+      refLuaFile: ref.luaFile,
+      perBlock,
+    };
+  } finally {
+    for (const n of made) fs.rmSync(path.join(ROOT, "build", "gen", n), { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// RAM and CPU of a running station
+
+/** One GetBaseReport FullInventory exchange: the request, then every NotifyReport part answered {}. */
+export interface ReportRun {
+  /** False: the build answered GetBaseReport with NotSupported/NotImplemented (or status NotSupported). */
+  implemented: boolean;
+  /** GetBaseReport status, or why (c) is n/a. */
+  note: string;
+  parts: number;
+  /** Heap above the empty VM after each step, GC stopped, KB (the first sample: before the request). */
+  samplesKb: number[];
+  /** Per-step mode: live heap above the empty VM (full GC) before each step, KB. */
+  liveBeforeKb: number[];
+  peakKb: number;
+}
+
+export interface RunResult {
+  /** Heap above the empty VM, KB: idle after boot (full GC). */
+  idleTotalKb: number;
+  /** (c) as budgeted: GC collected before and stopped during each step; max over steps. */
+  report: ReportRun;
+  /** (c) with the GC stopped over the whole exchange, so every part's garbage adds up (info). */
+  reportGcOff: ReportRun;
+  /** (c) with the GC running, tuned for RAM, the heap sampled every instruction (info). */
+  reportGcOn: ReportRun;
+  getVariables: CpuResult;
+  setVariables: CpuResult;
+}
+
+export interface CpuResult {
+  /** Lua VM instructions to handle the CALL frame(s); undefined when the build does not support the action. */
+  instructions?: number;
+  /** Requests the 10 items took: more than one when the station's ItemsPerMessage is below 10. */
+  requests: number;
+  /** What came back: "Accepted×8, UnknownVariable×2", or the CALLERROR code. */
+  note: string;
+  /** The request was refused for a reason other than "not in this build": the bench's request is wrong. */
+  failed: boolean;
+}
+
+function text(f: Frame): string {
+  return JSON.stringify(f).slice(0, 300);
+}
+
+/** Not in this build: the RPC layer's answer for an action without a handler. */
+function notInBuild(answer: Frame): boolean {
+  return answer[0] === 4 && (answer[2] === "NotSupported" || answer[2] === "NotImplemented");
+}
+
+/**
+ * How (c) treats the GC. "per-step": a full collection before each step and the GC stopped during it,
+ * so a sample is the live state plus everything that one step allocates (budgeted: a bound that does
+ * not depend on GC tuning; a device's GC gets to run between two messages). "gc-off": the GC stopped
+ * from the request to the last part, so the garbage of every part adds up. "gc-on": the GC running,
+ * tuned for RAM (pause 100, stepmul 1000), the heap sampled before every Lua VM instruction: what such a
+ * device would see, garbage of earlier steps not yet swept included (so it can exceed "per-step").
+ */
+export type ReportMode = "per-step" | "gc-off" | "gc-on";
+
+const HOOK_ON = String.raw`
+local count = collectgarbage
+__bench_gc = { count("setpause", 100), count("setstepmul", 1000) }
+count("collect")
+__bench_peak = count("count")
+debug.sethook(function() local c = count("count"); if c > __bench_peak then __bench_peak = c end end, "", 1)
+return ""`;
+const HOOK_READ = String.raw`local p = __bench_peak; __bench_peak = collectgarbage("count"); return p`;
+const HOOK_OFF = String.raw`
+debug.sethook()
+collectgarbage("setpause", __bench_gc[1]); collectgarbage("setstepmul", __bench_gc[2]); __bench_gc = nil
+return __bench_peak`;
+
+/**
+ * (c): GetBaseReport FullInventory, each NotifyReport answered {} until tbc is false; the heap sampled
+ * after every step (see ReportMode).
+ */
+export function reportExchange(csms: ScriptedCsms, vm: LuaVm, baselineKb: number, requestId: number, mode: ReportMode): ReportRun {
+  const samples: number[] = [];
+  const live: number[] = [];
+  const sample = () => (mode === "gc-on" ? Number(vm.eval(HOOK_READ)) : vm.heapKb(false)) - baselineKb;
+  const step = (fn: () => void) => {
+    if (mode === "per-step") {
+      vm.gc("restart");
+      live.push(vm.heapKb(true) - baselineKb);
+      vm.gc("stop");
+    }
+    fn();
+    samples.push(sample());
+  };
+  let parts = 0;
+  let implemented = true;
+  let note = "";
+  vm.gc("collect");
+  if (mode === "gc-on") vm.eval(HOOK_ON);
+  else vm.gc("stop");
+  try {
+    samples.push(sample());
+    let answer: Frame = [];
+    step(() => (answer = csms.call("GetBaseReport", { requestId, reportBase: "FullInventory" })));
+    if (notInBuild(answer)) {
+      implemented = false;
+      note = `n/a (GetBaseReport not in build: ${answer[2] as string})`;
+    } else if (answer[0] === 4) {
+      throw new Error(`GetBaseReport answered CALLERROR ${text(answer)}`);
+    } else {
+      const status = (answer[2] as { status: string }).status;
+      implemented = status !== "NotSupported";
+      note = implemented ? status : "n/a (FullInventory NotSupported)";
+      for (;;) {
+        const nr = csms.takeCalls().find((c) => c[2] === "NotifyReport");
+        if (nr === undefined) {
+          if (status === "Accepted" && parts === 0) throw new Error("GetBaseReport Accepted but no NotifyReport sent");
+          break;
+        }
+        if (++parts > 10000) throw new Error("NotifyReport never ends (tbc stays true)");
+        step(() => csms.reply(nr, {}));
+        if ((nr[3] as { tbc?: boolean }).tbc !== true) break;
+      }
+    }
+  } finally {
+    if (mode === "gc-on") vm.eval(HOOK_OFF);
+    vm.gc("restart");
+    vm.gc("collect");
+  }
+  return { implemented, note, parts, samplesKb: samples, liveBeforeKb: live, peakKb: Math.max(...samples) };
+}
+
+/**
+ * Answers one CSMS CALL with the frame handled under the instruction counter (exact Lua VM instructions
+ * of the whole frame: decode, validate, handler, encode). The board carries out the effects as always:
+ * only its image's event entry is swapped for the counted one for this one frame.
+ */
+export function countedCall(board: Board, csms: ScriptedCsms, vm: LuaVm, action: string, payload: unknown): { instructions: number; answer: Frame } {
+  const image = board.image;
+  let instructions = -1;
+  board.image = {
+    ...image,
+    event: (line) => {
+      const r = vm.eventCounted(line);
+      instructions = r.instructions;
+      return r.result;
+    },
+  };
+  try {
+    const answer = csms.call(action, payload);
+    if (instructions < 0) throw new Error(`${action}: the frame never reached the image`);
+    return { instructions, answer };
+  } finally {
+    board.image = image;
+  }
+}
+
+/** DeviceDataCtrlr/ItemsPerMessage[instance] as the station reports it; 10 when it cannot say. */
+function itemsPerMessage(csms: ScriptedCsms, instance: string): number {
+  const answer = csms.call("GetVariables", { getVariableData: [{ component: { name: "DeviceDataCtrlr" }, variable: { name: "ItemsPerMessage", instance } }] });
+  const r = answer[0] === 3 ? (answer[2] as { getVariableResult?: { attributeStatus: string; attributeValue?: string }[] }).getVariableResult?.[0] : undefined;
+  const n = r !== undefined && r.attributeStatus === "Accepted" ? Number(r.attributeValue) : NaN;
+  return Number.isInteger(n) && n >= 1 ? n : 10;
+}
+
+/**
+ * Instructions for 10 items of GetVariables/SetVariables, in as many requests as the station's
+ * ItemsPerMessage allows (a station that takes 8 answers 10 with OccurrenceConstraintViolation).
+ */
+function cpu(board: Board, csms: ScriptedCsms, vm: LuaVm, action: "GetVariables" | "SetVariables", items: unknown[]): CpuResult {
+  const [dataKey, listKey] = action === "GetVariables" ? ["getVariableData", "getVariableResult"] : ["setVariableData", "setVariableResult"];
+  const per = itemsPerMessage(csms, action);
+  let instructions = 0;
+  let requests = 0;
+  const results: { attributeStatus: string }[] = [];
+  for (let i = 0; i < items.length; i += per) {
+    const { instructions: n, answer } = countedCall(board, csms, vm, action, { [dataKey]: items.slice(i, i + per) });
+    requests++;
+    if (notInBuild(answer)) return { requests, note: `n/a (${action} not in build: ${answer[2] as string})`, failed: false };
+    if (answer[0] === 4) return { instructions: n, requests, note: `CALLERROR ${answer[2] as string}: ${answer[3] as string}`, failed: true };
+    instructions += n;
+    results.push(...(((answer[2] as Record<string, unknown>)[listKey] ?? []) as { attributeStatus: string }[]));
+  }
+  const count = new Map<string, number>();
+  for (const r of results) count.set(r.attributeStatus, (count.get(r.attributeStatus) ?? 0) + 1);
+  const statuses = [...count].map(([st, n]) => `${st}×${n}`).join(", ");
+  const split = requests > 1 ? ` in ${requests} requests (ItemsPerMessage ${per})` : "";
+  const ok = results.length === items.length;
+  return { instructions, requests, note: (ok ? statuses : `${results.length} results: ${statuses}`) + split, failed: !ok };
+}
+
+/**
+ * (b), (c) and CPU on one station booted to Accepted by test/harness.ts (its StatusNotifications
+ * answered); `harnessConfig` comes from stageBytecode.
+ */
+export async function measureRun(harnessConfig: string, target: Target, baselineKb: number): Promise<RunResult> {
+  const { board, csms, settle } = await bootAccepted(target, harnessConfig);
+  try {
+    const vm = board.image.vm;
+    if (vm === undefined) throw new Error("no Lua VM");
+    const idleTotalKb = vm.heapKb(true) - baselineKb;
+    const reportGcOff = reportExchange(csms, vm, baselineKb, 1, "gc-off");
+    const report = reportExchange(csms, vm, baselineKb, 2, "per-step");
+    const reportGcOn = reportExchange(csms, vm, baselineKb, 3, "gc-on");
+    await settle();
+    csms.take();
+    const getVariables = cpu(board, csms, vm, "GetVariables",
+      GET_VARIABLES_10.map(([c, v, i]) => ({ component: { name: c }, variable: i === undefined ? { name: v } : { name: v, instance: i } })));
+    const setVariables = cpu(board, csms, vm, "SetVariables",
+      SET_VARIABLES_10.map(([c, v, i, value]) => ({ attributeValue: value, component: { name: c }, variable: i === undefined ? { name: v } : { name: v, instance: i } })));
+    return { idleTotalKb, report, reportGcOff, reportGcOn, getVariables, setVariables };
+  } finally {
+    board.image.close();
+  }
+}
+
+/**
+ * Stages an image for test/harness.ts, which reads build/configs/<config>.json and boots a Board on
+ * build/out/<config>/<target>/ocpp.lua: with config "../out/<out>/luac/<name>" both resolve into
+ * build/out/<out>/luac/, where the config JSON and the stripped bytecode are put. Lua loads bytecode as
+ * readily as source, and the device runs the stripped image, so RAM is measured on that (source would
+ * add line info and local names to every function). Returns the config argument for the harness.
+ */
+export function stageBytecode(configFile: string, out: string, name: string, target: Target, bytecode: string): string {
+  const base = path.join(ROOT, "build", "out", out, "luac");
+  fs.mkdirSync(path.join(base, name, target), { recursive: true });
+  fs.copyFileSync(configFile, path.join(base, `${name}.json`));
+  fs.writeFileSync(path.join(base, name, target, "ocpp.lua"), Buffer.from(bytecode, "latin1"));
+  return path.relative(path.join(ROOT, "build", "configs"), path.join(base, name)).split(path.sep).join("/");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// One row: config × target
+
+export interface Check {
+  name: string;
+  limit: number;
+  value: number;
+  ok: boolean;
+}
+
+export interface Row {
+  config: string;
+  target: Target;
+  blocks: string[];
+  romBytes: number;
+  sourceBytes: number;
+  /** The shipped build's bundle, and the same config under the reference name the variants compare with. */
+  luaFile: string;
+  refLuaFile: string;
+  baselineKb: number;
+  /** (a) code + constants loaded (stripped bytecode), KB above the empty VM. */
+  codeKb: number;
+  /** The same image loaded from Lua source: what line info and local names would add (info). */
+  codeFromSourceKb: number;
+  idleTotalKb: number;
+  idleDynamicKb: number;
+  /** (c) budgeted: max over the report's steps of (live before the step + what the step allocates). */
+  reportPeakTotalKb: number;
+  reportPeakDynamicKb: number;
+  /** (c) with the GC stopped over the whole exchange: every part's garbage adds up (info). */
+  reportGcOffTotalKb: number;
+  reportGcOffDynamicKb: number;
+  /** (c) with the GC running, tuned for RAM (pause 100, stepmul 1000), heap sampled every instruction (info). */
+  reportGcOnTotalKb: number;
+  reportGcOnDynamicKb: number;
+  /** Largest live heap (full GC) between two steps of the report, above the empty VM. */
+  reportLiveMaxKb: number;
+  reportImplemented: boolean;
+  reportNote: string;
+  reportParts: number;
+  report: ReportRun;
+  reportGcOff: ReportRun;
+  reportGcOn: ReportRun;
+  /** (d) peak during a charging session: not measured yet. */
+  sessionPeakTotalKb: null;
+  sessionPeakDynamicKb: null;
+  getVariables10: CpuResult;
+  setVariables10: CpuResult;
+  perBlock: BlockCost[];
+  budgets: Check[];
+  goals: Check[];
+}
+
+export async function measureConfig(configFile: string, target: Target, baselineKb: number, out = DEFAULT_OUT): Promise<Row> {
+  const rom = measureRom(configFile, target, out);
+  const cfg = loadConfig(configFile, ROOT);
+  const code = codeKb(target, rom.bytecode, baselineKb);
+  const run = await measureRun(stageBytecode(configFile, out, cfg.name, target, rom.bytecode), target, baselineKb);
+  const row: Row = {
+    config: cfg.name,
+    target,
+    blocks: cfg.blocks,
+    romBytes: rom.romBytes,
+    sourceBytes: rom.sourceBytes,
+    luaFile: rom.luaFile,
+    refLuaFile: rom.refLuaFile,
+    baselineKb,
+    codeKb: code,
+    codeFromSourceKb: codeKb(target, fs.readFileSync(rom.luaFile, "latin1"), baselineKb),
+    idleTotalKb: run.idleTotalKb,
+    idleDynamicKb: run.idleTotalKb - code,
+    reportPeakTotalKb: run.report.peakKb,
+    reportPeakDynamicKb: run.report.peakKb - code,
+    reportGcOffTotalKb: run.reportGcOff.peakKb,
+    reportGcOffDynamicKb: run.reportGcOff.peakKb - code,
+    reportGcOnTotalKb: run.reportGcOn.peakKb,
+    reportGcOnDynamicKb: run.reportGcOn.peakKb - code,
+    reportLiveMaxKb: Math.max(...run.report.liveBeforeKb, run.idleTotalKb),
+    reportImplemented: run.report.implemented,
+    reportNote: run.report.note,
+    reportParts: run.report.parts,
+    report: run.report,
+    reportGcOff: run.reportGcOff,
+    reportGcOn: run.reportGcOn,
+    sessionPeakTotalKb: null,
+    sessionPeakDynamicKb: null,
+    getVariables10: run.getVariables,
+    setVariables10: run.setVariables,
+    perBlock: rom.perBlock,
+    budgets: [],
+    goals: [],
+  };
+  row.budgets = checkBudgets(row);
+  row.goals = [
+    { name: "ROM ≤ 100 KB", limit: GOALS.romBytes, value: row.romBytes, ok: row.romBytes <= GOALS.romBytes },
+    { name: "dynamic peak ≤ 20 KB", limit: GOALS.peakDynamicKb, value: row.reportPeakDynamicKb, ok: row.reportPeakDynamicKb <= GOALS.peakDynamicKb },
+  ];
+  return row;
+}
+
+export function checkBudgets(row: Pick<Row, "config" | "target" | "romBytes" | "reportPeakDynamicKb" | "idleDynamicKb">): Check[] {
+  const out: Check[] = [];
+  if (row.config === BUDGETS.romConfig && row.target === BUDGETS.romTarget) {
+    out.push({ name: `ROM ≤ ${BUDGETS.romBytes / 1024} KB`, limit: BUDGETS.romBytes, value: row.romBytes, ok: row.romBytes <= BUDGETS.romBytes });
+  }
+  out.push({ name: `dynamic peak ≤ ${BUDGETS.peakDynamicKb} KB`, limit: BUDGETS.peakDynamicKb, value: row.reportPeakDynamicKb, ok: row.reportPeakDynamicKb <= BUDGETS.peakDynamicKb });
+  out.push({ name: `idle dynamic ≤ ${BUDGETS.idleDynamicKb} KB`, limit: BUDGETS.idleDynamicKb, value: row.idleDynamicKb, ok: row.idleDynamicKb <= BUDGETS.idleDynamicKb });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Output
+
+const kb = (n: number) => n.toFixed(1);
+const romCell = (b: number) => `${b} (${(b / 1024).toFixed(1)} KB)`;
+const mark = (ok: boolean) => (ok ? "✓" : "✗");
+const cpuCell = (c: CpuResult) =>
+  c.instructions === undefined ? "n/a" : `${c.instructions}${c.requests > 1 ? ` (${c.requests} req)` : ""}${c.failed ? " (!)" : ""}`;
+const NA_REPORT = " n/a (GetBaseReport not in build)";
+const peakCell = (r: Row) => `${kb(r.reportPeakTotalKb)} / ${kb(r.reportPeakDynamicKb)}${r.reportImplemented ? "" : NA_REPORT}`;
+const gcOffCell = (r: Row) => `${kb(r.reportGcOffTotalKb)} / ${kb(r.reportGcOffDynamicKb)}${r.reportImplemented ? ` (${r.reportParts} parts)` : NA_REPORT}`;
+const gcOnCell = (r: Row) => `${kb(r.reportGcOnTotalKb)} / ${kb(r.reportGcOnDynamicKb)}${r.reportImplemented ? "" : NA_REPORT}`;
+const budgetCell = (r: Row) => {
+  const broken = r.budgets.filter((b) => !b.ok);
+  return broken.length === 0 ? "✓" : "✗ " + broken.map((b) => b.name).join(", ");
+};
+
+const HEAD = ["config", "target", "ROM bytes", "code KB", "idle KB tot / dyn", "report peak KB tot / dyn", "GC off KB tot / dyn", "GC running KB tot / dyn", "session peak", "GetVariables×10 instr", "SetVariables×10 instr", "budgets", "goal ROM ≤ 100 KB", "goal peak ≤ 20 KB"];
+
+function cells(r: Row): string[] {
+  return [
+    r.config,
+    r.target,
+    romCell(r.romBytes),
+    kb(r.codeKb),
+    `${kb(r.idleTotalKb)} / ${kb(r.idleDynamicKb)}`,
+    peakCell(r),
+    gcOffCell(r),
+    gcOnCell(r),
+    "n/a",
+    cpuCell(r.getVariables10),
+    cpuCell(r.setVariables10),
+    budgetCell(r),
+    mark(r.goals[0].ok),
+    mark(r.goals[1].ok),
+  ];
+}
+
+const BLOCK_HEAD = ["config", "target", "block", "ROM bytes", "code KB"];
+
+function blockCells(r: Row): string[][] {
+  return r.perBlock.map((b) => [r.config, r.target, b.block, b.romBytes === undefined ? b.error ?? "n/a" : String(b.romBytes), b.codeKb === undefined ? "n/a" : kb(b.codeKb)]);
+}
+
+/** Plain text table, columns padded. */
+export function textTable(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max([...h].length, ...rows.map((r) => [...r[i]].length)));
+  const line = (r: string[]) => r.map((c, i) => c + " ".repeat(w[i] - [...c].length)).join("  ");
+  return [line(head), w.map((n) => "-".repeat(n)).join("  "), ...rows.map(line)].join("\n");
+}
+
+export function mdTable(head: string[], rows: string[][]): string {
+  const line = (r: string[]) => `| ${r.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+function notes(rows: Row[]): string[] {
+  const out: string[] = [];
+  for (const r of rows) {
+    for (const [what, c] of [["GetVariables", r.getVariables10], ["SetVariables", r.setVariables10]] as const) {
+      if (c.instructions === undefined || c.failed) out.push(`${r.config} ${r.target} ${what}: ${c.note}`);
+    }
+  }
+  return out;
+}
+
+export function renderText(rows: Row[]): string {
+  const parts = [
+    "Footprint per config and Lua target (RAM in KB above an empty VM; dyn = tot − code)",
+    textTable(HEAD, rows.map(cells)),
+    "",
+    "Per-block cost (build with − build without the block)",
+    textTable(BLOCK_HEAD, rows.flatMap(blockCells)),
+  ];
+  const cpuStatus = rows.map((r) => `${r.config} ${r.target}: GetVariables ${r.getVariables10.note}; SetVariables ${r.setVariables10.note}`);
+  parts.push("", "Variable results", ...cpuStatus);
+  return parts.join("\n");
+}
+
+export function renderMarkdown(rows: Row[]): string {
+  const gv = rows[0]?.getVariables10.note ?? "";
+  const sv = rows[0]?.setVariables10.note ?? "";
+  return [
+    "<!-- Generated by `npm run bench:footprint` (bench/footprint.ts): paste into README.md. -->",
+    "",
+    "| | |",
+    "|---|---|",
+    "| ROM | stripped bytecode of the whole image (`luac -s` equivalent) |",
+    "| code | (a) RAM after loading the stripped image, before `start`, above an empty VM (harness only), full GC |",
+    "| idle | (b) after BootNotification Accepted and the first StatusNotifications answered, full GC |",
+    "| report peak | (c) GetBaseReport FullInventory, every NotifyReport part answered: max over the steps of the live heap before the step plus all the step allocates (full GC before, GC stopped during each step); budgeted |",
+    "| GC off | the same exchange with the GC stopped from the request to the last part: the garbage of every part adds up (info) |",
+    "| GC running | the same exchange with the GC running, tuned for RAM (`setpause` 100, `setstepmul` 1000), heap sampled before every VM instruction: what a RAM-tuned device would see, garbage not yet swept included (info) |",
+    "| session peak | (d) during a charging session: not measured yet |",
+    "| tot / dyn | KB above the empty VM / the same minus code |",
+    "| instr | Lua VM instructions (count hook) to handle the CALL frame: decode, validate, handle, encode; (2 req): the station's ItemsPerMessage is below 10, so the 10 items took 2 requests |",
+    "",
+    `Budgets (fail the bench): \`${BUDGETS.romConfig}\` on ${BUDGETS.romTarget} ROM ≤ ${BUDGETS.romBytes / 1024} KB; every config and target: dynamic peak ≤ ${BUDGETS.peakDynamicKb} KB, idle dynamic ≤ ${BUDGETS.idleDynamicKb} KB. Goals (info): ROM ≤ ${GOALS.romBytes / 1024} KB, dynamic peak ≤ ${GOALS.peakDynamicKb} KB.`,
+    "",
+    mdTable(HEAD, rows.map(cells)),
+    "",
+    "Per functional block (build with − build without it; `provisioning` is in every build):",
+    "",
+    mdTable(BLOCK_HEAD, rows.flatMap(blockCells)),
+    "",
+    `GetVariables reads ${GET_VARIABLES_10.map(([c, v, i]) => `${c}/${v}${i ? `[${i}]` : ""}`).join(", ")}${gv ? ` (${gv} on ${rows[0].config})` : ""}.`,
+    "",
+    `SetVariables writes ${SET_VARIABLES_10.map(([c, v, i, x]) => `${c}/${v}${i ? `[${i}]` : ""}=${x}`).join(", ")}${sv ? ` (${sv} on ${rows[0].config})` : ""}.`,
+    "",
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+export interface BenchResult {
+  rows: Row[];
+  failures: string[];
+}
+
+export async function runBench(out = DEFAULT_OUT, log: (s: string) => void = () => undefined): Promise<BenchResult> {
+  const baseline: Record<Target, number> = { "lua5.1": emptyVmKb("lua5.1"), "lua5.3": emptyVmKb("lua5.3") };
+  const rows: Row[] = [];
+  for (const file of configFiles()) {
+    for (const t of TARGETS) {
+      const t0 = Date.now();
+      rows.push(await measureConfig(file, t, baseline[t], out));
+      log(`measured ${path.basename(file, ".json")} ${t} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  }
+  const failures: string[] = [];
+  for (const r of rows) {
+    for (const b of r.budgets) if (!b.ok) failures.push(`${r.config} ${r.target}: budget ${b.name} broken (${b.name.startsWith("ROM") ? `${b.value} bytes` : `${kb(b.value)} KB`})`);
+    for (const c of [r.getVariables10, r.setVariables10]) if (c.failed) failures.push(`${r.config} ${r.target}: the bench's request was refused: ${c.note}`);
+    for (const b of r.perBlock) if (b.error !== undefined) failures.push(`${r.config} ${r.target}: block ${b.block} ${b.error}`);
+  }
+  return { rows, failures };
+}
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  const { rows, failures } = await runBench(DEFAULT_OUT, (s) => console.error(s));
+  const dir = path.join(ROOT, "bench", "out");
+  fs.mkdirSync(dir, { recursive: true });
+  const json = {
+    generated: new Date().toISOString(),
+    budgets: BUDGETS,
+    goals: GOALS,
+    getVariables: GET_VARIABLES_10,
+    setVariables: SET_VARIABLES_10,
+    rows,
+    failures,
+  };
+  fs.writeFileSync(path.join(dir, "footprint.json"), JSON.stringify(json, null, 2) + "\n");
+  fs.writeFileSync(path.join(dir, "footprint.md"), renderMarkdown(rows));
+  console.log(renderText(rows));
+  console.log("");
+  for (const n of notes(rows)) console.log(`note: ${n}`);
+  console.log(`wrote ${path.relative(process.cwd(), path.join(dir, "footprint.json"))} and footprint.md (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  if (failures.length > 0) {
+    for (const f of failures) console.log(`FAIL ${f}`);
+    return 1;
+  }
+  console.log("all budgets met");
+  return 0;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e);
+      process.exit(2);
+    },
+  );
+}
