@@ -398,10 +398,11 @@ function cpu(board: Board, csms: ScriptedCsms, vm: LuaVm, action: "GetVariables"
 
 /**
  * (b), (c) and CPU on one station booted to Accepted by test/harness.ts (its StatusNotifications
- * answered); `harnessConfig` comes from stageBytecode.
+ * answered), running the stripped bytecode: the device runs that, and source would add line info
+ * and local names to every function.
  */
-export async function measureRun(harnessConfig: string, target: Target, baselineKb: number): Promise<RunResult> {
-  const { board, csms, settle } = await bootAccepted(target, harnessConfig);
+export async function measureRun(image: StagedImage, target: Target, baselineKb: number): Promise<RunResult> {
+  const { board, csms, settle } = await bootAccepted(target, image);
   try {
     const vm = board.image.vm;
     if (vm === undefined) throw new Error("no Lua VM");
@@ -421,19 +422,18 @@ export async function measureRun(harnessConfig: string, target: Target, baseline
   }
 }
 
-/**
- * Stages an image for test/harness.ts, which reads build/configs/<config>.json and boots a Board on
- * build/out/<config>/<target>/ocpp.lua: with config "../out/<out>/luac/<name>" both resolve into
- * build/out/<out>/luac/, where the config JSON and the stripped bytecode are put. Lua loads bytecode as
- * readily as source, and the device runs the stripped image, so RAM is measured on that (source would
- * add line info and local names to every function). Returns the config argument for the harness.
- */
-export function stageBytecode(configFile: string, out: string, name: string, target: Target, bytecode: string): string {
-  const base = path.join(ROOT, "build", "out", out, "luac");
-  fs.mkdirSync(path.join(base, name, target), { recursive: true });
-  fs.copyFileSync(configFile, path.join(base, `${name}.json`));
-  fs.writeFileSync(path.join(base, name, target, "ocpp.lua"), Buffer.from(bytecode, "latin1"));
-  return path.relative(path.join(ROOT, "build", "configs"), path.join(base, name)).split(path.sep).join("/");
+export interface StagedImage {
+  configFile: string;
+  imageFile: string;
+}
+
+/** Writes the stripped bytecode of an image to a file the harness's board loads (build/out is gitignored). */
+export function stageBytecode(configFile: string, out: string, name: string, target: Target, bytecode: string): StagedImage {
+  const dir = path.join(ROOT, "build", "out", out, "luac", name, target);
+  fs.mkdirSync(dir, { recursive: true });
+  const imageFile = path.join(dir, "ocpp.luac");
+  fs.writeFileSync(imageFile, Buffer.from(bytecode, "latin1"));
+  return { configFile, imageFile };
 }
 
 // ---------------------------------------------------------------------------------------------------

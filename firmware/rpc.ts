@@ -216,12 +216,17 @@ export function pump(st: Station): void {
       st.outstandingId = fmtNum(st.bootSeq) + "-" + fmtNum(st.msgSeq);
       st.outstandingSince = st.hal.uptime();
       st.lastCallAt = st.outstandingSince;
-      const frame: string[] = ["[2,\"", st.outstandingId, "\",\"", call.action, "\","];
+      const head = "[2,\"" + st.outstandingId + "\",\"" + call.action + "\",";
       const p = call.payload;
-      if (type(p) === "string") frame[frame.length] = p as string;
-      else for (let k = 0; k < (p as string[]).length; k++) frame[frame.length] = (p as string[])[k];
-      frame[frame.length] = "]";
-      st.hal.send(frame);
+      if (type(p) === "string") {
+        st.hal.send([head, p as string, "]"]);
+      } else {
+        // The pieces become the frame in place: the call is not sent again, so nothing is copied.
+        const frame = p as string[];
+        table.insert(frame, 1, head);
+        frame[frame.length] = "]";
+        st.hal.send(frame);
+      }
       return;
     }
   }

@@ -57,6 +57,8 @@ export interface BoardOptions {
   root: string;
   config: string;
   runtime: RuntimeName;
+  /** A specific Lua chunk to run (e.g. the stripped bytecode) instead of the config's bundle. */
+  imageFile?: string;
   transport: Transport;
   store?: FlashStore;
   /** Wall-clock epoch seconds at uptime 0; undefined: the board has no RTC. */
@@ -94,7 +96,7 @@ export class Board {
 
   /** Powers the board up: loads the image, hands it the flash contents, starts the firmware. */
   async powerOn(evseConnectors: number[]): Promise<void> {
-    this.image = await loadImage(this.opts.root, this.opts.config, this.opts.runtime);
+    this.image = await loadImage(this.opts.root, this.opts.config, this.opts.runtime, this.opts.imageFile);
     this.bootCount++;
     this.rebootRequested = false;
     if (this.evses.length === 0) {

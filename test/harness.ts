@@ -100,22 +100,36 @@ export interface TestStation {
 
 export const EPOCH = 1795000000; // 2026-11-18T...Z, within 32 bits until 2038
 
-export async function startStation(runtime: RuntimeName, config = "core", store?: FlashStore): Promise<TestStation> {
+export interface StationOptions {
+  /** Config name under build/configs (default core). */
+  config?: string;
+  /** The config file, when it is not build/configs/<config>.json. */
+  configFile?: string;
+  /** A specific Lua chunk to run (e.g. stripped bytecode). */
+  imageFile?: string;
+  store?: FlashStore;
+}
+
+export async function startStation(runtime: RuntimeName, options: string | StationOptions = {}): Promise<TestStation> {
+  const opts: StationOptions = typeof options === "string" ? { config: options } : options;
+  const config = opts.config ?? "core";
   const csms = new ScriptedCsms();
   const logs: string[] = [];
   const board = new Board({
     root: ROOT,
     config,
     runtime,
+    imageFile: opts.imageFile,
     transport: csms,
-    store,
+    store: opts.store,
     rtcEpoch: EPOCH,
     provision: { "Internal/CsmsUrl": "ws://csms.test/ocpp", "SecurityCtrlr/Identity": "CP 1", "SecurityCtrlr/BasicAuthPassword": "secretpass1234567" },
     log: (kind, text) => {
       if (kind === "log") logs.push(text);
     },
   });
-  const cfg = JSON.parse(require("node:fs").readFileSync(`${ROOT}/build/configs/${config}.json`, "utf8")) as { evses: { connectors: unknown[] }[] };
+  const cfgFile = opts.configFile ?? `${ROOT}/build/configs/${config}.json`;
+  const cfg = JSON.parse(require("node:fs").readFileSync(cfgFile, "utf8")) as { evses: { connectors: unknown[] }[] };
   await board.powerOn(cfg.evses.map((e) => e.connectors.length));
   const settle = async () => {
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
@@ -128,8 +142,8 @@ export async function startStation(runtime: RuntimeName, config = "core", store?
 export const NOW_ISO = "2026-11-24T10:00:00Z";
 
 /** Boots a station to Accepted; StatusNotification and Heartbeat are answered automatically. */
-export async function bootAccepted(runtime: RuntimeName, config = "core", interval = 300): Promise<TestStation> {
-  const t = await startStation(runtime, config);
+export async function bootAccepted(runtime: RuntimeName, options: string | StationOptions = {}, interval = 300): Promise<TestStation> {
+  const t = await startStation(runtime, options);
   t.csms.autoReply = { StatusNotification: {}, Heartbeat: () => ({ currentTime: NOW_ISO }) };
   const [boot] = t.csms.takeCalls();
   if (boot === undefined || boot[2] !== "BootNotification") throw new Error("no BootNotification");

@@ -139,8 +139,6 @@ export function simBoard(img: Image): (line: string) => string[] {
   const b: Board = { uptime: 0, rtc: undefined, seed: 1, store: {}, meters: [], out: [], st: undefined };
   const hal = makeHal(b);
   return (line: string) => {
-    // A new table each event: the harness keeps the previous one until Node has read it.
-    b.out = [];
     const f = fields(line, 3);
     b.uptime = num(f[0]);
     const kind = f[1];
@@ -175,6 +173,9 @@ export function simBoard(img: Image): (line: string) => string[] {
       b.out[b.out.length] = "heap\t" + string.format("%.3f", collectgarbage("count"));
       b.out[b.out.length] = "\n";
     }
-    return b.out;
+    // Handed over, not kept: the output is garbage as soon as Node has read it.
+    const out = b.out;
+    b.out = [];
+    return out;
   };
 }

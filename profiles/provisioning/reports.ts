@@ -186,27 +186,29 @@ function writeItem(st: Station, out: string[]): void {
   out[out.length] = ",\"supportsMonitoring\":false}}";
 }
 
-/** Builds and queues the next NotifyReport part. */
+/** Builds and queues the next NotifyReport part: header, items with commas, tail, never joined. */
 function sendPart(st: Station): void {
   const s = state(st);
   const data = st.img.model.data;
   const maxItems = modelInt(st, "DeviceDataCtrlr/ItemsPerMessage[GetReport]");
   const budget = modelInt(st, "DeviceDataCtrlr/BytesPerMessage[GetReport]") - ENVELOPE_BYTES;
   const t = epochNow(st);
-  // One short string per item, joined once: a table of every piece of a part would outweigh the part.
-  const parts: string[] = [
+  const out: string[] = [
     "{\"requestId\":" + fmtNum(s.requestId) + ",\"generatedAt\":\"" + isoTime(t !== undefined ? t : 0) +
       "\",\"seqNo\":" + fmtNum(s.seqNo) + ",\"reportData\":[",
   ];
+  let items = 0;
   let bytes = 0;
   if (s.carry !== undefined) {
-    parts[1] = s.carry;
+    out[1] = s.carry;
     bytes = s.carry.length;
     s.carry = undefined;
+    items = 1;
   }
+  // One short string per item: a table of every piece of a part would outweigh the part.
   const pieces = s.pieces;
   let pos = nextMatch(st, s, s.pos);
-  while (pos > 0 && parts.length - 1 < maxItems) {
+  while (pos > 0 && items < maxItems) {
     // Criteria checks read other records: read this one in full before writing it.
     readRecord(data, pos);
     writeItem(st, pieces);
@@ -215,22 +217,18 @@ function sendPart(st: Station): void {
     const [nl] = string.find(data, "\n", pos + 1, true);
     pos = nl === undefined ? 0 : nl;
     // An item alone larger than the budget still goes, alone: it cannot be split.
-    if (parts.length > 1 && bytes + 1 + item.length > budget) {
+    if (items > 0 && bytes + 1 + item.length > budget) {
       s.carry = item;
       break;
     }
-    parts[parts.length] = item;
+    if (items > 0) out[out.length] = ",";
+    out[out.length] = item;
+    items = items + 1;
     bytes = bytes + 1 + item.length;
     pos = nextMatch(st, s, pos);
   }
   s.pos = pos;
   const tbc = s.carry !== undefined || nextMatch(st, s, pos) > 0;
-  // The part leaves as its pieces (header, items with commas, tail): never joined in RAM.
-  const out: string[] = [parts[0]];
-  for (let i = 1; i < parts.length; i++) {
-    if (i > 1) out[out.length] = ",";
-    out[out.length] = parts[i];
-  }
   out[out.length] = tbc ? "],\"tbc\":true}" : "],\"tbc\":false}";
   s.seqNo = s.seqNo + 1; // B08.FR.14: 0, 1, 2 …
   s.active = tbc;

@@ -26,7 +26,8 @@ export function bundlePath(root: string, config: string, runtime: LuaRuntimeName
   return path.join(root, "build", "out", config, target, "ocpp.lua");
 }
 
-export async function loadImage(root: string, config: string, runtime: RuntimeName): Promise<ImageRuntime> {
+/** Loads the image of a config (imageFile: a specific Lua chunk, source or bytecode, for the Lua runtimes). */
+export async function loadImage(root: string, config: string, runtime: RuntimeName, imageFile?: string): Promise<ImageRuntime> {
   if (runtime === "node") {
     const mod = (await import(path.join(root, "build", "gen", config, "image.ts"))) as { create: () => (line: string) => string[] };
     const board = mod.create();
@@ -38,7 +39,7 @@ export async function loadImage(root: string, config: string, runtime: RuntimeNa
     };
   }
   const vm = createLuaVm(runtime);
-  const file = bundlePath(root, config, runtime);
+  const file = imageFile ?? bundlePath(root, config, runtime);
   vm.loadImage(fs.readFileSync(file, "latin1"), "=ocpp");
   return {
     runtime,

@@ -17,7 +17,7 @@ const HARNESS_BODY = String.raw`
 local V51 = _VERSION == "Lua 5.1"
 local load = V51 and loadstring or load
 local pcall, type, tostring, tonumber, collectgarbage = pcall, type, tostring, tonumber, collectgarbage
-local concat, gsub, char, floor = table.concat, string.gsub, string.char, math.floor
+local concat, gsub, find, char, floor = table.concat, string.gsub, string.find, string.char, math.floor
 local sethook, gethook, dump = debug.sethook, debug.gethook, string.dump
 
 local function enc(s) return s end
@@ -32,8 +32,10 @@ if WIRE then
   end
   -- Lua 5.1 patterns stop at a literal NUL, so it needs the (5.1-only, later deprecated) %z class.
   local HI = V51 and "[%z\128-\255]" or "[\0\128-\255]"
-  enc = function(s) return (gsub(s, HI, E)) end
-  dec = function(s) return (gsub(s, "[\196-\199][\128-\191]", D)) end
+  -- ASCII passes untouched: gsub would return a fresh copy (Lua 5.3 does not intern long strings),
+  -- and that copy would show up in the firmware's heap figures.
+  enc = function(s) if not find(s, HI) then return s end return (gsub(s, HI, E)) end
+  dec = function(s) if not find(s, "[\196-\199]") then return s end return (gsub(s, "[\196-\199][\128-\191]", D)) end
 end
 
 -- Pieces of a payload too large for one lua_pushstring on the wasm C stack.
@@ -77,7 +79,11 @@ end
 -- the piece alone (no status prefix: prefixing would copy it).
 local pieces
 function __sim_piece(i)
-  return enc(pieces[tonumber(i)])
+  local n = tonumber(i)
+  local p = pieces[n]
+  -- Node reads the pieces in order: after the last one the output is no longer held here.
+  if n == #pieces then pieces = nil end
+  return enc(p)
 end
 
 -- Strict on the return type: a number here is a firmware bug, not something to coerce.
