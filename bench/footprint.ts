@@ -5,6 +5,7 @@
 //
 //   npm run bench:footprint        table on stdout, bench/out/footprint.json and bench/out/footprint.md;
 //                                  exit code 1 when a budget is broken.
+//   npm run bench:footprint -- --readme   also puts the table into README.md between its footprint markers.
 
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -684,6 +685,19 @@ export async function runBench(out = DEFAULT_OUT, log: (s: string) => void = () 
   return { rows, failures };
 }
 
+/** Replaces the README section between <!-- footprint:start --> and <!-- footprint:end --> with the table. */
+function updateReadme(md: string): void {
+  const file = path.join(ROOT, "README.md");
+  const text = fs.readFileSync(file, "utf8");
+  const start = "<!-- footprint:start -->";
+  const end = "<!-- footprint:end -->";
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error("README.md has no footprint markers");
+  const body = md.replace(/^<!--.*-->\n+/, "");
+  fs.writeFileSync(file, `${text.slice(0, a + start.length)}\n${body.trimEnd()}\n${text.slice(b)}`);
+}
+
 async function main(): Promise<number> {
   const t0 = Date.now();
   const { rows, failures } = await runBench(DEFAULT_OUT, (s) => console.error(s));
@@ -699,7 +713,9 @@ async function main(): Promise<number> {
     failures,
   };
   fs.writeFileSync(path.join(dir, "footprint.json"), JSON.stringify(json, null, 2) + "\n");
-  fs.writeFileSync(path.join(dir, "footprint.md"), renderMarkdown(rows));
+  const md = renderMarkdown(rows);
+  fs.writeFileSync(path.join(dir, "footprint.md"), md);
+  if (process.argv.includes("--readme")) updateReadme(md);
   console.log(renderText(rows));
   console.log("");
   for (const n of notes(rows)) console.log(`note: ${n}`);
