@@ -14,6 +14,7 @@
 // Written values live in st.vals by key ("key" for Actual, "key|Target" for the others); only
 // values that differ from the default take RAM, persistent ones go to flash as one record.
 
+import { eachRecord, escapeField } from "./fields";
 import type { Station } from "./station";
 
 export interface ModelTable {
@@ -164,20 +165,6 @@ export function modelInt(st: Station, key: string): number {
   return n === undefined ? 0 : n;
 }
 
-function escape(s: string, out: string[]): void {
-  // Store records are "key\tvalue\n"; tabs, newlines and backslashes inside are escaped.
-  let run = 1;
-  for (let i = 1; i <= s.length; i++) {
-    const c = string.byte(s, i) as number;
-    if (c === 92 || c === 9 || c === 10) {
-      out[out.length] = string.sub(s, run, i - 1);
-      out[out.length] = c === 92 ? "\\\\" : c === 9 ? "\\t" : "\\n";
-      run = i + 1;
-    }
-  }
-  out[out.length] = string.sub(s, run);
-}
-
 /** Written values survive a reboot when their variable is flagged P; values outside the table (Internal/*) always do. */
 function persistent(st: Station, k: string): boolean {
   const [bar] = string.find(k, "|", 1, true);
@@ -191,9 +178,9 @@ function save(st: Station, storeKey: string, vals: { [k: string]: string }, only
   const out: string[] = [];
   for (const [k, v] of pairs(vals)) {
     if (!onlyPersistent || persistent(st, k as string)) {
-      escape(k as string, out);
+      escapeField(k as string, out);
       out[out.length] = "\t";
-      escape(v as string, out);
+      escapeField(v as string, out);
       out[out.length] = "\n";
     }
   }
@@ -201,8 +188,8 @@ function save(st: Station, storeKey: string, vals: { [k: string]: string }, only
   else st.hal.save(storeKey, table.concat(out));
 }
 
-/** Writes a value (key, or key + "|Target" etc.); a value equal to the default frees its slot. */
-export function modelSet(st: Station, key: string, value: string): void {
+/** Changes a value in RAM only (key, or key + "|Target" etc.); a value equal to the default frees its slot. Follow with modelSave. */
+export function modelPut(st: Station, key: string, value: string): void {
   const at = findRecord(st, key);
   let dflt: string | undefined;
   if (at !== undefined) {
@@ -211,7 +198,17 @@ export function modelSet(st: Station, key: string, value: string): void {
   }
   if (dflt === value) st.vals[key] = undefined as unknown as string;
   else st.vals[key] = value;
+}
+
+/** Writes the persistent values to flash as one record. */
+export function modelSave(st: Station): void {
   save(st, STORE_KEY, st.vals, true);
+}
+
+/** Writes a value and persists it at once. */
+export function modelSet(st: Station, key: string, value: string): void {
+  modelPut(st, key, value);
+  modelSave(st);
 }
 
 /** Records a value that takes effect at the next boot (SetVariables answered RebootRequired). */
@@ -224,32 +221,9 @@ export function modelSetAfterReboot(st: Station, key: string, value: string): vo
 
 function loadRecord(st: Station, storeKey: string, into: { [k: string]: string }): void {
   const rec = st.hal.load(storeKey);
-  if (rec === undefined) return;
-  let field: string[] = [];
-  let key: string | undefined;
-  let run = 1;
-  let i = 1;
-  const n = rec.length;
-  while (i <= n) {
-    const c = string.byte(rec, i) as number;
-    if (c === 92) {
-      field[field.length] = string.sub(rec, run, i - 1);
-      const e = string.byte(rec, i + 1);
-      field[field.length] = e === 116 ? "\t" : e === 110 ? "\n" : "\\";
-      i = i + 2;
-      run = i;
-    } else if (c === 9 || c === 10) {
-      field[field.length] = string.sub(rec, run, i - 1);
-      if (c === 9) key = table.concat(field);
-      else if (key !== undefined) into[key] = table.concat(field);
-      if (c === 10) key = undefined;
-      field = [];
-      i = i + 1;
-      run = i;
-    } else {
-      i = i + 1;
-    }
-  }
+  if (rec !== undefined) eachRecord(rec, (k, v) => {
+    into[k] = v;
+  });
 }
 
 /** Loads written values at start-up, then applies those that waited for this reboot. */

@@ -9,40 +9,12 @@ import type { Hal, MeterReading } from "../hal";
 import { stationClosed, stationFrame, stationInput, stationOpened, stationProvision, stationStart, stationTick } from "../../firmware/entry";
 import type { Image, Station } from "../../firmware/station";
 import { fmtNum } from "../../firmware/json";
+import { escapeField, unescapeField } from "../../firmware/fields";
 
 function esc(s: string): string {
   const out: string[] = [];
-  let run = 1;
-  for (let i = 1; i <= s.length; i++) {
-    const c = string.byte(s, i) as number;
-    if (c === 92 || c === 9 || c === 10) {
-      out[out.length] = string.sub(s, run, i - 1);
-      out[out.length] = c === 92 ? "\\\\" : c === 9 ? "\\t" : "\\n";
-      run = i + 1;
-    }
-  }
-  if (run === 1) return s;
-  out[out.length] = string.sub(s, run);
-  return table.concat(out);
-}
-
-function unesc(s: string): string {
-  const [bs] = string.find(s, "\\", 1, true);
-  if (bs === undefined) return s;
-  const out: string[] = [];
-  let i = 1;
-  while (i <= s.length) {
-    const c = string.byte(s, i) as number;
-    if (c === 92) {
-      const e = string.byte(s, i + 1);
-      out[out.length] = e === 116 ? "\t" : e === 110 ? "\n" : "\\";
-      i = i + 2;
-    } else {
-      out[out.length] = string.char(c);
-      i = i + 1;
-    }
-  }
-  return table.concat(out);
+  escapeField(s, out);
+  return out.length === 1 ? out[0] : table.concat(out);
 }
 
 /** Splits at tabs, at most max fields; the last field keeps any further tabs. */
@@ -150,7 +122,7 @@ export function simBoard(img: Image): (line: string) => string[] {
       if (st !== undefined) stationTick(st);
     } else if (kind === "store") {
       const kv = fields(rest, 2);
-      b.store[unesc(kv[0])] = unesc(kv[1]);
+      b.store[unescapeField(kv[0])] = unescapeField(kv[1]);
     } else if (kind === "start") {
       const a = fields(rest, 2);
       b.rtc = a[0] === "-" ? undefined : num(a[0]);
@@ -158,7 +130,7 @@ export function simBoard(img: Image): (line: string) => string[] {
       b.st = stationStart(hal, img);
     } else if (kind === "prov") {
       const kv = fields(rest, 2);
-      if (st !== undefined) stationProvision(st, unesc(kv[0]), unesc(kv[1]));
+      if (st !== undefined) stationProvision(st, unescapeField(kv[0]), unescapeField(kv[1]));
     } else if (kind === "open") {
       if (st !== undefined) stationOpened(st);
     } else if (kind === "close") {

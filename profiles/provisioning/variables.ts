@@ -1,7 +1,7 @@
 // B05 Set variables and B06 Get variables: one result per item, looked up in the device model.
 
 import { jarr, Json, JsonObject } from "../../firmware/json";
-import { componentKey, findRecord, hasComponent, hasFlag, modelInt, modelSet, modelSetAfterReboot, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
+import { componentKey, findRecord, hasComponent, hasFlag, modelInt, modelPut, modelSave, modelSetAfterReboot, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
 import { rpcError } from "../../firmware/rpc";
 import { epochNow, Station } from "../../firmware/station";
 import { isoTime, parseIsoTime } from "../../firmware/time";
@@ -155,6 +155,7 @@ function setVariables(st: Station, p: JsonObject): JsonObject {
   const err = tooMany(st, items, "SetVariables");
   if (err !== undefined) return err;
   const results: Json[] = jarr([]);
+  let changed = false;
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as JsonObject;
     const comp = item.component as JsonObject;
@@ -178,12 +179,15 @@ function setVariables(st: Station, p: JsonObject): JsonObject {
         modelSetAfterReboot(st, key, value);
         r.attributeStatus = "RebootRequired";
       } else {
-        modelSet(st, key, value);
+        modelPut(st, key, value);
+        changed = true;
         r.attributeStatus = "Accepted"; // B05.FR.10
       }
     }
     results[results.length] = r;
   }
+  // One flash write for the whole request, before it is answered.
+  if (changed) modelSave(st);
   return { setVariableResult: results };
 }
 
