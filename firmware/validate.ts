@@ -83,7 +83,7 @@ function fail(code: string, why: string): string {
 }
 
 /** Characters of a UTF-8 byte string: every byte that is not a continuation byte starts one. */
-function utf8Chars(s: string): number {
+export function utf8Chars(s: string): number {
   let n = 0;
   for (let i = 1; i <= s.length; i++) {
     const b = string.byte(s, i) as number;

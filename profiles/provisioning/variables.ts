@@ -3,6 +3,7 @@
 import { jarr, Json, JsonObject } from "../../firmware/json";
 import { componentKey, findRecord, hasComponent, hasFlag, modelInt, modelPut, modelSave, modelSetAfterReboot, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
 import { rpcError } from "../../firmware/rpc";
+import { utf8Chars } from "../../firmware/validate";
 import { epochNow, Station } from "../../firmware/station";
 import { isoTime, parseIsoTime } from "../../firmware/time";
 
@@ -33,15 +34,6 @@ function locate(st: Station, comp: JsonObject, variable: JsonObject): string | u
   if (at === undefined) return "UnknownVariable";
   readRecord(st.img.model.data, at);
   return undefined;
-}
-
-function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 1; i <= s.length; i++) {
-    const c = string.byte(s, i) as number;
-    if (c < 0x80 || c > 0xbf) n = n + 1;
-  }
-  return n;
 }
 
 function isInteger(s: string): boolean {
@@ -100,7 +92,7 @@ function valueFits(v: string): boolean {
       start = comma + 1;
     }
   }
-  const len = utf8Length(v);
+  const len = utf8Chars(v);
   if (rec.max !== "" && len > (tonumber(rec.max) as number)) return false;
   if (rec.min !== "" && len < (tonumber(rec.min) as number)) return false;
   return true;
