@@ -124,6 +124,22 @@ describe.each(RUNTIMES)("boot and status on %s", (runtime) => {
     expect(calls[0][3]).toMatchObject({ connectorStatus: "Occupied", evseId: 1 });
   });
 
+  it("a StatusNotification lost with the connection is reported again after reconnect (B04)", async () => {
+    const t = await bootAccepted(runtime);
+    delete t.csms.autoReply.StatusNotification;
+    t.board.plug(2);
+    expect(t.csms.takeCalls().map((c) => c[2])).toEqual(["StatusNotification"]);
+    t.csms.drop();
+    await t.settle();
+    t.csms.autoReply.StatusNotification = {};
+    for (let i = 0; i < 3 && !t.csms.open; i++) {
+      t.board.advance(10);
+      await t.settle();
+    }
+    const again = t.csms.takeCalls();
+    expect(again.map((c) => c[3])).toEqual([expect.objectContaining({ evseId: 2, connectorId: 1, connectorStatus: "Occupied" })]);
+  });
+
   it("reconnect after a long outage reports every connector (B04.FR.01)", async () => {
     const t = await bootAccepted(runtime);
     t.csms.reachable = false;

@@ -36,7 +36,8 @@ function report(st: Station, evseId: number, connectorId: number, k: number): vo
     evseId,
     connectorId,
   };
-  if (rpcCall(st, "StatusNotification", payload, 0)) s.told[k] = s.now[k];
+  // ctx carries the connector, so a notification the CSMS never took can be told again (B04).
+  if (rpcCall(st, "StatusNotification", payload, k + 1)) s.told[k] = s.now[k];
 }
 
 /** Reports every connector whose status differs from what the CSMS was last told (all when all=true). */
@@ -82,6 +83,12 @@ function evseState(st: Station, evseId: number): string {
 
 export const availabilityStatus = {
   name: "status",
+  results: {
+    StatusNotification: (st: Station, p: JsonObject | undefined, ctx: number) => {
+      // Lost with the connection or refused: the next reconnect reports this connector again.
+      if (p === undefined) state(st).told[ctx - 1] = "";
+    },
+  },
   getters: {
     "ChargingStation/AvailabilityState": () => "Available",
     "EVSE/AvailabilityState": (st: Station, evseId: number) => evseState(st, evseId),
