@@ -73,6 +73,18 @@ export function utf8Char(cp: number): string {
   return string.char(0xf0 + a, 0x80 + b, 0x80 + c, 0x80 + (r - b * 4096 - c * 64));
 }
 
+/** At most maxBytes of a UTF-8 string, cut at a character boundary (never half a sequence). */
+export function utf8Prefix(s: string, maxBytes: number): string {
+  if (s.length <= maxBytes) return s;
+  let n = maxBytes;
+  let b = string.byte(s, n + 1) as number;
+  while (n > 0 && b >= 0x80 && b <= 0xbf) {
+    n = n - 1;
+    b = string.byte(s, n + 1) as number;
+  }
+  return string.sub(s, 1, n);
+}
+
 /** Length of the valid UTF-8 sequence starting with lead byte c at i, or 0 when invalid. */
 function utf8Len(c: number, i: number): number {
   let n: number;

@@ -4,7 +4,7 @@
 // payload schema. Every failure is answered with the CALLERROR Part 4 §4.3 names and the station
 // carries on; a handler that raises is contained by pcall and answered InternalError.
 
-import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject, jsonWrite, jsonWriteString } from "./json";
+import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject, jsonWrite, jsonWriteString, utf8Prefix } from "./json";
 import { validate } from "./validate";
 import { QueuedCall, Station } from "./station";
 import { modelInt } from "./model";
@@ -21,18 +21,14 @@ const CSMS_ACTIONS =
 
 const RECENT_IDS = 4;
 
-export interface RpcError {
-  rpcErrorCode: string;
-  description: string;
-}
-
 /** A handler returns this instead of a payload to answer with a CALLERROR. */
 export function rpcError(code: string, description: string): JsonObject {
   return { rpcErrorCode: code, description } as unknown as JsonObject;
 }
 
 function sendError(st: Station, id: string, code: string, description: string): void {
-  st.hal.send([jsonEncode(jarr<Json>([4, id, code, string.sub(description, 1, 255), {}]))]);
+  // errorDescription is string[255]: cut at a character boundary.
+  st.hal.send([jsonEncode(jarr<Json>([4, id, code, utf8Prefix(description, 255), {}]))]);
 }
 
 /** Best-effort message id of a frame that could not be decoded: `[2,"id"` within the first bytes. */

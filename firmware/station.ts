@@ -1,4 +1,4 @@
-// The station context and the core's entry points: the only functions a board calls.
+// The station context, the block interface and the registry built from the build's block list.
 //
 // Everything the firmware knows lives in one Station table passed to every function, so one
 // Lua VM (or one Node process, for fleet simulation) can hold any number of stations. The core
@@ -10,7 +10,7 @@ import type { JsonObject } from "./json";
 import type { Schema } from "./validate";
 import type { Getter, ModelTable } from "./model";
 
-/** Answers a CSMS CALL: returns the CALLRESULT payload, or an RpcError made with rpcError(). */
+/** Answers a CSMS CALL: returns the CALLRESULT payload, or a CALLERROR made with rpcError(). */
 export type Handler = (st: Station, payload: JsonObject) => JsonObject;
 /** Receives the CALLRESULT payload of a CALL this block sent, or undefined after a CALLERROR or a timeout. */
 export type ResultHandler = (st: Station, payload: JsonObject | undefined, ctx: number) => void;

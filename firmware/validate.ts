@@ -25,7 +25,7 @@
 // required ones are counted, and only when the count falls short is the missing name looked up.
 // Nothing is allocated unless a violation is found; recursion follows the payload's nesting.
 
-import { isArray, isObject, Json, JsonObject } from "./json";
+import { isArray, isObject, Json, JsonObject, utf8Prefix } from "./json";
 
 /** One compact type spec (see the grammar above); a message's schema is an object spec. */
 export type Schema = string;
@@ -302,13 +302,6 @@ export function validate(
   defs = d !== undefined ? d : "";
   const why = checkObject(payload, schema, 1);
   if (why === undefined) return $multi(undefined, undefined);
-  if (why.length <= 255) return $multi(errCode, why);
-  // Cut at a character boundary: never leave half a UTF-8 sequence from a long key.
-  let n = 255;
-  let b = string.byte(why, n + 1) as number;
-  while (n > 0 && b >= 0x80 && b <= 0xbf) {
-    n = n - 1;
-    b = string.byte(why, n + 1) as number;
-  }
-  return $multi(errCode, string.sub(why, 1, n));
+  // Never half a UTF-8 sequence from a long key.
+  return $multi(errCode, utf8Prefix(why, 255));
 }

@@ -18,6 +18,7 @@ const CASES: [string, string | Buffer, [string, string] | null][] = [
   ["CALL with 3 elements", '[2,"s1","TriggerMessage"]', ["s1", "RpcFrameworkError"]],
   ["unknown message type", '[7,"m1",{}]', ["m1", "MessageTypeNotSupported"]],
   ["unknown action", '[2,"a1","MakeCoffee",{}]', ["a1", "NotImplemented"]],
+  ["unknown action with a long multibyte name", `[2,"a3","x${"é".repeat(200)}",{}]`, ["a3", "NotImplemented"]],
   ["known action not in this build", '[2,"a2","ReserveNow",{"id":1,"expiryDateTime":"2026-11-24T10:00:00Z","idToken":{"idToken":"x","type":"Central"}}]', ["a2", "NotSupported"]],
   ["payload is an array", '[2,"p0","TriggerMessage",[]]', ["p0", "FormatViolation"]],
   ["missing required field", '[2,"p1","TriggerMessage",{}]', ["p1", "OccurrenceConstraintViolation"]],

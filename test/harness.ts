@@ -54,7 +54,9 @@ export class ScriptedCsms implements Transport {
 
   /** Parsed frames the station sent, oldest first, and forgets them. */
   take(): Frame[] {
-    const out = this.sent.map((s) => JSON.parse(Buffer.from(s, "latin1").toString("utf8")) as Frame);
+    // Every frame the station sends must be valid UTF-8 (fatal decoding throws otherwise).
+    const utf8 = new TextDecoder("utf-8", { fatal: true });
+    const out = this.sent.map((s) => JSON.parse(utf8.decode(Buffer.from(s, "latin1"))) as Frame);
     this.sent = [];
     return out;
   }
