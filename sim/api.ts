@@ -151,7 +151,8 @@ export function stateOf(sim: SimControl): unknown {
       meter: { energyWh: e.meter.energyWh, powerW: e.meter.powerW, currentA: e.meter.currentA, voltageV: e.meter.voltageV },
       connectors: e.plugged.map((plugged, j) => ({ id: j + 1, status: sim.tracker.status(i + 1, j + 1), plugged, locked: e.locked[j] })),
     })),
-    heapKb: Math.round(b.heapKb(false) * 10) / 10,
+    // null where the runtime has no Lua heap of its own to count (node, fengari).
+    heapKb: b.image.ownHeap ? Math.round(b.heapKb(false) * 10) / 10 : null,
     runtime: sim.runtime,
     uptime: b.uptime,
   };

@@ -111,6 +111,8 @@ export class Board {
     this.evses.forEach((_e, i) => this.pushMeter(i + 1));
     const rtc = this.rtcBase === undefined ? "-" : String(this.rtcBase + this.uptime);
     this.feed("start", `${rtc}\t${this.opts.seed ?? this.bootCount}`);
+    // The control pilot is read at power-up: a cable still plugged in is reported before anything else.
+    this.evses.forEach((e, i) => e.plugged.forEach((p, j) => p && this.feed("input", `plug\t${i + 1}\t${j + 1}`)));
     if (this.bootCount === 1) for (const [k, v] of Object.entries(this.opts.provision ?? {})) this.feed("prov", `${escField(k)}\t${escField(v)}`);
     this.feed("tick", "");
   }

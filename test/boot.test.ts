@@ -167,4 +167,18 @@ describe.each(RUNTIMES)("boot and status on %s", (runtime) => {
     expect(boot[2]).toBe("BootNotification");
     expect(String(boot[1]).startsWith("2-")).toBe(true);
   });
+
+  it("a cable plugged through a power cycle is reported Occupied after the new boot", async () => {
+    const t = await bootAccepted(runtime);
+    t.board.plug(1);
+    await t.settle();
+    t.csms.take();
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: NOW_ISO });
+    await t.settle();
+    const sn = t.csms.takeCalls().map((c) => c[3] as { evseId: number; connectorStatus: string });
+    expect(sn.map((p) => [p.evseId, p.connectorStatus])).toEqual([[1, "Occupied"], [2, "Available"]]);
+  });
 });

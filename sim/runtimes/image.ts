@@ -15,6 +15,8 @@ export interface ImageRuntime {
   event(line: string): string;
   /** Lua heap in KB (collectgarbage("count")), after a full GC when full; Node: JS heap. */
   heapKb(full: boolean): number;
+  /** Whether heapKb is the image's own heap: false for node and fengari, whose objects live in the JS heap. */
+  readonly ownHeap: boolean;
   /** The Lua VM, for benchmarks (undefined on node). */
   vm?: LuaVm;
   close(): void;
@@ -35,6 +37,7 @@ export async function loadImage(root: string, config: string, runtime: RuntimeNa
       runtime,
       event: (line) => board(line).join(""),
       heapKb: () => process.memoryUsage().heapUsed / 1024,
+      ownHeap: false,
       close: () => undefined,
     };
   }
@@ -45,6 +48,7 @@ export async function loadImage(root: string, config: string, runtime: RuntimeNa
     runtime,
     event: (line) => vm.event(line),
     heapKb: (full) => vm.heapKb(full),
+    ownHeap: runtime !== "lua5.3-int32",
     vm,
     close: () => vm.close(),
   };
