@@ -29,6 +29,24 @@ export interface BuildOutput {
   bytecodeBytes: number;
 }
 
+/**
+ * Stripped bytecode per bundled module: each module body of the TSTL bundle compiled as a chunk of
+ * its own, so an OEM sees where the ROM goes (the sum is a little above the whole image's: each chunk
+ * repeats a header).
+ */
+export function moduleSizes(target: "lua5.1" | "lua5.3", source: string): { module: string; bytecodeBytes: number }[] {
+  const out: { module: string; bytecodeBytes: number }[] = [];
+  const header = /^\["([^"]+)"\] = function\(\.\.\.\) ?$/gm;
+  const starts = [...source.matchAll(header)];
+  starts.forEach((m, i) => {
+    const from = (m.index ?? 0) + m[0].length;
+    const to = i + 1 < starts.length ? (starts[i + 1].index ?? source.length) : source.indexOf("\n}\n", from);
+    const body = source.slice(from, to).replace(/ end,\s*$/, "");
+    out.push({ module: m[1], bytecodeBytes: compileStripped(target, body, "=" + m[1]).length });
+  });
+  return out.sort((a, b) => b.bytecodeBytes - a.bytecodeBytes);
+}
+
 /** Builds one config for one target into dir: ocpp.lua, ocpp.luac (stripped) and size.json/size.txt. */
 export function buildImage(configFile: string, target: "lua5.1" | "lua5.3" | undefined, outDir: string | undefined): BuildOutput {
   const cfg = loadConfig(configFile, ROOT);
@@ -44,11 +62,14 @@ export function buildImage(configFile: string, target: "lua5.1" | "lua5.3" | und
     blocks: cfg.blocks,
     sourceBytes: Buffer.byteLength(res.source, "latin1"),
     bytecodeBytes: bc.length,
+    modules: moduleSizes(t, res.source),
   };
   fs.writeFileSync(path.join(dir, "size.json"), JSON.stringify(report, null, 2) + "\n");
   fs.writeFileSync(
     path.join(dir, "size.txt"),
-    `${cfg.name} (${t}), blocks: ${cfg.blocks.join(", ")}\n  Lua source        ${report.sourceBytes} bytes\n  stripped bytecode ${report.bytecodeBytes} bytes\n`,
+    `${cfg.name} (${t}), blocks: ${cfg.blocks.join(", ")}\n  Lua source        ${report.sourceBytes} bytes\n  stripped bytecode ${report.bytecodeBytes} bytes\n` +
+      `  stripped bytecode per module:\n` +
+      report.modules.map((m) => `    ${String(m.bytecodeBytes).padStart(6)}  ${m.module}`).join("\n") + "\n",
   );
   return { dir, luaFile: res.luaFile, bytecodeFile, sourceBytes: report.sourceBytes, bytecodeBytes: report.bytecodeBytes };
 }

@@ -69,6 +69,12 @@ describe("config files", () => {
     expect(good.stdout).toMatch(/built .*ocpp\.lua \(\d+ bytes source, \d+ bytes stripped bytecode/);
     const report = JSON.parse(fs.readFileSync(path.join(dir, "out", "size.json"), "utf8"));
     expect(report.bytecodeBytes).toBe(fs.statSync(path.join(dir, "out", "ocpp.luac")).size);
+    // Per-module ROM: every bundled module, together about the whole image (each chunk repeats a header).
+    const modules = report.modules as { module: string; bytecodeBytes: number }[];
+    expect(modules.map((m) => m.module)).toEqual(expect.arrayContaining(["firmware.rpc", "firmware.json", "profiles.provisioning.boot", "build.gen.minimal.model"]));
+    const sum = modules.reduce((n, m) => n + m.bytecodeBytes, 0);
+    expect(sum).toBeGreaterThan(report.bytecodeBytes * 0.9);
+    expect(sum).toBeLessThan(report.bytecodeBytes * 1.2);
   });
 });
 
