@@ -118,14 +118,20 @@ export function blockData(st: Station, name: string): { [k: string]: unknown } {
   return d;
 }
 
-/** Calls hook `event` of every block that has one, in build order. */
+/**
+ * Calls hook `event` of every block that has one, in build order. Each hook runs under pcall: a
+ * failing block is logged and the others, and the board's loop, carry on.
+ */
 export function emit(st: Station, event: string, a: number, b: number): void {
   const blocks = st.img.blocks;
   for (let i = 0; i < blocks.length; i++) {
     const on = blocks[i].on;
     if (on !== undefined) {
       const h = on[event];
-      if (h !== undefined) h(st, a, b);
+      if (h !== undefined) {
+        const [ok, err] = pcall(h, st, a, b);
+        if (!ok) st.hal.log(1, blocks[i].name + " on " + event + " failed: " + (err as string));
+      }
     }
   }
 }
