@@ -23,6 +23,8 @@ export interface VariableDecl {
   rebootRequired?: boolean;
   /** The Actual value comes from a block's getter (live state) instead of the store. */
   dynamic?: boolean;
+  /** identifierString values (Part 2 §2.1): restricted characters, checked on SetVariables. */
+  identifier?: boolean;
   /** Attributes besides Actual (B05.FR.06, B06.FR.08). */
   attributes?: ("Target" | "MinSet" | "MaxSet")[];
   min?: number | string;
@@ -136,6 +138,7 @@ export function buildRecords(cfg: BuildConfig, decls: VariableDecl[]): ModelReco
     if (d.constant) flags += "C";
     if (d.rebootRequired) flags += "B";
     if (d.dynamic) flags += "D";
+    if (d.identifier) flags += "I";
     for (const a of d.attributes ?? []) flags += a === "Target" ? "t" : a === "MinSet" ? "n" : "x";
     const r: ModelRecord = {
       key,

@@ -222,7 +222,8 @@ function readObject(): JsonObject | undefined {
     pos = pos + 1;
     const v = readValue();
     if (fail !== undefined) return undefined;
-    obj[key] = v;
+    // rawset: a key such as "__proto__" is an ordinary key in Node too, as it is in Lua.
+    rawset(obj, key, v);
     c = skipWs();
     pos = pos + 1;
     if (c === 125) return obj;

@@ -7,7 +7,7 @@
 //
 //   key   := component ["(" instance ")"] ["#" evseId ["." connectorId]] "/" variable ["[" instance "]"]
 //   flags := mutability R | W | RW, then P persistent, C constant, B reboot required,
-//            D value comes from a block's getter, t/n/x Target/MinSet/MaxSet attributes exist
+//            D value comes from a block's getter, I identifierString, t/n/x Target/MinSet/MaxSet exist
 //
 // A string rather than a tree of tables: it is one object (in flash with LFS), a lookup is one
 // plain string.find, and a report walks it record by record without building anything big.

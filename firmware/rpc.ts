@@ -31,16 +31,30 @@ function sendError(st: Station, id: string, code: string, description: string): 
   st.hal.send([jsonEncode(jarr<Json>([4, id, code, utf8Prefix(description, 255), {}]))]);
 }
 
-/** Best-effort message id of a frame that could not be decoded: `[2,"id"` within the first bytes. */
-function salvageId(text: string): string {
-  let i = 1;
+function skipWs(text: string, i: number): number {
   let c = string.byte(text, i);
   while (c === 32 || c === 9 || c === 10 || c === 13) { i = i + 1; c = string.byte(text, i); }
-  if (c !== 91) return "-1";
-  i = i + 1;
-  c = string.byte(text, i);
-  while (c === 32 || c === 9 || c === 10 || c === 13) { i = i + 1; c = string.byte(text, i); }
-  if (c !== 50) return "-1";
+  return i;
+}
+
+/** Position of the message type in a frame that could not be decoded: after `[` and white space, or 0. */
+function typeAt(text: string): number {
+  const i = skipWs(text, 1);
+  return string.byte(text, i) === 91 ? skipWs(text, i + 1) : 0;
+}
+
+/** Message type digit of a frame that could not be decoded (`[2`, `[3`, …), or 0. */
+function sniffType(text: string): number {
+  const i = typeAt(text);
+  if (i === 0) return 0;
+  const c = string.byte(text, i);
+  return c !== undefined && c >= 48 && c <= 57 ? c - 48 : 0;
+}
+
+/** Best-effort message id of a CALL that could not be decoded: `[2,"id"` within the first bytes. */
+function salvageId(text: string): string {
+  const i = typeAt(text);
+  if (i === 0 || string.byte(text, i) !== 50) return "-1";
   const [q] = string.find(text, "\"", i, true);
   if (q === undefined || q > i + 8) return "-1";
   const [e] = string.find(text, "\"", q + 1, true);
@@ -147,14 +161,20 @@ function handleResponse(st: Station, kind: number, id: string, payload: Json | u
 /** Entry point for one received text frame. */
 export function rpcReceive(st: Station, text: string): void {
   st.frameBytes = text.length;
+  // Part 4 §4.2.3: a CALLERROR answers a CALL only. A response that cannot be read is dropped, and
+  // the CALL it answered times out.
+  const sniffed = sniffType(text);
+  const response = sniffed === 3 || sniffed === 4;
   if (text.length > st.img.bounds.maxFrameBytes) {
     // B06.FR.17 and friends: an oversized message is a FormatViolation; never decode it.
-    sendError(st, salvageId(text), "FormatViolation", "message larger than " + fmtNum(st.img.bounds.maxFrameBytes) + " bytes");
+    if (response) st.hal.log(2, "dropped an oversized response");
+    else sendError(st, salvageId(text), "FormatViolation", "message larger than " + fmtNum(st.img.bounds.maxFrameBytes) + " bytes");
     return;
   }
   const [msg, why] = jsonDecode(text, st.img.bounds.maxJsonDepth);
   if (msg === undefined) {
-    sendError(st, salvageId(text), "RpcFrameworkError", "invalid JSON: " + (why as string));
+    if (response) st.hal.log(2, "dropped an unreadable response: " + (why as string));
+    else sendError(st, salvageId(text), "RpcFrameworkError", "invalid JSON: " + (why as string));
     return;
   }
   if (!isArray(msg)) {
@@ -244,12 +264,34 @@ export function rpcCall(st: Station, action: string, payload: JsonObject, ctx: n
   return rpcCallJson(st, action, jsonEncode(payload), ctx);
 }
 
-/** Queues a CALL ahead of everything else (used for BootNotification and triggered messages). */
+/** Is there room for one more CALL in the queue? */
+export function rpcHasRoom(st: Station): boolean {
+  return st.queue.length < st.img.bounds.callQueueLength;
+}
+
+/**
+ * Queues a CALL ahead of everything else (BootNotification). When the queue is full the last call
+ * makes room, and its block is told it failed, as after a timeout: nothing is dropped silently.
+ */
 export function rpcCallFirst(st: Station, action: string, payload: JsonObject, ctx: number): void {
   const q = st.queue;
-  if (q.length >= st.img.bounds.callQueueLength) table.remove(q);
+  const evicted = q.length >= st.img.bounds.callQueueLength ? table.remove(q) : undefined;
   table.insert(q, 1, { action, payload: jsonEncode(payload), ctx, triggered: st.triggering });
+  if (evicted !== undefined) {
+    st.hal.log(2, "call queue full, " + evicted.action + " gave way to " + action);
+    const h = st.results[evicted.action];
+    if (h !== undefined) {
+      const [ok, err] = pcall(h, st, undefined, evicted.ctx);
+      if (!ok) st.hal.log(1, "result " + evicted.action + " failed: " + (err as string));
+    }
+  }
   pump(st);
+}
+
+/** Removes the queued (not yet sent) CALLs of an action; their block asked for it, so none is told. */
+export function rpcDrop(st: Station, action: string): void {
+  const q = st.queue;
+  for (let i = q.length; i > 0; i--) if (q[i - 1].action === action) table.remove(q, i);
 }
 
 /** Is a CALL of this action queued or outstanding? */

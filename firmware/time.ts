@@ -42,7 +42,7 @@ function digits(s: string, at: number, n: number): number | undefined {
   return v;
 }
 
-/** RFC 3339 date-time -> epoch seconds (fraction dropped, offset applied), or undefined. */
+/** RFC 3339 date-time -> epoch seconds (fraction dropped, offset applied), or undefined (also outside 1970..2038-01-18). */
 export function parseIsoTime(s: string): number | undefined {
   const y = digits(s, 1, 4);
   const mo = digits(s, 6, 2);
@@ -78,5 +78,8 @@ export function parseIsoTime(s: string): number | undefined {
     return undefined;
   }
   if (i !== s.length + 1) return undefined;
-  return daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+  // Epoch seconds must fit 32-bit integers (NodeMCU ESP32): 1970 up to 2038-01-18 on every runtime.
+  const days = daysFromCivil(y, mo, d);
+  if (days < 0 || days > 24854) return undefined;
+  return days * 86400 + h * 3600 + mi * 60 + se - offset;
 }

@@ -171,20 +171,26 @@ function findProp(s: string, k: string, from: number, to: number): number | unde
   }
 }
 
-/** Description of the first required property of the object text s[from..to] that o lacks. */
-function missing(o: JsonObject, s: string, from: number, to: number): string {
-  let init = from;
-  for (;;) {
-    const [eq] = string.find(s, "=", init, true);
-    if (eq === undefined || eq > to) return fail(OCCURRENCE, ": required property missing");
-    let a = eq;
-    while (isAlnum(string.byte(s, a - 1))) a = a - 1;
-    const name = string.sub(s, a, eq - 1);
-    if (o[name] === undefined) return fail(OCCURRENCE, name + ": required property missing");
-    init = eq + 1;
+/** Byte after the spec that starts at byte p of s (parameters, code, enum list, array item spec). */
+function skipSpec(s: string, p: number): number {
+  let c = string.byte(s, p) as number;
+  while ((c >= 48 && c <= 57) || c === 45 || c === 44) {
+    p = p + 1;
+    c = string.byte(s, p) as number;
   }
+  if (c === 60) {
+    const [gt] = string.find(s, ">", p, true);
+    return (gt as number) + 1;
+  }
+  if (c === 91) return skipSpec(s, p + 1);
+  return p + 1;
 }
 
+/**
+ * Walks the object's properties in schema order, so the violation reported for a payload with
+ * several is the same on every runtime (payload key order is the hash order of the VM): values and
+ * missing required properties in schema order first, then properties the schema does not have.
+ */
 function checkObject(v: unknown, s: string, open: number): string | undefined {
   if (!isObject(v)) return fail(TYPE, ": expected object");
   const o = v as JsonObject;
@@ -195,30 +201,38 @@ function checkObject(v: unknown, s: string, open: number): string | undefined {
   if (extra) from = from + 1;
   const custom = string.byte(s, from) === 43;
   if (custom) from = from + 1;
-  let seen = 0;
-  for (const [k, x] of pairs<string, Json | undefined>(o)) {
-    const at = findProp(s, k, from, to);
-    let why: string | undefined;
-    if (at !== undefined) {
-      if (string.byte(s, at) === 61) seen = seen + 1;
-      why = checkValue(x, s, at + 1);
-    } else if (custom && k === "customData") {
-      why = checkObject(x, defs, 1);
-    } else if (!extra) {
-      why = fail(PROPERTY, ": property not in schema");
+  let known = 0;
+  let p = from;
+  while (p < to) {
+    let e = p;
+    while (isAlnum(string.byte(s, e))) e = e + 1;
+    const name = string.sub(s, p, e - 1);
+    const x = o[name];
+    if (x !== undefined) {
+      known = known + 1;
+      const why = checkValue(x, s, e + 1);
+      if (why !== undefined) return join(name, why);
+    } else if (string.byte(s, e) === 61) {
+      return fail(OCCURRENCE, name + ": required property missing");
     }
-    if (why !== undefined) return join(k, why);
+    p = skipSpec(s, e + 1);
   }
-  let need = 0;
-  let init = from;
-  for (;;) {
-    const [eq] = string.find(s, "=", init, true);
-    if (eq === undefined || eq > to) break;
-    need = need + 1;
-    init = eq + 1;
+  if (custom && o.customData !== undefined) {
+    known = known + 1;
+    const why = checkObject(o.customData, defs, 1);
+    if (why !== undefined) return join("customData", why);
   }
-  if (seen < need) return missing(o, s, from, to);
-  return undefined;
+  if (extra) return undefined;
+  let total = 0;
+  for (const [_k] of pairs<string, Json | undefined>(o)) total = total + 1;
+  if (total === known) return undefined;
+  // Name the smallest unknown key: the same one on every runtime.
+  let unknown: string | undefined;
+  for (const [k] of pairs<string, Json | undefined>(o)) {
+    const isCustom = custom && k === "customData";
+    if (!isCustom && findProp(s, k, from, to) === undefined && (unknown === undefined || k < unknown)) unknown = k;
+  }
+  return join(unknown as string, fail(PROPERTY, ": property not in schema"));
 }
 
 /** Checks v against the spec at byte p of s; undefined when valid, else the description. */

@@ -32,6 +32,12 @@ const CASES: [string, string | Buffer, [string, string] | null][] = [
   ["lone surrogate escape", '[2,"u3","TriggerMessage",{"requestedMessage":"\\ud800"}]', ["u3", "RpcFrameworkError"]],
   ["1 MB frame", `[2,"big","TriggerMessage",{"requestedMessage":"Heartbeat","customData":{"vendorId":"${long(1 << 20)}"}}]`, ["big", "FormatViolation"]],
   ["1,000-deep nesting", `[2,"deep","TriggerMessage",${"[".repeat(1000)}${"]".repeat(1000)}]`, ["deep", "RpcFrameworkError"]],
+  ["__proto__ is an ordinary (unknown) key", '[2,"k1","TriggerMessage",{"requestedMessage":"Heartbeat","__proto__":{"a":1}}]', ["k1", "PropertyConstraintViolation"]],
+  ["several violations: the first in schema order wins on every runtime", '[2,"o1","TriggerMessage",{"zzz":1,"requestedMessage":5}]', ["o1", "TypeConstraintViolation"]],
+  ["several violations, other key order", '[2,"o2","TriggerMessage",{"requestedMessage":5,"zzz":1}]', ["o2", "TypeConstraintViolation"]],
+  ["unknown keys only: the smallest is named", '[2,"o3","GetBaseReport",{"requestId":1,"reportBase":"FullInventory","b":1,"a":2}]', ["o3", "PropertyConstraintViolation"]],
+  ["an unreadable response gets no CALLERROR (Part 4 §4.2.3)", '[3,"x1",{"a":', null],
+  ["an oversized response gets no CALLERROR", `[3,"x2",{"a":"${long(9000)}"}]`, null],
   ["response to an unknown id is ignored", '[3,"nobody-asked",{}]', null],
   ["error for an unknown id is ignored", '[4,"nobody-asked","GenericError","",{}]', null],
 ];

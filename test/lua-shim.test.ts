@@ -198,11 +198,21 @@ describe("lua-shim (Node-only behaviour)", () => {
   const g = luaGlobals;
 
   it("installs exactly the declared globals", () => {
-    const names = ["type", "tostring", "tonumber", "pairs", "next", "error", "pcall", "setmetatable", "getmetatable", "collectgarbage", "string", "math", "table"];
+    const names = ["type", "tostring", "tonumber", "pairs", "next", "error", "pcall", "setmetatable", "getmetatable", "rawset", "collectgarbage", "string", "math", "table"];
     expect(Object.keys(g).sort()).toEqual([...names].sort());
     for (const n of names) expect((globalThis as Record<string, unknown>)[n]).toBe(g[n as keyof typeof g]);
     expect(Object.keys(g.string).sort()).toEqual(["byte", "char", "find", "format", "len", "lower", "rep", "sub", "upper"]);
     expect(Object.keys(g.math).sort()).toEqual(["abs", "ceil", "floor", "huge", "max", "min"]);
+  });
+
+  it("rawset makes any key an own key, __proto__ included, as in Lua", () => {
+    const t: Record<string, unknown> = {};
+    g.rawset(t, "__proto__", { a: 1 });
+    g.rawset(t, "x", 2);
+    expect([...g.pairs(t)].map(([k]) => k)).toEqual(["__proto__", "x"]);
+    expect(Object.getPrototypeOf(t)).toBe(Object.prototype);
+    g.rawset(t, "x", undefined);
+    expect(Object.keys(t)).toEqual(["__proto__"]);
   });
 
   it("pairs yields 1-based array keys and own string keys, skipping nil values and the metatable", () => {

@@ -15,6 +15,8 @@ declare function next(t: object, k?: unknown): unknown;
 declare function error(message: string, level?: number): never;
 declare function pcall<A extends unknown[], R>(f: (...args: A) => R, ...args: A): LuaMultiReturn<[boolean, R | string]>;
 declare function setmetatable<T extends object>(t: T, mt: object | undefined): T;
+/** t[k] = v without metamethods; in Node also for keys such as "__proto__". */
+declare function rawset<T extends object>(t: T, k: string, v: unknown): T;
 declare function getmetatable(t: object): object | undefined;
 declare function collectgarbage(opt: "count"): number;
 declare function collectgarbage(opt: "collect"): number;

@@ -6,8 +6,8 @@ import { rpcCall, rpcPending } from "../../firmware/rpc";
 import { setEpoch, Station } from "../../firmware/station";
 import { parseIsoTime } from "../../firmware/time";
 
-function sendHeartbeat(st: Station): void {
-  rpcCall(st, "Heartbeat", {}, 0);
+function sendHeartbeat(st: Station): boolean {
+  return rpcCall(st, "Heartbeat", {}, 0);
 }
 
 export const availabilityHeartbeat = {
@@ -20,10 +20,8 @@ export const availabilityHeartbeat = {
     },
   },
   triggers: {
-    Heartbeat: (st: Station) => {
-      sendHeartbeat(st);
-      return "Accepted";
-    },
+    // F06.FR.10: Accepted only when the message will be sent.
+    Heartbeat: (st: Station) => (sendHeartbeat(st) ? "Accepted" : "Rejected"),
   },
   on: {
     tick: (st: Station, now: number) => {

@@ -27,7 +27,7 @@ export function connectorIndex(st: Station, evseId: number, connectorId: number)
   return k + connectorId - 1;
 }
 
-function report(st: Station, evseId: number, connectorId: number, k: number): void {
+function report(st: Station, evseId: number, connectorId: number, k: number): boolean {
   const s = state(st);
   const t = epochNow(st);
   const payload: JsonObject = {
@@ -37,20 +37,24 @@ function report(st: Station, evseId: number, connectorId: number, k: number): vo
     connectorId,
   };
   // ctx carries the connector, so a notification the CSMS never took can be told again (B04).
-  if (rpcCall(st, "StatusNotification", payload, k + 1)) s.told[k] = s.now[k];
+  if (!rpcCall(st, "StatusNotification", payload, k + 1)) return false;
+  s.told[k] = s.now[k];
+  return true;
 }
 
-/** Reports every connector whose status differs from what the CSMS was last told (all when all=true). */
-function reportAll(st: Station, all: boolean): void {
+/** Reports every connector whose status differs from what the CSMS was last told (all when all=true); false if one could not be queued. */
+function reportAll(st: Station, all: boolean): boolean {
   const s = state(st);
   const evses = st.img.evses;
   let k = 0;
+  let queued = true;
   for (let e = 1; e <= evses.length; e++) {
     for (let c = 1; c <= evses[e - 1]; c++) {
-      if (all || s.told[k] !== s.now[k]) report(st, e, c, k);
+      if ((all || s.told[k] !== s.now[k]) && !report(st, e, c, k)) queued = false;
       k = k + 1;
     }
   }
+  return queued;
 }
 
 /** Sets a connector's status; reported at once when online and Accepted, else after reconnect (B04). */
@@ -99,15 +103,12 @@ export const availabilityStatus = {
   },
   triggers: {
     // F06: StatusNotification for the given connector, or for all when none is given.
+    // F06.FR.10: Accepted only when every message it promises could be queued.
     StatusNotification: (st: Station, evseId: number, connectorId: number) => {
-      if (evseId === 0) {
-        reportAll(st, true);
-        return "Accepted";
-      }
+      if (evseId === 0) return reportAll(st, true) ? "Accepted" : "Rejected";
       const k = connectorIndex(st, evseId, connectorId);
       if (k < 0) return "Rejected";
-      report(st, evseId, connectorId, k);
-      return "Accepted";
+      return report(st, evseId, connectorId, k) ? "Accepted" : "Rejected";
     },
   },
   on: {

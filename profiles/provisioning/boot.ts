@@ -1,6 +1,6 @@
 // B01–B03 Cold boot: BootNotification until Accepted; Pending and Rejected wait the interval.
 
-import { JsonObject } from "../../firmware/json";
+import { fmtNum, JsonObject } from "../../firmware/json";
 import { modelGet, modelSet } from "../../firmware/model";
 import { rpcCallFirst, rpcPending } from "../../firmware/rpc";
 import { blockData, emit, Station } from "../../firmware/station";
@@ -9,6 +9,7 @@ import { setEpoch } from "../../firmware/station";
 
 /** Wait before retrying when the CSMS gives no interval or does not answer (B02.FR.07, B03.FR.05). */
 const DEFAULT_RETRY_S = 60;
+const MAX_INTERVAL_S = 86400;
 const REASON_KEY = "bootReason";
 
 interface BootState {
@@ -39,20 +40,20 @@ export function setBootReason(st: Station, reason: string): void {
 
 function onResult(st: Station, p: JsonObject | undefined): void {
   const s = state(st);
-  if (p === undefined) {
-    s.retryAt = st.hal.uptime() + DEFAULT_RETRY_S;
-    return;
-  }
+  // Set first, so whatever follows can never leave a BootNotification due every second.
+  s.retryAt = st.hal.uptime() + DEFAULT_RETRY_S;
+  if (p === undefined) return;
   const status = p.status as string;
-  const interval = p.interval as number;
+  // The schema bounds interval only below; a day is the most HeartbeatInterval accepts.
+  const interval = math.min(p.interval as number, MAX_INTERVAL_S);
   // B01.FR.06: take the CSMS's time.
   const t = parseIsoTime(p.currentTime as string);
   if (t !== undefined) setEpoch(st, t);
   if (status === "Accepted") {
     st.hal.erase(REASON_KEY);
     // B01.FR.04: interval > 0 becomes the heartbeat interval.
-    if (interval > 0 && modelGet(st, "OCPPCommCtrlr/HeartbeatInterval") !== string.format("%d", interval)) {
-      modelSet(st, "OCPPCommCtrlr/HeartbeatInterval", string.format("%d", interval));
+    if (interval > 0 && modelGet(st, "OCPPCommCtrlr/HeartbeatInterval") !== fmtNum(interval)) {
+      modelSet(st, "OCPPCommCtrlr/HeartbeatInterval", fmtNum(interval));
     }
     st.registration = "Accepted";
     emit(st, "accepted", 0, 0);
@@ -85,7 +86,8 @@ export const provisioningBoot = {
     // F06.FR.17: a BootNotification trigger after Accepted is Rejected.
     BootNotification: (st: Station) => {
       if (st.registration === "Accepted") return "Rejected";
-      sendBoot(st);
+      // One BootNotification at a time: a second could be answered after the first was Accepted.
+      if (!rpcPending(st, "BootNotification")) sendBoot(st);
       return "Accepted";
     },
   },

@@ -6,7 +6,7 @@
 
 import { fmtNum, JsonObject, jsonWriteString } from "../../firmware/json";
 import { hasFlag, modelGet, modelInt, mutability, readHead, readRecord, rec, recordValue, splitKey } from "../../firmware/model";
-import { rpcCallJson, rpcError } from "../../firmware/rpc";
+import { rpcCallJson, rpcDrop, rpcError, rpcHasRoom } from "../../firmware/rpc";
 import { blockData, epochNow, Station } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
 
@@ -30,6 +30,8 @@ interface ReportState {
   criteria: string[] | undefined;
   /** Scratch table for the pieces of one item, reused so its slots are allocated once. */
   pieces: string[];
+  /** The next part waits for room in the call queue (checked every tick). */
+  waiting: boolean;
 }
 
 function state(st: Station): ReportState {
@@ -186,9 +188,19 @@ function writeItem(st: Station, out: string[]): void {
   out[out.length] = ",\"supportsMonitoring\":false}}";
 }
 
-/** Builds and queues the next NotifyReport part: header, items with commas, tail, never joined. */
+/**
+ * Builds and queues the next NotifyReport part: header, items with commas, tail, never joined.
+ * With the call queue full it waits for a tick with room. A report is active only once its part is
+ * queued, so a failure anywhere (a getter raising) ends it instead of leaving it stuck.
+ */
 function sendPart(st: Station): void {
   const s = state(st);
+  s.active = false;
+  s.waiting = !rpcHasRoom(st);
+  if (s.waiting) {
+    s.active = true;
+    return;
+  }
   const data = st.img.model.data;
   const maxItems = modelInt(st, "DeviceDataCtrlr/ItemsPerMessage[GetReport]");
   const budget = modelInt(st, "DeviceDataCtrlr/BytesPerMessage[GetReport]") - ENVELOPE_BYTES;
@@ -231,18 +243,17 @@ function sendPart(st: Station): void {
   const tbc = s.carry !== undefined || nextMatch(st, s, pos) > 0;
   out[out.length] = tbc ? "],\"tbc\":true}" : "],\"tbc\":false}";
   s.seqNo = s.seqNo + 1; // B08.FR.14: 0, 1, 2 …
-  s.active = tbc;
   // B02.FR.02: report parts are requested by the CSMS, so they may go out while Pending.
   st.triggering = true;
-  const queued = rpcCallJson(st, "NotifyReport", out, 0);
+  rpcCallJson(st, "NotifyReport", out, 0);
   st.triggering = false;
-  if (!queued) s.active = false;
+  s.active = tbc;
 }
 
 function start(st: Station, requestId: number, kind: number, cv: JsonObject[] | undefined, crit: string[] | undefined): string {
   const s = state(st);
-  // B08.FR.16: one report at a time.
-  if (s.active) return "Rejected";
+  // B08.FR.16: one report at a time, and only with room to queue its first part.
+  if (s.active || !rpcHasRoom(st)) return "Rejected";
   s.requestId = requestId;
   s.kind = kind;
   s.componentVariable = cv;
@@ -252,7 +263,6 @@ function start(st: Station, requestId: number, kind: number, cv: JsonObject[] | 
   s.carry = undefined;
   // B08.FR.15
   if (nextMatch(st, s, 1) === 0) return "EmptyResultSet";
-  s.active = true;
   sendPart(st);
   return "Accepted";
 }
@@ -293,10 +303,20 @@ export const provisioningReports = {
     start: (st: Station) => {
       const s = state(st);
       s.active = false;
+      s.waiting = false;
       s.pieces = [];
     },
+    tick: (st: Station) => {
+      const s = state(st);
+      if (s.waiting) sendPart(st);
+    },
+    // The connection is gone: so is the report. A part still queued would arrive stale after the
+    // reconnect, so it goes too.
     disconnected: (st: Station) => {
-      state(st).active = false;
+      const s = state(st);
+      s.active = false;
+      s.waiting = false;
+      rpcDrop(st, "NotifyReport");
     },
   },
 };

@@ -1,6 +1,6 @@
 // B05 Set variables and B06 Get variables: one result per item, looked up in the device model.
 
-import { jarr, Json, JsonObject } from "../../firmware/json";
+import { fmtNum, jarr, Json, JsonObject } from "../../firmware/json";
 import { componentKey, findRecord, hasComponent, hasFlag, modelInt, modelPut, modelSave, modelSetAfterReboot, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
 import { rpcError } from "../../firmware/rpc";
 import { utf8Chars } from "../../firmware/validate";
@@ -18,17 +18,30 @@ function attrFlag(attr: string): string | undefined {
 // Result of locate(): the key, or the attributeStatus that ends the item.
 let locKey = "";
 
+const KEY_CHARS = ["/", "#", "(", ")", "[", "]", "|", "\n"];
+
+/** A name or instance that holds a character of the key syntax names nothing in the model. */
+function nameOk(s: string | undefined): boolean {
+  if (s === undefined) return true;
+  for (let i = 0; i < KEY_CHARS.length; i++) {
+    const [at] = string.find(s, KEY_CHARS[i], 1, true);
+    if (at !== undefined) return false;
+  }
+  return true;
+}
+
 /** Finds the record of a GetVariableData/SetVariableData item; returns undefined or UnknownComponent/UnknownVariable. */
 function locate(st: Station, comp: JsonObject, variable: JsonObject): string | undefined {
   const evse = comp.evse as JsonObject | undefined;
-  const ck = componentKey(
-    comp.name as string,
-    comp.instance !== undefined ? (comp.instance as string) : "",
-    evse !== undefined ? (evse.id as number) : 0,
-    evse !== undefined && evse.connectorId !== undefined ? (evse.connectorId as number) : 0,
-  );
-  // B05.FR.04, B06.FR.06, B06.FR.15
+  const evseId = evse !== undefined ? (evse.id as number) : 0;
+  const connectorId = evse !== undefined && evse.connectorId !== undefined ? (evse.connectorId as number) : 0;
+  // B05.FR.04, B06.FR.06, B06.FR.15; ids beyond the topology are unknown before any formatting.
+  const connectors = st.img.evses[evseId - 1];
+  if (!nameOk(comp.name as string) || !nameOk(comp.instance as string | undefined)) return "UnknownComponent";
+  if (evseId < 0 || (evseId > 0 && (connectors === undefined || connectorId < 0 || connectorId > connectors))) return "UnknownComponent";
+  const ck = componentKey(comp.name as string, comp.instance !== undefined ? (comp.instance as string) : "", evseId, connectorId);
   if (!hasComponent(st, ck)) return "UnknownComponent";
+  if (!nameOk(variable.name as string) || !nameOk(variable.instance as string | undefined)) return "UnknownVariable";
   locKey = ck + "/" + variableKey(variable.name as string, variable.instance !== undefined ? (variable.instance as string) : "");
   const at = findRecord(st, locKey);
   if (at === undefined) return "UnknownVariable";
@@ -63,6 +76,16 @@ function isDecimal(s: string): boolean {
   return digits > 0 && dots <= 1;
 }
 
+function isIdentifier(s: string): boolean {
+  for (let i = 1; i <= s.length; i++) {
+    const c = string.byte(s, i) as number;
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) ||
+      c === 42 || c === 45 || c === 95 || c === 61 || c === 43 || c === 124 || c === 64 || c === 46;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 function inList(list: string, v: string): boolean {
   const [at] = string.find("," + list + ",", "," + v + ",", 1, true);
   return at !== undefined;
@@ -80,7 +103,11 @@ function valueFits(v: string): boolean {
   }
   if (t === "boolean") return v === "true" || v === "false";
   if (t === "dateTime") return parseIsoTime(v) !== undefined;
-  if (t === "OptionList") return inList(rec.values, v);
+  if (t === "OptionList") {
+    // One option, so no comma (inList would find "A,B" as two neighbours).
+    const [comma] = string.find(v, ",", 1, true);
+    return comma === undefined && inList(rec.values, v);
+  }
   if (t === "MemberList" || t === "SequenceList") {
     if (v === "") return true;
     let start = 1;
@@ -92,6 +119,9 @@ function valueFits(v: string): boolean {
       start = comma + 1;
     }
   }
+  // identifierString (SecurityCtrlr.Identity, Part 4 §3.1): a-z A-Z 0-9 * - _ = + | @ . and no ":"
+  // (it is the Basic auth user name).
+  if (hasFlag(rec.flags, "I") && !isIdentifier(v)) return false;
   const len = utf8Chars(v);
   if (rec.max !== "" && len > (tonumber(rec.max) as number)) return false;
   if (rec.min !== "" && len < (tonumber(rec.min) as number)) return false;
@@ -191,6 +221,6 @@ export const provisioningVariables = {
       const t = epochNow(st);
       return t !== undefined ? isoTime(t) : "";
     },
-    "EVSE/Power": (st: Station, evseId: number) => string.format("%d", st.hal.readMeter(evseId).powerW),
+    "EVSE/Power": (st: Station, evseId: number) => fmtNum(st.hal.readMeter(evseId).powerW),
   },
 };

@@ -505,6 +505,14 @@ function remove(t: unknown, pos?: unknown): unknown {
   return arr.splice(p - 1, 1)[0];
 }
 
+// Lua has no special keys: define the property, so "__proto__" becomes an own key as in Lua.
+function rawset(t: unknown, k: unknown, v: unknown): unknown {
+  if (!isTable(t)) typeError(1, "rawset", "table", t, true);
+  if (v === undefined || v === null) delete (t as Record<string, unknown>)[k as string];
+  else Object.defineProperty(t, k as string, { value: v, enumerable: true, writable: true, configurable: true });
+  return t;
+}
+
 /** The globals, as installed; exported so tests can reach them with types. */
 export const luaGlobals = {
   type: luaType,
@@ -516,6 +524,7 @@ export const luaGlobals = {
   pcall,
   setmetatable,
   getmetatable,
+  rawset,
   collectgarbage,
   string: { byte, char, sub, find, format, rep, len, upper, lower },
   math: {

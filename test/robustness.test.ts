@@ -1,0 +1,128 @@
+// Edge cases from review, on every runtime: full call queues, reports across disconnects, hostile
+// names and numbers from the CSMS, times past 2038, values that break the 32-bit VMs.
+
+import { describe, expect, it } from "vitest";
+import { RUNTIMES } from "../sim/runtimes/image";
+import { bootAccepted, EPOCH, NOW_ISO, startStation, TestStation } from "./harness";
+
+type Obj = Record<string, unknown>;
+const get = (t: TestStation, items: Obj[]) => ((t.csms.call("GetVariables", { getVariableData: items })[2] as Obj).getVariableResult as Obj[]);
+const set = (t: TestStation, items: Obj[]) => ((t.csms.call("SetVariables", { setVariableData: items })[2] as Obj).setVariableResult as Obj[]);
+
+/** Fills the call queue: StatusNotification left unanswered (1 outstanding) plus 8 queued. */
+async function jam(t: TestStation): Promise<void> {
+  delete t.csms.autoReply.StatusNotification;
+  for (let i = 0; i < 5; i++) t.csms.call("TriggerMessage", { requestedMessage: "StatusNotification" });
+}
+
+describe.each(RUNTIMES)("robustness on %s", (runtime) => {
+  it("a full call queue: triggers and reports are Rejected, not Accepted and forgotten (F06.FR.10, B08.FR.16)", async () => {
+    const t = await bootAccepted(runtime);
+    await jam(t);
+    expect(t.csms.call("TriggerMessage", { requestedMessage: "Heartbeat" })[2]).toEqual({ status: "Rejected" });
+    expect(t.csms.call("GetBaseReport", { requestId: 1, reportBase: "FullInventory" })[2]).toEqual({ status: "Rejected" });
+    // Once the queue drains, the same requests work and are carried out.
+    t.csms.autoReply.StatusNotification = {};
+    t.csms.autoReply.NotifyReport = {};
+    for (const c of t.csms.takeCalls()) t.csms.reply(c, {});
+    await t.settle();
+    t.csms.take();
+    expect(t.csms.call("GetBaseReport", { requestId: 2, reportBase: "SummaryInventory" })[2]).toEqual({ status: "Accepted" });
+    await t.settle();
+    const parts = t.csms.takeCalls().filter((c) => c[2] === "NotifyReport");
+    expect((parts.at(-1)![3] as Obj).tbc).toBe(false);
+  });
+
+  it("a report part queued at a disconnect is dropped, and the next report runs to the end (B08)", async () => {
+    const t = await bootAccepted(runtime);
+    delete t.csms.autoReply.StatusNotification;
+    t.board.plug(1); // outstanding StatusNotification: the first part queues behind it
+    expect(t.csms.call("GetBaseReport", { requestId: 7, reportBase: "FullInventory" })[2]).toEqual({ status: "Accepted" });
+    t.csms.drop();
+    await t.settle();
+    t.csms.autoReply = { StatusNotification: {}, NotifyReport: {} };
+    for (let i = 0; i < 3 && !t.csms.open; i++) {
+      t.board.advance(10);
+      await t.settle();
+    }
+    expect(t.csms.takeCalls().filter((c) => c[2] === "NotifyReport")).toEqual([]);
+    expect(t.csms.call("GetBaseReport", { requestId: 8, reportBase: "FullInventory" })[2]).toEqual({ status: "Accepted" });
+    await t.settle();
+    const parts = t.csms.takeCalls().filter((c) => c[2] === "NotifyReport").map((c) => c[3] as Obj);
+    expect(parts.every((p) => p.requestId === 8)).toBe(true);
+    expect(parts.at(-1)!.tbc).toBe(false);
+  });
+
+  it("a report part evicted by a BootNotification ends the report instead of blocking reports", async () => {
+    const t = await startStation(runtime);
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Pending", interval: 1000, currentTime: NOW_ISO });
+    t.csms.call("TriggerMessage", { requestedMessage: "Heartbeat" }); // outstanding, unanswered
+    for (let i = 0; i < 3; i++) t.csms.call("TriggerMessage", { requestedMessage: "StatusNotification" });
+    t.csms.call("TriggerMessage", { requestedMessage: "Heartbeat" });
+    expect(t.csms.call("GetBaseReport", { requestId: 1, reportBase: "FullInventory" })[2]).toEqual({ status: "Accepted" });
+    expect(t.csms.call("TriggerMessage", { requestedMessage: "BootNotification" })[2]).toEqual({ status: "Accepted" });
+    t.csms.autoReply = { StatusNotification: {}, Heartbeat: { currentTime: NOW_ISO }, NotifyReport: {}, BootNotification: { status: "Accepted", interval: 300, currentTime: NOW_ISO } };
+    for (const c of t.csms.takeCalls()) t.csms.reply(c, c[2] === "Heartbeat" ? { currentTime: NOW_ISO } : {});
+    await t.settle();
+    t.csms.take();
+    expect(t.csms.call("GetBaseReport", { requestId: 2, reportBase: "SummaryInventory" })[2]).toEqual({ status: "Accepted" });
+  });
+
+  it("a huge BootNotification interval neither floods nor breaks heartbeats (B01.FR.04, B02.FR.07)", async () => {
+    const t = await startStation(runtime);
+    t.csms.autoReply = { StatusNotification: {}, Heartbeat: { currentTime: NOW_ISO } };
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 3000000000, currentTime: NOW_ISO });
+    await t.settle();
+    t.csms.take();
+    const [hb] = get(t, [{ component: { name: "OCPPCommCtrlr" }, variable: { name: "HeartbeatInterval" } }]);
+    expect(hb.attributeValue).toBe("86400");
+    const p = await startStation(runtime);
+    const [boot2] = p.csms.takeCalls();
+    p.csms.reply(boot2, { status: "Pending", interval: 3000000000, currentTime: NOW_ISO });
+    p.board.advance(600);
+    expect(p.csms.takeCalls()).toEqual([]);
+  });
+
+  it("times past 2038 are not taken: the clock keeps its 32-bit-safe value", async () => {
+    const t = await startStation(runtime);
+    t.csms.autoReply = { StatusNotification: {} };
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2040-01-01T00:00:00Z" });
+    await t.settle();
+    const sn = t.csms.takeCalls().map((c) => (c[3] as Obj).timestamp as string);
+    expect(sn.length).toBe(2);
+    // Still the board's RTC (EPOCH = 2026-11-18...), not 1903 or 2040.
+    for (const ts of sn) expect(ts.startsWith(new Date(EPOCH * 1000).toISOString().slice(0, 10))).toBe(true);
+  });
+
+  it("names with key syntax, out-of-range EVSE ids and bad identities are refused (B05.FR.04/07, B06.FR.06)", async () => {
+    const t = await bootAccepted(runtime);
+    const rs = get(t, [
+      { component: { name: "EVSE#1" }, variable: { name: "Available" } },
+      { component: { name: "OCPPCommCtrlr" }, variable: { name: "MessageTimeout[Default]" } },
+      { component: { name: "EVSE", evse: { id: 2147483649 } }, variable: { name: "Available" } },
+      { component: { name: "EVSE", evse: { id: 1e20 } }, variable: { name: "Available" } },
+      { component: { name: "Connector", evse: { id: 1, connectorId: 9 } }, variable: { name: "Available" } },
+    ]);
+    expect(rs.map((r) => r.attributeStatus)).toEqual(["UnknownComponent", "UnknownVariable", "UnknownComponent", "UnknownComponent", "UnknownComponent"]);
+    const sets = set(t, [
+      { component: { name: "AuthCtrlr/Enabled|RWP|boolean|||||true\nAuthCtrlr" }, variable: { name: "LocalAuthorizeOffline" }, attributeValue: "false" },
+      { component: { name: "SecurityCtrlr" }, variable: { name: "Identity" }, attributeValue: "" },
+      { component: { name: "SecurityCtrlr" }, variable: { name: "Identity" }, attributeValue: "CP:7" },
+      { component: { name: "SecurityCtrlr" }, variable: { name: "Identity" }, attributeValue: "CP-7.b" },
+    ]);
+    expect(sets.map((r) => r.attributeStatus)).toEqual(["UnknownComponent", "Rejected", "Rejected", "RebootRequired"]);
+  });
+
+  it("a decimal meter power from a board is reported, not an InternalError", async () => {
+    const t = await bootAccepted(runtime);
+    // The HAL contract says integer W; a board computing V×I may still hand over a fraction.
+    t.board.feed("meter", "1\t100\t7360.5\t32\t230");
+    const [p] = get(t, [{ component: { name: "EVSE", evse: { id: 1 } }, variable: { name: "Power" } }]);
+    expect(p).toMatchObject({ attributeStatus: "Accepted", attributeValue: "7360.5" });
+    t.csms.autoReply.NotifyReport = {};
+    expect(t.csms.call("GetReport", { requestId: 3, componentVariable: [{ component: { name: "EVSE" }, variable: { name: "Power" } }] })[2]).toEqual({ status: "Accepted" });
+  });
+});
