@@ -136,17 +136,6 @@ export function emit(st: Station, event: string, a: number, b: number): void {
   }
 }
 
-/** Wall clock in epoch seconds, or undefined before the clock is known. */
-export function epochNow(st: Station): number | undefined {
-  if (st.clockOffset === undefined) return undefined;
-  return st.hal.uptime() + st.clockOffset;
-}
-
-export function setEpoch(st: Station, epoch: number): void {
-  st.clockOffset = epoch - st.hal.uptime();
-  st.hal.setRtcEpoch(epoch);
-}
-
 export function createStation(hal: Hal, img: Image): Station {
   const st: Station = {
     hal,

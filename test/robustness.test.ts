@@ -97,6 +97,21 @@ describe.each(RUNTIMES)("robustness on %s", (runtime) => {
     for (const ts of sn) expect(ts.startsWith(new Date(EPOCH * 1000).toISOString().slice(0, 10))).toBe(true);
   });
 
+  it("the CSMS's currentTime sets the clock only when TimeSource lists Heartbeat (B01.FR.06)", async () => {
+    const t = await bootAccepted(runtime);
+    const clock = () => get(t, [{ component: { name: "ClockCtrlr" }, variable: { name: "DateTime" } }])[0].attributeValue as string;
+    expect(clock().startsWith("2026-11-24T10:00")).toBe(true);
+    expect(set(t, [{ component: { name: "ClockCtrlr" }, variable: { name: "TimeSource" }, attributeValue: "RealTimeClock" }])[0].attributeStatus).toBe("Accepted");
+    t.csms.autoReply.Heartbeat = { currentTime: "2030-01-01T00:00:00Z" };
+    t.csms.call("TriggerMessage", { requestedMessage: "Heartbeat" });
+    await t.settle();
+    expect(clock().startsWith("2026-11-24T10:00")).toBe(true);
+    set(t, [{ component: { name: "ClockCtrlr" }, variable: { name: "TimeSource" }, attributeValue: "Heartbeat,RealTimeClock" }]);
+    t.csms.call("TriggerMessage", { requestedMessage: "Heartbeat" });
+    await t.settle();
+    expect(clock().startsWith("2030-01-01T00:00")).toBe(true);
+  });
+
   it("names with key syntax, out-of-range EVSE ids and bad identities are refused (B05.FR.04/07, B06.FR.06)", async () => {
     const t = await bootAccepted(runtime);
     const rs = get(t, [

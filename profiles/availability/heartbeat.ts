@@ -3,8 +3,8 @@
 import { JsonObject } from "../../firmware/json";
 import { modelInt } from "../../firmware/model";
 import { rpcCall, rpcPending } from "../../firmware/rpc";
-import { setEpoch, Station } from "../../firmware/station";
-import { parseIsoTime } from "../../firmware/time";
+import { syncFromCsms } from "../../firmware/clock";
+import { Station } from "../../firmware/station";
 
 function sendHeartbeat(st: Station): boolean {
   return rpcCall(st, "Heartbeat", {}, 0);
@@ -15,8 +15,7 @@ export const availabilityHeartbeat = {
   results: {
     Heartbeat: (st: Station, p: JsonObject | undefined) => {
       if (p === undefined) return;
-      const t = parseIsoTime(p.currentTime as string);
-      if (t !== undefined) setEpoch(st, t);
+      syncFromCsms(st, p.currentTime as string);
     },
   },
   triggers: {

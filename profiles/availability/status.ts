@@ -4,7 +4,8 @@
 import { JsonObject } from "../../firmware/json";
 import { modelInt } from "../../firmware/model";
 import { rpcCall } from "../../firmware/rpc";
-import { blockData, epochNow, Station } from "../../firmware/station";
+import { epochNow } from "../../firmware/clock";
+import { blockData, Station } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
 
 interface StatusState {

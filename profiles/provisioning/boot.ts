@@ -4,8 +4,7 @@ import { fmtNum, JsonObject } from "../../firmware/json";
 import { modelGet, modelSet } from "../../firmware/model";
 import { rpcCallFirst, rpcPending } from "../../firmware/rpc";
 import { blockData, emit, Station } from "../../firmware/station";
-import { parseIsoTime } from "../../firmware/time";
-import { setEpoch } from "../../firmware/station";
+import { syncFromCsms } from "../../firmware/clock";
 
 /** Wait before retrying when the CSMS gives no interval or does not answer (B02.FR.07, B03.FR.05). */
 const DEFAULT_RETRY_S = 60;
@@ -46,9 +45,7 @@ function onResult(st: Station, p: JsonObject | undefined): void {
   const status = p.status as string;
   // The schema bounds interval only below; a day is the most HeartbeatInterval accepts.
   const interval = math.min(p.interval as number, MAX_INTERVAL_S);
-  // B01.FR.06: take the CSMS's time.
-  const t = parseIsoTime(p.currentTime as string);
-  if (t !== undefined) setEpoch(st, t);
+  syncFromCsms(st, p.currentTime as string);
   if (status === "Accepted") {
     st.hal.erase(REASON_KEY);
     // B01.FR.04: interval > 0 becomes the heartbeat interval.

@@ -7,7 +7,8 @@
 import { fmtNum, JsonObject, jsonWriteString } from "../../firmware/json";
 import { hasFlag, modelGet, modelInt, mutability, readHead, readRecord, rec, recordValue, splitKey } from "../../firmware/model";
 import { rpcCallJson, rpcDrop, rpcError, rpcHasRoom } from "../../firmware/rpc";
-import { blockData, epochNow, Station } from "../../firmware/station";
+import { epochNow } from "../../firmware/clock";
+import { blockData, Station } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
 
 const FULL = 0;

@@ -4,7 +4,8 @@ import { fmtNum, jarr, Json, JsonObject } from "../../firmware/json";
 import { componentKey, findRecord, hasComponent, hasFlag, modelInt, modelPut, modelSave, modelSetAfterReboot, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
 import { rpcError } from "../../firmware/rpc";
 import { utf8Chars } from "../../firmware/validate";
-import { epochNow, Station } from "../../firmware/station";
+import { epochNow } from "../../firmware/clock";
+import { Station } from "../../firmware/station";
 import { isoTime, parseIsoTime } from "../../firmware/time";
 
 /** Flag letter that says a record supports an attribute type; Actual always exists. */
