@@ -204,8 +204,10 @@ function checkObject(v: unknown, s: string, open: number): string | undefined {
   let known = 0;
   let p = from;
   while (p < to) {
-    let e = p;
-    while (isAlnum(string.byte(s, e))) e = e + 1;
+    // A name runs to its "=" (required) or ":" (optional); names are alphanumeric, so the nearer wins.
+    const [eq] = string.find(s, "=", p, true);
+    const [colon] = string.find(s, ":", p, true);
+    const e = eq === undefined || (colon !== undefined && colon < eq) ? (colon as number) : eq;
     const name = string.sub(s, p, e - 1);
     const x = o[name];
     if (x !== undefined) {
