@@ -158,29 +158,19 @@ export function stateOf(sim: SimControl): unknown {
   };
 }
 
+function plugRoute(r: Parameters<Route["handler"]>[0], plugged: boolean): unknown {
+  const e = evseParam(r);
+  const c = connectorParam(r, e);
+  if (plugged) r.sim.board.plug(e, c);
+  else r.sim.board.unplug(e, c);
+  return { ok: true, evseId: e, connectorId: c };
+}
+
 /** The routes of the Control API; add more with ControlApi.route(). */
 export const ROUTES: Route[] = [
   { method: "GET", path: "/api/state", handler: (r) => stateOf(r.sim) },
-  {
-    method: "POST",
-    path: "/api/evse/:evseId/plug",
-    handler: (r) => {
-      const e = evseParam(r);
-      const c = connectorParam(r, e);
-      r.sim.board.plug(e, c);
-      return { ok: true, evseId: e, connectorId: c };
-    },
-  },
-  {
-    method: "POST",
-    path: "/api/evse/:evseId/unplug",
-    handler: (r) => {
-      const e = evseParam(r);
-      const c = connectorParam(r, e);
-      r.sim.board.unplug(e, c);
-      return { ok: true, evseId: e, connectorId: c };
-    },
-  },
+  { method: "POST", path: "/api/evse/:evseId/plug", handler: (r) => plugRoute(r, true) },
+  { method: "POST", path: "/api/evse/:evseId/unplug", handler: (r) => plugRoute(r, false) },
   {
     method: "POST",
     path: "/api/network/down",
