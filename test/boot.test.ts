@@ -65,6 +65,17 @@ describe.each(RUNTIMES)("boot and status on %s", (runtime) => {
     expect(after.filter((c) => c[2] === "StatusNotification").map((c) => (c[3] as { connectorStatus: string }).connectorStatus)).toEqual(["Occupied", "Available"]);
   });
 
+  it("Pending: TriggerMessage(BootNotification) resends at once with reason Triggered (TC_B_02_CS)", async () => {
+    const t = await startStation(runtime);
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Pending", interval: 300, currentTime: NOW_ISO });
+    t.csms.deliver(JSON.stringify([2, "tb", "TriggerMessage", { requestedMessage: "BootNotification" }]));
+    const frames = t.csms.take();
+    expect(frames[0]).toEqual([3, "tb", { status: "Accepted" }]);
+    expect(frames[1][2]).toBe("BootNotification");
+    expect((frames[1][3] as { reason: string }).reason).toBe("Triggered");
+  });
+
   it("Rejected: SecurityError to CSMS requests, silent until the interval (B03.FR.02/08, TC_B_30_CS)", async () => {
     const t = await startStation(runtime);
     const [boot] = t.csms.takeCalls();

@@ -89,6 +89,8 @@ describe.each(RUNTIMES)("device model on %s", (runtime) => {
           { ...cv("Nope", "Nope"), attributeValue: "1" },
           { ...cv("OCPPCommCtrlr", "Nope"), attributeValue: "1" },
           { ...cv("ClockCtrlr", "TimeSource"), attributeValue: "NTP,Heartbeat" },
+          { ...cv("ClockCtrlr", "NextTimeOffsetTransitionDateTime"), attributeValue: "next tuesday" }, // TC_B_11_CS
+          { ...cv("ClockCtrlr", "NextTimeOffsetTransitionDateTime"), attributeValue: "2027-03-28T01:00:00Z" },
         ],
       }),
       "setVariableResult",
@@ -98,8 +100,9 @@ describe.each(RUNTIMES)("device model on %s", (runtime) => {
       "Rejected", "Rejected", "Rejected", // B05.FR.08 range, B05.FR.07 format, valuesList
       "Rejected", // B05.FR.09 ReadOnly
       "NotSupportedAttributeType", "UnknownComponent", "UnknownVariable", "Accepted",
+      "Rejected", "Accepted",
     ]);
-    expect(rs.map((r) => r.attributeType)).toEqual(["Actual", "Actual", "Actual", "Actual", "Actual", "Actual", "Actual", "MaxSet", "Actual", "Actual", "Actual"]); // B05.FR.12
+    expect(rs.map((r) => r.attributeType)).toEqual(["Actual", "Actual", "Actual", "Actual", "Actual", "Actual", "Actual", "MaxSet", "Actual", "Actual", "Actual", "Actual", "Actual"]); // B05.FR.12
     // HeartbeatInterval 40 is in force at once.
     t.board.advance(39);
     expect(t.csms.takeCalls()).toEqual([]);

@@ -20,16 +20,17 @@ function state(st: Station): BootState {
   return blockData(st, "boot") as unknown as BootState;
 }
 
-function sendBoot(st: Station): void {
+/** reason undefined: why this boot happened (stored before the reboot, else PowerUp). */
+function sendBoot(st: Station, reason: string | undefined): void {
   const img = st.img;
   const cs: JsonObject = { vendorName: img.identity.vendorName, model: img.identity.model };
   if (img.identity.serialNumber !== undefined) cs.serialNumber = img.identity.serialNumber;
   if (img.identity.firmwareVersion !== undefined) cs.firmwareVersion = img.identity.firmwareVersion;
   // B01.FR.09: the reason survives the reboot it explains.
   const stored = st.hal.load(REASON_KEY);
-  const reason = stored !== undefined ? stored : "PowerUp";
+  const why = reason !== undefined ? reason : stored !== undefined ? stored : "PowerUp";
   state(st).sent = true;
-  rpcCallFirst(st, "BootNotification", { reason, chargingStation: cs }, 0);
+  rpcCallFirst(st, "BootNotification", { reason: why, chargingStation: cs }, 0);
 }
 
 /** Records why the next boot happens (RemoteReset, FirmwareUpdate, …), for B01.FR.09. */
@@ -66,14 +67,14 @@ function onConnected(st: Station): void {
   if (st.registration === "Accepted") return;
   const s = state(st);
   if (!s.sent || st.hal.uptime() >= s.retryAt) {
-    if (!rpcPending(st, "BootNotification")) sendBoot(st);
+    if (!rpcPending(st, "BootNotification")) sendBoot(st, undefined);
   }
 }
 
 function onTick(st: Station, now: number): void {
   if (st.registration === "Accepted" || !st.online) return;
   const s = state(st);
-  if (s.sent && now >= s.retryAt && !rpcPending(st, "BootNotification")) sendBoot(st);
+  if (s.sent && now >= s.retryAt && !rpcPending(st, "BootNotification")) sendBoot(st, undefined);
 }
 
 export const provisioningBoot = {
@@ -84,7 +85,8 @@ export const provisioningBoot = {
     BootNotification: (st: Station) => {
       if (st.registration === "Accepted") return "Rejected";
       // One BootNotification at a time: a second could be answered after the first was Accepted.
-      if (!rpcPending(st, "BootNotification")) sendBoot(st);
+      // TC_B_02_CS step 15: a triggered boot says so.
+      if (!rpcPending(st, "BootNotification")) sendBoot(st, "Triggered");
       return "Accepted";
     },
   },
