@@ -58,6 +58,15 @@ describe.each(RUNTIMES)("%s", (name) => {
     });
   });
 
+  it("joins a table of pieces in JS, byte-safe, and counts instructions for it too", () => {
+    withVm(name, `return { event = function(s) if s == "bad" then return { "a", 1 } end return { "x", "\\0\\255", s, "" } end }`, (vm) => {
+      expect(vm.event("\u00e9")).toBe("x\u0000\u00ff\u00e9");
+      expect(vm.eventCounted("abc").result).toBe("x\u0000\u00ffabc");
+      expect(() => vm.event("bad")).toThrow(/piece 2 is number/);
+      expect(vm.event("ok")).toBe("x\u0000\u00ffok");
+    });
+  });
+
   it("carries every byte value unchanged in both directions", () => {
     withVm(name, CHECKSUM_IMAGE, (vm) => {
       for (const s of [ALL_BYTES, NASTY, ALL_BYTES.split("").reverse().join(""), "\0", "\xc4\x80"]) {
