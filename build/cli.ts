@@ -92,7 +92,9 @@ export function main(argv: string[]): number {
       console.error(`ocpp-fw: ${e.message}`);
       return 1;
     }
-    throw e;
+    // Anything else (an unwritable --out, a full disk): one line, not a stack dump.
+    console.error(`ocpp-fw: ${(e as Error).message}`);
+    return 1;
   }
 }
 

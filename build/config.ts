@@ -51,16 +51,21 @@ export function blocksAvailable(root: string): string[] {
 
 const CONNECTOR_TYPES = ["cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A", "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A", "Other1PhOver16A", "Other3Ph", "Pan", "wInductive", "wResonant", "Undetermined", "Unknown"];
 
+/** A typo in a field name is an error, not a silently ignored field. */
+function onlyKnown(file: string, o: Record<string, unknown>, at: string, known: string[]): void {
+  for (const k of Object.keys(o)) if (!known.includes(k)) fail(file, at === "" ? k : `${at}.${k}`, "unknown field");
+}
+
 /** Checks a parsed config; throws ConfigError naming the first bad field. */
 export function validateConfig(raw: unknown, file: string, root: string): BuildConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(file, "(root)", "must be an object");
   const c = raw as Record<string, unknown>;
-  const known = ["$schema", "name", "identity", "evses", "blocks", "bounds", "deviceModel", "target"];
-  for (const k of Object.keys(c)) if (!known.includes(k)) fail(file, k, "unknown field");
+  onlyKnown(file, c, "", ["$schema", "name", "identity", "evses", "blocks", "bounds", "deviceModel", "target"]);
   str(file, c.name, "name", 40);
   if (!/^[a-z0-9-]+$/.test(c.name as string)) fail(file, "name", "must be lower-case letters, digits and '-'");
   const id = c.identity as Record<string, unknown>;
   if (typeof id !== "object" || id === null) fail(file, "identity", "must be an object");
+  onlyKnown(file, id, "identity", ["vendorName", "model", "serialNumber", "firmwareVersion"]);
   // BootNotificationRequest ChargingStationType limits.
   str(file, id.vendorName, "identity.vendorName", 50);
   str(file, id.model, "identity.model", 20);
@@ -70,12 +75,14 @@ export function validateConfig(raw: unknown, file: string, root: string): BuildC
   (c.evses as unknown[]).forEach((e, i) => {
     const ev = e as Record<string, unknown>;
     if (typeof ev !== "object" || ev === null) fail(file, `evses[${i}]`, "must be an object");
+    onlyKnown(file, ev, `evses[${i}]`, ["maxPowerW", "connectors"]);
     int(file, ev.maxPowerW, `evses[${i}].maxPowerW`, 1, 2000000);
     if (!Array.isArray(ev.connectors) || ev.connectors.length === 0) fail(file, `evses[${i}].connectors`, "must be a non-empty array");
     (ev.connectors as unknown[]).forEach((k, j) => {
       const cn = k as Record<string, unknown>;
       const f = `evses[${i}].connectors[${j}]`;
       if (typeof cn !== "object" || cn === null) fail(file, f, "must be an object");
+      onlyKnown(file, cn, f, ["type", "phases", "maxCurrentA"]);
       if (!CONNECTOR_TYPES.includes(cn.type as string)) fail(file, `${f}.type`, `must be one of ${CONNECTOR_TYPES.join(", ")}`);
       if (cn.phases !== 1 && cn.phases !== 3) fail(file, `${f}.phases`, "must be 1 or 3");
       int(file, cn.maxCurrentA, `${f}.maxCurrentA`, 1, 1000);
@@ -85,8 +92,10 @@ export function validateConfig(raw: unknown, file: string, root: string): BuildC
   if (!Array.isArray(c.blocks)) fail(file, "blocks", "must be an array of block names");
   for (const b of c.blocks as unknown[]) if (!avail.includes(b as string)) fail(file, "blocks", `unknown block '${String(b)}' (available: ${avail.join(", ")})`);
   for (const must of ["provisioning"]) if (!(c.blocks as string[]).includes(must)) fail(file, "blocks", `'${must}' is required in every build`);
+  if (new Set(c.blocks as string[]).size !== (c.blocks as string[]).length) fail(file, "blocks", "a block is listed twice");
   const b = c.bounds as Record<string, unknown>;
   if (typeof b !== "object" || b === null) fail(file, "bounds", "must be an object");
+  onlyKnown(file, b, "bounds", ["maxFrameBytes", "maxJsonDepth", "callQueueLength", "reportItemsPerMessage", "reportBytesPerMessage"]);
   int(file, b.maxFrameBytes, "bounds.maxFrameBytes", 512, 1048576);
   int(file, b.maxJsonDepth, "bounds.maxJsonDepth", 4, 64);
   int(file, b.callQueueLength, "bounds.callQueueLength", 1, 256);

@@ -33,6 +33,14 @@ export class WireTracker {
   private readonly stationCalls = new Map<string, string>();
   private readonly csmsCalls = new Map<string, string>();
 
+  /** A reboot: the new image has registered nothing and reported nothing yet. */
+  reset(): void {
+    this.bootStatus = "none";
+    this.connectorStatus.clear();
+    this.stationCalls.clear();
+    this.csmsCalls.clear();
+  }
+
   /** Records one frame (a byte string: UTF-8 bytes, one char per byte) and returns what it is. */
   observe(dir: "in" | "out", bytes: string, uptime: number): FrameInfo {
     const text = Buffer.from(bytes, "latin1").toString("utf8");
@@ -324,8 +332,10 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     req.on("data", (c: Buffer) => {
       n += c.length;
       if (n > MAX_BODY) {
+        // Stop buffering but keep reading, so the 413 can still be sent on this connection.
         reject(new ApiError(413, "body too large"));
-        req.destroy();
+        req.removeAllListeners("data");
+        req.resume();
         return;
       }
       chunks.push(c);

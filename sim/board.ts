@@ -31,8 +31,17 @@ export class FlashStore {
   readonly data = new Map<string, string>();
   constructor(private readonly file?: string) {
     if (file !== undefined && fs.existsSync(file)) {
-      const obj = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
-      for (const [k, v] of Object.entries(obj)) this.data.set(k, v);
+      let obj: unknown;
+      try {
+        obj = JSON.parse(fs.readFileSync(file, "utf8"));
+      } catch (e) {
+        throw new Error(`${file}: flash file is not readable JSON (${(e as Error).message})`);
+      }
+      if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new Error(`${file}: flash file must hold an object of strings`);
+      for (const [k, v] of Object.entries(obj)) {
+        if (typeof v !== "string") throw new Error(`${file}: flash record ${k} is not a string`);
+        this.data.set(k, v);
+      }
     }
   }
   set(k: string, v: string | undefined): void {

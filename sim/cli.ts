@@ -114,6 +114,11 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Entry for `tsx sim/cli.ts` and the bin launcher: exits with main's code. */
 export function run(argv: string[]): void {
+  // `ocpp-sim --log-format json | head`: a closed stdout ends the simulator quietly.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
   main(argv).then(
     (code) => process.exit(code),
     (e) => {

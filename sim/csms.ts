@@ -157,6 +157,15 @@ export class EmbeddedCsms extends EventEmitter {
     });
     server.on("client", (client: RpcClientLike) => this.attach(client));
     this.http = await server.listen(port, "127.0.0.1");
+    // ocpp-rpc's upgrade handler rejects (unhandled) on a malformed percent-encoded identity, which
+    // would take the whole simulator down: refuse that one client instead.
+    const upgrade = (server as unknown as { handleUpgrade: (req: unknown, socket: { destroy(): void }, head: unknown) => Promise<void> }).handleUpgrade;
+    this.http.removeAllListeners("upgrade");
+    this.http.on("upgrade", (req, socket, head) => {
+      Promise.resolve()
+        .then(() => upgrade(req, socket, head))
+        .catch(() => socket.destroy());
+    });
     this.port = (this.http.address() as AddressInfo).port;
     return this.port;
   }

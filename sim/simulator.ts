@@ -92,10 +92,10 @@ function writeIfChanged(file: string, text: string): void {
  */
 export function simConfigFile(configFile: string, evses?: number, connectors?: number): string {
   if (evses === undefined && connectors === undefined) return configFile;
-  const raw = JSON.parse(fs.readFileSync(configFile, "utf8")) as { name: string; evses: { connectors: unknown[] }[]; $schema?: string };
+  // Validated first, so a broken config is reported against the user's file, not a derived one.
+  const raw = loadConfig(configFile, ROOT) as BuildConfig & { $schema?: string };
   const n = evses ?? raw.evses.length;
-  const m = connectors ?? raw.evses[0].connectors.length;
-  const suffix = `-sim-${n}x${m}`;
+  const suffix = `-sim-${n}x${connectors ?? "c"}`;
   const name = String(raw.name).slice(0, 40 - suffix.length) + suffix;
   const pick = <T>(a: T[], i: number): T => a[Math.min(i, a.length - 1)];
   const derived = {
@@ -103,6 +103,8 @@ export function simConfigFile(configFile: string, evses?: number, connectors?: n
     name,
     evses: Array.from({ length: n }, (_e, i) => {
       const ev = pick(raw.evses, i);
+      // Without --connectors each EVSE keeps its own connectors.
+      const m = connectors ?? ev.connectors.length;
       return { ...ev, connectors: Array.from({ length: m }, (_c, j) => pick(ev.connectors, j)) };
     }),
   };
@@ -126,9 +128,14 @@ export function buildFor(configFile: string, runtime: RuntimeName, log?: (s: str
   const target = runtime === "lua5.1" ? "lua5.1" : "lua5.3";
   const outDir = path.join(ROOT, "build", "out", cfg.name, target);
   const bundle = path.join(outDir, "ocpp.lua");
-  if (fs.existsSync(bundle) && fs.statSync(bundle).mtimeMs >= newestSource(configFile)) return cfg;
+  // The bundle is reused only when it was built from this very config: two files may share a name.
+  const stampFile = path.join(outDir, "sim-config.json");
+  const stamp = JSON.stringify(cfg);
+  const fresh = fs.existsSync(bundle) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === stamp;
+  if (fresh && fs.statSync(bundle).mtimeMs >= newestSource(configFile)) return cfg;
   log?.(`building ${cfg.name} for ${target} …`);
   compile(cfg, target, outDir);
+  fs.writeFileSync(stampFile, stamp);
   return cfg;
 }
 
@@ -187,9 +194,11 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
 
   const tracker = new WireTracker();
   const transport = new WsTransport({ onError: fail });
-  const provision: Record<string, string> = { [PROVISION_KEYS.url]: csmsUrl, [PROVISION_KEYS.identity]: id };
+  // The firmware holds byte strings: UTF-8 bytes, one char per byte.
+  const bytes = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+  const provision: Record<string, string> = { [PROVISION_KEYS.url]: bytes(csmsUrl), [PROVISION_KEYS.identity]: bytes(id) };
   // Without --password nothing is provisioned: a password the CSMS set earlier (and flash kept) stays.
-  if (opts.password !== undefined) provision[PROVISION_KEYS.password] = opts.password;
+  if (opts.password !== undefined) provision[PROVISION_KEYS.password] = bytes(opts.password);
 
   let board: Board | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -245,6 +254,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
         info(`${clock(new Date())} · power cycle`);
         // Silences even a connection still being opened: its events belong to the old image.
         transport.disconnect();
+        tracker.reset();
         await b.powerCycle();
         // Seconds that passed while the image reloaded are not replayed into the new one.
         done = Math.floor((Date.now() - t0) / 1000);

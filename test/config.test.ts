@@ -38,6 +38,11 @@ describe("config files", () => {
     ["colour", (c: any) => (c.colour = "red")],
     ["target", (c: any) => (c.target = "lua5.4")],
     ["deviceModel.OCPPCommCtrlr/HeartbeatInterval.default", (c: any) => (c.deviceModel["OCPPCommCtrlr/HeartbeatInterval"] = { default: 30 })],
+    ["identity.serialNumbr", (c: any) => (c.identity.serialNumbr = "typo")],
+    ["bounds.maxFrameByte", (c: any) => (c.bounds.maxFrameByte = 4096)],
+    ["evses[0].maxPowerKW", (c: any) => (c.evses[0].maxPowerKW = 22)],
+    ["evses[1].connectors[0].phase", (c: any) => (c.evses[1].connectors[0].phase = 3)],
+    ["blocks", (c: any) => c.blocks.push("availability")],
   ])("an invalid config names %s", (field, mutate) => {
     const c = core();
     mutate(c);

@@ -5,6 +5,15 @@ import type { LuaState } from "lua-wasm-bindings/dist/lua";
 import { harnessSource } from "./lua-harness";
 import { assertBytes, type LuaBackend } from "./backend";
 
+// The emscripten glue installs process-wide uncaughtException/unhandledRejection handlers that turn
+// any error of the host program into an abort and a 90 KB dump of minified glue: take them out again.
+for (const ev of ["uncaughtException", "unhandledRejection"]) {
+  const events = process as unknown as { listeners(e: string): ((...a: unknown[]) => void)[]; removeListener(e: string, l: (...a: unknown[]) => void): void };
+  for (const l of events.listeners(ev)) {
+    if (String(l).includes("ExitStatus") || l.name === "abort") events.removeListener(ev, l);
+  }
+}
+
 // emscripten's ccall stack-allocates 4 * length + 1 bytes for every "string" argument on its 5 MiB C stack
 // (measured: a 1.5M-char push overflows it). Payloads are pushed in pieces well below that.
 const PIECE = 65536;
