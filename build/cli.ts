@@ -11,12 +11,20 @@ import { compileStripped } from "../sim/runtimes/lua-vm";
 
 const USAGE = "usage: ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--out DIR]";
 
+/** Usage mistakes: exit code 2, like a missing subcommand. */
+class UsageError extends Error {}
+
+/** `--opt value` or `--opt=value`, each option once. */
 function parse(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (!a.startsWith("--") || i + 1 >= argv.length) throw new ConfigError(`bad argument '${a}'\n${USAGE}`);
-    out[a.slice(2)] = argv[++i];
+    if (!a.startsWith("--")) throw new UsageError(`bad argument '${a}'`);
+    const eq = a.indexOf("=");
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (eq < 0 && i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+    if (name in out) throw new UsageError(`--${name} given twice`);
+    out[name] = eq > 0 ? a.slice(eq + 1) : argv[++i];
   }
   return out;
 }
@@ -75,19 +83,27 @@ export function buildImage(configFile: string, target: "lua5.1" | "lua5.3" | und
 }
 
 export function main(argv: string[]): number {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return 0;
+  }
   if (argv[0] !== "build") {
     console.error(USAGE);
     return 2;
   }
   try {
     const a = parse(argv.slice(1));
-    for (const k of Object.keys(a)) if (!["config", "target", "out"].includes(k)) throw new ConfigError(`unknown option --${k}\n${USAGE}`);
-    if (a.config === undefined) throw new ConfigError(`--config is required\n${USAGE}`);
-    if (a.target !== undefined && a.target !== "lua5.1" && a.target !== "lua5.3") throw new ConfigError("--target must be lua5.1 or lua5.3");
+    for (const k of Object.keys(a)) if (!["config", "target", "out"].includes(k)) throw new UsageError(`unknown option --${k}`);
+    if (a.config === undefined) throw new UsageError("--config is required");
+    if (a.target !== undefined && a.target !== "lua5.1" && a.target !== "lua5.3") throw new UsageError("--target must be lua5.1 or lua5.3");
     const r = buildImage(a.config, a.target as "lua5.1" | "lua5.3" | undefined, a.out);
     console.log(`built ${path.relative(process.cwd(), r.luaFile)} (${r.sourceBytes} bytes source, ${r.bytecodeBytes} bytes stripped bytecode in ${path.relative(process.cwd(), r.bytecodeFile)})`);
     return 0;
   } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`ocpp-fw: ${e.message}\n${USAGE}`);
+      return 2;
+    }
     if (e instanceof ConfigError || e instanceof BuildError || e instanceof ModelError) {
       console.error(`ocpp-fw: ${e.message}`);
       return 1;

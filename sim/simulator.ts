@@ -78,6 +78,11 @@ function newestSource(configFile: string): number {
   return newest;
 }
 
+/** A file name for an identity, one to one: characters outside [A-Za-z0-9._-] are percent-encoded. */
+export function flashName(id: string): string {
+  return [...Buffer.from(id, "utf8")].map((b) => (/[A-Za-z0-9._-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`)).join("");
+}
+
 /** Writes a file only when its content changes, so the build's up-to-date check stays meaningful. */
 function writeIfChanged(file: string, text: string): void {
   if (fs.existsSync(file) && fs.readFileSync(file, "utf8") === text) return;
@@ -222,7 +227,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
   };
 
   try {
-    const store = opts.stateDir !== undefined ? new FlashStore(path.join(path.resolve(opts.stateDir), `${id.replace(/[^A-Za-z0-9._-]/g, "_")}-flash.json`)) : new FlashStore();
+    const store = opts.stateDir !== undefined ? new FlashStore(path.join(path.resolve(opts.stateDir), `${flashName(id)}-flash.json`)) : new FlashStore();
     const b = new Board({
       root: ROOT,
       config: cfg.name,

@@ -66,7 +66,10 @@ describe("config files", () => {
     const bad = path.join(dir, "bad.json");
     fs.writeFileSync(bad, JSON.stringify({ ...core(), bounds: { ...core().bounds, callQueueLength: 0 } }));
     const cli = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "build/cli.ts"), ...args], { encoding: "utf8" });
-    const r = cli(["build", "--config", bad]);
+    expect(cli(["--help"]).status).toBe(0);
+    expect(cli(["build"]).status).toBe(2);
+    expect(cli(["build", "--config", bad, "--config", bad]).stderr).toContain("--config given twice");
+    const r = cli(["build", `--config=${bad}`]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("bounds.callQueueLength");
     const good = cli(["build", "--config", path.join(ROOT, "build/configs/minimal.json"), "--target", "lua5.3", "--out", path.join(dir, "out")]);

@@ -8,7 +8,7 @@ import WebSocket from "ws";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../build/compile";
 import { EmbeddedCsms } from "../sim/csms";
-import { buildFor, simConfigFile } from "../sim/simulator";
+import { buildFor, flashName, simConfigFile } from "../sim/simulator";
 import { loadConfig } from "../build/config";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sim-"));
@@ -38,6 +38,13 @@ describe("simulator plumbing", () => {
     const bad = path.join(tmp, "bad.json");
     fs.writeFileSync(bad, JSON.stringify({ name: "bad" }));
     expect(() => simConfigFile(bad, 2, undefined)).toThrow(bad);
+  });
+
+  it("flash file names are one to one with identities", () => {
+    expect(flashName("CP001")).toBe("CP001");
+    const names = ["a/b", "a_b", "a:b", "a%2Fb", "é"].map(flashName);
+    expect(new Set(names).size).toBe(names.length);
+    for (const n of names) expect(n).toMatch(/^[A-Za-z0-9._%-]+$/);
   });
 
   it("the embedded CSMS refuses a malformed identity and keeps serving", async () => {
