@@ -10,7 +10,7 @@ export function epochNow(st: Station): number | undefined {
   return st.hal.uptime() + st.clockOffset;
 }
 
-export function setEpoch(st: Station, epoch: number): void {
+function setEpoch(st: Station, epoch: number): void {
   st.clockOffset = epoch - st.hal.uptime();
   st.hal.setRtcEpoch(epoch);
 }

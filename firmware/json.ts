@@ -7,7 +7,7 @@
 export type Json = string | number | boolean | JsonObject | Json[];
 export interface JsonObject { [key: string]: Json | undefined }
 
-export const ARRAY_MT = {};
+const ARRAY_MT = {};
 
 /** Marks a table as a JSON array for the encoder; returns the same table. */
 export function jarr<T>(t: T[]): T[] {
@@ -58,7 +58,7 @@ function hex4(at: number): number | undefined {
   return v;
 }
 
-export function utf8Char(cp: number): string {
+function utf8Char(cp: number): string {
   if (cp < 0x80) return string.char(cp);
   if (cp < 0x800) return string.char(0xc0 + math.floor(cp / 64), 0x80 + (cp - math.floor(cp / 64) * 64));
   if (cp < 0x10000) {

@@ -119,14 +119,19 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
   pump(st);
 }
 
-function finishOutstanding(st: Station, payload: JsonObject | undefined): void {
-  const call = st.outstanding as { action: string; ctx: number };
-  st.outstanding = undefined;
+/** Hands a CALL's outcome (payload, or undefined for failure) to the block that sent it. */
+function notifyResult(st: Station, call: QueuedCall, payload: JsonObject | undefined): void {
   const h = st.results[call.action];
   if (h !== undefined) {
     const [ok, err] = pcall(h, st, payload, call.ctx);
     if (!ok) st.hal.log(1, "result " + call.action + " failed: " + (err as string));
   }
+}
+
+function finishOutstanding(st: Station, payload: JsonObject | undefined): void {
+  const call = st.outstanding as QueuedCall;
+  st.outstanding = undefined;
+  notifyResult(st, call, payload);
   pump(st);
 }
 
@@ -279,11 +284,7 @@ export function rpcCallFirst(st: Station, action: string, payload: JsonObject, c
   table.insert(q, 1, { action, payload: jsonEncode(payload), ctx, triggered: st.triggering });
   if (evicted !== undefined) {
     st.hal.log(2, "call queue full, " + evicted.action + " gave way to " + action);
-    const h = st.results[evicted.action];
-    if (h !== undefined) {
-      const [ok, err] = pcall(h, st, undefined, evicted.ctx);
-      if (!ok) st.hal.log(1, "result " + evicted.action + " failed: " + (err as string));
-    }
+    notifyResult(st, evicted, undefined);
   }
   pump(st);
 }
