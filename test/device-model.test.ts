@@ -103,6 +103,11 @@ describe.each(RUNTIMES)("device model on %s", (runtime) => {
       "Rejected", "Accepted",
     ]);
     expect(rs.map((r) => r.attributeType)).toEqual(["Actual", "Actual", "Actual", "Actual", "Actual", "Actual", "Actual", "MaxSet", "Actual", "Actual", "Actual", "Actual", "Actual"]); // B05.FR.12
+    // SetVariableResultType names it attributeStatusInfo (the schema has no statusInfo there).
+    expect(rs.map((r) => (r.attributeStatusInfo as { reasonCode?: string } | undefined)?.reasonCode)).toEqual([
+      undefined, undefined, undefined, "InvalidValue", "InvalidValue", "InvalidValue", "ReadOnly",
+      undefined, undefined, undefined, undefined, "InvalidValue", undefined,
+    ]);
     // HeartbeatInterval 40 is in force at once.
     t.board.advance(39);
     expect(t.csms.takeCalls()).toEqual([]);

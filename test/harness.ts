@@ -4,6 +4,13 @@
 import { Board, FlashStore, Transport, TransportEvents } from "../sim/board";
 import { ROOT } from "../build/compile";
 import { RuntimeName } from "../sim/runtimes/image";
+import { WireCheck } from "../sim/wire-check";
+
+/**
+ * Every schema or framing violation in a frame a station sent, in any scenario: the frame's send
+ * throws, and test/setup.ts fails the test afterwards as well (in case the throw was swallowed).
+ */
+export const wireViolations: string[] = [];
 
 export type Frame = unknown[];
 
@@ -16,6 +23,8 @@ export class ScriptedCsms implements Transport {
   reachable = true;
   open = false;
   private callSeq = 0;
+  /** Judges every frame the station sends against the official schemas (sim/wire-check.ts). */
+  readonly wire = new WireCheck();
 
   connect(url: string, subprotocol: string, auth: string | undefined, _ping: number, ev: TransportEvents): void {
     this.connects.push({ url, subprotocol, auth });
@@ -34,7 +43,15 @@ export class ScriptedCsms implements Transport {
   send(frame: string): void {
     if (!this.open) throw new Error("station sent on a closed socket: " + frame);
     this.sent.push(frame);
-    const f = JSON.parse(Buffer.from(frame, "latin1").toString("utf8")) as Frame;
+    // Every frame the station sends must be valid UTF-8 (fatal decoding throws otherwise) and valid OCPP.
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(Buffer.from(frame, "latin1"));
+    const bad = this.wire.stationFrame(text);
+    if (bad.length > 0) {
+      const msg = `station sent an invalid frame ${text.slice(0, 300)}: ${bad.join("; ")}`;
+      wireViolations.push(msg);
+      throw new Error(msg);
+    }
+    const f = JSON.parse(text) as Frame;
     if (f[0] === 2 && (f[2] as string) in this.autoReply) {
       const payload = this.autoReply[f[2] as string];
       queueMicrotask(() => {
@@ -68,10 +85,12 @@ export class ScriptedCsms implements Transport {
 
   /** Delivers a raw frame (a JS string, encoded as UTF-8) to the station. */
   deliver(text: string): void {
+    this.wire.csmsFrame(text);
     this.ev!.onMessage(Buffer.from(text, "utf8").toString("latin1"));
   }
   /** Delivers raw bytes to the station. */
   deliverBytes(bytes: Buffer): void {
+    this.wire.csmsFrame(bytes.toString("utf8"));
     this.ev!.onMessage(bytes.toString("latin1"));
   }
 

@@ -192,10 +192,10 @@ function setVariables(st: Station, p: JsonObject): JsonObject {
     else if (flag !== undefined && !hasFlag(rec.flags, flag)) r.attributeStatus = "NotSupportedAttributeType"; // B05.FR.06
     else if (mutability(rec.flags) === "R" || hasFlag(rec.flags, "D")) {
       r.attributeStatus = "Rejected"; // B05.FR.09: ReadOnly
-      r.statusInfo = { reasonCode: "ReadOnly" };
+      r.attributeStatusInfo = { reasonCode: "ReadOnly" };
     } else if (!valueFits(value)) {
       r.attributeStatus = "Rejected"; // B05.FR.07/08
-      r.statusInfo = { reasonCode: "InvalidValue" };
+      r.attributeStatusInfo = { reasonCode: "InvalidValue" };
     } else {
       const key = attr === "Actual" ? locKey : locKey + "|" + attr;
       if (hasFlag(rec.flags, "B") && attr === "Actual") {
