@@ -6,7 +6,7 @@ import * as luaparse from "luaparse";
 /** Globals the image may read: the declared subset, plus ipairs/select/require/error from TSTL's own for-of and bundle loader. */
 export const ALLOWED_GLOBALS = new Set([
   "type", "tostring", "tonumber", "pairs", "ipairs", "next", "error", "pcall", "select",
-  "setmetatable", "getmetatable", "rawset", "collectgarbage", "string", "math", "table", "require",
+  "setmetatable", "getmetatable", "rawset", "rawget", "collectgarbage", "string", "math", "table", "require",
 ]);
 
 export interface LuaCheck {

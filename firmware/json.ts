@@ -1,13 +1,24 @@
 // JSON text <-> plain tables: RFC 8259 with bounded nesting, UTF-8 checked, byte strings throughout.
 //
 // Arrays carry ARRAY_MT as metatable, so `[]` and `{}` stay distinct after decoding and the
-// encoder never has to guess. JSON null is dropped (an absent optional field, Part 4 §4.1.5);
-// a null inside an array would leave a hole, so it is rejected.
+// encoder never has to guess. JSON null in an object is dropped (an absent optional field); in an
+// array it would leave a hole, so there it is JSON_NULL, a value no OCPP schema admits (the validator
+// refuses it as a type violation, and the frame's own shape checks see it as a wrong type).
 
 export type Json = string | number | boolean | JsonObject | Json[];
 export interface JsonObject { [key: string]: Json | undefined }
 
 const ARRAY_MT = {};
+const NULL_MT = {};
+
+/** JSON null where it cannot mean "absent": an element of an array. Encoded as null. */
+export const JSON_NULL: JsonObject = setmetatable({}, NULL_MT);
+
+/** Reason jsonDecode gives for a text that is JSON null itself: valid JSON, but no value. */
+export const NULL_TEXT = "null";
+
+/** Reason jsonDecode gives when nesting exceeds maxDepth: the text may well be valid JSON. */
+export const TOO_DEEP = "nesting too deep";
 
 /** Marks a table as a JSON array for the encoder; returns the same table. */
 export function jarr<T>(t: T[]): T[] {
@@ -197,7 +208,10 @@ function readValue(): Json | undefined {
   if (c === 34) return readString();
   if (c === 123 || c === 91) {
     depthLeft = depthLeft - 1;
-    if (depthLeft < 0) return bad("nesting too deep");
+    if (depthLeft < 0) {
+      if (fail === undefined) fail = TOO_DEEP;
+      return undefined;
+    }
     pos = pos + 1;
     const v = c === 123 ? readObject() : readArray();
     depthLeft = depthLeft + 1;
@@ -239,8 +253,7 @@ function readArray(): Json[] | undefined {
   for (;;) {
     const v = readValue();
     if (fail !== undefined) return undefined;
-    if (v === undefined) return bad("null in array");
-    arr[arr.length] = v;
+    arr[arr.length] = v !== undefined ? v : JSON_NULL;
     c = skipWs();
     pos = pos + 1;
     if (c === 93) return arr;
@@ -248,7 +261,10 @@ function readArray(): Json[] | undefined {
   }
 }
 
-/** Decodes one JSON text. Returns the value, or undefined and the reason. */
+/**
+ * Decodes one JSON text. Returns the value, or undefined and always a reason: the syntax error,
+ * TOO_DEEP, or NULL_TEXT for a text that is just null.
+ */
 export function jsonDecode(text: string, maxDepth: number): LuaMultiReturn<[Json | undefined, string | undefined]> {
   src = text;
   pos = 1;
@@ -256,6 +272,7 @@ export function jsonDecode(text: string, maxDepth: number): LuaMultiReturn<[Json
   fail = undefined;
   let v = readValue();
   if (fail === undefined && skipWs() !== undefined) bad("trailing characters");
+  if (fail === undefined && v === undefined) fail = NULL_TEXT;
   const why = fail;
   if (why !== undefined) v = undefined;
   src = "";
@@ -309,6 +326,7 @@ export function jsonWrite(v: Json, out: string[]): void {
   if (t === "string") jsonWriteString(v as string, out);
   else if (t === "number") out[out.length] = fmtNum(v as number);
   else if (t === "boolean") out[out.length] = v === true ? "true" : "false";
+  else if (v === JSON_NULL) out[out.length] = "null";
   else if (getmetatable(v as object) === ARRAY_MT) {
     const a = v as Json[];
     out[out.length] = "[";

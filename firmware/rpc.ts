@@ -4,8 +4,8 @@
 // payload schema. Every failure is answered with the CALLERROR Part 4 §4.3 names and the station
 // carries on; a handler that raises is contained by pcall and answered InternalError.
 
-import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject, jsonWrite, jsonWriteString, utf8Prefix } from "./json";
-import { validate } from "./validate";
+import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject, jsonWrite, jsonWriteString, NULL_TEXT, TOO_DEEP, utf8Prefix } from "./json";
+import { utf8Chars, validate } from "./validate";
 import { QueuedCall, Station } from "./station";
 import { modelInt } from "./model";
 
@@ -19,16 +19,29 @@ const CSMS_ACTIONS =
   "SendLocalList,SetChargingProfile,SetDisplayMessage,SetMonitoringBase,SetMonitoringLevel,SetNetworkProfile," +
   "SetVariableMonitoring,SetVariables,TriggerMessage,UnlockConnector,UnpublishFirmware,UpdateFirmware,";
 
-const RECENT_IDS = 4;
+/** The answer to the last CALL is kept for a retry with the same id when it is at most this long. */
+const KEEP_REPLY_BYTES = 512;
 
 /** A handler returns this instead of a payload to answer with a CALLERROR. */
 export function rpcError(code: string, description: string): JsonObject {
   return { rpcErrorCode: code, description } as unknown as JsonObject;
 }
 
+/** id + "\t" + action of the readable CALL being answered, "" while answering anything else. */
+let answering = "";
+
+/** Sends one reply frame (pieces); the answer to a readable CALL is kept, when short, for its retry. */
+function reply(st: Station, out: string[]): void {
+  st.hal.send(out);
+  let n = 0;
+  for (let i = 0; i < out.length; i++) n = n + out[i].length;
+  st.lastCall = answering;
+  st.lastReply = answering !== "" && n <= KEEP_REPLY_BYTES ? table.concat(out) : undefined;
+}
+
 function sendError(st: Station, id: string, code: string, description: string): void {
   // errorDescription is string[255]: cut at a character boundary.
-  st.hal.send([jsonEncode(jarr<Json>([4, id, code, utf8Prefix(description, 255), {}]))]);
+  reply(st, [jsonEncode(jarr<Json>([4, id, code, utf8Prefix(description, 255), {}]))]);
 }
 
 function skipWs(text: string, i: number): number {
@@ -51,27 +64,43 @@ function sniffType(text: string): number {
   return c !== undefined && c >= 48 && c <= 57 ? c - 48 : 0;
 }
 
-/** Best-effort message id of a CALL that could not be decoded: `[2,"id"` within the first bytes. */
-function salvageId(text: string): string {
-  const i = typeAt(text);
-  if (i === 0 || string.byte(text, i) !== 50) return "-1";
-  const [q] = string.find(text, "\"", i, true);
-  if (q === undefined || q > i + 8) return "-1";
-  const [e] = string.find(text, "\"", q + 1, true);
-  if (e === undefined || e - q - 1 > 36 || e === q + 1) return "-1";
-  const id = string.sub(text, q + 1, e - 1);
-  for (let k = 1; k <= id.length; k++) {
-    const b = string.byte(id, k) as number;
-    if (b < 32 || b > 126 || b === 92) return "-1";
+/**
+ * The string at byte i of a frame that could not be decoded, when it is plain printable ASCII (no
+ * escape, so it reads the same decoded) of 1..max bytes; and the byte after its closing quote.
+ */
+function plainString(text: string, i: number, max: number): LuaMultiReturn<[string | undefined, number]> {
+  if (string.byte(text, i) !== 34) return $multi(undefined, 0);
+  const [e] = string.find(text, "\"", i + 1, true);
+  if (e === undefined || e === i + 1 || e - i - 1 > max) return $multi(undefined, 0);
+  for (let k = i + 1; k < e; k++) {
+    const b = string.byte(text, k) as number;
+    if (b < 32 || b > 126 || b === 92) return $multi(undefined, 0);
   }
-  return id;
+  return $multi(string.sub(text, i + 1, e - 1), e + 1);
 }
 
-function seenRecently(st: Station, id: string): boolean {
-  for (let i = 0; i < st.recentIds.length; i++) if (st.recentIds[i] === id) return true;
-  st.recentIds[st.recentNext] = id;
-  st.recentNext = st.recentNext + 1 >= RECENT_IDS ? 0 : st.recentNext + 1;
-  return false;
+/**
+ * Best-effort id and action of a CALL that could not be decoded: `[2,"id","Action"` at the start of
+ * the frame, white space allowed. The id is "-1" when it cannot be read (Part 4 §4.2.3).
+ */
+function salvageCall(text: string): LuaMultiReturn<[string, string | undefined]> {
+  const i = typeAt(text);
+  if (i === 0 || string.byte(text, i) !== 50) return $multi("-1", undefined);
+  const comma = skipWs(text, i + 1);
+  if (string.byte(text, comma) !== 44) return $multi("-1", undefined);
+  const [id, after] = plainString(text, skipWs(text, comma + 1), 36);
+  if (id === undefined) return $multi("-1", undefined);
+  const c2 = skipWs(text, after);
+  if (string.byte(text, c2) !== 44) return $multi(id, undefined);
+  const [action] = plainString(text, skipWs(text, c2 + 1), 64);
+  return $multi(id, action);
+}
+
+/** NotSupported for an action OCPP 2.0.1 defines but this build lacks, NotImplemented for any other. */
+function unknownAction(st: Station, id: string, action: string): void {
+  const [known] = string.find(CSMS_ACTIONS, "," + action + ",", 1, true);
+  if (known !== undefined) sendError(st, id, "NotSupported", action + " is not supported by this build");
+  else sendError(st, id, "NotImplemented", "unknown action " + action);
 }
 
 function handleCall(st: Station, id: string, action: string, payload: JsonObject): void {
@@ -80,11 +109,10 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
     sendError(st, id, "SecurityError", "registration rejected");
     return;
   }
-  const handler = st.handlers[action];
+  // rawget: an action is a CSMS-chosen key ("toString", "__proto__" are no handlers in Node either).
+  const handler = rawget(st.handlers, action);
   if (handler === undefined) {
-    const [known] = string.find(CSMS_ACTIONS, "," + action + ",", 1, true);
-    if (known !== undefined) sendError(st, id, "NotSupported", action + " is not supported by this build");
-    else sendError(st, id, "NotImplemented", "unknown action " + action);
+    unknownAction(st, id, action);
     return;
   }
   const schema = st.img.schemas[action + "Request"];
@@ -113,7 +141,7 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
       out[out.length] = ",";
       jsonWrite(r, out);
       out[out.length] = "]";
-      st.hal.send(out);
+      reply(st, out);
     }
   }
   pump(st);
@@ -173,13 +201,24 @@ export function rpcReceive(st: Station, text: string): void {
   if (text.length > st.img.bounds.maxFrameBytes) {
     // B06.FR.17 and friends: an oversized message is a FormatViolation; never decode it.
     if (response) st.hal.log(2, "dropped an oversized response");
-    else sendError(st, salvageId(text), "FormatViolation", "message larger than " + fmtNum(st.img.bounds.maxFrameBytes) + " bytes");
+    else sendError(st, salvageCall(text)[0], "FormatViolation", "message larger than " + fmtNum(st.img.bounds.maxFrameBytes) + " bytes");
     return;
   }
   const [msg, why] = jsonDecode(text, st.img.bounds.maxJsonDepth);
-  if (msg === undefined) {
-    if (response) st.hal.log(2, "dropped an unreadable response: " + (why as string));
-    else sendError(st, salvageId(text), "RpcFrameworkError", "invalid JSON: " + (why as string));
+  if (msg === undefined && why !== NULL_TEXT) {
+    if (response) {
+      st.hal.log(2, "dropped an unreadable response: " + (why as string));
+      return;
+    }
+    const [id, action] = salvageCall(text);
+    // The bound is the build's deepest schema plus the frame: deeper is no valid payload of a handled
+    // action, and an action not in the build needs no payload to be answered.
+    if (why === TOO_DEEP && action !== undefined && id !== "-1") {
+      if (rawget(st.handlers, action) === undefined) unknownAction(st, id, action);
+      else sendError(st, id, "FormatViolation", "payload nested deeper than the " + action + " schema allows");
+      return;
+    }
+    sendError(st, id, "RpcFrameworkError", "invalid JSON: " + (why as string));
     return;
   }
   if (!isArray(msg)) {
@@ -189,7 +228,15 @@ export function rpcReceive(st: Station, text: string): void {
   const m = msg as Json[];
   const kind = m[0];
   const id = m[1];
-  if (type(id) !== "string" || (id as string).length > 36 || (id as string).length === 0) {
+  // Part 4 §4.1.4: string[36], counted in characters.
+  const idOk = type(id) === "string" && (id as string).length > 0 && utf8Chars(id as string) <= 36;
+  if (kind === 3 || kind === 4) {
+    // Part 4 §4.2.3: never a CALLERROR for a response; one that matches no CALL is dropped.
+    if (!idOk || (kind === 3 && m.length !== 3)) st.hal.log(2, "dropped a malformed response");
+    else handleResponse(st, kind, id as string, m[2]);
+    return;
+  }
+  if (!idOk) {
     sendError(st, "-1", "RpcFrameworkError", "message id must be a string of 1 to 36 characters");
     return;
   }
@@ -203,13 +250,18 @@ export function rpcReceive(st: Station, text: string): void {
       sendError(st, id as string, "FormatViolation", "payload must be an object");
       return;
     }
-    if (seenRecently(st, id as string)) {
-      sendError(st, id as string, "RpcFrameworkError", "duplicate message id " + (id as string));
+    // Errata to Part 4 §4.1.4: a CALL retried after a timeout may keep its id. It gets the answer
+    // again when that was kept; otherwise it is handled again.
+    const key = (id as string) + "\t" + (action as string);
+    const kept = st.lastReply;
+    if (key === st.lastCall && kept !== undefined) {
+      st.hal.log(3, "answered a retried CALL " + (id as string) + " again");
+      st.hal.send([kept]);
       return;
     }
+    answering = key;
     handleCall(st, id as string, action as string, m[3] as JsonObject);
-  } else if (kind === 3 || kind === 4) {
-    handleResponse(st, kind, id as string, m[2]);
+    answering = "";
   } else {
     // Part 4 §4.4: unknown message type number.
     sendError(st, id as string, "MessageTypeNotSupported", "unknown message type");
@@ -314,5 +366,8 @@ export function rpcTick(st: Station): void {
 
 /** The connection dropped: the outstanding CALL is lost on the wire; its result handler learns it failed. */
 export function rpcDisconnected(st: Station): void {
+  // A retry of a CALL from the old connection is a new CALL on this one.
+  st.lastCall = "";
+  st.lastReply = undefined;
   if (st.outstanding !== undefined) finishOutstanding(st, undefined);
 }

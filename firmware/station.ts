@@ -96,8 +96,9 @@ export interface Station {
   frameBytes: number;
   /** True while a CSMS request is being handled: CALLs queue until its response is sent. */
   holdSends: boolean;
-  recentIds: string[];
-  recentNext: number;
+  /** id + "\t" + action of the last CSMS CALL answered, and the answer when short (a retry gets it again). */
+  lastCall: string;
+  lastReply: string | undefined;
   // Device model values written at run time (firmware/model.ts)
   vals: { [key: string]: string };
   /** Per-block state, by block name: blocks keep their own tables here. */
@@ -157,8 +158,8 @@ export function createStation(hal: Hal, img: Image): Station {
     triggering: false,
     holdSends: false,
     frameBytes: 0,
-    recentIds: [],
-    recentNext: 0,
+    lastCall: "",
+    lastReply: undefined,
     vals: {},
     data: {},
     lastTick: -1,

@@ -7,6 +7,25 @@ import { bootAccepted, Frame, TestStation } from "./harness";
 
 const long = (n: number) => "x".repeat(n);
 
+/** A valid SetChargingProfileRequest whose salesTariff…cost[].customData sits 13 levels deep (frame included). */
+const DEEP_PROFILE = JSON.stringify({
+  evseId: 1,
+  chargingProfile: {
+    id: 1, stackLevel: 0, chargingProfilePurpose: "TxDefaultProfile", chargingProfileKind: "Absolute",
+    chargingSchedule: [{
+      id: 1, chargingRateUnit: "A", startSchedule: "2026-11-24T10:00:00Z",
+      chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }],
+      salesTariff: {
+        id: 1,
+        salesTariffEntry: [{
+          relativeTimeInterval: { start: 0 },
+          consumptionCost: [{ startValue: 0, cost: [{ costKind: "CarbonDioxideEmission", amount: 1, customData: { vendorId: "v" } }] }],
+        }],
+      },
+    }],
+  },
+});
+
 /** name, raw frame (string or bytes), expected [messageId, errorCode] or null for "no answer". */
 const CASES: [string, string | Buffer, [string, string] | null][] = [
   ["not JSON", "hello", ["-1", "RpcFrameworkError"]],
@@ -31,7 +50,25 @@ const CASES: [string, string | Buffer, [string, string] | null][] = [
   ["overlong UTF-8", Buffer.concat([Buffer.from('[2,"u2","TriggerMessage",{"requestedMessage":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}]')]), ["u2", "RpcFrameworkError"]],
   ["lone surrogate escape", '[2,"u3","TriggerMessage",{"requestedMessage":"\\ud800"}]', ["u3", "RpcFrameworkError"]],
   ["1 MB frame", `[2,"big","TriggerMessage",{"requestedMessage":"Heartbeat","customData":{"vendorId":"${long(1 << 20)}"}}]`, ["big", "FormatViolation"]],
-  ["1,000-deep nesting", `[2,"deep","TriggerMessage",${"[".repeat(1000)}${"]".repeat(1000)}]`, ["deep", "RpcFrameworkError"]],
+  // Deeper than any schema of the build: no valid payload of a handled action, answered without decoding it.
+  ["1,000-deep nesting", `[2,"deep","TriggerMessage",${"[".repeat(1000)}${"]".repeat(1000)}]`, ["deep", "FormatViolation"]],
+  ["1,000-deep nesting for an action not in the build", `[2,"deep2","SetChargingProfile",${"[".repeat(1000)}${"]".repeat(1000)}]`, ["deep2", "NotSupported"]],
+  ["1,000-deep nesting for an unknown action", `[2,"deep3","Brew",${"[".repeat(1000)}${"]".repeat(1000)}]`, ["deep3", "NotImplemented"]],
+  ["a valid SetChargingProfile nesting 13 deep gets NotSupported, not a framework error", `[2,"deep4","SetChargingProfile",${DEEP_PROFILE}]`, ["deep4", "NotSupported"]],
+  // The decoder always gives a reason: the frame null is valid JSON, but no message.
+  ["the frame null", "null", ["-1", "RpcFrameworkError"]],
+  ["null inside an array is a bad payload, not bad JSON", '[2,"n1","GetVariables",{"getVariableData":[null]}]', ["n1", "TypeConstraintViolation"]],
+  ["null as the message type (Part 4 §4.4)", '[null,"a5",{}]', ["a5", "MessageTypeNotSupported"]],
+  ["null as the payload", '[2,"n2","TriggerMessage",null]', ["n2", "FormatViolation"]],
+  ["a numeric id and an undecodable payload: never the action as id", '[2,7,"Foo",[null]]', ["-1", "RpcFrameworkError"]],
+  ["a numeric id in a broken frame", '[2,7,"Foo",{', ["-1", "RpcFrameworkError"]],
+  // Every lookup by a CSMS-chosen key is own-property safe in Node.
+  ["action toString", '[2,"pr1","toString",{}]', ["pr1", "NotImplemented"]],
+  ["action constructor", '[2,"pr2","constructor",{}]', ["pr2", "NotImplemented"]],
+  ["action hasOwnProperty", '[2,"pr3","hasOwnProperty",{}]', ["pr3", "NotImplemented"]],
+  ["action __proto__", '[2,"pr4","__proto__",{}]', ["pr4", "NotImplemented"]],
+  ["action valueOf", '[2,"pr5","valueOf",{}]', ["pr5", "NotImplemented"]],
+  ["id of 37 multi-byte characters", `[2,"${"ü".repeat(37)}","TriggerMessage",{"requestedMessage":"Heartbeat"}]`, ["-1", "RpcFrameworkError"]],
   ["__proto__ is an ordinary (unknown) key", '[2,"k1","TriggerMessage",{"requestedMessage":"Heartbeat","__proto__":{"a":1}}]', ["k1", "PropertyConstraintViolation"]],
   ["several violations: the first in schema order wins on every runtime", '[2,"o1","TriggerMessage",{"zzz":1,"requestedMessage":5}]', ["o1", "TypeConstraintViolation"]],
   ["several violations, other key order", '[2,"o2","TriggerMessage",{"requestedMessage":5,"zzz":1}]', ["o2", "TypeConstraintViolation"]],
@@ -40,6 +77,12 @@ const CASES: [string, string | Buffer, [string, string] | null][] = [
   ["an oversized response gets no CALLERROR", `[3,"x2",{"a":"${long(9000)}"}]`, null],
   ["response to an unknown id is ignored", '[3,"nobody-asked",{}]', null],
   ["error for an unknown id is ignored", '[4,"nobody-asked","GenericError","",{}]', null],
+  // Part 4 §4.2.3: a CALLERROR answers a CALL, never a response, however broken.
+  ["response with a numeric id is dropped", "[3,5,{}]", null],
+  ["error with a numeric id is dropped", '[4,5,"GenericError","",{}]', null],
+  ["response without payload is dropped", '[3,"r1"]', null],
+  ["response with an empty id is dropped", '[3,"",{}]', null],
+  ["error with an over-long id is dropped", `[4,"${long(40)}","GenericError","",{}]`, null],
 ];
 
 function send(t: TestStation, raw: string | Buffer): Frame[] {
@@ -66,14 +109,36 @@ describe.each(RUNTIMES)("bad input on %s", (runtime) => {
     expect(t.csms.call("TriggerMessage", { requestedMessage: "Heartbeat" })).toEqual([3, expect.any(String), { status: "Accepted" }]);
   });
 
-  it("a duplicate message id is refused, the first is answered", async () => {
+  it("a CALL retried with its message id gets its answer again (errata to Part 4 §4.1.4)", async () => {
     const t = await bootAccepted(runtime);
     const frame = '[2,"dup-1","TriggerMessage",{"requestedMessage":"Heartbeat"}]';
-    expect(send(t, frame)[0]).toEqual([3, "dup-1", { status: "Accepted" }]);
+    expect(send(t, frame)).toEqual([[3, "dup-1", { status: "Accepted" }], [2, expect.any(String), "Heartbeat", {}]]);
     await t.settle();
     t.csms.take();
-    const again = send(t, frame);
-    expect(again[0].slice(0, 3)).toEqual([4, "dup-1", "RpcFrameworkError"]);
+    // The same answer, and the message is not triggered a second time.
+    expect(send(t, frame)).toEqual([[3, "dup-1", { status: "Accepted" }]]);
+    await t.settle();
+    expect(t.csms.take()).toEqual([]);
+    // A CALLERROR is kept the same way.
+    const bad = '[2,"dup-2","TriggerMessage",{}]';
+    const first = send(t, bad);
+    expect(first[0].slice(0, 3)).toEqual([4, "dup-2", "OccurrenceConstraintViolation"]);
+    expect(send(t, bad)).toEqual(first);
+    // After a reconnect the same id is a new CALL on the new connection: handled again.
+    t.csms.drop();
+    t.board.advance(120);
+    await t.settle();
+    t.csms.take();
+    expect(send(t, frame)).toEqual([[3, "dup-1", { status: "Accepted" }], [2, expect.any(String), "Heartbeat", {}]]);
+  });
+
+  it("a message id of 36 two-byte characters is processed and echoed (Part 4 §4.1.4 counts characters)", async () => {
+    const t = await bootAccepted(runtime);
+    const id = "ü".repeat(36);
+    const frames = send(t, JSON.stringify([2, id, "TriggerMessage", { requestedMessage: "StatusNotification", evse: { id: 1, connectorId: 1 } }]));
+    expect(frames[0]).toEqual([3, id, { status: "Accepted" }]);
+    const err = send(t, JSON.stringify([2, "é".repeat(20), "TriggerMessage", {}]));
+    expect(err[0].slice(0, 3)).toEqual([4, "é".repeat(20), "OccurrenceConstraintViolation"]);
   });
 
   it("the whole suite leaves the Lua heap within 1 KB and the station working", async () => {

@@ -198,11 +198,19 @@ describe("lua-shim (Node-only behaviour)", () => {
   const g = luaGlobals;
 
   it("installs exactly the declared globals", () => {
-    const names = ["type", "tostring", "tonumber", "pairs", "next", "error", "pcall", "setmetatable", "getmetatable", "rawset", "collectgarbage", "string", "math", "table"];
+    const names = ["type", "tostring", "tonumber", "pairs", "next", "error", "pcall", "setmetatable", "getmetatable", "rawset", "rawget", "collectgarbage", "string", "math", "table"];
     expect(Object.keys(g).sort()).toEqual([...names].sort());
     for (const n of names) expect((globalThis as Record<string, unknown>)[n]).toBe(g[n as keyof typeof g]);
     expect(Object.keys(g.string).sort()).toEqual(["byte", "char", "find", "format", "len", "lower", "rep", "sub", "upper"]);
     expect(Object.keys(g.math).sort()).toEqual(["abs", "ceil", "floor", "huge", "max", "min"]);
+  });
+
+  it("rawget finds own keys only, as a Lua table would", () => {
+    const t: Record<string, unknown> = { a: 1 };
+    expect(g.rawget(t, "a")).toBe(1);
+    for (const k of ["toString", "constructor", "hasOwnProperty", "__proto__", "valueOf"]) expect(g.rawget(t, k)).toBeUndefined();
+    g.rawset(t, "__proto__", 5);
+    expect(g.rawget(t, "__proto__")).toBe(5);
   });
 
   it("rawset makes any key an own key, __proto__ included, as in Lua", () => {

@@ -17,6 +17,8 @@ declare function pcall<A extends unknown[], R>(f: (...args: A) => R, ...args: A)
 declare function setmetatable<T extends object>(t: T, mt: object | undefined): T;
 /** t[k] = v without metamethods; in Node also for keys such as "__proto__". */
 declare function rawset<T extends object>(t: T, k: string, v: unknown): T;
+/** t[k] without metamethods; in Node an own property only (never "toString" from a prototype). */
+declare function rawget<V>(t: { [key: string]: V }, k: string): V | undefined;
 declare function getmetatable(t: object): object | undefined;
 declare function collectgarbage(opt: "count"): number;
 declare function collectgarbage(opt: "collect"): number;

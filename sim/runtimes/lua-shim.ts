@@ -513,6 +513,12 @@ function rawset(t: unknown, k: unknown, v: unknown): unknown {
   return t;
 }
 
+// Own properties only: a key such as "toString" finds nothing, as in a fresh Lua table.
+function rawget(t: unknown, k: unknown): unknown {
+  if (!isTable(t)) typeError(1, "rawget", "table", t, true);
+  return Object.prototype.hasOwnProperty.call(t, k as string) ? (t as Record<string, unknown>)[k as string] : undefined;
+}
+
 /** The globals, as installed; exported so tests can reach them with types. */
 export const luaGlobals = {
   type: luaType,
@@ -525,6 +531,7 @@ export const luaGlobals = {
   setmetatable,
   getmetatable,
   rawset,
+  rawget,
   collectgarbage,
   string: { byte, char, sub, find, format, rep, len, upper, lower },
   math: {
