@@ -23,8 +23,11 @@ export function readManifest(root: string, block: string): BlockManifest {
   return JSON.parse(fs.readFileSync(path.join(root, "profiles", block, "block.json"), "utf8"));
 }
 
+/** Requests the core answers itself in every build: Rejected until Accepted (firmware/rpc.ts, B02.FR.05). */
+const CORE_ANSWERED = ["RequestStartTransaction", "RequestStopTransaction"];
+
 export function schemaNames(manifests: BlockManifest[]): string[] {
-  const names = new Set<string>();
+  const names = new Set<string>(CORE_ANSWERED.map((a) => `${a}Request`));
   for (const m of manifests) {
     for (const a of m.handles) names.add(`${a}Request`);
     for (const a of m.sends) names.add(`${a}Response`);

@@ -4,10 +4,15 @@ import { modelGet } from "./model";
 import type { Station } from "./station";
 import { parseIsoTime } from "./time";
 
-/** Wall clock in epoch seconds, or undefined before the clock is known. */
+/**
+ * Wall clock in epoch seconds, or undefined before any time is known. The clock proper (RTC, or the
+ * CSMS when ClockCtrlr.TimeSource lists Heartbeat) comes first; otherwise the CSMS's last time, so
+ * that the station's own timestamps are never 1970 while its time source has not spoken yet.
+ */
 export function epochNow(st: Station): number | undefined {
-  if (st.clockOffset === undefined) return undefined;
-  return st.hal.uptime() + st.clockOffset;
+  const off = st.clockOffset !== undefined ? st.clockOffset : st.csmsOffset;
+  if (off === undefined) return undefined;
+  return st.hal.uptime() + off;
 }
 
 function setEpoch(st: Station, epoch: number): void {
@@ -20,11 +25,17 @@ function setEpoch(st: Station, epoch: number): void {
  * the clock when ClockCtrlr.TimeSource lists Heartbeat (or the build has no TimeSource).
  */
 export function syncFromCsms(st: Station, currentTime: string): void {
-  const sources = modelGet(st, "ClockCtrlr/TimeSource");
-  if (sources !== undefined) {
-    const [at] = string.find("," + sources + ",", ",Heartbeat,", 1, true);
-    if (at === undefined) return;
-  }
+  // Times past 2038-01-19 do not fit 32-bit epoch seconds: ignored on every runtime.
   const t = parseIsoTime(currentTime);
-  if (t !== undefined) setEpoch(st, t);
+  if (t === undefined) return;
+  st.csmsOffset = t - st.hal.uptime();
+  if (clockFromCsms(st)) setEpoch(st, t);
+}
+
+/** Does the CSMS's time set the clock (ClockCtrlr.TimeSource lists Heartbeat, or the build has none)? */
+export function clockFromCsms(st: Station): boolean {
+  const sources = modelGet(st, "ClockCtrlr/TimeSource");
+  if (sources === undefined) return true;
+  const [at] = string.find("," + sources + ",", ",Heartbeat,", 1, true);
+  return at !== undefined;
 }

@@ -19,6 +19,9 @@ const CSMS_ACTIONS =
   "SendLocalList,SetChargingProfile,SetDisplayMessage,SetMonitoringBase,SetMonitoringLevel,SetNetworkProfile," +
   "SetVariableMonitoring,SetVariables,TriggerMessage,UnlockConnector,UnpublishFirmware,UpdateFirmware,";
 
+/** Answered Rejected (reasonCode CSNotAccepted) until the station is Accepted (B02.FR.05). */
+const NOT_BEFORE_ACCEPTED = ",RequestStartTransaction,RequestStopTransaction,";
+
 /** The answer to the last CALL is kept for a retry with the same id when it is at most this long. */
 const KEEP_REPLY_BYTES = 512;
 
@@ -96,10 +99,17 @@ function salvageCall(text: string): LuaMultiReturn<[string, string | undefined]>
   return $multi(id, action);
 }
 
+/** Is name one of the items of a ",a,b," list? (A name holding a comma would match two neighbours.) */
+function listed(list: string, name: string): boolean {
+  const [comma] = string.find(name, ",", 1, true);
+  if (comma !== undefined) return false;
+  const [at] = string.find(list, "," + name + ",", 1, true);
+  return at !== undefined;
+}
+
 /** NotSupported for an action OCPP 2.0.1 defines but this build lacks, NotImplemented for any other. */
 function unknownAction(st: Station, id: string, action: string): void {
-  const [known] = string.find(CSMS_ACTIONS, "," + action + ",", 1, true);
-  if (known !== undefined) sendError(st, id, "NotSupported", action + " is not supported by this build");
+  if (listed(CSMS_ACTIONS, action)) sendError(st, id, "NotSupported", action + " is not supported by this build");
   else sendError(st, id, "NotImplemented", "unknown action " + action);
 }
 
@@ -109,13 +119,26 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
     sendError(st, id, "SecurityError", "registration rejected");
     return;
   }
+  const schema = st.img.schemas[action + "Request"];
+  // B02.FR.05 (TC_B_02_CS step 12): until Accepted, a remote start or stop is answered Rejected, in
+  // every build, whether or not it has transactions.
+  if (st.registration !== "Accepted" && listed(NOT_BEFORE_ACCEPTED, action)) {
+    if (schema !== undefined) {
+      const [code, why] = validate(payload, schema, st.img.schemas);
+      if (code !== undefined) {
+        sendError(st, id, code, why as string);
+        return;
+      }
+    }
+    reply(st, ["[3,", jsonEncode(id), ",{\"status\":\"Rejected\",\"statusInfo\":{\"reasonCode\":\"CSNotAccepted\"}}]"]);
+    return;
+  }
   // rawget: an action is a CSMS-chosen key ("toString", "__proto__" are no handlers in Node either).
   const handler = rawget(st.handlers, action);
   if (handler === undefined) {
     unknownAction(st, id, action);
     return;
   }
-  const schema = st.img.schemas[action + "Request"];
   if (schema !== undefined) {
     const [code, why] = validate(payload, schema, st.img.schemas);
     if (code !== undefined) {
@@ -324,6 +347,11 @@ export function rpcCall(st: Station, action: string, payload: JsonObject, ctx: n
 /** Is there room for one more CALL in the queue? */
 export function rpcHasRoom(st: Station): boolean {
   return st.queue.length < st.img.bounds.callQueueLength;
+}
+
+/** How many more CALLs the queue takes. */
+export function rpcRoom(st: Station): number {
+  return st.img.bounds.callQueueLength - st.queue.length;
 }
 
 /**

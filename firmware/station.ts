@@ -81,6 +81,8 @@ export interface Station {
   online: boolean;
   /** Epoch seconds minus uptime: wall clock = uptime + clockOffset; undefined until known. */
   clockOffset: number | undefined;
+  /** The same from the CSMS's last currentTime, used while clockOffset is unknown (firmware/clock.ts). */
+  csmsOffset: number | undefined;
   // RPC state (firmware/rpc.ts)
   bootSeq: number;
   msgSeq: number;
@@ -148,6 +150,7 @@ export function createStation(hal: Hal, img: Image): Station {
     registration: "none",
     online: false,
     clockOffset: undefined,
+    csmsOffset: undefined,
     bootSeq: 0,
     msgSeq: 0,
     outstanding: undefined,

@@ -108,7 +108,7 @@ function daysIn(year: number, month: number): number {
 }
 
 /** RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T and Z in either case. */
-function isDateTime(s: string): boolean {
+export function isDateTime(s: string): boolean {
   const n = s.length;
   if (n < 20) return false;
   const hi = two(s, 1);

@@ -92,6 +92,65 @@ describe.each(RUNTIMES)("boot and status on %s", (runtime) => {
     expect(t.csms.takeCalls().map((c) => c[2])).toEqual(["BootNotification"]);
   });
 
+  const START = { idToken: { idToken: "TAG1", type: "ISO14443" }, remoteStartId: 7 };
+
+  it("Pending: RequestStart/StopTransaction answered Rejected in a build without transactions (B02.FR.05, TC_B_02_CS step 12)", async () => {
+    const t = await startStation(runtime);
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Pending", interval: 300, currentTime: NOW_ISO });
+    const rejected = { status: "Rejected", statusInfo: { reasonCode: "CSNotAccepted" } };
+    expect(t.csms.call("RequestStartTransaction", START)[2]).toEqual(rejected);
+    expect(t.csms.call("RequestStopTransaction", { transactionId: "tx-1" })[2]).toEqual(rejected);
+    // Still schema-checked: a bad request is a CALLERROR, not a Rejected.
+    expect(t.csms.call("RequestStartTransaction", { remoteStartId: 7 }).slice(0, 3)).toEqual([4, expect.any(String), "OccurrenceConstraintViolation"]);
+    // Once Accepted, this build has no transactions: NotSupported.
+    t.csms.deliver(JSON.stringify([2, "tb", "TriggerMessage", { requestedMessage: "BootNotification" }]));
+    const [, again] = t.csms.take();
+    t.csms.autoReply = { StatusNotification: {} };
+    t.csms.reply(again, { status: "Accepted", interval: 300, currentTime: NOW_ISO });
+    await t.settle();
+    expect(t.csms.call("RequestStartTransaction", START).slice(0, 3)).toEqual([4, expect.any(String), "NotSupported"]);
+  });
+
+  it("Rejected, interval over, BootNotification sent again: a remote start is Rejected, not a SecurityError (B02.FR.05, B03.FR.08)", async () => {
+    const t = await startStation(runtime);
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Rejected", interval: 30, currentTime: NOW_ISO });
+    expect(t.csms.call("RequestStartTransaction", START)[2]).toBe("SecurityError");
+    t.board.advance(30);
+    expect(t.csms.takeCalls().map((c) => c[2])).toEqual(["BootNotification"]);
+    expect(t.csms.call("RequestStartTransaction", START)[2]).toEqual({ status: "Rejected", statusInfo: { reasonCode: "CSNotAccepted" } });
+  });
+
+  it("Pending/Rejected intervals are not capped at a day, and 2^31 - 1 never wraps into a flood (B02.FR.04, B03.FR.02/06)", async () => {
+    const t = await startStation(runtime);
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Pending", interval: 200000, currentTime: NOW_ISO });
+    const answeredAt = t.board.uptime;
+    t.board.advance(5);
+    // Skip most of the interval in one step (the firmware compares uptimes), then tick up to it.
+    t.board.uptime = answeredAt + 199995;
+    t.board.advance(4);
+    expect(t.csms.take()).toEqual([]);
+    t.board.advance(1);
+    const [again] = t.csms.takeCalls();
+    expect(again[2]).toBe("BootNotification");
+    t.csms.reply(again, { status: "Rejected", interval: 2147483647, currentTime: NOW_ISO });
+    t.board.advance(100);
+    expect(t.csms.take()).toEqual([]);
+  });
+
+  it("an Accepted interval above a day sets HeartbeatInterval to its maximum, 86400 (B01.FR.04)", async () => {
+    const t = await startStation(runtime);
+    const [boot] = t.csms.takeCalls();
+    t.csms.autoReply = { StatusNotification: {} };
+    t.csms.reply(boot, { status: "Accepted", interval: 3000000000, currentTime: NOW_ISO });
+    await t.settle();
+    t.csms.take();
+    const [, , get] = t.csms.call("GetVariables", { getVariableData: [{ component: { name: "OCPPCommCtrlr" }, variable: { name: "HeartbeatInterval" } }] });
+    expect((get as { getVariableResult: { attributeValue: string }[] }).getVariableResult[0].attributeValue).toBe("86400");
+  });
+
   it("no answer: BootNotification times out after MessageTimeout and is retried", async () => {
     const t = await startStation(runtime);
     expect(t.csms.takeCalls().map((c) => c[2])).toEqual(["BootNotification"]);

@@ -97,7 +97,7 @@ describe.each(RUNTIMES)("device model on %s", (runtime) => {
     );
     expect(rs.map((r) => r.attributeStatus)).toEqual([
       "Accepted", "Accepted", "Accepted",
-      "Rejected", "Rejected", "Rejected", // B05.FR.08 range, B05.FR.07 format, valuesList
+      "Rejected", "Rejected", "Rejected", // ReadOnly MessageTimeout (Part 2 §2.1.3), B05.FR.07 format, valuesList
       "Rejected", // B05.FR.09 ReadOnly
       "NotSupportedAttributeType", "UnknownComponent", "UnknownVariable", "Accepted",
       "Rejected", "Accepted",
@@ -105,7 +105,7 @@ describe.each(RUNTIMES)("device model on %s", (runtime) => {
     expect(rs.map((r) => r.attributeType)).toEqual(["Actual", "Actual", "Actual", "Actual", "Actual", "Actual", "Actual", "MaxSet", "Actual", "Actual", "Actual", "Actual", "Actual"]); // B05.FR.12
     // SetVariableResultType names it attributeStatusInfo (the schema has no statusInfo there).
     expect(rs.map((r) => (r.attributeStatusInfo as { reasonCode?: string } | undefined)?.reasonCode)).toEqual([
-      undefined, undefined, undefined, "InvalidValue", "InvalidValue", "InvalidValue", "ReadOnly",
+      undefined, undefined, undefined, "ReadOnly", "InvalidValue", "InvalidValue", "ReadOnly",
       undefined, undefined, undefined, undefined, "InvalidValue", undefined,
     ]);
     // HeartbeatInterval 40 is in force at once.

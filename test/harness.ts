@@ -129,6 +129,10 @@ export interface StationOptions {
   /** A specific Lua chunk to run (e.g. stripped bytecode). */
   imageFile?: string;
   store?: FlashStore;
+  /** Epoch seconds of the board's RTC at power-up; null: the board has no RTC (default EPOCH). */
+  rtc?: number | null;
+  /** More values provisioned at the first power-on (beside URL, identity and password). */
+  provision?: Record<string, string>;
 }
 
 export async function startStation(runtime: RuntimeName, options: string | StationOptions = {}): Promise<TestStation> {
@@ -143,8 +147,8 @@ export async function startStation(runtime: RuntimeName, options: string | Stati
     imageFile: opts.imageFile,
     transport: csms,
     store: opts.store,
-    rtcEpoch: EPOCH,
-    provision: { "Internal/CsmsUrl": "ws://csms.test/ocpp", "SecurityCtrlr/Identity": "CP 1", "SecurityCtrlr/BasicAuthPassword": "secretpass1234567" },
+    rtcEpoch: opts.rtc === null ? undefined : (opts.rtc ?? EPOCH),
+    provision: { "Internal/CsmsUrl": "ws://csms.test/ocpp", "SecurityCtrlr/Identity": "CP 1", "SecurityCtrlr/BasicAuthPassword": "secretpass1234567", ...opts.provision },
     log: (kind, text) => {
       if (kind === "log") logs.push(text);
     },

@@ -3,11 +3,25 @@
 import { JsonObject } from "../../firmware/json";
 import { modelInt } from "../../firmware/model";
 import { rpcCall, rpcPending } from "../../firmware/rpc";
-import { syncFromCsms } from "../../firmware/clock";
-import { Station } from "../../firmware/station";
+import { clockFromCsms, syncFromCsms } from "../../firmware/clock";
+import { blockData, Station } from "../../firmware/station";
+
+/** G02.FR.07: at least one Heartbeat a day when it is what sets the clock. */
+const DAY_S = 86400;
+
+interface HeartbeatState {
+  /** Uptime of the last Heartbeat sent (or of the boot answer, which also carried the time). */
+  lastAt: number;
+}
+
+function state(st: Station): HeartbeatState {
+  return blockData(st, "heartbeat") as unknown as HeartbeatState;
+}
 
 function sendHeartbeat(st: Station): boolean {
-  return rpcCall(st, "Heartbeat", {}, 0);
+  if (!rpcCall(st, "Heartbeat", {}, 0)) return false;
+  state(st).lastAt = st.hal.uptime();
+  return true;
 }
 
 export const availabilityHeartbeat = {
@@ -23,10 +37,22 @@ export const availabilityHeartbeat = {
     Heartbeat: (st: Station) => (sendHeartbeat(st) ? "Accepted" : "Rejected"),
   },
   on: {
+    start: (st: Station) => {
+      state(st).lastAt = 0;
+    },
+    accepted: (st: Station) => {
+      state(st).lastAt = st.hal.uptime();
+    },
     tick: (st: Station, now: number) => {
-      if (!st.online || st.registration !== "Accepted" || st.outstanding !== undefined || st.queue.length > 0) return;
+      if (!st.online || st.registration !== "Accepted" || rpcPending(st, "Heartbeat")) return;
+      // G02.FR.07: traffic keeps resetting the interval timer; the clock still needs its daily time.
+      if (now - state(st).lastAt >= DAY_S && clockFromCsms(st)) {
+        sendHeartbeat(st);
+        return;
+      }
+      if (st.outstanding !== undefined || st.queue.length > 0) return;
       const interval = modelInt(st, "OCPPCommCtrlr/HeartbeatInterval");
-      if (interval > 0 && now - st.lastCallAt >= interval && !rpcPending(st, "Heartbeat")) sendHeartbeat(st);
+      if (interval > 0 && now - st.lastCallAt >= interval) sendHeartbeat(st);
     },
   },
 };

@@ -3,7 +3,7 @@
 
 import { JsonObject } from "../../firmware/json";
 import { modelInt } from "../../firmware/model";
-import { rpcCall } from "../../firmware/rpc";
+import { rpcCall, rpcHasRoom, rpcRoom } from "../../firmware/rpc";
 import { epochNow } from "../../firmware/clock";
 import { blockData, Station } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
@@ -12,6 +12,8 @@ interface StatusState {
   /** Current and last reported ConnectorStatusEnumType per connector, flat over (EVSE, connector). */
   now: string[];
   told: string[];
+  /** Connectors whose status is still to be sent: queued as soon as the call queue has room. */
+  owe: boolean[];
   offlineSince: number;
 }
 
@@ -28,34 +30,42 @@ export function connectorIndex(st: Station, evseId: number, connectorId: number)
   return k + connectorId - 1;
 }
 
+/** Queues the StatusNotification of connector k; false when the queue is full or the time unknown. */
 function report(st: Station, evseId: number, connectorId: number, k: number): boolean {
   const s = state(st);
   const t = epochNow(st);
-  const payload: JsonObject = {
-    timestamp: isoTime(t !== undefined ? t : 0),
-    connectorStatus: s.now[k],
-    evseId,
-    connectorId,
-  };
+  // A timestamp is required: never 1970 for want of a clock (it is known once a CSMS answered).
+  if (t === undefined) return false;
+  const payload: JsonObject = { timestamp: isoTime(t), connectorStatus: s.now[k], evseId, connectorId };
   // ctx carries the connector, so a notification the CSMS never took can be told again (B04).
   if (!rpcCall(st, "StatusNotification", payload, k + 1)) return false;
   s.told[k] = s.now[k];
+  s.owe[k] = false;
   return true;
 }
 
-/** Reports every connector whose status differs from what the CSMS was last told (all when all=true); false if one could not be queued. */
-function reportAll(st: Station, all: boolean): boolean {
+/**
+ * Sends what is owed, in connector order, while the call queue has room; the rest waits for the next
+ * tick. So every connector is reported (B01.FR.05, B04.FR.01), however many there are.
+ */
+function flush(st: Station): void {
+  if (!st.online || st.registration !== "Accepted") return;
   const s = state(st);
   const evses = st.img.evses;
   let k = 0;
-  let queued = true;
   for (let e = 1; e <= evses.length; e++) {
     for (let c = 1; c <= evses[e - 1]; c++) {
-      if ((all || s.told[k] !== s.now[k]) && !report(st, e, c, k)) queued = false;
+      if (s.owe[k] && (!rpcHasRoom(st) || !report(st, e, c, k))) return;
       k = k + 1;
     }
   }
-  return queued;
+}
+
+/** Owes every connector (all) or those whose status differs from what the CSMS was last told, then sends. */
+function reportAll(st: Station, all: boolean): void {
+  const s = state(st);
+  for (let k = 0; k < s.now.length; k++) if (all || s.told[k] !== s.now[k]) s.owe[k] = true;
+  flush(st);
 }
 
 /** Sets a connector's status; reported at once when online and Accepted, else after reconnect (B04). */
@@ -65,7 +75,8 @@ export function setConnectorStatus(st: Station, evseId: number, connectorId: num
   const s = state(st);
   if (s.now[k] === status) return;
   s.now[k] = status;
-  if (st.online && st.registration === "Accepted") report(st, evseId, connectorId, k);
+  s.owe[k] = true;
+  flush(st);
 }
 
 export function connectorStatus(st: Station, evseId: number, connectorId: number): string | undefined {
@@ -106,7 +117,25 @@ export const availabilityStatus = {
     // F06: StatusNotification for the given connector, or for all when none is given.
     // F06.FR.10: Accepted only when every message it promises could be queued.
     StatusNotification: (st: Station, evseId: number, connectorId: number) => {
-      if (evseId === 0) return reportAll(st, true) ? "Accepted" : "Rejected";
+      if (evseId === 0) {
+        const s = state(st);
+        // Accepted: every connector is owed and flushed as the queue drains, so the promise holds.
+        if (st.registration === "Accepted") {
+          reportAll(st, true);
+          return "Accepted";
+        }
+        // Pending (B02.FR.02): only what is queued now counts as triggered, so all must fit now.
+        if (rpcRoom(st) < s.now.length) return "Rejected";
+        const evses = st.img.evses;
+        let k = 0;
+        for (let e = 1; e <= evses.length; e++) {
+          for (let c = 1; c <= evses[e - 1]; c++) {
+            if (!report(st, e, c, k)) return "Rejected";
+            k = k + 1;
+          }
+        }
+        return "Accepted";
+      }
       const k = connectorIndex(st, evseId, connectorId);
       if (k < 0) return "Rejected";
       return report(st, evseId, connectorId, k) ? "Accepted" : "Rejected";
@@ -117,14 +146,17 @@ export const availabilityStatus = {
       const s = state(st);
       s.now = [];
       s.told = [];
+      s.owe = [];
       s.offlineSince = -1;
       let n = 0;
       for (let e = 0; e < st.img.evses.length; e++) n = n + st.img.evses[e];
       for (let k = 0; k < n; k++) {
         s.now[k] = "Available";
         s.told[k] = "";
+        s.owe[k] = false;
       }
     },
+    tick: (st: Station) => flush(st),
     // B01.FR.05: every connector after Accepted.
     accepted: (st: Station) => reportAll(st, true),
     disconnected: (st: Station) => {

@@ -8,8 +8,16 @@ import { syncFromCsms } from "../../firmware/clock";
 
 /** Wait before retrying when the CSMS gives no interval or does not answer (B02.FR.07, B03.FR.05). */
 const DEFAULT_RETRY_S = 60;
-const MAX_INTERVAL_S = 86400;
+/** The largest uptime a 32-bit integer holds: a deadline past it is never reached, not wrapped. */
+const NEVER = 2147483647;
 const REASON_KEY = "bootReason";
+/** OCPPCommCtrlr.HeartbeatInterval's maxLimit (block.json). */
+const HEARTBEAT_MAX_S = 86400;
+
+/** now + wait without overflow (an interval may be anything up to 2^31 - 1, or beyond as a float). */
+function deadline(now: number, wait: number): number {
+  return wait >= NEVER - now ? NEVER : now + wait;
+}
 
 interface BootState {
   retryAt: number;
@@ -44,22 +52,24 @@ function onResult(st: Station, p: JsonObject | undefined): void {
   s.retryAt = st.hal.uptime() + DEFAULT_RETRY_S;
   if (p === undefined) return;
   const status = p.status as string;
-  // The schema bounds interval only below; a day is the most HeartbeatInterval accepts.
-  const interval = math.min(p.interval as number, MAX_INTERVAL_S);
+  // The schema bounds interval only below (an integer, maybe past 2^31 and then a float here).
+  const interval = p.interval as number;
   syncFromCsms(st, p.currentTime as string);
   if (status === "Accepted") {
     st.hal.erase(REASON_KEY);
-    // B01.FR.04: interval > 0 becomes the heartbeat interval.
-    if (interval > 0 && modelGet(st, "OCPPCommCtrlr/HeartbeatInterval") !== fmtNum(interval)) {
-      modelSet(st, "OCPPCommCtrlr/HeartbeatInterval", fmtNum(interval));
+    // B01.FR.04: interval > 0 becomes the heartbeat interval, within the variable's own limit.
+    if (interval > 0) {
+      const hb = fmtNum(math.min(interval, HEARTBEAT_MAX_S));
+      if (modelGet(st, "OCPPCommCtrlr/HeartbeatInterval") !== hb) modelSet(st, "OCPPCommCtrlr/HeartbeatInterval", hb);
     }
     st.registration = "Accepted";
     emit(st, "accepted", 0, 0);
     return;
   }
   st.registration = status === "Pending" ? "Pending" : "Rejected";
-  // B02.FR.04/08, B03.FR.02/06: not again before the interval; B02.FR.07, B03.FR.05: our own when 0.
-  s.retryAt = st.hal.uptime() + (interval > 0 ? interval : DEFAULT_RETRY_S);
+  // B02.FR.04/08, B03.FR.02/06: not again before the interval, however long; B02.FR.07, B03.FR.05:
+  // our own when 0.
+  s.retryAt = deadline(st.hal.uptime(), interval > 0 ? interval : DEFAULT_RETRY_S);
 }
 
 function onConnected(st: Station): void {
@@ -74,7 +84,12 @@ function onConnected(st: Station): void {
 function onTick(st: Station, now: number): void {
   if (st.registration === "Accepted" || !st.online) return;
   const s = state(st);
-  if (s.sent && now >= s.retryAt && !rpcPending(st, "BootNotification")) sendBoot(st, undefined);
+  if (s.sent && now >= s.retryAt && !rpcPending(st, "BootNotification")) {
+    // B03.FR.02: the Rejected interval is over; until the CSMS answers again the station is merely
+    // not yet accepted (B02.FR.05 answers, not B03.FR.08's SecurityError).
+    if (st.registration === "Rejected") st.registration = "none";
+    sendBoot(st, undefined);
+  }
 }
 
 export const provisioningBoot = {

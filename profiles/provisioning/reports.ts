@@ -197,7 +197,8 @@ function writeItem(st: Station, out: string[]): void {
 function sendPart(st: Station): void {
   const s = state(st);
   s.active = false;
-  s.waiting = !rpcHasRoom(st);
+  // generatedAt is required: a part waits for room, and for a time (known once a CSMS answered).
+  s.waiting = !rpcHasRoom(st) || epochNow(st) === undefined;
   if (s.waiting) {
     s.active = true;
     return;
@@ -205,9 +206,9 @@ function sendPart(st: Station): void {
   const data = st.img.model.data;
   const maxItems = modelInt(st, "DeviceDataCtrlr/ItemsPerMessage[GetReport]");
   const budget = modelInt(st, "DeviceDataCtrlr/BytesPerMessage[GetReport]") - ENVELOPE_BYTES;
-  const t = epochNow(st);
+  const t = epochNow(st) as number;
   const out: string[] = [
-    "{\"requestId\":" + fmtNum(s.requestId) + ",\"generatedAt\":\"" + isoTime(t !== undefined ? t : 0) +
+    "{\"requestId\":" + fmtNum(s.requestId) + ",\"generatedAt\":\"" + isoTime(t) +
       "\",\"seqNo\":" + fmtNum(s.seqNo) + ",\"reportData\":[",
   ];
   let items = 0;

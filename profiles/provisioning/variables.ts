@@ -3,10 +3,10 @@
 import { fmtNum, jarr, Json, JsonObject } from "../../firmware/json";
 import { componentKey, findRecord, hasComponent, hasFlag, modelInt, modelPut, modelSave, modelSetAfterReboot, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
 import { rpcError } from "../../firmware/rpc";
-import { utf8Chars } from "../../firmware/validate";
+import { isDateTime, utf8Chars } from "../../firmware/validate";
 import { epochNow } from "../../firmware/clock";
 import { Station } from "../../firmware/station";
-import { isoTime, parseIsoTime } from "../../firmware/time";
+import { isoTime } from "../../firmware/time";
 
 /** Flag letter that says a record supports an attribute type; Actual always exists. */
 function attrFlag(attr: string): string | undefined {
@@ -103,7 +103,8 @@ function valueFits(v: string): boolean {
     return true;
   }
   if (t === "boolean") return v === "true" || v === "false";
-  if (t === "dateTime") return parseIsoTime(v) !== undefined;
+  // Any RFC 3339 date-time, 2038 and later included: the value is kept as text.
+  if (t === "dateTime") return isDateTime(v);
   if (t === "OptionList") {
     // One option, so no comma (inList would find "A,B" as two neighbours).
     const [comma] = string.find(v, ",", 1, true);
