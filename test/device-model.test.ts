@@ -205,6 +205,18 @@ describe.each(RUNTIMES)("device model on %s", (runtime) => {
     const problem = await report(t, "GetReport", { requestId: 5, componentCriteria: ["Problem"], componentVariable: [evse1] });
     expect(problem.answer[2]).toEqual({ status: "EmptyResultSet" });
     expect(problem.parts).toEqual([]);
+    // TC_B_16_CS: criteria alone report the criterion variables that hold, nothing else.
+    const enabled = await report(t, "GetReport", { requestId: 8, componentCriteria: ["Enabled"] });
+    expect(enabled.answer[2]).toEqual({ status: "Accepted" });
+    const en = items(enabled.parts);
+    expect(en.map(keyOf)).toEqual(["AuthCtrlr/Enabled"]);
+    expect(en[0].variableAttribute).toEqual([{ type: "Actual", value: "true", mutability: "ReadWrite", persistent: true, constant: false }]);
+    expect(en[0].variableCharacteristics).toEqual({ dataType: "boolean", supportsMonitoring: false });
+    const avail = items((await report(t, "GetReport", { requestId: 9, componentCriteria: ["Available", "Problem"] })).parts).map(keyOf);
+    expect(avail.sort()).toEqual(["ChargingStation/Available", "Connector#1.1/Available", "Connector#2.1/Available", "EVSE#1/Available", "EVSE#2/Available"]);
+    // A criterion variable set false drops out (B08.FR.09).
+    t.csms.call("SetVariables", { setVariableData: [{ component: { name: "AuthCtrlr" }, variable: { name: "Enabled" }, attributeValue: "false" }] });
+    expect((await report(t, "GetReport", { requestId: 10, componentCriteria: ["Enabled"] })).answer[2]).toEqual({ status: "EmptyResultSet" });
     // B08.FR.20: component without variable: all its variables; B08.FR.23: no evse: every EVSE.
     const comm = await report(t, "GetReport", { requestId: 6, componentVariable: [{ component: { name: "OCPPCommCtrlr" } }, { component: { name: "Connector" }, variable: { name: "ConnectorType" } }] });
     const ks = items(comm.parts).map(keyOf);

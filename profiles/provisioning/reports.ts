@@ -77,9 +77,16 @@ function matches(st: Station, s: ReportState): boolean {
   if (crit !== undefined) {
     const [slash] = string.find(rec.key, "/", 1, true);
     const part = string.sub(rec.key, 1, (slash as number) - 1);
-    // B08.FR.13: any one of the criteria.
+    // B08.FR.13: any one of the criteria. With componentVariable the criteria filter components
+    // (B08.FR.05, TC_B_18_CS). Alone, they are read as TC_B_16_CS validates them: the report is the
+    // criterion variables themselves, one per component where it holds ("reportData variable.name is
+    // Enabled, value true"); a component without the variable passes B08.FR.07-09 but has no such
+    // variable to report.
+    const alone = cvs === undefined;
     let any = false;
-    for (let i = 0; i < crit.length && !any; i++) any = meetsCriterion(st, part, crit[i]);
+    for (let i = 0; i < crit.length && !any; i++) {
+      any = (!alone || (v === crit[i] && vi === "")) && meetsCriterion(st, part, crit[i]);
+    }
     if (!any) return false;
   }
   return true;
