@@ -3,6 +3,12 @@
 import { modelGet, modelInt } from "./model";
 import { Station } from "./station";
 
+/**
+ * A board that reports neither open nor close for this long has lost the attempt (a TCP connect or
+ * TLS handshake hanging on a half-dead network): it is abandoned and the back-off goes on.
+ */
+const CONNECT_TIMEOUT_S = 60;
+
 // RFC 3986 unreserved characters pass; everything else in the identity is percent-encoded (Part 4 §3.1.1).
 function percentEncode(s: string): string {
   const out: string[] = [];
@@ -27,6 +33,7 @@ export function connect(st: Station): void {
   const auth = pw !== undefined && pw !== "" ? id + ":" + pw : undefined;
   const sep = string.byte(url, url.length) === 47 ? "" : "/";
   st.connecting = true;
+  st.connectingSince = st.hal.uptime();
   st.hal.connect(url + sep + percentEncode(id), "ocpp2.0.1", auth, modelInt(st, "OCPPCommCtrlr/WebSocketPingInterval"));
 }
 
@@ -45,5 +52,12 @@ export function scheduleReconnect(st: Station): void {
 }
 
 export function connectionTick(st: Station): void {
-  if (!st.online && !st.connecting && st.hal.uptime() >= st.reconnectAt) connect(st);
+  const now = st.hal.uptime();
+  if (st.connecting && now - st.connectingSince >= CONNECT_TIMEOUT_S) {
+    st.hal.log(2, "connection attempt timed out");
+    st.connecting = false;
+    st.hal.disconnect();
+    scheduleReconnect(st);
+  }
+  if (!st.online && !st.connecting && now >= st.reconnectAt) connect(st);
 }

@@ -108,6 +108,8 @@ export interface Station {
   lastTick: number;
   // Connection (firmware/connection.ts)
   connecting: boolean;
+  /** Uptime of the current connection attempt. */
+  connectingSince: number;
   retries: number;
   reconnectAt: number;
 }
@@ -167,6 +169,7 @@ export function createStation(hal: Hal, img: Image): Station {
     data: {},
     lastTick: -1,
     connecting: false,
+    connectingSince: 0,
     retries: 0,
     reconnectAt: 0,
   };

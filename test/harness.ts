@@ -21,6 +21,8 @@ export class ScriptedCsms implements Transport {
   ev: TransportEvents | undefined;
   /** When false, connection attempts fail (network down). */
   reachable = true;
+  /** When true, connection attempts neither open nor fail: the board never reports back. */
+  hanging = false;
   open = false;
   private callSeq = 0;
   /** Judges every frame the station sends against the official schemas (sim/wire-check.ts). */
@@ -30,6 +32,7 @@ export class ScriptedCsms implements Transport {
     this.connects.push({ url, subprotocol, auth });
     this.ev = ev;
     // Answer on the next turn, like a real socket, never inside the image's own event.
+    if (this.hanging) return;
     queueMicrotask(() => {
       if (this.reachable) {
         this.open = true;

@@ -16,6 +16,27 @@ async function jam(t: TestStation): Promise<void> {
 }
 
 describe.each(RUNTIMES)("robustness on %s", (runtime) => {
+  it("a connection attempt the board never reports back is abandoned and retried with back-off", async () => {
+    const t = await bootAccepted(runtime);
+    t.csms.hanging = true;
+    t.csms.drop();
+    await t.settle();
+    // RetryBackOffWaitMinimum 5 + random ≤ 5: the attempt starts within 11 s, then hangs.
+    t.board.advance(11);
+    await t.settle();
+    expect(t.csms.connects.length).toBe(2);
+    t.board.advance(59);
+    await t.settle();
+    expect(t.csms.connects.length).toBe(2);
+    t.csms.hanging = false;
+    // Abandoned at 60 s, then the doubled back-off (10 + ≤ 5) and a new attempt that succeeds.
+    t.board.advance(17);
+    await t.settle();
+    expect(t.csms.connects.length).toBe(3);
+    expect(t.logs.some((l) => l.includes("connection attempt timed out"))).toBe(true);
+    expect(t.csms.open).toBe(true);
+  });
+
   it("a full call queue: triggers and reports are Rejected, not Accepted and forgotten (F06.FR.10, B08.FR.16)", async () => {
     const t = await bootAccepted(runtime);
     await jam(t);
