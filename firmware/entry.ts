@@ -5,7 +5,7 @@
 
 import type { Hal } from "../hal/hal";
 import { connectionTick, scheduleReconnect } from "./connection";
-import { modelLoad, modelSet } from "./model";
+import { modelLoad, modelProvision } from "./model";
 import { pump, rpcDisconnected, rpcReceive, rpcTick } from "./rpc";
 import { createStation, emit, Image, Station } from "./station";
 
@@ -24,7 +24,7 @@ export function stationStart(hal: Hal, img: Image): Station {
 
 /** Factory or field provisioning of a device-model value (identity, password, CSMS URL). */
 export function stationProvision(st: Station, key: string, value: string): void {
-  modelSet(st, key, value);
+  modelProvision(st, key, value);
 }
 
 export function stationOpened(st: Station): void {

@@ -15,6 +15,7 @@
 // values that differ from the default take RAM, persistent ones go to flash as one record.
 
 import { eachRecord, escapeField } from "./fields";
+import type { ModelKey } from "./keys";
 import type { Station } from "./station";
 
 export interface ModelTable {
@@ -147,8 +148,11 @@ export function recordValue(st: Station, key: string, flags: string, dflt: strin
   return w !== undefined ? w : dflt;
 }
 
-/** Actual value of a variable by key, or undefined when the build has no such variable. */
-export function modelGet(st: Station, key: string): string | undefined {
+/**
+ * Actual value of a variable by key, or undefined when the build has no such variable. For keys
+ * read from the table or built from a CSMS request; code names its keys through modelGet.
+ */
+export function modelLookup(st: Station, key: string): string | undefined {
   const w = st.vals[key];
   if (w !== undefined) return w;
   const at = findRecord(st, key);
@@ -157,9 +161,17 @@ export function modelGet(st: Station, key: string): string | undefined {
   return recordValue(st, key, rec.flags, rec.dflt);
 }
 
-/** Integer value of a variable; 0 when absent or not a number. */
-export function modelInt(st: Station, key: string): number {
-  const v = modelGet(st, key);
+/**
+ * Actual value of a variable code names (firmware/keys.ts: a key no block declares is a type error;
+ * build/check-keys.ts fails a build whose model lacks a key its code names).
+ */
+export function modelGet(st: Station, key: ModelKey): string | undefined {
+  return modelLookup(st, key);
+}
+
+/** Integer value of a variable; 0 when not a number (its existence is checked at build time). */
+export function modelInt(st: Station, key: ModelKey): number {
+  const v = modelLookup(st, key);
   if (v === undefined) return 0;
   const n = tonumber(v);
   return n === undefined ? 0 : n;
@@ -205,8 +217,13 @@ export function modelSave(st: Station): void {
   save(st, STORE_KEY, st.vals, true);
 }
 
-/** Writes a value and persists it at once. */
-export function modelSet(st: Station, key: string, value: string): void {
+/** Writes a value code names and persists it at once. */
+export function modelSet(st: Station, key: ModelKey, value: string): void {
+  modelProvision(st, key, value);
+}
+
+/** Writes a value by a key that comes from outside (factory provisioning) and persists it at once. */
+export function modelProvision(st: Station, key: string, value: string): void {
   modelPut(st, key, value);
   modelSave(st);
 }

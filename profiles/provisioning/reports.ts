@@ -5,7 +5,7 @@
 // RAM however large the model; an item that does not fit waits, encoded, for the next part.
 
 import { fmtNum, JsonObject, jsonWriteString } from "../../firmware/json";
-import { hasFlag, modelGet, modelInt, mutability, readHead, readRecord, rec, recordValue, splitKey } from "../../firmware/model";
+import { hasFlag, modelInt, modelLookup, mutability, readHead, readRecord, rec, recordValue, splitKey } from "../../firmware/model";
 import { rpcCallJson, rpcDrop, rpcError, rpcHasRoom } from "../../firmware/rpc";
 import { epochNow } from "../../firmware/clock";
 import { blockData, Station } from "../../firmware/station";
@@ -41,7 +41,7 @@ function state(st: Station): ReportState {
 
 /** B08.FR.07-10: Active/Available/Enabled hold unless set false; Problem only when set true. */
 function meetsCriterion(st: Station, componentPart: string, criterion: string): boolean {
-  const v = modelGet(st, componentPart + "/" + criterion);
+  const v = modelLookup(st, componentPart + "/" + criterion);
   if (criterion === "Problem") return v === "true";
   return v === undefined || v === "true";
 }

@@ -137,12 +137,12 @@ function attributeValue(st: Station, key: string, attr: string): string {
   return w !== undefined ? w : "";
 }
 
-function tooMany(st: Station, items: Json[], which: string): JsonObject | undefined {
+function tooMany(st: Station, items: Json[], which: "GetVariables" | "SetVariables"): JsonObject | undefined {
   // B06.FR.16/17 (and the same for SetVariables): MAY answer with a CALLERROR; we do.
-  if (items.length > modelInt(st, "DeviceDataCtrlr/ItemsPerMessage[" + which + "]")) {
+  if (items.length > modelInt(st, `DeviceDataCtrlr/ItemsPerMessage[${which}]`)) {
     return rpcError("OccurrenceConstraintViolation", "more than ItemsPerMessage" + which + " items");
   }
-  if (st.frameBytes > modelInt(st, "DeviceDataCtrlr/BytesPerMessage[" + which + "]")) {
+  if (st.frameBytes > modelInt(st, `DeviceDataCtrlr/BytesPerMessage[${which}]`)) {
     return rpcError("FormatViolation", "more than BytesPerMessage" + which + " bytes");
   }
   return undefined;
