@@ -95,6 +95,10 @@ export interface SimControl {
   readonly board: Board;
   readonly tracker: WireTracker;
   readonly runtime: string;
+  /** Lua heap (KB, after a full GC) of the image loaded and not started; undefined without a Lua heap of its own. */
+  readonly codeKb?: number;
+  /** How many frames the embedded CSMS found invalid so far; undefined with an external CSMS. */
+  wireViolations?: () => number;
   networkDown(): void;
   networkUp(): void;
   /** Reboot with the flash kept. */
@@ -159,11 +163,29 @@ export function stateOf(sim: SimControl): unknown {
       meter: { energyWh: e.meter.energyWh, powerW: e.meter.powerW, currentA: e.meter.currentA, voltageV: e.meter.voltageV },
       connectors: e.plugged.map((plugged, j) => ({ id: j + 1, status: sim.tracker.status(i + 1, j + 1), plugged, locked: e.locked[j] })),
     })),
-    // null where the runtime has no Lua heap of its own to count (node, fengari).
-    heapKb: b.image.ownHeap ? Math.round(b.heapKb(false) * 10) / 10 : null,
+    heap: heapOf(b, sim.codeKb),
+    // Frames the embedded CSMS found breaking OCPP-J or the official schemas; null with an external CSMS.
+    wireViolations: sim.wireViolations === undefined ? null : sim.wireViolations(),
     runtime: sim.runtime,
     uptime: b.uptime,
   };
+}
+
+/** Kilobytes to one decimal. */
+function kb(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/**
+ * The image's Lua heap: live now (garbage included), after a full GC, right after loading (code and
+ * constants, before start) and the difference (what the running firmware holds). All null where the
+ * runtime has no Lua heap of its own to count (node, fengari: their objects live in the JS heap).
+ */
+function heapOf(b: Board, codeKb: number | undefined): { liveKb: number | null; afterGcKb: number | null; codeKb: number | null; dynamicKb: number | null } {
+  if (!b.image.ownHeap || codeKb === undefined) return { liveKb: null, afterGcKb: null, codeKb: null, dynamicKb: null };
+  const live = b.heapKb(false);
+  const after = b.heapKb(true);
+  return { liveKb: kb(live), afterGcKb: kb(after), codeKb: kb(codeKb), dynamicKb: kb(after - codeKb) };
 }
 
 function plugRoute(r: Parameters<Route["handler"]>[0], plugged: boolean): unknown {

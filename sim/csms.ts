@@ -1,11 +1,19 @@
-// An embedded CSMS on ocpp-rpc in strict mode: every frame a station sends is checked against the official OCPP 2.0.1 schemas.
+// An embedded CSMS on ocpp-rpc in strict mode, with every raw frame a station sends judged by the official OCPP 2.0.1 schemas.
 //
 // Small on purpose: it answers the core messages, records everything it sees, and lets tests (and
 // later a dashboard) change the boot answer and call the station.
+//
+// Strict mode alone is not enough to judge a station: ocpp-rpc checks CALL payloads and the
+// CALLRESULTs to its own CALLs (against its bundled draft-07 copies of the schemas), but not
+// CALLERRORs (errorCode, description length, details), message-id length, the element count of a
+// frame, answers to ids it no longer waits for, empty frames (which it ignores) or binary frames.
+// So the raw WebSocket frames of both directions are also fed to a WireCheck (sim/wire-check.ts).
 
 import { EventEmitter } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
+import type WebSocket from "ws";
+import { WireCheck } from "./wire-check";
 
 // The package's own typings describe its internals loosely; the few members used here are typed below.
 const { RPCServer, createRPCError } = require("ocpp-rpc") as {
@@ -69,12 +77,29 @@ export interface ConnectionRecord {
   endpoint: string;
 }
 
+/** A frame that broke the rules of OCPP-J or the official schemas. */
+export interface CsmsViolation {
+  time: string;
+  identity: string;
+  /** "schema": the raw frame judged by sim/wire-check.ts; "strict": ocpp-rpc strict mode; "socket": a WebSocket protocol error. */
+  check: "schema" | "strict" | "socket";
+  /** true: a frame this CSMS sent (a bug in a handler); false: the station's (a firmware bug). */
+  outbound: boolean;
+  /** The action concerned, when known. */
+  method: string | undefined;
+  error: string;
+  /** The frame as it crossed the wire (shortened), when there was one. */
+  frame?: string;
+}
+
 export interface EmbeddedCsmsOptions {
   bootStatus?: BootStatus;
   /** BootNotificationResponse.interval: heartbeat interval when Accepted, retry wait otherwise. */
   bootInterval?: number;
   /** Timeout of CSMS→station CALLs, ms. */
   callTimeoutMs?: number;
+  /** When set, a station presenting another Basic-auth password (or none) is refused with HTTP 401. */
+  password?: string;
 }
 
 export type CsmsHandler = (payload: Record<string, unknown>, identity: string) => unknown;
@@ -87,13 +112,14 @@ export class EmbeddedCsms extends EventEmitter {
   /** Every frame in both directions, parsed. */
   readonly wire: WireRecord[] = [];
   readonly connections: ConnectionRecord[] = [];
-  /** Strict-mode schema failures, both directions: a station frame here is a firmware bug. */
-  readonly violations: { time: string; identity: string; method: string; outbound: boolean; error: string }[] = [];
+  /** Every rule a frame broke, both directions (also emitted as "violation"): a station frame here is a firmware bug. */
+  readonly violations: CsmsViolation[] = [];
   bootInterval: number;
   /** Answers for the next BootNotifications, consumed first; then bootStatus. */
   bootPlan: BootStatus[] = [];
   private status: BootStatus;
   private readonly callTimeoutMs: number;
+  private readonly password: string | undefined;
   private readonly clients = new Map<string, RpcClientLike>();
   private readonly handlers = new Map<string, CsmsHandler>();
   private server: RpcServerLike | undefined;
@@ -106,6 +132,7 @@ export class EmbeddedCsms extends EventEmitter {
     // Short enough that a person watching `npm start` sees heartbeats within half a minute.
     this.bootInterval = opts.bootInterval ?? 30;
     this.callTimeoutMs = opts.callTimeoutMs ?? 10000;
+    this.password = opts.password;
     const now = () => new Date().toISOString();
     this.handlers.set("BootNotification", () => {
       const status = this.bootPlan.shift() ?? this.status;
@@ -144,16 +171,19 @@ export class EmbeddedCsms extends EventEmitter {
     const server = new RPCServer({ protocols: ["ocpp2.0.1"], strictMode: true, callTimeoutMs: this.callTimeoutMs });
     this.server = server;
     server.on("error", (e: Error) => this.emit("error-log", e));
-    server.auth((accept, _reject, hs) => {
+    server.auth((accept, reject, hs) => {
       // Any identity is welcome; what it presented is recorded for the tests (security profile 1).
+      const password = hs.password === undefined ? undefined : hs.password.toString("utf8");
       this.connections.push({
         time: new Date().toISOString(),
         identity: hs.identity,
-        password: hs.password === undefined ? undefined : hs.password.toString("utf8"),
+        password,
         protocol: hs.protocols.has("ocpp2.0.1") ? "ocpp2.0.1" : undefined,
         endpoint: hs.endpoint,
       });
-      accept({ identity: hs.identity });
+      // A00.FR.207 (security profile 1): the CSMS checks the password; a wrong one gets 401 on the upgrade.
+      if (this.password !== undefined && password !== this.password) reject(401, "Unauthorized");
+      else accept({ identity: hs.identity });
     });
     server.on("client", (client: RpcClientLike) => this.attach(client));
     this.http = await server.listen(port, "127.0.0.1");
@@ -193,6 +223,41 @@ export class EmbeddedCsms extends EventEmitter {
     return this.received.filter((r) => identity === undefined || r.identity === identity).map((r) => r.action);
   }
 
+  private violation(v: Omit<CsmsViolation, "time">): void {
+    const rec: CsmsViolation = { time: new Date().toISOString(), ...v };
+    this.violations.push(rec);
+    this.emit("violation", rec);
+  }
+
+  /**
+   * Feeds the raw frames of one connection to a WireCheck: what this CSMS sends (ocpp-rpc's
+   * outbound "message" is the exact text given to the socket) and what the station sends (read
+   * off the socket itself, before ocpp-rpc decodes, drops or interprets anything).
+   */
+  private tap(client: RpcClientLike, identity: string): void {
+    const ws = (client as unknown as { _ws?: WebSocket })._ws;
+    // ocpp-rpc is pinned; should its socket move, judging must fail loudly rather than stop.
+    if (ws === undefined || typeof ws.on !== "function") throw new Error("ocpp-rpc client without its WebSocket (_ws): the wire tap needs it");
+    const check = new WireCheck();
+    client.on("message", ({ message, outbound }: { message: string; outbound: boolean }) => {
+      if (outbound) check.csmsFrame(message);
+    });
+    ws.on("message", (data: WebSocket.RawData, isBinary: boolean) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
+      let text: string;
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(buf);
+      } catch {
+        this.violation({ check: "schema", identity, outbound: false, method: undefined, error: "frame is not valid UTF-8 (Part 4 §4.1.2)", frame: buf.toString("hex").slice(0, 300) });
+        return;
+      }
+      const errors = check.stationFrame(text);
+      // OCPP-J messages are JSON text (Part 4 §4.1.2): a binary frame is not one, whatever it holds.
+      if (isBinary) errors.unshift("binary WebSocket frame; OCPP-J frames are text");
+      if (errors.length > 0) this.violation({ check: "schema", identity, outbound: false, method: actionOf(text), error: errors.join("; "), frame: text.slice(0, 300) });
+    });
+  }
+
   private attach(client: RpcClientLike): void {
     const identity = client.identity;
     const prev = this.clients.get(identity);
@@ -200,6 +265,7 @@ export class EmbeddedCsms extends EventEmitter {
     // A station that reconnects replaces its old socket (Part 4 §3.3: the newest connection wins).
     if (prev !== undefined && prev !== client) prev.close({ force: true }).catch(() => undefined);
     const stamp = () => new Date().toISOString();
+    this.tap(client, identity);
     client.on("message", ({ message, outbound }: { message: string; outbound: boolean }) => {
       let frame: unknown = message;
       try {
@@ -218,7 +284,11 @@ export class EmbeddedCsms extends EventEmitter {
       this.emit("message", rec);
     });
     client.on("strictValidationFailure", (f: { method: string; outbound: boolean; error: Error }) => {
-      this.violations.push({ time: stamp(), identity, method: f.method, outbound: f.outbound, error: f.error.message });
+      this.violation({ check: "strict", identity, method: f.method, outbound: f.outbound, error: f.error.message });
+    });
+    // ws refuses what breaks RFC 6455 (invalid UTF-8 in a text frame, an unmasked frame, ...) and closes.
+    client.on("socketError", (e: Error & { code?: string }) => {
+      if (typeof e.code === "string" && e.code.startsWith("WS_ERR_")) this.violation({ check: "socket", identity, method: undefined, outbound: false, error: `${e.code}: ${e.message}` });
     });
     client.on("close", () => {
       if (this.clients.get(identity) === client) this.clients.delete(identity);
@@ -234,4 +304,15 @@ export class EmbeddedCsms extends EventEmitter {
     });
     this.emit("connect", identity);
   }
+}
+
+/** The action of a CALL frame's text, when it is one. */
+function actionOf(text: string): string | undefined {
+  try {
+    const f = JSON.parse(text) as unknown;
+    if (Array.isArray(f) && f[0] === 2 && typeof f[2] === "string") return f[2];
+  } catch {
+    // Not JSON: no action.
+  }
+  return undefined;
 }

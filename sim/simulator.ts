@@ -6,9 +6,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Board, FlashStore } from "./board";
 import { WsTransport } from "./ws-transport";
-import { EmbeddedCsms, EmbeddedCsmsOptions } from "./csms";
+import { CsmsViolation, EmbeddedCsms, EmbeddedCsmsOptions } from "./csms";
 import { ControlApi, FrameInfo, SimControl, WireTracker } from "./api";
-import { RuntimeName, RUNTIMES } from "./runtimes/image";
+import { loadImage, RuntimeName, RUNTIMES } from "./runtimes/image";
 import { compile, ROOT } from "../build/compile";
 import { BuildConfig, loadConfig } from "../build/config";
 import { generate } from "../build/generate";
@@ -168,25 +168,71 @@ export function formatFrame(f: FrameInfo): string {
   return `${arrow} ${JSON.stringify(fr)}`;
 }
 
+/**
+ * The Lua heap (KB, after a full GC) of the image loaded but not started: the control API's heap.codeKb.
+ * Measured in a VM of its own, as bench/footprint.ts measures code, because collecting in the board's
+ * VM would change what it later reports (Lua 5.1 halves its string buffer at every full GC).
+ */
+async function loadedHeapKb(config: string, runtime: RuntimeName): Promise<number | undefined> {
+  const image = await loadImage(ROOT, config, runtime);
+  try {
+    return image.ownHeap ? image.heapKb(true) : undefined;
+  } finally {
+    image.close();
+  }
+}
+
+/**
+ * Keeps stdout for the JSON lines alone: anything else that writes there (a Lua print() through
+ * emscripten, which captured console.log at load, or any library's console.log) goes to stderr.
+ * Returns the writer for the JSON lines and the way back.
+ */
+function stdoutForJsonOnly(): { write: (line: string) => void; restore: () => void } {
+  const stdout = process.stdout;
+  const original = stdout.write;
+  const real = original.bind(stdout) as (s: string) => boolean;
+  stdout.write = process.stderr.write.bind(process.stderr) as typeof stdout.write;
+  return {
+    write: (line) => void real(line + "\n"),
+    restore: () => {
+      stdout.write = original;
+    },
+  };
+}
+
 // ---- the simulator --------------------------------------------------------------------------
 
 export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> {
-  const out = opts.out ?? ((s: string) => process.stdout.write(s + "\n"));
-  const err = opts.err ?? ((s: string) => process.stderr.write(s + "\n"));
-  const format = opts.logFormat ?? "text";
-  // In JSON mode stdout carries frames only; everything else is for humans, on stderr.
-  const info = format === "json" ? err : out;
   const id = opts.id ?? "CP001";
   const runtime = opts.runtime ?? "lua5.1";
   if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${runtime} (${RUNTIMES.join(", ")})`);
+  const err = opts.err ?? ((s: string) => process.stderr.write(s + "\n"));
+  const format = opts.logFormat ?? "text";
+  // In JSON mode stdout carries frames only; everything else is for humans, on stderr.
+  const restoreStdout = format === "json" && opts.out === undefined ? stdoutForJsonOnly() : undefined;
+  const out = opts.out ?? restoreStdout?.write ?? ((s: string) => process.stdout.write(s + "\n"));
+  const info = format === "json" ? err : out;
 
-  const configFile = simConfigFile(path.resolve(opts.config ?? DEFAULT_CONFIG), opts.evses, opts.connectors);
-  const cfg = buildFor(configFile, runtime, info);
+  let cfg: BuildConfig;
+  let codeKb: number | undefined;
+  try {
+    const configFile = simConfigFile(path.resolve(opts.config ?? DEFAULT_CONFIG), opts.evses, opts.connectors);
+    cfg = buildFor(configFile, runtime, info);
+    codeKb = await loadedHeapKb(cfg.name, runtime);
+  } catch (e) {
+    restoreStdout?.restore();
+    throw e;
+  }
 
   let csms: EmbeddedCsms | undefined;
   let csmsUrl = opts.csms;
   if (csmsUrl === undefined) {
     csms = new EmbeddedCsms(opts.embeddedCsms);
+    // Loud, on stderr in both formats: a frame a strict CSMS refuses is a firmware bug.
+    csms.on("violation", (v: CsmsViolation) => {
+      const who = v.outbound ? "the embedded CSMS sent" : `${v.identity} sent`;
+      err(`${clock(new Date())} !!! OCPP VIOLATION (${v.check}): ${who} ${v.frame ?? (v.method ?? "a frame")}: ${v.error}`);
+    });
     await csms.start(0);
     csmsUrl = csms.url;
   }
@@ -198,7 +244,8 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
   };
 
   const tracker = new WireTracker();
-  const transport = new WsTransport({ onError: fail });
+  // Why a connection failed or ended: the firmware only learns that it did.
+  const transport = new WsTransport({ onError: fail, log: (line) => info(`${clock(new Date())} · ${line}`) });
   // The firmware holds byte strings: UTF-8 bytes, one char per byte.
   const bytes = (s: string) => Buffer.from(s, "utf8").toString("latin1");
   const provision: Record<string, string> = { [PROVISION_KEYS.url]: bytes(csmsUrl), [PROVISION_KEYS.identity]: bytes(id) };
@@ -224,6 +271,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       // The image may never have loaded.
     }
     await csms?.stop();
+    restoreStdout?.restore();
   };
 
   try {
@@ -291,10 +339,13 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       if (b.rebootRequested) powerCycle().catch(fail);
     }, 250);
 
+    const embedded = csms;
     const sim: SimControl = {
       board: b,
       tracker,
       runtime,
+      codeKb,
+      wireViolations: embedded === undefined ? undefined : () => embedded.violations.length,
       networkDown: () => {
         info(`${clock(new Date())} · network down`);
         transport.setDown(true);
