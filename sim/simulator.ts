@@ -138,7 +138,7 @@ export function buildFor(configFile: string, runtime: RuntimeName, log?: (s: str
   }
   const target = runtime === "lua5.1" ? "lua5.1" : "lua5.3";
   const outDir = buildDir(ROOT, cfg.name, runtime);
-  const outputs = ["ocpp.lua", "ocpp.luac", path.basename(halFile(outDir, "sim", false)), path.basename(halFile(outDir, "sim", true))].map((f) => path.join(outDir, f));
+  const outputs = [path.join(outDir, "ocpp.lua"), path.join(outDir, "ocpp.luac"), halFile(outDir, "sim", false), halFile(outDir, "sim", true)];
   // The build is reused only when it was made from this very config: two files may share a name.
   const stampFile = path.join(outDir, "sim-config.json");
   const stamp = JSON.stringify(cfg);
