@@ -1,4 +1,6 @@
-// Footprint bench: ROM (stripped bytecode, per block), RAM (code, idle, report peak) and CPU (Lua VM instructions) of every build config on Lua 5.1 and 5.3, checked against the budgets.
+// Footprint bench: ROM (stripped bytecode of the board-neutral image, per block; the simulator's HAL
+// apart), RAM (code, idle, report peak) and CPU (Lua VM instructions) of every build config on Lua 5.1
+// and 5.3, checked against the budgets.
 //
 // Every number comes from the real 32-bit Lua VMs (lua-wasm-bindings) running the stripped bytecode a
 // device would flash. fengari (lua5.3-int32) is left out: it has no Lua heap of its own to count.
@@ -11,7 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildImage } from "../build/cli";
-import { ROOT } from "../build/compile";
+import { halFile, ROOT } from "../build/compile";
 import { BuildConfig, loadConfig } from "../build/config";
 import { Board } from "../sim/board";
 import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
@@ -80,8 +82,12 @@ export interface RomResult {
   /** The shipped build (its own name), as `npm run build` makes it. */
   luaFile: string;
   sourceBytes: number;
+  /** The board-neutral image's stripped bytecode. */
   romBytes: number;
-  bytecode: string;
+  bytecodeFile: string;
+  /** The simulator's HAL (hal-sim.luac), built beside the image and not part of it. */
+  halRomBytes: number;
+  halBytecodeFile: string;
   /** The same config under the reference name the per-block variants are compared with. */
   refLuaFile: string;
   perBlock: BlockCost[];
@@ -142,20 +148,27 @@ export function emptyVmKb(target: Target): number {
   }
 }
 
-/** Heap (KB, after a full GC) of a fresh VM that has loaded the image chunk. */
-function loadedKb(target: Target, chunk: string): number {
+/** Heap (KB, after a full GC) of a fresh VM that has loaded the image chunk, and the HAL's when given. */
+function loadedKb(target: Target, image: string, hal?: string): number {
   const vm = createLuaVm(target);
   try {
-    vm.loadImage(chunk, "=ocpp");
+    vm.loadImage(image, "=ocpp");
+    if (hal !== undefined) vm.loadBoard(hal, "=hal-sim");
     return vm.heapKb(true);
   } finally {
     vm.close();
   }
 }
 
-/** (a) code + constants: the image (stripped bytecode, or source) loaded, its chunk run (modules, tables), before "start". */
-export function codeKb(target: Target, chunk: string, baselineKb: number): number {
-  return loadedKb(target, chunk) - baselineKb;
+const read = (file: string) => fs.readFileSync(file, "latin1");
+
+/**
+ * (a) code + constants: the image and the simulator's HAL (stripped bytecode, or source) loaded, their
+ * chunks run (modules, tables, the board's state), before "start"; and the HAL's share of it.
+ */
+export function codeKb(target: Target, image: string, hal: string, baselineKb: number): { totalKb: number; halKb: number } {
+  const total = loadedKb(target, image, hal);
+  return { totalKb: total - baselineKb, halKb: total - loadedKb(target, image) };
 }
 
 /**
@@ -165,7 +178,6 @@ export function codeKb(target: Target, chunk: string, baselineKb: number): numbe
 export function measureRom(configFile: string, target: Target, out = DEFAULT_OUT): RomResult {
   const cfg = loadConfig(configFile, ROOT);
   const shipped = buildImage(configFile, target, outDir(out, cfg.name, target));
-  const bytecode = fs.readFileSync(shipped.bytecodeFile, "latin1");
   const names = variantNames(cfg);
   const made: string[] = [];
   const build = (name: string, blocks: string[]) => {
@@ -179,7 +191,8 @@ export function measureRom(configFile: string, target: Target, out = DEFAULT_OUT
   };
   try {
     const ref = build(names.ref, cfg.blocks);
-    const refCode = loadedKb(target, fs.readFileSync(ref.bytecodeFile, "latin1"));
+    // Image against image: the HAL is the same in every variant.
+    const refCode = loadedKb(target, read(ref.bytecodeFile));
     const perBlock: BlockCost[] = [];
     for (const [block, name] of names.without) {
       try {
@@ -187,7 +200,7 @@ export function measureRom(configFile: string, target: Target, out = DEFAULT_OUT
         perBlock.push({
           block,
           romBytes: ref.bytecodeBytes - w.bytecodeBytes,
-          codeKb: refCode - loadedKb(target, fs.readFileSync(w.bytecodeFile, "latin1")),
+          codeKb: refCode - loadedKb(target, read(w.bytecodeFile)),
           withoutLuaFile: w.luaFile,
         });
       } catch (e) {
@@ -201,7 +214,9 @@ export function measureRom(configFile: string, target: Target, out = DEFAULT_OUT
       luaFile: shipped.luaFile,
       sourceBytes: shipped.sourceBytes,
       romBytes: shipped.bytecodeBytes,
-      bytecode,
+      bytecodeFile: shipped.bytecodeFile,
+      halRomBytes: shipped.report.hal.bytecodeBytes,
+      halBytecodeFile: shipped.halBytecodeFile,
       refLuaFile: ref.luaFile,
       perBlock,
     };
@@ -402,7 +417,7 @@ function cpu(board: Board, csms: ScriptedCsms, vm: LuaVm, action: "GetVariables"
  * answered), running the stripped bytecode: the device runs that, and source would add line info
  * and local names to every function.
  */
-export async function measureRun(image: StagedImage, target: Target, baselineKb: number): Promise<RunResult> {
+export async function measureRun(image: { configFile: string; imageFile: string }, target: Target, baselineKb: number): Promise<RunResult> {
   const { board, csms, settle } = await bootAccepted(target, image);
   try {
     const vm = board.image.vm;
@@ -423,20 +438,6 @@ export async function measureRun(image: StagedImage, target: Target, baselineKb:
   }
 }
 
-export interface StagedImage {
-  configFile: string;
-  imageFile: string;
-}
-
-/** Writes the stripped bytecode of an image to a file the harness's board loads (build/out is gitignored). */
-export function stageBytecode(configFile: string, out: string, name: string, target: Target, bytecode: string): StagedImage {
-  const dir = path.join(ROOT, "build", "out", out, "luac", name, target);
-  fs.mkdirSync(dir, { recursive: true });
-  const imageFile = path.join(dir, "ocpp.luac");
-  fs.writeFileSync(imageFile, Buffer.from(bytecode, "latin1"));
-  return { configFile, imageFile };
-}
-
 // ---------------------------------------------------------------------------------------------------
 // One row: config × target
 
@@ -451,14 +452,19 @@ export interface Row {
   config: string;
   target: Target;
   blocks: string[];
+  /** The board-neutral image. */
   romBytes: number;
   sourceBytes: number;
+  /** The simulator's HAL, apart from the image. */
+  halRomBytes: number;
   /** The shipped build's bundle, and the same config under the reference name the variants compare with. */
   luaFile: string;
   refLuaFile: string;
   baselineKb: number;
-  /** (a) code + constants loaded (stripped bytecode), KB above the empty VM. */
+  /** (a) code + constants loaded (stripped bytecode of the image and the sim HAL), KB above the empty VM. */
   codeKb: number;
+  /** The sim HAL's share of codeKb. */
+  halCodeKb: number;
   /** The same image loaded from Lua source: what line info and local names would add (info). */
   codeFromSourceKb: number;
   idleTotalKb: number;
@@ -493,19 +499,22 @@ export interface Row {
 export async function measureConfig(configFile: string, target: Target, baselineKb: number, out = DEFAULT_OUT): Promise<Row> {
   const rom = measureRom(configFile, target, out);
   const cfg = loadConfig(configFile, ROOT);
-  const code = codeKb(target, rom.bytecode, baselineKb);
-  const run = await measureRun(stageBytecode(configFile, out, cfg.name, target, rom.bytecode), target, baselineKb);
+  const { totalKb: code, halKb } = codeKb(target, read(rom.bytecodeFile), read(rom.halBytecodeFile), baselineKb);
+  // The board loads the shipped build's ocpp.luac and hal-sim.luac beside it.
+  const run = await measureRun({ configFile, imageFile: rom.bytecodeFile }, target, baselineKb);
   const row: Row = {
     config: cfg.name,
     target,
     blocks: cfg.blocks,
     romBytes: rom.romBytes,
     sourceBytes: rom.sourceBytes,
+    halRomBytes: rom.halRomBytes,
     luaFile: rom.luaFile,
     refLuaFile: rom.refLuaFile,
     baselineKb,
     codeKb: code,
-    codeFromSourceKb: codeKb(target, fs.readFileSync(rom.luaFile, "latin1"), baselineKb),
+    halCodeKb: halKb,
+    codeFromSourceKb: codeKb(target, read(rom.luaFile), read(halFile(path.dirname(rom.luaFile), "sim", false)), baselineKb).totalKb,
     idleTotalKb: run.idleTotalKb,
     idleDynamicKb: run.idleTotalKb - code,
     reportPeakTotalKb: run.report.peakKb,
@@ -564,14 +573,15 @@ const budgetCell = (r: Row) => {
   return broken.length === 0 ? "✓" : "✗ " + broken.map((b) => b.name).join(", ");
 };
 
-const HEAD = ["config", "target", "ROM bytes", "code KB", "idle KB tot / dyn", "report peak KB tot / dyn", "GC off KB tot / dyn", "GC running KB tot / dyn", "session peak", "GetVariables×10 instr", "SetVariables×10 instr", "budgets", "goal ROM ≤ 100 KB", "goal peak ≤ 20 KB"];
+const HEAD = ["config", "target", "ROM bytes", "sim HAL ROM bytes", "code KB (HAL)", "idle KB tot / dyn", "report peak KB tot / dyn", "GC off KB tot / dyn", "GC running KB tot / dyn", "session peak", "GetVariables×10 instr", "SetVariables×10 instr", "budgets", "goal ROM ≤ 100 KB", "goal peak ≤ 20 KB"];
 
 function cells(r: Row): string[] {
   return [
     r.config,
     r.target,
     romCell(r.romBytes),
-    kb(r.codeKb),
+    String(r.halRomBytes),
+    `${kb(r.codeKb)} (HAL ${kb(r.halCodeKb)})`,
     `${kb(r.idleTotalKb)} / ${kb(r.idleDynamicKb)}`,
     peakCell(r),
     gcOffCell(r),
@@ -634,8 +644,9 @@ export function renderMarkdown(rows: Row[]): string {
     "",
     "| | |",
     "|---|---|",
-    "| ROM | stripped bytecode of the whole image (`luac -s` equivalent) |",
-    "| code | (a) RAM after loading the stripped image, before `start`, above an empty VM (harness only), full GC |",
+    "| ROM | stripped bytecode of the board-neutral image `ocpp.luac` (`luac -s` equivalent): what is flashed, without any HAL |",
+    "| sim HAL ROM | stripped bytecode of the simulator's HAL `hal-sim.luac`, built apart from the image (a board brings its own) |",
+    "| code | (a) RAM after loading the stripped image and the sim HAL (a board's HAL is resident too), before `start`, above an empty VM (harness only), full GC; (HAL): the sim HAL's share |",
     "| idle | (b) after BootNotification Accepted and the first StatusNotifications answered, full GC |",
     "| report peak | (c) GetBaseReport FullInventory, every NotifyReport part answered: max over the steps of the live heap before the step plus all the step allocates (full GC before, GC stopped during each step); budgeted |",
     "| GC off | the same exchange with the GC stopped from the request to the last part: the garbage of every part adds up (info) |",
@@ -648,7 +659,7 @@ export function renderMarkdown(rows: Row[]): string {
     "",
     mdTable(HEAD, rows.map(cells)),
     "",
-    "Per functional block (build with − build without it; `provisioning` is in every build):",
+    "Per functional block (image built with − image built without it, the HAL left out of both; `provisioning` is in every build):",
     "",
     mdTable(BLOCK_HEAD, rows.flatMap(blockCells)),
     "",

@@ -1,15 +1,17 @@
-// ocpp-fw: builds an OEM configuration into a Lua image, stripped bytecode and a size report.
+// ocpp-fw: builds an OEM configuration into a board-neutral Lua image, the board's HAL, their
+// stripped bytecode and a size report.
 //
-//   ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--out DIR]
+//   ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--board sim] [--out DIR]
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { compile, BuildError, ROOT } from "./compile";
+import { bundleModules } from "./bundle";
+import { boardsAvailable, compile, BuildError, Chunk, ROOT, Target } from "./compile";
 import { ConfigError, loadConfig } from "./config";
 import { ModelError } from "./device-model";
 import { compileStripped } from "../sim/runtimes/lua-vm";
 
-const USAGE = "usage: ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--out DIR]";
+const USAGE = `usage: ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--board ${boardsAvailable(ROOT).join("|")}] [--out DIR]`;
 
 /** Usage mistakes: exit code 2, like a missing subcommand. */
 class UsageError extends Error {}
@@ -29,12 +31,41 @@ function parse(argv: string[]): Record<string, string> {
   return out;
 }
 
-export interface BuildOutput {
-  dir: string;
-  luaFile: string;
-  bytecodeFile: string;
+export interface ModuleSize {
+  module: string;
+  bytecodeBytes: number;
+}
+
+/** One chunk in the size report. */
+export interface ChunkSize {
+  file: string;
   sourceBytes: number;
   bytecodeBytes: number;
+  modules: ModuleSize[];
+}
+
+/** size.json: the board-neutral image and the board's HAL, each with its modules. */
+export interface SizeReport {
+  config: string;
+  target: Target;
+  board: string;
+  blocks: string[];
+  image: ChunkSize;
+  hal: ChunkSize;
+}
+
+export interface BuildOutput {
+  dir: string;
+  target: Target;
+  board: string;
+  luaFile: string;
+  bytecodeFile: string;
+  halLuaFile: string;
+  halBytecodeFile: string;
+  /** The image's figures (the HAL's are in report.hal). */
+  sourceBytes: number;
+  bytecodeBytes: number;
+  report: SizeReport;
 }
 
 /**
@@ -42,44 +73,47 @@ export interface BuildOutput {
  * its own, so an OEM sees where the ROM goes (the sum is a little above the whole image's: each chunk
  * repeats a header).
  */
-export function moduleSizes(target: "lua5.1" | "lua5.3", source: string): { module: string; bytecodeBytes: number }[] {
-  const out: { module: string; bytecodeBytes: number }[] = [];
-  const header = /^\["([^"]+)"\] = function\(\.\.\.\) ?$/gm;
-  const starts = [...source.matchAll(header)];
-  starts.forEach((m, i) => {
-    const from = (m.index ?? 0) + m[0].length;
-    const to = i + 1 < starts.length ? (starts[i + 1].index ?? source.length) : source.indexOf("\n}\n", from);
-    const body = source.slice(from, to).replace(/ end,\s*$/, "");
-    out.push({ module: m[1], bytecodeBytes: compileStripped(target, body, "=" + m[1]).length });
-  });
-  return out.sort((a, b) => b.bytecodeBytes - a.bytecodeBytes);
+export function moduleSizes(target: Target, source: string): ModuleSize[] {
+  return bundleModules(source)
+    .map((m) => ({ module: m.name, bytecodeBytes: compileStripped(target, m.body, "=" + m.name).length }))
+    .sort((a, b) => b.bytecodeBytes - a.bytecodeBytes);
 }
 
-/** Builds one config for one target into dir: ocpp.lua, ocpp.luac (stripped) and size.json/size.txt. */
-export function buildImage(configFile: string, target: "lua5.1" | "lua5.3" | undefined, outDir: string | undefined): BuildOutput {
+function chunkSize(dir: string, target: Target, c: Chunk): ChunkSize {
+  return { file: path.relative(dir, c.bytecodeFile), sourceBytes: c.source.length, bytecodeBytes: c.bytecode.length, modules: moduleSizes(target, c.source) };
+}
+
+function sizeText(r: SizeReport): string {
+  const chunk = (title: string, c: ChunkSize) =>
+    `${title}: ${c.file}\n  Lua source        ${c.sourceBytes} bytes\n  stripped bytecode ${c.bytecodeBytes} bytes\n  stripped bytecode per module:\n` +
+    c.modules.map((m) => `    ${String(m.bytecodeBytes).padStart(6)}  ${m.module}`).join("\n") + "\n";
+  return `${r.config} (${r.target}), blocks: ${r.blocks.join(", ")}\n` + chunk("image (board-neutral)", r.image) + chunk(`HAL (board ${r.board}, apart from the image)`, r.hal);
+}
+
+/**
+ * Builds one config for one target and board into dir: ocpp.lua and ocpp.luac (the image, stripped),
+ * hal-<board>.lua/.luac (the board's part) and size.json/size.txt listing the two apart.
+ */
+export function buildImage(configFile: string, target: Target | undefined, outDir: string | undefined, board = "sim"): BuildOutput {
   const cfg = loadConfig(configFile, ROOT);
   const t = target ?? cfg.target;
   const dir = outDir ?? path.join(ROOT, "build", "out", cfg.name, t);
-  const res = compile(cfg, t, dir);
-  const bc = compileStripped(t, res.source, "=ocpp");
-  const bytecodeFile = path.join(dir, "ocpp.luac");
-  fs.writeFileSync(bytecodeFile, Buffer.from(bc, "latin1"));
-  const report = {
-    config: cfg.name,
-    target: t,
-    blocks: cfg.blocks,
-    sourceBytes: Buffer.byteLength(res.source, "latin1"),
-    bytecodeBytes: bc.length,
-    modules: moduleSizes(t, res.source),
-  };
+  const res = compile(cfg, t, dir, board);
+  const report: SizeReport = { config: cfg.name, target: t, board, blocks: cfg.blocks, image: chunkSize(dir, t, res.image), hal: chunkSize(dir, t, res.hal) };
   fs.writeFileSync(path.join(dir, "size.json"), JSON.stringify(report, null, 2) + "\n");
-  fs.writeFileSync(
-    path.join(dir, "size.txt"),
-    `${cfg.name} (${t}), blocks: ${cfg.blocks.join(", ")}\n  Lua source        ${report.sourceBytes} bytes\n  stripped bytecode ${report.bytecodeBytes} bytes\n` +
-      `  stripped bytecode per module:\n` +
-      report.modules.map((m) => `    ${String(m.bytecodeBytes).padStart(6)}  ${m.module}`).join("\n") + "\n",
-  );
-  return { dir, luaFile: res.luaFile, bytecodeFile, sourceBytes: report.sourceBytes, bytecodeBytes: report.bytecodeBytes };
+  fs.writeFileSync(path.join(dir, "size.txt"), sizeText(report));
+  return {
+    dir,
+    target: t,
+    board,
+    luaFile: res.image.luaFile,
+    bytecodeFile: res.image.bytecodeFile,
+    halLuaFile: res.hal.luaFile,
+    halBytecodeFile: res.hal.bytecodeFile,
+    sourceBytes: report.image.sourceBytes,
+    bytecodeBytes: report.image.bytecodeBytes,
+    report,
+  };
 }
 
 export function main(argv: string[]): number {
@@ -93,11 +127,15 @@ export function main(argv: string[]): number {
   }
   try {
     const a = parse(argv.slice(1));
-    for (const k of Object.keys(a)) if (!["config", "target", "out"].includes(k)) throw new UsageError(`unknown option --${k}`);
+    for (const k of Object.keys(a)) if (!["config", "target", "board", "out"].includes(k)) throw new UsageError(`unknown option --${k}`);
     if (a.config === undefined) throw new UsageError("--config is required");
     if (a.target !== undefined && a.target !== "lua5.1" && a.target !== "lua5.3") throw new UsageError("--target must be lua5.1 or lua5.3");
-    const r = buildImage(a.config, a.target as "lua5.1" | "lua5.3" | undefined, a.out);
-    console.log(`built ${path.relative(process.cwd(), r.luaFile)} (${r.sourceBytes} bytes source, ${r.bytecodeBytes} bytes stripped bytecode in ${path.relative(process.cwd(), r.bytecodeFile)})`);
+    const boards = boardsAvailable(ROOT);
+    if (a.board !== undefined && !boards.includes(a.board)) throw new UsageError(`--board must be one of ${boards.join(", ")}`);
+    const r = buildImage(a.config, a.target as Target | undefined, a.out, a.board);
+    const rel = (f: string) => path.relative(process.cwd(), f);
+    console.log(`built ${rel(r.luaFile)} (${r.sourceBytes} bytes source, ${r.bytecodeBytes} bytes stripped bytecode in ${rel(r.bytecodeFile)})`);
+    console.log(`board ${r.board}: ${rel(r.halBytecodeFile)} (${r.report.hal.bytecodeBytes} bytes stripped bytecode, not part of the image)`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -1,20 +1,36 @@
-// One build: config -> generated sources -> TSTL bundle -> subset check -> Lua file on disk.
+// One build: config -> generated sources -> TSTL bundles (image, board HAL) -> subset check -> Lua
+// files and their stripped bytecode on disk.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as ts from "typescript";
 import * as tstl from "typescript-to-lua";
 import { BuildConfig } from "./config";
+import { pruneBundle } from "./bundle";
 import { checkLua } from "./check-lua";
 import { generate } from "./generate";
 import { lintSubset } from "./lint-subset";
+import { compileStripped } from "../sim/runtimes/lua-vm";
 
 export const ROOT = path.resolve(__dirname, "..");
 
-export interface BuildResult {
+export type Target = "lua5.1" | "lua5.3";
+
+/** One Lua bundle of a build: its source and the stripped bytecode a board loads. */
+export interface Chunk {
   luaFile: string;
+  bytecodeFile: string;
   source: string;
-  target: "lua5.1" | "lua5.3";
+  bytecode: string;
+}
+
+export interface BuildResult {
+  target: Target;
+  board: string;
+  /** The board-neutral image: ocpp.lua / ocpp.luac. */
+  image: Chunk;
+  /** The board's HAL: hal-<board>.lua / hal-<board>.luac. */
+  hal: Chunk;
 }
 
 export class BuildError extends Error {}
@@ -29,9 +45,9 @@ function formatDiagnostics(diags: readonly ts.Diagnostic[]): string {
 
 /**
  * Transpiles everything an entry file reaches into one Lua bundle (a byte string) that returns the
- * entry module, after the type check, TSTL, the subset lint and the Lua check; throws BuildError.
+ * entry module, holding only the modules it requires, after the type check, TSTL, the subset lint and the Lua check; throws BuildError.
  */
-export function transpileEntry(entry: string, target: "lua5.1" | "lua5.3"): string {
+export function transpileEntry(entry: string, target: Target): string {
   const outDir = path.join(ROOT, "build", "out", ".tstl");
   const bundle = path.join(outDir, "bundle.lua");
   const options: tstl.CompilerOptions = {
@@ -61,7 +77,7 @@ export function transpileEntry(entry: string, target: "lua5.1" | "lua5.3"): stri
     program,
     writeFile: (name, text) => {
       // Lua source is bytes: keep it as a byte string (one char per byte) like every string here.
-      if (name.endsWith(".lua")) written = Buffer.from(text, "utf8").toString("latin1");
+      if (name.endsWith(".lua")) written = pruneBundle(Buffer.from(text, "utf8").toString("latin1"));
     },
   });
   const diagnostics = ts.sortAndDeduplicateDiagnostics([...pre, ...emitted.diagnostics]);
@@ -78,11 +94,68 @@ export function transpileEntry(entry: string, target: "lua5.1" | "lua5.3"): stri
   return written;
 }
 
-/** Compiles one configuration for one target into outDir/ocpp.lua; throws BuildError with every diagnostic. */
-export function compile(cfg: BuildConfig, target: "lua5.1" | "lua5.3", outDir: string): BuildResult {
-  const source = transpileEntry(generate(ROOT, cfg), target);
-  const luaFile = path.join(outDir, "ocpp.lua");
-  fs.mkdirSync(outDir, { recursive: true });
+/** Boards a build can link: every hal/<board>/ with a board.ts entry (its HAL and main). */
+export function boardsAvailable(root: string): string[] {
+  const dir = path.join(root, "hal");
+  return fs.readdirSync(dir).filter((d) => fs.existsSync(path.join(dir, d, "board.ts"))).sort();
+}
+
+/** Where a build's HAL chunk goes: hal-<board>.lua(c) beside the image. */
+export function halFile(dir: string, board: string, bytecode: boolean): string {
+  return path.join(dir, `hal-${board}.${bytecode ? "luac" : "lua"}`);
+}
+
+function writeChunk(luaFile: string, bytecodeFile: string, source: string, target: Target, chunkName: string): Chunk {
+  const bytecode = compileStripped(target, source, chunkName);
   fs.writeFileSync(luaFile, Buffer.from(source, "latin1"));
-  return { luaFile, source, target };
+  fs.writeFileSync(bytecodeFile, Buffer.from(bytecode, "latin1"));
+  return { luaFile, bytecodeFile, source, bytecode };
+}
+
+/** Newest modification time of the files under these folders of ROOT. */
+function newestUnder(dirs: string[]): number {
+  let newest = 0;
+  const walk = (dir: string) => {
+    for (const ent of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, ent.name);
+      if (ent.isDirectory()) walk(p);
+      else newest = Math.max(newest, fs.statSync(p).mtimeMs);
+    }
+  };
+  for (const d of dirs) walk(path.join(ROOT, d));
+  return newest;
+}
+
+/**
+ * A board's HAL bundle depends on the board and the target only, not on the config: transpiled once
+ * per process while its sources (hal/, firmware/) stay unchanged, as the bench and the tests build many
+ * configs in a row.
+ */
+const halBundles = new Map<string, { stamp: number; source: string }>();
+function halBundle(board: string, target: Target): string {
+  const key = `${board}/${target}`;
+  const stamp = newestUnder(["hal", "firmware"]);
+  const hit = halBundles.get(key);
+  if (hit !== undefined && hit.stamp === stamp) return hit.source;
+  const source = transpileEntry(path.join(ROOT, "hal", board, "board.ts"), target);
+  halBundles.set(key, { stamp, source });
+  return source;
+}
+
+/**
+ * Compiles one configuration for one target and board into outDir: the board-neutral image
+ * (ocpp.lua, stripped ocpp.luac) and the board's HAL (hal-<board>.lua/.luac), each bytecode stripped
+ * by the target's own VM. Throws BuildError with every diagnostic.
+ */
+export function compile(cfg: BuildConfig, target: Target, outDir: string, board = "sim"): BuildResult {
+  if (!boardsAvailable(ROOT).includes(board)) throw new BuildError(`unknown board '${board}' (available: ${boardsAvailable(ROOT).join(", ")})`);
+  const source = transpileEntry(generate(ROOT, cfg), target);
+  const halSource = halBundle(board, target);
+  fs.mkdirSync(outDir, { recursive: true });
+  return {
+    target,
+    board,
+    image: writeChunk(path.join(outDir, "ocpp.lua"), path.join(outDir, "ocpp.luac"), source, target, "=ocpp"),
+    hal: writeChunk(halFile(outDir, board, false), halFile(outDir, board, true), halSource, target, `=hal-${board}`),
+  };
 }

@@ -1,7 +1,11 @@
 // The core's entry points: everything a board reports arrives through one of these functions.
 //
-// None of them blocks; each reacts and returns. The board calls stationTick at least once a
-// second; timers compare against hal.uptime(), so virtual time in tests costs nothing.
+// None of them blocks; each reacts and returns. The board calls tick at least once a second;
+// timers compare against hal.uptime(), so virtual time in tests costs nothing.
+//
+// A board gets them as one table, `Firmware`, from the image (build/gen/<config>/image.ts), each
+// under a guard: no entry point ever raises into the board. A firmware bug or a failing HAL call is
+// logged through hal.log and the call returns; the board's loop carries on.
 
 import type { Hal } from "../hal/hal";
 import { connectionTick, scheduleReconnect } from "./connection";
@@ -9,20 +13,46 @@ import { modelLoad, modelProvision } from "./model";
 import { pump, rpcDisconnected, rpcReceive, rpcTick } from "./rpc";
 import { createStation, emit, Image, Station } from "./station";
 
-/** Creates the station and restores persisted state; the first stationTick starts connecting. */
-export function stationStart(hal: Hal, img: Image): Station {
-  const st = createStation(hal, img);
+/**
+ * What an image gives its board (docs/porting.md): plain functions, called `fw.tick(st)` (no self).
+ * `start` returns undefined only when the station could not even be created (logged); every other
+ * entry point ignores an undefined station, so a board passes on whatever `start` returned unchecked.
+ */
+export interface Firmware {
+  /** Once at power-up: creates the station and restores flash state; the first tick connects. */
+  start(this: void, hal: Hal): Station | undefined;
+  /** Factory or field provisioning of a device-model value (identity, password, CSMS URL). */
+  provision(this: void, st: Station | undefined, key: string, value: string): void;
+  /** The WebSocket opened. */
+  opened(this: void, st: Station | undefined): void;
+  /** The WebSocket closed, or failed to open. */
+  closed(this: void, st: Station | undefined): void;
+  /** One received text frame (bytes). */
+  frame(this: void, st: Station | undefined, text: string): void;
+  /** At least once a second. */
+  tick(this: void, st: Station | undefined): void;
+  /** Hardware input: "plug", "unplug" (connector), or another event a block listens for. */
+  input(this: void, st: Station | undefined, event: string, evseId: number, connectorId: number): void;
+}
+
+/** Restores persisted state: the device-model store and the boot counter. */
+function stationRestore(st: Station): void {
   modelLoad(st);
   // Part 4 §4.1.4: message ids stay unique across reboots through a persisted boot counter.
-  const prev = hal.load("boots");
+  const prev = st.hal.load("boots");
   const boots = (prev !== undefined ? (tonumber(prev) as number) : 0) + 1;
-  hal.save("boots", string.format("%d", boots));
+  st.hal.save("boots", string.format("%d", boots));
   st.bootSeq = boots;
+}
+
+/** Creates the station and restores persisted state, unguarded (unit tests of the core). */
+export function stationStart(hal: Hal, img: Image): Station {
+  const st = createStation(hal, img);
+  stationRestore(st);
   emit(st, "start", 0, 0);
   return st;
 }
 
-/** Factory or field provisioning of a device-model value (identity, password, CSMS URL). */
 export function stationProvision(st: Station, key: string, value: string): void {
   modelProvision(st, key, value);
 }
@@ -50,7 +80,6 @@ export function stationFrame(st: Station, text: string): void {
   rpcReceive(st, text);
 }
 
-/** Hardware input: event is "plug", "unplug" (connector), or another name a block listens for. */
 export function stationInput(st: Station, event: string, evseId: number, connectorId: number): void {
   emit(st, event, evseId, connectorId);
 }
@@ -64,3 +93,54 @@ export function stationTick(st: Station): void {
   emit(st, "tick", now, 0);
 }
 
+function logError(hal: Hal, msg: string): void {
+  hal.log(1, msg);
+}
+
+/** Logs an entry point that raised. The log call is guarded too: a HAL whose log raises must not escape either. */
+function failed(hal: Hal, what: string, err: unknown): void {
+  pcall(logError, hal, what + " failed: " + tostring(err as string));
+}
+
+function guard1(what: string, fn: (st: Station) => void, st: Station | undefined): void {
+  if (st === undefined) return;
+  const [ok, err] = pcall(fn, st);
+  if (!ok) failed(st.hal, what, err);
+}
+
+/** The guarded entry points of one image, closed over the build's Image. */
+export function firmware(img: Image): Firmware {
+  return {
+    start: (hal) => {
+      const [ok, made] = pcall(createStation, hal, img);
+      if (!ok) {
+        failed(hal, "start", made);
+        return undefined;
+      }
+      const st = made as Station;
+      // A flash that cannot be read leaves the defaults: the station still runs.
+      guard1("start", stationRestore, st);
+      const [started, err] = pcall(emit, st, "start", 0, 0);
+      if (!started) failed(hal, "start", err);
+      return st;
+    },
+    provision: (st, key, value) => {
+      if (st === undefined) return;
+      const [ok, err] = pcall(stationProvision, st, key, value);
+      if (!ok) failed(st.hal, "provision", err);
+    },
+    opened: (st) => guard1("opened", stationOpened, st),
+    closed: (st) => guard1("closed", stationClosed, st),
+    frame: (st, text) => {
+      if (st === undefined) return;
+      const [ok, err] = pcall(stationFrame, st, text);
+      if (!ok) failed(st.hal, "frame", err);
+    },
+    tick: (st) => guard1("tick", stationTick, st),
+    input: (st, event, evseId, connectorId) => {
+      if (st === undefined) return;
+      const [ok, err] = pcall(stationInput, st, event, evseId, connectorId);
+      if (!ok) failed(st.hal, "input " + event, err);
+    },
+  };
+}

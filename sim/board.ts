@@ -66,7 +66,7 @@ export interface BoardOptions {
   root: string;
   config: string;
   runtime: RuntimeName;
-  /** A specific Lua chunk to run (e.g. the stripped bytecode) instead of the config's bundle. */
+  /** A specific image chunk (source or bytecode) instead of the build's; the HAL chunk of the same kind beside it (sim/runtimes/image.ts). */
   imageFile?: string;
   transport: Transport;
   store?: FlashStore;

@@ -9,7 +9,7 @@ export const USAGE = `usage: ocpp-sim [options]
   --password PW         Basic-auth password (security profile 1)
   --evses N             EVSE count (overrides the config's topology)
   --connectors N        connectors per EVSE (overrides the config's topology)
-  --runtime R           ${RUNTIMES.join(" | ")} (default lua5.1)
+  --runtime R           ${RUNTIMES.join(" | ")} (default: the config's target, lua5.1 or lua5.3)
   --api-port PORT       start the control API on 127.0.0.1:PORT
   --state-dir DIR       keep flash storage in DIR/<id>-flash.json across restarts
   --log-format F        text | json (json: one line per OCPP frame on stdout)

@@ -8,8 +8,8 @@ import { Board, FlashStore } from "./board";
 import { WsTransport } from "./ws-transport";
 import { CsmsViolation, EmbeddedCsms, EmbeddedCsmsOptions } from "./csms";
 import { ControlApi, FrameInfo, SimControl, WireTracker } from "./api";
-import { loadImage, RuntimeName, RUNTIMES } from "./runtimes/image";
-import { compile, ROOT } from "../build/compile";
+import { buildDir, loadImage, RuntimeName, RUNTIMES } from "./runtimes/image";
+import { compile, halFile, ROOT } from "../build/compile";
 import { BuildConfig, loadConfig } from "../build/config";
 import { generate } from "../build/generate";
 
@@ -23,6 +23,7 @@ export interface SimOptions {
   /** Topology override: EVSE count and connectors per EVSE (a derived config is built). */
   evses?: number;
   connectors?: number;
+  /** Where the firmware runs; default: the config's target (lua5.1 or lua5.3). */
   runtime?: RuntimeName;
   apiPort?: number;
   /** Flash storage lives in DIR/<id>-flash.json, so state survives a restart. */
@@ -119,10 +120,15 @@ export function simConfigFile(configFile: string, evses?: number, connectors?: n
   return file;
 }
 
+/** The runtime that runs a config by default: the VM of its target (Lua 5.1 or 5.3). */
+export function defaultRuntime(cfg: BuildConfig): RuntimeName {
+  return cfg.target;
+}
+
 /**
- * Builds what the runtime loads: the generated sources (node) or the Lua bundle for the runtime's
- * Lua version. A Lua bundle newer than every source is reused, like make, because a TSTL compile
- * takes seconds and the simulator restarts often.
+ * Builds what the runtime loads: the generated sources (node) or, for the runtime's Lua version, the
+ * image and the simulator's HAL with their stripped bytecode. A build newer than every source is
+ * reused, like make, because a TSTL compile takes seconds and the simulator restarts often.
  */
 export function buildFor(configFile: string, runtime: RuntimeName, log?: (s: string) => void): BuildConfig {
   const cfg = loadConfig(configFile, ROOT);
@@ -131,15 +137,15 @@ export function buildFor(configFile: string, runtime: RuntimeName, log?: (s: str
     return cfg;
   }
   const target = runtime === "lua5.1" ? "lua5.1" : "lua5.3";
-  const outDir = path.join(ROOT, "build", "out", cfg.name, target);
-  const bundle = path.join(outDir, "ocpp.lua");
-  // The bundle is reused only when it was built from this very config: two files may share a name.
+  const outDir = buildDir(ROOT, cfg.name, runtime);
+  const outputs = [path.join(outDir, "ocpp.lua"), path.join(outDir, "ocpp.luac"), halFile(outDir, "sim", false), halFile(outDir, "sim", true)];
+  // The build is reused only when it was made from this very config: two files may share a name.
   const stampFile = path.join(outDir, "sim-config.json");
   const stamp = JSON.stringify(cfg);
-  const fresh = fs.existsSync(bundle) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === stamp;
-  if (fresh && fs.statSync(bundle).mtimeMs >= newestSource(configFile)) return cfg;
+  const fresh = outputs.every((f) => fs.existsSync(f)) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === stamp;
+  if (fresh && Math.min(...outputs.map((f) => fs.statSync(f).mtimeMs)) >= newestSource(configFile)) return cfg;
   log?.(`building ${cfg.name} for ${target} …`);
-  compile(cfg, target, outDir);
+  compile(cfg, target, outDir, "sim");
   fs.writeFileSync(stampFile, stamp);
   return cfg;
 }
@@ -204,8 +210,7 @@ function stdoutForJsonOnly(): { write: (line: string) => void; restore: () => vo
 
 export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> {
   const id = opts.id ?? "CP001";
-  const runtime = opts.runtime ?? "lua5.1";
-  if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${runtime} (${RUNTIMES.join(", ")})`);
+  if (opts.runtime !== undefined && !RUNTIMES.includes(opts.runtime)) throw new Error(`unknown runtime ${opts.runtime} (${RUNTIMES.join(", ")})`);
   const err = opts.err ?? ((s: string) => process.stderr.write(s + "\n"));
   const format = opts.logFormat ?? "text";
   // In JSON mode stdout carries frames only; everything else is for humans, on stderr.
@@ -214,9 +219,12 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
   const info = format === "json" ? err : out;
 
   let cfg: BuildConfig;
+  let runtime: RuntimeName;
   let codeKb: number | undefined;
   try {
     const configFile = simConfigFile(path.resolve(opts.config ?? DEFAULT_CONFIG), opts.evses, opts.connectors);
+    // The config's target unless --runtime says otherwise.
+    runtime = opts.runtime ?? defaultRuntime(loadConfig(configFile, ROOT));
     cfg = buildFor(configFile, runtime, info);
     codeKb = await loadedHeapKb(cfg.name, runtime);
   } catch (e) {

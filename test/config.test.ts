@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../build/compile";
+import { boardsAvailable, ROOT } from "../build/compile";
 import { ConfigError, loadConfig, validateConfig } from "../build/config";
 import { buildRecords, ModelError } from "../build/device-model";
 import { generate, readManifest } from "../build/generate";
@@ -16,6 +16,7 @@ import { ScriptedCsms, NOW_ISO } from "./harness";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const Ajv = require("ajv");
 const core = () => JSON.parse(fs.readFileSync(path.join(ROOT, "build/configs/core.json"), "utf8"));
+const cli = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "build/cli.ts"), ...args], { encoding: "utf8" });
 
 describe("config files", () => {
   it("every shipped config matches build/config.schema.json and the validator", () => {
@@ -65,24 +66,51 @@ describe("config files", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cfg-"));
     const bad = path.join(dir, "bad.json");
     fs.writeFileSync(bad, JSON.stringify({ ...core(), bounds: { ...core().bounds, callQueueLength: 0 } }));
-    const cli = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, "node_modules/tsx/dist/cli.mjs"), path.join(ROOT, "build/cli.ts"), ...args], { encoding: "utf8" });
     expect(cli(["--help"]).status).toBe(0);
     expect(cli(["build"]).status).toBe(2);
     expect(cli(["build", "--config", bad, "--config", bad]).stderr).toContain("--config given twice");
     const r = cli(["build", `--config=${bad}`]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("bounds.callQueueLength");
-    const good = cli(["build", "--config", path.join(ROOT, "build/configs/minimal.json"), "--target", "lua5.3", "--out", path.join(dir, "out")]);
+    const good = cli(["build", "--config", path.join(ROOT, "build/configs/minimal.json"), "--target", "lua5.3", "--board", "sim", "--out", path.join(dir, "out")]);
     expect(good.status).toBe(0);
     expect(good.stdout).toMatch(/built .*ocpp\.lua \(\d+ bytes source, \d+ bytes stripped bytecode/);
+    expect(good.stdout).toMatch(/board sim: .*hal-sim\.luac \(\d+ bytes stripped bytecode, not part of the image\)/);
     const report = JSON.parse(fs.readFileSync(path.join(dir, "out", "size.json"), "utf8"));
-    expect(report.bytecodeBytes).toBe(fs.statSync(path.join(dir, "out", "ocpp.luac")).size);
-    // Per-module ROM: every bundled module, together about the whole image (each chunk repeats a header).
-    const modules = report.modules as { module: string; bytecodeBytes: number }[];
-    expect(modules.map((m) => m.module)).toEqual(expect.arrayContaining(["firmware.rpc", "firmware.json", "profiles.provisioning.boot", "build.gen.minimal.model"]));
-    const sum = modules.reduce((n, m) => n + m.bytecodeBytes, 0);
-    expect(sum).toBeGreaterThan(report.bytecodeBytes * 0.9);
-    expect(sum).toBeLessThan(report.bytecodeBytes * 1.2);
+    expect(report.board).toBe("sim");
+    expect(report.image.bytecodeBytes).toBe(fs.statSync(path.join(dir, "out", "ocpp.luac")).size);
+    expect(report.hal.bytecodeBytes).toBe(fs.statSync(path.join(dir, "out", "hal-sim.luac")).size);
+    // Per-module ROM: every bundled module, together about the whole chunk (each chunk repeats a header).
+    for (const chunk of [report.image, report.hal]) {
+      const modules = chunk.modules as { module: string; bytecodeBytes: number }[];
+      const sum = modules.reduce((n, m) => n + m.bytecodeBytes, 0);
+      expect(sum).toBeGreaterThan(chunk.bytecodeBytes * 0.9);
+      expect(sum).toBeLessThan(chunk.bytecodeBytes * 1.2);
+    }
+    const names = (c: { modules: { module: string }[] }) => c.modules.map((m) => m.module);
+    expect(names(report.image)).toEqual(expect.arrayContaining(["firmware.rpc", "firmware.json", "firmware.entry", "profiles.provisioning.boot", "build.gen.minimal.model"]));
+    expect(fs.readFileSync(path.join(dir, "out", "size.txt"), "utf8")).toMatch(/image \(board-neutral\)[^]*HAL \(board sim, apart from the image\)[^]*hal\.sim\.board/);
+  });
+
+  it("the image is board-neutral: no HAL module in it, and the HAL bundle holds no core module", () => {
+    const report = JSON.parse(fs.readFileSync(path.join(ROOT, "build/out/core/lua5.1/size.json"), "utf8"));
+    const names = (c: { modules: { module: string }[] }) => c.modules.map((m) => m.module);
+    // hal/hal.ts is imported for its types only: no module, no ROM.
+    expect(names(report.image).filter((m: string) => m.startsWith("hal."))).toEqual([]);
+    expect(fs.readFileSync(path.join(ROOT, "build/gen/core/image.ts"), "utf8")).not.toMatch(/hal\/sim/);
+    // The board names firmware types only; it bundles the small field escaping it shares, nothing else.
+    expect(names(report.hal).sort()).toEqual(["firmware.fields", "hal.sim.board"]);
+  });
+
+  it("--board accepts only known boards (sim today): anything else is a usage error", () => {
+    const cfg = path.join(ROOT, "build/configs/minimal.json");
+    for (const board of ["nodemcu", "", "../sim"]) {
+      const r = cli(["build", "--config", cfg, `--board=${board}`]);
+      expect(r.status, board).toBe(2);
+      expect(r.stderr).toContain("--board must be one of sim");
+    }
+    expect(cli(["--help"]).stdout).toContain("--board sim");
+    expect(boardsAvailable(ROOT)).toEqual(["sim"]);
   });
 });
 

@@ -1,4 +1,5 @@
-// Builds every shipped configuration for both Lua targets once before the suites run.
+// Builds every shipped configuration for both Lua targets once before the suites run: the image and
+// the simulator's HAL, sources and stripped bytecode (what the Lua runtimes load).
 
 import * as fs from "node:fs";
 import * as path from "node:path";

@@ -1,5 +1,6 @@
 // Simulator plumbing: the bundle cache follows the config's content, the embedded CSMS survives a
-// malformed identity, and --evses keeps each EVSE's own connectors.
+// malformed identity, --evses keeps each EVSE's own connectors, the config's target picks the runtime,
+// and every Lua runtime runs the stripped bytecode a board would get.
 
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -8,14 +9,30 @@ import WebSocket from "ws";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../build/compile";
 import { EmbeddedCsms } from "../sim/csms";
-import { buildFor, flashName, simConfigFile } from "../sim/simulator";
+import { buildFor, defaultRuntime, flashName, simConfigFile, startSimulator } from "../sim/simulator";
 import { loadConfig } from "../build/config";
+import { FIRMWARE_ENTRIES } from "../build/generate";
+import { loadImage, RUNTIMES } from "../sim/runtimes/image";
+import type { LuaRuntimeName } from "../sim/runtimes/lua-vm";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sim-"));
 afterAll(() => {
-  fs.rmSync(path.join(ROOT, "build", "out", "sim-test-stamp"), { recursive: true, force: true });
-  fs.rmSync(path.join(ROOT, "build", "gen", "sim-test-stamp"), { recursive: true, force: true });
+  for (const name of ["sim-test-stamp", "sim-test-target"]) {
+    fs.rmSync(path.join(ROOT, "build", "out", name), { recursive: true, force: true });
+    fs.rmSync(path.join(ROOT, "build", "gen", name), { recursive: true, force: true });
+  }
 });
+
+/** What a Lua runtime loaded: the chunk files, and where the image's functions say they come from. */
+function loaded(image: { chunks?: { image: string; hal: string }; vm?: { eval(src: string): string } }) {
+  const head = (f: string) => fs.readFileSync(f).subarray(0, 5).toString("latin1");
+  return {
+    imageHead: head(image.chunks!.image),
+    halHead: head(image.chunks!.hal),
+    // A stripped function has no source name: "=?" (luac -s / string.dump(f, true)).
+    source: image.vm!.eval(`return debug.getinfo(__sim_image.frame, "S").source`),
+  };
+}
 
 describe("simulator plumbing", () => {
   it("rebuilds the Lua bundle when a config with the same name changes", () => {
@@ -38,6 +55,53 @@ describe("simulator plumbing", () => {
     const bad = path.join(tmp, "bad.json");
     fs.writeFileSync(bad, JSON.stringify({ name: "bad" }));
     expect(() => simConfigFile(bad, 2, undefined)).toThrow(bad);
+  });
+
+  it("the simulator runs the config's target unless --runtime says otherwise, on the build's stripped bytecode", async () => {
+    expect(defaultRuntime(loadConfig(path.join(ROOT, "build/configs/core.json"), ROOT))).toBe("lua5.1");
+    expect(defaultRuntime(loadConfig(path.join(ROOT, "build/configs/full.json"), ROOT))).toBe("lua5.3");
+    const base = JSON.parse(fs.readFileSync(path.join(ROOT, "build/configs/minimal.json"), "utf8"));
+    const file = path.join(tmp, "target.json");
+    fs.writeFileSync(file, JSON.stringify({ ...base, name: "sim-test-target", target: "lua5.3" }));
+    const quiet = { out: () => undefined, err: () => undefined };
+    for (const [runtime, expected, version] of [[undefined, "lua5.3", 0x53], ["lua5.1", "lua5.1", 0x51]] as const) {
+      const sim = await startSimulator({ config: file, runtime, ...quiet });
+      try {
+        expect(sim.board.image.runtime).toBe(expected);
+        const dir = path.join(ROOT, "build/out/sim-test-target", expected);
+        expect(sim.board.image.chunks).toEqual({ image: path.join(dir, "ocpp.luac"), hal: path.join(dir, "hal-sim.luac") });
+        const l = loaded(sim.board.image);
+        expect([l.imageHead, l.halHead]).toEqual([`\x1bLua${String.fromCharCode(version)}`, `\x1bLua${String.fromCharCode(version)}`]);
+        expect(l.source).toBe("=?");
+      } finally {
+        await sim.stop();
+      }
+    }
+  });
+
+  it.each(RUNTIMES.filter((r): r is LuaRuntimeName => r !== "node"))("%s runs stripped bytecode, and the image chunk returns exactly the Firmware table", async (runtime) => {
+    const image = await loadImage(ROOT, "core", runtime);
+    try {
+      const l = loaded(image);
+      expect(l.source).toBe("=?");
+      const keys = image.vm!.eval(`local k = {} for name in pairs(__sim_image) do k[#k + 1] = name end table.sort(k) return table.concat(k, ",")`);
+      expect(keys).toBe([...FIRMWARE_ENTRIES].sort().join(","));
+      // PUC Lua undumps the build's bytecode; fengari strips the source with its own VM.
+      const puc = runtime === "lua5.1" || runtime === "lua5.3";
+      expect(l.imageHead.startsWith("\x1bLua")).toBe(puc);
+      expect(image.chunks!.image.endsWith(puc ? "ocpp.luac" : "ocpp.lua")).toBe(true);
+    } finally {
+      image.close();
+    }
+    // The same check tells source apart: loaded as given, the functions keep their chunk name.
+    if (runtime === "lua5.1" || runtime === "lua5.3") {
+      const src = await loadImage(ROOT, "core", runtime, path.join(ROOT, "build/out/core", runtime, "ocpp.lua"));
+      try {
+        expect(loaded(src).source).toBe("=ocpp");
+      } finally {
+        src.close();
+      }
+    }
   });
 
   it("flash file names are one to one with identities", () => {

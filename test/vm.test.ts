@@ -147,6 +147,56 @@ describe.each(RUNTIMES)("%s", (name) => {
     expect(() => vm.event("x")).toThrow(/closed/);
   });
 
+  it("attaches a board chunk: event goes to the board's simBoard(image), built against the image's table", () => {
+    const board = `return { simBoard = function(fw) local n = 0 return function(line) n = n + 1 return fw.greet(line) .. "#" .. n end end }`;
+    withVm(name, `return { greet = function(s) return "hi " .. s end, event = function() return "image's own" end }`, (vm) => {
+      expect(vm.event("x")).toBe("image's own");
+      vm.loadBoard(board, "=board");
+      expect(vm.event("a")).toBe("hi a#1");
+      expect(vm.event("b")).toBe("hi b#2");
+      expect(vm.eventCounted("c").result).toBe("hi c#3");
+      // A new image drops the board: it was built against the old one.
+      vm.loadImage(`return { greet = function(s) return "hey " .. s end }`, "=image2");
+      expect(() => vm.event("x")).toThrow(/no board loaded/);
+      vm.loadBoard(board, "=board");
+      expect(vm.event("d")).toBe("hey d#1");
+    });
+  });
+
+  it("rejects bad boards with a message", () => {
+    const vm = createLuaVm(name);
+    try {
+      expect(() => vm.loadBoard(`return { simBoard = function() end }`, "=b")).toThrow(/no image loaded/);
+      vm.loadImage("return {}", "=img");
+      expect(() => vm.loadBoard("return {", "=b")).toThrow(/b:1:/);
+      expect(() => vm.loadBoard("return {}", "=b")).toThrow(/no simBoard function/);
+      expect(() => vm.loadBoard("return { simBoard = function() return 1 end }", "=b")).toThrow(/simBoard returned number/);
+      expect(() => vm.loadBoard("return { simBoard = function() error('no hardware') end }", "=b")).toThrow(/no hardware/);
+    } finally {
+      vm.close();
+    }
+  });
+
+  it(name === "lua5.1" ? "cannot strip source itself (5.1 has no strip flag: the build's luac is loaded)" : "strips source itself on request: the functions it runs carry no debug info", () => {
+    const src = `return { event = function(s) local x = nil; return s .. x end }`;
+    const vm = createLuaVm(name);
+    try {
+      if (name === "lua5.1") {
+        expect(() => vm.loadImage(src, "=img", true)).toThrow(/cannot strip/);
+        return;
+      }
+      vm.loadImage(src, "=img", false);
+      expect(vm.eval(`return debug.getinfo(__sim_image.event, "S").source`)).toBe("=img");
+      expect(() => vm.event("a")).toThrow(/img:1: attempt to concatenate a nil value \(local 'x'\)/);
+      vm.loadImage(src, "=img", true);
+      expect(vm.eval(`return debug.getinfo(__sim_image.event, "S").source`)).toBe("=?");
+      // No line, no local names: what a board running luac -s output reports.
+      expect(() => vm.event("a")).toThrow(/^\?:-1: attempt to concatenate a nil value$/);
+    } finally {
+      vm.close();
+    }
+  });
+
   it("shows its integer model (why lua5.3-int32 exists)", () => {
     const image = `return { event = function()
       local toint = math.tointeger

@@ -1,15 +1,25 @@
-// The simulator's HAL: a thin shim inside the image that speaks a line protocol with Node.
+// The simulator's HAL: a thin shim beside the image that speaks a line protocol with Node.
 //
-// Node (sim/board-host.ts) is the emulated hardware. Each call of `event(line)` carries one input
+// Its own bundle (hal-sim.lua, built with `--board sim`): it takes the image's entry-point table
+// (firmware/entry.ts Firmware) and drives it, so the image stays board-neutral. Node (sim/board.ts)
+// is the emulated hardware. Each call of `event(line)` carries one input
 // "<uptime>\t<kind>\t<fields…>"; the returned string holds the effects the firmware produced, one
 // per line ending in "\n", fields split by tabs. Only byte strings cross, so the same shim works in every Lua VM
 // and in Node. Values that may hold tabs or newlines are escaped (\\, \t, \n).
 
 import type { Hal, MeterReading } from "../hal";
-import { stationClosed, stationFrame, stationInput, stationOpened, stationProvision, stationStart, stationTick } from "../../firmware/entry";
-import type { Image, Station } from "../../firmware/station";
-import { fmtNum } from "../../firmware/json";
+import type { Firmware } from "../../firmware/entry";
+import type { Station } from "../../firmware/station";
 import { escapeField, unescapeField } from "../../firmware/fields";
+
+/**
+ * An integer the firmware handed the board (ids, levels, epoch seconds, intervals) as decimal text on
+ * every VM. Not json.ts fmtNum: that would bundle the whole JSON codec into the HAL.
+ */
+function int(n: number): string {
+  if (n > -2147483648 && n < 2147483648) return string.format("%d", n);
+  return string.format("%.0f", n);
+}
 
 function esc(s: string): string {
   const out: string[] = [];
@@ -54,7 +64,7 @@ function makeHal(b: Board): Hal {
   };
   return {
     connect: (url, subprotocol, auth, ping) =>
-      emitLine("connect\t" + esc(url) + "\t" + subprotocol + "\t" + (auth !== undefined ? esc(auth) : "") + "\t" + fmtNum(ping)),
+      emitLine("connect\t" + esc(url) + "\t" + subprotocol + "\t" + (auth !== undefined ? esc(auth) : "") + "\t" + int(ping)),
     send: (parts) => {
       // Frames from the JSON encoder hold no raw newline: the parts go out as they are, unjoined.
       let plain = true;
@@ -74,7 +84,7 @@ function makeHal(b: Board): Hal {
     uptime: () => b.uptime,
     rtcEpoch: () => b.rtc === undefined ? undefined : b.rtc,
     setRtcEpoch: (epoch) => {
-      emitLine("rtc\t" + fmtNum(epoch));
+      emitLine("rtc\t" + int(epoch));
     },
     random: (n) => {
       // ZX81 LCG: small products stay exact with 32-bit integers and with single floats.
@@ -91,23 +101,24 @@ function makeHal(b: Board): Hal {
       b.store[key] = undefined as unknown as string;
       emitLine("erase\t" + esc(key));
     },
-    setRelay: (evseId, closed) => emitLine("relay\t" + fmtNum(evseId) + "\t" + (closed ? "1" : "0")),
+    setRelay: (evseId, closed) => emitLine("relay\t" + int(evseId) + "\t" + (closed ? "1" : "0")),
     readMeter: (evseId) => {
       const m = b.meters[evseId - 1];
       return m !== undefined ? m : { energyWh: 0, powerW: 0, currentA: 0, voltageV: 0 };
     },
     setLock: (evseId, connectorId, locked) =>
-      emitLine("lock\t" + fmtNum(evseId) + "\t" + fmtNum(connectorId) + "\t" + (locked ? "1" : "0")),
+      emitLine("lock\t" + int(evseId) + "\t" + int(connectorId) + "\t" + (locked ? "1" : "0")),
     reboot: () => emitLine("reboot"),
-    log: (level, msg) => emitLine("log\t" + fmtNum(level) + "\t" + esc(msg)),
+    log: (level, msg) => emitLine("log\t" + int(level) + "\t" + esc(msg)),
   };
 }
 
 /**
- * Builds the image's single entry point for the simulator. It returns its effect lines as a table of
- * pieces (the harness hands them to Node one by one), so a large frame is never joined in Lua.
+ * A fresh simulated board running the image `fw`: the single entry point the simulator calls. It
+ * returns its effect lines as a table of pieces (the harness hands them to Node one by one), so a
+ * large frame is never joined in Lua.
  */
-export function simBoard(img: Image): (line: string) => string[] {
+export function simBoard(fw: Firmware): (line: string) => string[] {
   const b: Board = { uptime: 0, rtc: undefined, seed: 1, store: {}, meters: [], out: [], st: undefined };
   const hal = makeHal(b);
   return (line: string) => {
@@ -117,9 +128,9 @@ export function simBoard(img: Image): (line: string) => string[] {
     const rest = f[2] !== undefined ? f[2] : "";
     const st = b.st;
     if (kind === "frame") {
-      if (st !== undefined) stationFrame(st, rest);
+      fw.frame(st, rest);
     } else if (kind === "tick") {
-      if (st !== undefined) stationTick(st);
+      fw.tick(st);
     } else if (kind === "store") {
       const kv = fields(rest, 2);
       b.store[unescapeField(kv[0])] = unescapeField(kv[1]);
@@ -127,17 +138,17 @@ export function simBoard(img: Image): (line: string) => string[] {
       const a = fields(rest, 2);
       b.rtc = a[0] === "-" ? undefined : num(a[0]);
       b.seed = num(a[1]) + 1;
-      b.st = stationStart(hal, img);
+      b.st = fw.start(hal);
     } else if (kind === "prov") {
       const kv = fields(rest, 2);
-      if (st !== undefined) stationProvision(st, unescapeField(kv[0]), unescapeField(kv[1]));
+      fw.provision(st, unescapeField(kv[0]), unescapeField(kv[1]));
     } else if (kind === "open") {
-      if (st !== undefined) stationOpened(st);
+      fw.opened(st);
     } else if (kind === "close") {
-      if (st !== undefined) stationClosed(st);
+      fw.closed(st);
     } else if (kind === "input") {
       const a = fields(rest, 3);
-      if (st !== undefined) stationInput(st, a[0], num(a[1]), num(a[2]));
+      fw.input(st, a[0], num(a[1]), num(a[2]));
     } else if (kind === "meter") {
       const a = fields(rest, 5);
       b.meters[num(a[0]) - 1] = { energyWh: num(a[1]), powerW: num(a[2]), currentA: num(a[3]), voltageV: num(a[4]) };

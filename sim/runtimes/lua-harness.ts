@@ -1,4 +1,5 @@
-// Lua-side harness installed in every simulator VM: loads the image, calls image.event, counts instructions, reports GC numbers.
+// Lua-side harness installed in every simulator VM: loads the image and the board's HAL, calls the
+// board's event function, counts instructions, reports GC numbers.
 //
 // Every entry point is a global `__sim_<verb>(payload, extra)` that returns ONE string: "1" .. result on
 // success or "0" .. message on failure (errors are caught in Lua, so JS only ever reads one string back).
@@ -55,21 +56,52 @@ end
 local function reply(ok, v) return (ok and "1" or "0") .. enc(v) end
 local function errstr(e) if type(e) == "string" then return e end return tostring(e) end
 
--- The image lives in a harness global: the firmware itself uses no globals, the harness may.
-function __sim_load(src, name)
-  local f, err = load(arg(src), dec(name or "=image"))
+-- A chunk as given, or (strip = "1") its stripped bytecode dumped by this very VM: for a VM that
+-- cannot undump another VM's bytecode (fengari: 4-byte lua_Integer), so it still runs what a board would.
+local function loadChunk(src, name, strip)
+  local f, err = load(src, name)
+  if not f then return nil, err end
+  if strip == "1" then
+    if V51 then return nil, "Lua 5.1 cannot strip a chunk itself: load the build's luac" end
+    f, err = load(dump(f, true), name)
+  end
+  return f, err
+end
+
+-- The image (the firmware's entry-point table) lives in a harness global: the firmware itself uses
+-- no globals, the harness may. A test image may bring its own event function instead of a board.
+local boardEvent
+function __sim_load(src, name, strip)
+  local f, err = loadChunk(arg(src), dec(name or "=image"), dec(strip or "0"))
   if not f then return reply(false, err) end
   local ok, img = pcall(f)
   if not ok then return reply(false, errstr(img)) end
   if type(img) ~= "table" then return reply(false, "image chunk returned " .. type(img) .. ", expected a table") end
   __sim_image = img
+  boardEvent = nil
+  return reply(true, "")
+end
+
+-- The board's chunk (hal/sim/board.ts) returns its module; simBoard(image) is the event function.
+function __sim_board(src, name, strip)
+  if type(__sim_image) ~= "table" then return reply(false, "no image loaded") end
+  local f, err = loadChunk(arg(src), dec(name or "=board"), dec(strip or "0"))
+  if not f then return reply(false, err) end
+  local ok, mod = pcall(f)
+  if not ok then return reply(false, errstr(mod)) end
+  if type(mod) ~= "table" or type(mod.simBoard) ~= "function" then return reply(false, "board chunk has no simBoard function") end
+  local made, ev = pcall(mod.simBoard, __sim_image)
+  if not made then return reply(false, errstr(ev)) end
+  if type(ev) ~= "function" then return reply(false, "simBoard returned " .. type(ev) .. ", expected a function") end
+  boardEvent = ev
   return reply(true, "")
 end
 
 local function getEvent()
+  if boardEvent then return boardEvent end
   local img = __sim_image
   if type(img) ~= "table" then return nil, "no image loaded" end
-  if type(img.event) ~= "function" then return nil, "image.event is not a function" end
+  if type(img.event) ~= "function" then return nil, "image.event is not a function (and no board loaded)" end
   return img.event
 end
 

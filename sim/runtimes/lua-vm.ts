@@ -12,9 +12,15 @@ export type LuaRuntimeName = "lua5.1" | "lua5.3" | "lua5.3-int32";
 
 export interface LuaVm {
   readonly name: LuaRuntimeName;
-  /** Runs Lua source (or binary bytecode given as a binary string) as a chunk; the chunk's first return value is kept as the image. Throws with the Lua error message on failure. */
-  loadImage(chunk: string, chunkName: string): void;
-  /** Calls image.event(line) with a byte string and returns the byte string it returns ("" if it returns nil). Throws on a Lua error (message included). */
+  /**
+   * Runs Lua source (or binary bytecode given as a binary string) as a chunk; the chunk's first return
+   * value is kept as the image. With strip, source is first turned into stripped bytecode by this VM
+   * (not on Lua 5.1). Throws with the Lua error message on failure.
+   */
+  loadImage(chunk: string, chunkName: string, strip?: boolean): void;
+  /** Runs the board's chunk (hal/sim/board.ts bundle) and attaches simBoard(image): event() then goes to the board. */
+  loadBoard(chunk: string, chunkName: string, strip?: boolean): void;
+  /** Calls the board's event(line) (image.event without a board) with a byte string and returns the byte string it returns ("" if it returns nil). Throws on a Lua error (message included). */
   event(line: string): string;
   /** collectgarbage("count") in KB, after a full collection when full=true. On lua5.3-int32 this is the process' JS heap (fengari has no GC of its own). */
   heapKb(full: boolean): number;
@@ -72,8 +78,11 @@ export function createLuaVm(name: LuaRuntimeName): LuaVm {
   const run = (fn: string, payload: string, ...extras: string[]) => call(name, backend, fn, payload, ...extras);
   return {
     name,
-    loadImage(chunk, chunkName) {
-      run("__sim_load", chunk, chunkName);
+    loadImage(chunk, chunkName, strip = false) {
+      run("__sim_load", chunk, chunkName, strip ? "1" : "0");
+    },
+    loadBoard(chunk, chunkName, strip = false) {
+      run("__sim_board", chunk, chunkName, strip ? "1" : "0");
     },
     event(line) {
       return run("__sim_event", line);

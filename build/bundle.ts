@@ -1,0 +1,49 @@
+// The module table of a TSTL bundle: where each module's body lies, and pruning to what the entry
+// module actually requires.
+//
+// TSTL bundles every file of the TypeScript program, including files imported for their types only
+// (hal/hal.ts in the image; the whole core in the board's HAL, which names firmware types). Those
+// would cost ROM and hide where it goes, so a bundle keeps only the modules reachable by require.
+
+export interface BundleModule {
+  name: string;
+  /** Offsets of the whole table entry `["name"] = function(...) … end,\n` in the bundle. */
+  from: number;
+  to: number;
+  /** The module's body: a chunk of its own. */
+  body: string;
+}
+
+const HEADER = /^\["([^"]+)"\] = function\(\.\.\.\) ?$/gm;
+const REQUIRE = /\brequire\("([^"]+)"/g;
+
+/** The modules of a TSTL bundle, in bundle order. */
+export function bundleModules(source: string): BundleModule[] {
+  const starts = [...source.matchAll(HEADER)];
+  return starts.map((m, i) => {
+    const from = m.index ?? 0;
+    const bodyFrom = from + m[0].length;
+    const next = i + 1 < starts.length ? (starts[i + 1].index ?? source.length) : source.indexOf("\n}\n", bodyFrom) + 1;
+    return { name: m[1], from, to: next, body: source.slice(bodyFrom, next).replace(/ end,\s*$/, "") };
+  });
+}
+
+/** The bundle without the modules its entry never requires, directly or through other modules. */
+export function pruneBundle(source: string): string {
+  const modules = bundleModules(source);
+  // The bundle's last lines (a module importing firmware/entry has a local ____entry of its own).
+  const entry = /\nlocal ____entry = require\("([^"]+)", \.\.\.\)\nreturn ____entry\s*$/.exec(source);
+  if (entry === null || modules.length === 0) throw new Error("not a TSTL bundle: no module table or entry require");
+  const byName = new Map(modules.map((m) => [m.name, m]));
+  const keep = new Set<string>();
+  const visit = (name: string) => {
+    const m = byName.get(name);
+    if (m === undefined || keep.has(name)) return;
+    keep.add(name);
+    for (const r of m.body.matchAll(REQUIRE)) visit(r[1]);
+  };
+  visit(entry[1]);
+  let out = source.slice(0, modules[0].from);
+  for (const m of modules) if (keep.has(m.name)) out += source.slice(m.from, m.to);
+  return out + source.slice(modules[modules.length - 1].to);
+}
