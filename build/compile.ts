@@ -8,7 +8,9 @@ import * as tstl from "typescript-to-lua";
 import { BuildConfig } from "./config";
 import { pruneBundle } from "./bundle";
 import { checkLua } from "./check-lua";
-import { generate } from "./generate";
+import { generate, modelKeys, readManifest } from "./generate";
+import { checkBlocks } from "./check-blocks";
+import { checkModelKeys } from "./check-keys";
 import { lintSubset } from "./lint-subset";
 import { compileStripped } from "../sim/runtimes/lua-vm";
 
@@ -47,7 +49,7 @@ function formatDiagnostics(diags: readonly ts.Diagnostic[]): string {
  * Transpiles everything an entry file reaches into one Lua bundle (a byte string) that returns the
  * entry module, holding only the modules it requires, after the type check, TSTL, the subset lint and the Lua check; throws BuildError.
  */
-export function transpileEntry(entry: string, target: Target): string {
+export function transpileEntry(entry: string, target: Target, modelKeys?: Set<string>): string {
   const outDir = path.join(ROOT, "build", "out", ".tstl");
   const bundle = path.join(outDir, "bundle.lua");
   const options: tstl.CompilerOptions = {
@@ -84,7 +86,9 @@ export function transpileEntry(entry: string, target: Target): string {
   // TSTL diagnostics (unsupported constructs, lualib needs) are errors here, as are type errors.
   if (diagnostics.length > 0) throw new BuildError(formatDiagnostics(diagnostics));
   if (written === undefined) throw new BuildError("TSTL produced no bundle");
-  const violations = lintSubset(program, (sf) => !sf.fileName.includes("/build/gen/"));
+  const ours = (sf: ts.SourceFile) => !sf.fileName.includes("/build/gen/");
+  const violations: { file: string; line: number; message: string }[] = lintSubset(program, ours);
+  if (modelKeys !== undefined) violations.push(...checkModelKeys(program, ours, modelKeys));
   if (violations.length > 0) {
     throw new BuildError(violations.map((v) => `${path.relative(ROOT, v.file)}:${v.line}: ${v.message}`).join("\n"));
   }
@@ -149,7 +153,9 @@ function halBundle(board: string, target: Target): string {
  */
 export function compile(cfg: BuildConfig, target: Target, outDir: string, board = "sim"): BuildResult {
   if (!boardsAvailable(ROOT).includes(board)) throw new BuildError(`unknown board '${board}' (available: ${boardsAvailable(ROOT).join(", ")})`);
-  const source = transpileEntry(generate(ROOT, cfg), target);
+  const problems = checkBlocks(ROOT, cfg.blocks.map((b) => readManifest(ROOT, b)));
+  if (problems.length > 0) throw new BuildError(problems.join("\n"));
+  const source = transpileEntry(generate(ROOT, cfg), target, modelKeys(ROOT, cfg));
   const halSource = halBundle(board, target);
   fs.mkdirSync(outDir, { recursive: true });
   return {

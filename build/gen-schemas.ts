@@ -232,6 +232,31 @@ export function compileSchemas(messageNames: string[], schemaDir: string): { def
   return { defs: text, schemas };
 }
 
+/**
+ * The deepest JSON nesting (objects and arrays) a valid payload of any of these messages can have,
+ * the payload object itself counting 1 and customData as an object of strings (its extra properties
+ * are not OCPP). The image's decoder bound is this plus the frame's own array (firmware/rpc.ts).
+ */
+export function schemaDepth(messageNames: string[], schemaDir: string): number {
+  const compiler = new SchemaCompiler(schemaDir);
+  const roots = messageNames.map((n) => compiler.load(n));
+  const depth = (node: Node, seen: string[]): number => {
+    switch (node.kind) {
+      case "ref": {
+        if (seen.includes(node.name)) throw new Error(`recursive definition ${node.name}`);
+        return depth(compiler.defs.get(node.name) as Node, [...seen, node.name]);
+      }
+      case "object":
+        return 1 + Math.max(node.custom ? 1 : 0, ...node.props.map((p) => depth(p.node, seen)));
+      case "array":
+        return 1 + depth(node.items, seen);
+      default:
+        return 0;
+    }
+  };
+  return Math.max(1, ...roots.map((r) => depth(r, [])));
+}
+
 function encode(node: Node, ref: (name: string) => string): string {
   switch (node.kind) {
     case "ref":

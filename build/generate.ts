@@ -6,8 +6,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { BuildConfig } from "./config";
 import { buildRecords, encodeRecords, VariableDecl } from "./device-model";
-import { generateSchemaModule } from "./gen-schemas";
+import { generateSchemaModule, schemaDepth } from "./gen-schemas";
 import type { Firmware } from "../firmware/entry";
+import { INTERNAL_KEYS } from "./gen-keys";
 
 export interface BlockManifest {
   name: string;
@@ -37,6 +38,14 @@ export function schemaNames(manifests: BlockManifest[]): string[] {
   return [...names].sort();
 }
 
+/**
+ * The decoder's nesting bound: the deepest payload any schema of the build admits, plus the frame's
+ * own array. Valid OCPP always decodes; anything deeper is refused before it can grow the heap.
+ */
+export function jsonDepthBound(root: string, manifests: BlockManifest[]): number {
+  return 1 + schemaDepth(schemaNames(manifests), schemaDir(root));
+}
+
 /** The fields of firmware/entry.ts Firmware, what the image's bundle returns; the type keeps the list complete. */
 const ENTRIES: { [K in keyof Firmware]: true } = { start: true, provision: true, opened: true, closed: true, frame: true, tick: true, input: true };
 export const FIRMWARE_ENTRIES = Object.keys(ENTRIES) as (keyof Firmware)[];
@@ -52,6 +61,14 @@ export function schemaDir(root: string): string {
 
 export function genDir(root: string, cfg: BuildConfig): string {
   return path.join(root, "build", "gen", cfg.name);
+}
+
+/** Every key of the build's device model (records and internal values): what its code may name. */
+export function modelKeys(root: string, cfg: BuildConfig): Set<string> {
+  const manifests = cfg.blocks.map((b) => readManifest(root, b));
+  const keys = new Set(INTERNAL_KEYS);
+  for (const r of buildRecords(cfg, manifests.flatMap((m) => m.variables))) keys.add(r.key);
+  return keys;
 }
 
 /** Generates build/gen/<name>/ and returns the path of its image.ts entry. */
@@ -84,7 +101,7 @@ export function generate(root: string, cfg: BuildConfig): string {
     `const fw = firmware({`,
     `  identity: ${lit(identity)},`,
     `  evses: ${lit(cfg.evses.map((e) => e.connectors.length))},`,
-    `  bounds: ${lit({ maxFrameBytes: cfg.bounds.maxFrameBytes, maxJsonDepth: cfg.bounds.maxJsonDepth, callQueueLength: cfg.bounds.callQueueLength })},`,
+    `  bounds: ${lit({ maxFrameBytes: cfg.bounds.maxFrameBytes, maxJsonDepth: jsonDepthBound(root, manifests), callQueueLength: cfg.bounds.callQueueLength })},`,
     `  blocks: [${blockRefs.join(", ")}],`,
     `  schemas: SCHEMAS,`,
     `  model: MODEL,`,

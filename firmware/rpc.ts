@@ -107,6 +107,11 @@ function listed(list: string, name: string): boolean {
   return at !== undefined;
 }
 
+/** Does the core itself answer this action now (B02.FR.05)? */
+function coreAnswers(st: Station, action: string): boolean {
+  return st.registration !== "Accepted" && listed(NOT_BEFORE_ACCEPTED, action);
+}
+
 /** NotSupported for an action OCPP 2.0.1 defines but this build lacks, NotImplemented for any other. */
 function unknownAction(st: Station, id: string, action: string): void {
   if (listed(CSMS_ACTIONS, action)) sendError(st, id, "NotSupported", action + " is not supported by this build");
@@ -122,7 +127,7 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
   const schema = st.img.schemas[action + "Request"];
   // B02.FR.05 (TC_B_02_CS step 12): until Accepted, a remote start or stop is answered Rejected, in
   // every build, whether or not it has transactions.
-  if (st.registration !== "Accepted" && listed(NOT_BEFORE_ACCEPTED, action)) {
+  if (coreAnswers(st, action)) {
     if (schema !== undefined) {
       const [code, why] = validate(payload, schema, st.img.schemas);
       if (code !== undefined) {
@@ -237,7 +242,8 @@ export function rpcReceive(st: Station, text: string): void {
     // The bound is the build's deepest schema plus the frame: deeper is no valid payload of a handled
     // action, and an action not in the build needs no payload to be answered.
     if (why === TOO_DEEP && action !== undefined && id !== "-1") {
-      if (rawget(st.handlers, action) === undefined) unknownAction(st, id, action);
+      if (st.registration === "Rejected") sendError(st, id, "SecurityError", "registration rejected");
+      else if (rawget(st.handlers, action) === undefined && !coreAnswers(st, action)) unknownAction(st, id, action);
       else sendError(st, id, "FormatViolation", "payload nested deeper than the " + action + " schema allows");
       return;
     }

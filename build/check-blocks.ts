@@ -1,0 +1,56 @@
+// Build-time checks of the blocks compiled into one image, on the blocks themselves (each part is
+// loaded in Node, as the node runtime runs it): what they register must be what their block.json
+// declares, and no two register the same thing. At run time the core fills its tables from the
+// block list in order (firmware/station.ts), so a second registration would silently win.
+
+import * as path from "node:path";
+import "../sim/runtimes/lua-shim";
+import "../sim/runtimes/tstl-shim";
+import type { Block } from "../firmware/station";
+import type { BlockManifest } from "./generate";
+
+const TABLES = ["handlers", "results", "triggers", "getters"] as const;
+
+// tsx's own loader: the build may run where require() knows no TypeScript (vitest's global setup).
+const tsx = require("tsx/cjs/api") as { require: (id: string, from: string) => unknown };
+
+/** Loads one part of a block: the object it exports under its declared name. */
+function loadPart(root: string, m: BlockManifest, part: { file: string; export: string }): Block {
+  const file = path.join(root, "profiles", m.name, part.file);
+  const mod = tsx.require(file, __filename) as Record<string, unknown>;
+  const b = mod[part.export];
+  if (typeof b !== "object" || b === null) throw new Error(`profiles/${m.name}/${part.file}: exports no block '${part.export}'`);
+  return b as Block;
+}
+
+/**
+ * Problems with the registrations of these blocks, one line each: the same handler, result handler,
+ * trigger or getter registered twice; a handled action or a result for an action that the block's
+ * block.json does not list; an action block.json lists as handled that no part handles.
+ */
+export function checkBlocks(root: string, manifests: BlockManifest[]): string[] {
+  const problems: string[] = [];
+  const owner: { [table: string]: Map<string, string> } = {};
+  for (const t of TABLES) owner[t] = new Map();
+  for (const m of manifests) {
+    const handled = new Set<string>();
+    for (const part of m.parts) {
+      const where = `profiles/${m.name}/${part.file} (${part.export})`;
+      const b = loadPart(root, m, part);
+      for (const t of TABLES) {
+        for (const key of Object.keys(b[t] ?? {})) {
+          const first = owner[t].get(key);
+          if (first !== undefined) problems.push(`${where}: ${t} '${key}' is registered by ${first} too`);
+          else owner[t].set(key, where);
+          if (t === "handlers") {
+            handled.add(key);
+            if (!m.handles.includes(key)) problems.push(`${where}: handles ${key}, which profiles/${m.name}/block.json does not list in "handles"`);
+          }
+          if (t === "results" && !m.sends.includes(key)) problems.push(`${where}: has a result handler for ${key}, which profiles/${m.name}/block.json does not list in "sends"`);
+        }
+      }
+    }
+    for (const a of m.handles) if (!handled.has(a)) problems.push(`profiles/${m.name}/block.json: lists ${a} in "handles" but no part handles it`);
+  }
+  return problems;
+}
