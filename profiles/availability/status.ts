@@ -103,6 +103,8 @@ export const availabilityStatus = {
     StatusNotification: (st: Station, p: JsonObject | undefined, ctx: number) => {
       // Lost with the connection or refused: the next reconnect reports this connector again.
       if (p === undefined) state(st).told[ctx - 1] = "";
+      // The queue has room again for what is still owed.
+      else flush(st);
     },
   },
   getters: {
