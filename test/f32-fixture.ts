@@ -47,6 +47,14 @@ function __f32_show(code)
 end
 `;
 
+/**
+ * Output with the sign of NaN dropped: printf shows it ("-nan"), but it is whatever the host CPU makes
+ * (x86's default NaN has it, ARM's not) in NodeMCU's host tool and in V8 alike; not part of the model.
+ */
+export function nanless(out: string): string {
+  return out.replace(/-nan/g, "nan");
+}
+
 /** A Lua long string holding s. */
 export function longString(s: string): string {
   let eq = "";

@@ -1,7 +1,6 @@
-// Number <-> text as a C library does it, for the lua5.3-f32 runtime (fengari-f32.ts): decimal numerals
-// rounded once to single precision (strtof), and printf's e/f/g conversions with exact decimal expansion
-// and round-half-even (glibc), which sprintf-js (toPrecision) does not give: "%.7g" of 1795046336 is
-// "1.795046e+09" there, not "1795046000".
+// Numbers as text the way C's printf writes them, for the lua5.3-f32 runtime (fengari-f32.ts): the e/f/g
+// conversions with exact decimal expansion and round-half-even (glibc), which sprintf-js (toPrecision)
+// does not give: "%.7g" of 1795046336 is "1.795046e+09" in C, not "1795046000".
 
 const view = new DataView(new ArrayBuffer(8));
 
@@ -18,49 +17,6 @@ function decompose(x: number): { mant: bigint; exp: number } {
 function signBit(x: number): boolean {
   view.setFloat64(0, x);
   return (view.getUint8(0) & 0x80) !== 0;
-}
-
-/** The float32 next to f (a float32, finite or infinite) away from zero when up, towards zero otherwise. */
-function nextF32(f: number, up: boolean): number {
-  const a = new Float32Array([f]);
-  const i = new Int32Array(a.buffer);
-  if (f === 0) {
-    if (!up) return f;
-    i[0] = 1;
-    return signBit(f) ? -a[0] : a[0];
-  }
-  i[0] += up ? 1 : -1; // magnitude bits: +1 moves away from zero whatever the sign
-  return a[0];
-}
-
-/**
- * A decimal numeral (what Lua's lexer and tonumber accept: optional blanks and sign, digits with an
- * optional point, optional exponent) rounded once to the nearest float32, ties to even, as strtof does.
- * parseFloat rounds to double first; that second rounding is wrong only when the double lands exactly on
- * a midpoint between two float32s, which is then settled by comparing the exact values.
- */
-export function decimalToFloat32(text: string): number {
-  const d = parseFloat(text);
-  const f = Math.fround(d);
-  if (f === d || !Number.isFinite(d)) return f;
-  const other = nextF32(f, Math.abs(d) > Math.abs(f));
-  const mid = Number.isFinite(other) ? (f + other) / 2 : Math.sign(d) * (2 ** 128 - 2 ** 103);
-  if (mid !== d) return f;
-  // d is a midpoint: compare the numeral itself with it.
-  const m = /^\s*[+-]?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?/.exec(text)!;
-  const digits = BigInt((m[1] || "") + (m[2] || "") || "0");
-  const scale = Number(m[3] || "0") - (m[2] || "").length; // numeral = digits * 10^scale
-  const { mant, exp } = decompose(d); // |d| = mant * 2^exp
-  let lhs = digits;
-  let rhs = mant;
-  if (scale >= 0) lhs *= 10n ** BigInt(scale);
-  else rhs *= 10n ** BigInt(-scale);
-  if (exp >= 0) rhs <<= BigInt(exp);
-  else lhs <<= BigInt(-exp);
-  if (lhs === rhs) return f; // a true tie: fround already chose the even one
-  const fartherFromZero = Math.abs(f) > Math.abs(d) ? f : other;
-  const nearerToZero = fartherFromZero === f ? other : f;
-  return lhs > rhs ? fartherFromZero : nearerToZero;
 }
 
 /** |x| exactly, as digits * 10^scale with digits a non-negative integer. */

@@ -10,9 +10,10 @@
 // The patches: every float stored is rounded to float32 (TValue construction, setfltvalue/chgfltvalue);
 // every number converted to a float for arithmetic or a library call is rounded (lvm tonumber: the
 // int -> float conversion, cast_num in C); results that C computes in float before a further step are
-// rounded at that step (floor division, the float for-loop index, fmod's sign test); numerals are read as
-// strtof does; floats print with "%.7g" (LUAI_NUMFFORMAT) and string.format's e/f/g conversions behave as
-// C's. Rounding a double +, -, *, / or sqrt of two float32 operands to float32 gives the correctly rounded
+// rounded at that step (floor division, the float for-loop index, fmod's sign test). Numerals need no
+// patch: NodeMCU reads them with strtod and rounds the double to float, which is parseFloat and the
+// rounding at the store. Floats print with "%.7g" (LUAI_NUMFFORMAT) and string.format's e/f/g conversions
+// behave as C's. Rounding a double +, -, *, / or sqrt of two float32 operands to float32 gives the correctly rounded
 // float32 result (a double has more than 2 * 24 + 2 bits), so those need nothing more.
 
 import * as fs from "node:fs";
@@ -20,7 +21,7 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import * as vm from "node:vm";
 import type * as Fengari from "fengari";
-import { decimalToFloat32, formatC, numberToString } from "./f32-numbers";
+import { formatC, numberToString } from "./f32-numbers";
 
 export type FengariApi = typeof Fengari;
 
@@ -49,8 +50,6 @@ const PATCHES: Patch[] = [
     find: "    chgfltvalue(x) {\n        lua_assert(this.type == LUA_TNUMFLT);\n        this.value = x;\n    }",
     replace: "    chgfltvalue(x) {\n        lua_assert(this.type == LUA_TNUMFLT);\n        this.value = Math.fround(x);\n    }",
   },
-  // Numerals: strtof, one rounding.
-  { file: "lobject.js", find: "    let flt = parseFloat(r[0]);", replace: "    let flt = __f32.decimalToFloat32(r[0]);" },
   // luai_numidiv is floor(a / b) with a / b already a float.
   { file: "lobject.js", find: "case LUA_OPIDIV: return Math.floor(v1 / v2);", replace: "case LUA_OPIDIV: return Math.floor(Math.fround(v1 / v2));" },
   {
@@ -71,9 +70,8 @@ const PATCHES: Patch[] = [
     find: "        if (lobject.luaO_str2num(o.svalue(), v) === (o.vslen() + 1))\n            return v.value;",
     replace: "        if (lobject.luaO_str2num(o.svalue(), v) === (o.vslen() + 1))\n            return Math.fround(v.value);",
   },
-  // The % operator: C fmod, whose invalid results are glibc's (x*y)/(x*y), a NaN with the sign set on
-  // x86; the sign test is a float product.
-  { file: "llimits.js", find: "    let m = a % b;\n    if ((m*b) < 0)", replace: "    let m = a % b;\n    if (m !== m) m = (a * b) / (a * b);\n    if (Math.fround(m*b) < 0)" },
+  // The % operator's sign test is a float product.
+  { file: "llimits.js", find: "    if ((m*b) < 0)", replace: "    if (Math.fround(m*b) < 0)" },
   // NodeMCU's math.fmod on floats is a - trunc(a / b) * b with the quotient a float and the rest done in
   // double, and raises on a zero divisor (unlike the % operator).
   {
@@ -84,6 +82,8 @@ const PATCHES: Patch[] = [
   // math.deg/rad multiply by a float constant.
   { file: "lmathlib.js", find: "* (180 / Math.PI)", replace: "* Math.fround(180 / Math.fround(Math.PI))" },
   { file: "lmathlib.js", find: "* (Math.PI / 180)", replace: "* Math.fround(Math.fround(Math.PI) / 180)" },
+  // math.log(x, base) divides two float logarithms.
+  { file: "lmathlib.js", find: "res = Math.log(x)/Math.log(base);", replace: "res = Math.fround(Math.log(x))/Math.fround(Math.log(base));" },
   // tostring and `..` of a float; string.format's %a prefix uses the same format.
   { file: "luaconf.js", find: "    return String(Number(n.toPrecision(14))); /* should match behaviour of LUA_NUMBER_FMT */", replace: "    return __f32.numberToString(n);" },
   { file: "luaconf.js", find: 'const LUA_NUMBER_FMT  = "%.14g";', replace: 'const LUA_NUMBER_FMT  = "%.7g";' },
@@ -95,7 +95,7 @@ const PATCHES: Patch[] = [
   },
 ];
 
-const HELPERS = { decimalToFloat32, formatC, numberToString };
+const HELPERS = { formatC, numberToString };
 
 /** Applies the patches of one fengari file; throws when one does not match exactly as often as stated. */
 export function patchSource(file: string, text: string, applied = new Set<Patch>()): string {
