@@ -4,17 +4,17 @@
 // fengari keeps floats as JS doubles. Its modules destructure each other's exports at load time, so
 // patching exported functions afterwards would not reach them: this loader reads fengari's src/*.js,
 // applies textual patches and runs them with a module cache of its own. The stock `fengari` instance
-// (lua5.3-int32) stays untouched. Every patch must match exactly as often as stated, or loading throws,
+// (lua5.3-int32) stays untouched. Every patch must match exactly once, or loading throws,
 // so an upgraded fengari cannot silently lose one.
 //
-// The patches: every float stored is rounded to float32 (TValue construction, setfltvalue/chgfltvalue);
-// every number converted to a float for arithmetic or a library call is rounded (lvm tonumber: the
-// int -> float conversion, cast_num in C); results that C computes in float before a further step are
-// rounded at that step (floor division, the float for-loop index, fmod's sign test). Numerals need no
-// patch: NodeMCU reads them with strtod and rounds the double to float, which is parseFloat and the
-// rounding at the store. Floats print with "%.7g" (LUAI_NUMFFORMAT) and string.format's e/f/g conversions
-// behave as C's. Rounding a double +, -, *, / or sqrt of two float32 operands to float32 gives the correctly rounded
-// float32 result (a double has more than 2 * 24 + 2 bits), so those need nothing more.
+// The patches (each what C Lua 5.3 does with float numbers): every float stored is rounded to float32
+// (TValue construction, setfltvalue/chgfltvalue); every number converted to a float for arithmetic or a
+// library call is rounded (lvm tonumber: cast_num in C); results that C computes in float before a
+// further step are rounded at that step (floor division, the float for-loop index, the % sign test,
+// math.log with a base); NodeMCU's own math.fmod; "%.7g" for tostring and C's e/f/g in string.format.
+// Rounding a double +, -, *, / or sqrt of two float32 operands to float32 gives the correctly rounded
+// float32 result (a double has more than 2 * 24 + 2 bits), so those need nothing more. Numerals need
+// no patch: NodeMCU reads them with strtod and rounds the double to float, as parseFloat and the store do.
 
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
@@ -25,12 +25,11 @@ import { formatC, numberToString } from "./f32-numbers";
 
 export type FengariApi = typeof Fengari;
 
+/** `find` occurs exactly once in `file` of the pinned fengari. */
 interface Patch {
   file: string;
   find: string;
   replace: string;
-  /** How many times `find` occurs in the pinned fengari (default 1). */
-  count?: number;
 }
 
 const PATCHES: Patch[] = [
@@ -97,13 +96,13 @@ const PATCHES: Patch[] = [
 
 const HELPERS = { formatC, numberToString };
 
-/** Applies the patches of one fengari file; throws when one does not match exactly as often as stated. */
+/** Applies the patches of one fengari file; throws when one does not match exactly once. */
 export function patchSource(file: string, text: string, applied = new Set<Patch>()): string {
   for (const p of PATCHES) {
     if (p.file !== file) continue;
     const n = text.split(p.find).length - 1;
-    if (n !== (p.count ?? 1)) throw new Error(`lua5.3-f32: fengari patch for ${file} matches ${n} times, expected ${p.count ?? 1}: ${p.find.trim().slice(0, 80)}`);
-    text = text.split(p.find).join(p.replace);
+    if (n !== 1) throw new Error(`lua5.3-f32: fengari patch for ${file} matches ${n} times, expected once: ${p.find.trim().slice(0, 80)}`);
+    text = text.replace(p.find, () => p.replace);
     applied.add(p);
   }
   return text;
