@@ -3,7 +3,7 @@
 // and 5.3, checked against the budgets.
 //
 // Every number comes from the real 32-bit Lua VMs (lua-wasm-bindings) running the stripped bytecode a
-// device would flash. fengari (lua5.3-int32) is left out: it has no Lua heap of its own to count.
+// device would flash. fengari (lua5.3-int32, lua5.3-f32) is left out: it has no Lua heap of its own to count.
 //
 //   npm run bench:footprint        table on stdout, bench/out/footprint.json and bench/out/footprint.md;
 //                                  exit code 1 when a budget is broken.

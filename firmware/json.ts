@@ -70,6 +70,7 @@ function hex4(at: number): number | undefined {
 }
 
 function utf8Char(cp: number): string {
+  // float: cp < 2^21, so each float quotient below is exact enough for math.floor on every VM.
   if (cp < 0x80) return string.char(cp);
   if (cp < 0x800) return string.char(0xc0 + math.floor(cp / 64), 0x80 + (cp - math.floor(cp / 64) * 64));
   if (cp < 0x10000) {
@@ -282,21 +283,29 @@ export function jsonDecode(text: string, maxDepth: number): LuaMultiReturn<[Json
 
 // ---- encoder ----
 
-// Single-precision VMs (NodeMCU ESP32 builds) print 7 significant digits, not 14 of noise.
+// Is this a single-float VM (NodeMCU ESP32 builds)? The half makes the sums float arithmetic even on
+// VMs where 16777216 is an integer; 2^24 + 0.5 rounds back to 2^24 in single precision only.
 function singleFloat(): boolean {
-  const x: number = 16777216;
-  return x + 1 === x;
+  const half = 0.5;
+  return 16777216 + half + half === 16777216;
 }
-const FLOAT_FMT = singleFloat() ? "%.7g" : "%.14g";
+const SINGLE = singleFloat();
+// Doubles print 14 significant digits, not 17 of noise; single floats 7 (NodeMCU's own tostring).
+const FLOAT_FMT = SINGLE ? "%.7g" : "%.14g";
 
 /** Numbers as JSON: integers without a decimal point on every VM (Lua 5.3 prints 3.0 for floats). */
 export function fmtNum(n: number): string {
   if (n !== n || n === math.huge || n === -math.huge) return "0";
   if (math.floor(n) === n) {
+    // float: 2^31 is a float on 32-bit VMs; an integer compares with it exactly.
     if (n > -2147483648 && n < 2147483648) return string.format("%d", n);
     return string.format("%.0f", n);
   }
-  return string.format(FLOAT_FMT, n);
+  const s = string.format(FLOAT_FMT, n);
+  if (!SINGLE || tonumber(s) === n) return s;
+  // A single float needs up to 9 digits to read back as itself (12345.678 is not 12345.68).
+  const s8 = string.format("%.8g", n);
+  return tonumber(s8) === n ? s8 : string.format("%.9g", n);
 }
 
 const ESC: { [b: number]: string } = { [34]: "\\\"", [92]: "\\\\", [8]: "\\b", [12]: "\\f", [10]: "\\n", [13]: "\\r", [9]: "\\t" };

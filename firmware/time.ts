@@ -1,33 +1,36 @@
 // RFC 3339 date-time <-> epoch seconds in integer arithmetic that stays within 32 bits.
 //
 // Civil-date conversion after H. Hinnant's days_from_civil; every intermediate is non-negative
-// for years 1970..2099, so no `%` on negatives and no 64-bit products.
+// for years 1970..2099, so no `%` on negatives and no 64-bit products. Epoch seconds exceed 2^24,
+// so they are split into days and seconds of the day by idiv, never by a float quotient.
+
+import { idiv, imod } from "./arith";
 
 function daysFromCivil(y: number, m: number, d: number): number {
   if (m <= 2) y = y - 1;
-  const era = math.floor(y / 400);
+  const era = idiv(y, 400);
   const yoe = y - era * 400;
   const mp = m > 2 ? m - 3 : m + 9;
-  const doy = math.floor((153 * mp + 2) / 5) + d - 1;
-  const doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy;
+  const doy = idiv(153 * mp + 2, 5) + d - 1;
+  const doe = yoe * 365 + idiv(yoe, 4) - idiv(yoe, 100) + doy;
   return era * 146097 + doe - 719468;
 }
 
 /** Epoch seconds -> "YYYY-MM-DDTHH:MM:SSZ". */
 export function isoTime(epoch: number): string {
-  const days = math.floor(epoch / 86400);
-  const secs = epoch - days * 86400;
+  const days = idiv(epoch, 86400);
+  const secs = imod(epoch, 86400);
   const z = days + 719468;
-  const era = math.floor(z / 146097);
+  const era = idiv(z, 146097);
   const doe = z - era * 146097;
-  const yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100));
-  const mp = math.floor((5 * doy + 2) / 153);
-  const d = doy - math.floor((153 * mp + 2) / 5) + 1;
+  const yoe = idiv(doe - idiv(doe, 1460) + idiv(doe, 36524) - idiv(doe, 146096), 365);
+  const doy = doe - (365 * yoe + idiv(yoe, 4) - idiv(yoe, 100));
+  const mp = idiv(5 * doy + 2, 153);
+  const d = doy - idiv(153 * mp + 2, 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const hh = math.floor(secs / 3600);
-  const mm = math.floor((secs - hh * 3600) / 60);
+  const hh = idiv(secs, 3600);
+  const mm = idiv(secs - hh * 3600, 60);
   const ss = secs - hh * 3600 - mm * 60;
   return string.format("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, hh, mm, ss);
 }
@@ -42,7 +45,10 @@ function digits(s: string, at: number, n: number): number | undefined {
   return v;
 }
 
-/** RFC 3339 date-time -> epoch seconds (fraction dropped, offset applied), or undefined (also outside 1970..2038-01-18). */
+/**
+ * RFC 3339 date-time -> epoch seconds (fraction dropped, offset applied), or undefined, also when the
+ * result is outside 0 .. 2^31 - 1 (1970-01-01T00:00:00Z .. 2038-01-19T03:14:07Z).
+ */
 export function parseIsoTime(s: string): number | undefined {
   const y = digits(s, 1, 4);
   const mo = digits(s, 6, 2);
@@ -78,8 +84,12 @@ export function parseIsoTime(s: string): number | undefined {
     return undefined;
   }
   if (i !== s.length + 1) return undefined;
-  // Epoch seconds must fit 32-bit integers (NodeMCU ESP32): 1970 up to 2038-01-18 on every runtime.
+  // Epoch seconds must fit 32-bit integers (NodeMCU ESP32) on every runtime. The range is checked
+  // before the sum is formed, which could wrap on a 32-bit VM.
   const days = daysFromCivil(y, mo, d);
-  if (days < 0 || days > 24854) return undefined;
-  return days * 86400 + h * 3600 + mi * 60 + se - offset;
+  if (days < 0 || days > 24855) return undefined;
+  const base = days * 86400;
+  const sod = h * 3600 + mi * 60 + se - offset;
+  if (sod < -base || sod > 2147483647 - base) return undefined;
+  return base + sod;
 }

@@ -1,5 +1,5 @@
 // Scenario harness: a station image on any runtime, wired to a scripted CSMS over a fake socket,
-// in virtual time. The same scenario runs on node, lua5.1, lua5.3 and lua5.3-int32.
+// in virtual time. The same scenario runs on every runtime (RUNTIMES: node, lua5.1, lua5.3, lua5.3-int32, lua5.3-f32).
 
 import { Board, FlashStore, Transport, TransportEvents } from "../sim/board";
 import { ROOT } from "../build/compile";

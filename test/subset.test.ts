@@ -50,6 +50,12 @@ const LINT_CASES: [string, string, RegExp | null][] = [
   ["hole", "export const a = [1, , 2];", /holes/],
   ["export let", "export let x = 1;", /export let/],
   ["delete", "export function f(o: { a?: number }) { delete o.a; }", /delete/],
+  ["'/' without a reason (float division: 24 bits on a single-float VM)", "export function f(a: number) { return math.floor(a / 60); }", /'\/' is float division/],
+  ["'/=' without a reason", "export function f(a: number) { a /= 2; return a; }", /'\/' is float division/],
+  ["'**' without a reason", "export function f(a: number) { return a ** 2; }", /'\*\*' gives a float/],
+  ["integer literal beyond 2^31 - 1", "export const MS = 1795046336000;", /no 32-bit integer/],
+  ["a `// float:` reason in another function does not count", "export function g() {\n  // float: unrelated.\n  return 1;\n}\nexport function f(a: number) { return math.floor(a / 60); }", /'\/' is float division/],
+  ["'/' with a `// float:` reason in its function passes", "export function f(cp: number) {\n  // float: cp < 2^21, exact.\n  const a = math.floor(cp / 64);\n  return math.floor((cp - a * 64) / 8) + 2147483648;\n}", null],
   ["explicit comparisons pass", "export function f(n: number | undefined, s: string) { if (n !== undefined && n > 0 && s !== '') return n; return 0; }", null],
   ["% with a reason passes", "export function f(a: number) {\n  // nonneg: a is a count.\n  return a % 3;\n}", null],
   ["boolean and table truthiness pass", "export function f(b: boolean, t: { x: number } | undefined) { if (b && t) return t.x; return 0; }", null],
@@ -60,6 +66,22 @@ describe("subset lint", () => {
     const messages = lint(src);
     if (expected === null) expect(messages).toEqual([]);
     else expect(messages.some((m) => expected.test(m))).toBe(true);
+  });
+});
+
+describe("float arithmetic in the firmware", () => {
+  it("is allowed without a reason only in firmware/arith.ts, and the firmware has none elsewhere", () => {
+    const files = ["firmware/arith.ts", "firmware/time.ts", "firmware/json.ts"].map((f) => path.join(ROOT, f));
+    const p = ts.createProgram([path.join(ROOT, "firmware/types/lib.d.ts"), path.join(ROOT, "firmware/types/lua.d.ts"), ...files], {
+      noLib: true,
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ESNext,
+      types: ["@typescript-to-lua/language-extensions"],
+      typeRoots: [path.join(ROOT, "node_modules")],
+    });
+    expect(lintSubset(p, (sf) => files.includes(sf.fileName))).toEqual([]);
+    expect(fs.readFileSync(files[0], "utf8")).toMatch(/ \/ b\)/);
   });
 });
 

@@ -1,9 +1,9 @@
-// Tests the Lua VM harness (sim/runtimes/lua-vm.ts) on all three target VMs: byte safety, int32, GC, counting, bytecode.
+// Tests the Lua VM harness (sim/runtimes/lua-vm.ts) on every target VM: byte safety, int32, GC, counting, bytecode.
 import { describe, it, expect } from "vitest";
 import { compileBytecode, compileStripped, createLuaVm, LuaError, type LuaRuntimeName } from "../sim/runtimes/lua-vm";
 import { stripLua51 } from "../sim/runtimes/lua51-strip";
 
-const RUNTIMES: LuaRuntimeName[] = ["lua5.1", "lua5.3", "lua5.3-int32"];
+const RUNTIMES: LuaRuntimeName[] = ["lua5.1", "lua5.3", "lua5.3-int32", "lua5.3-f32"];
 const ALL_BYTES = Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("");
 // NUL, invalid UTF-8 (lone continuation, overlong NUL, surrogate, truncated), and the wasm wire form of
 // U+0100 (C4 80) as raw bytes, which must not be mistaken for an encoded NUL.
@@ -206,6 +206,7 @@ describe.each(RUNTIMES)("%s", (name) => {
       "lua5.1": "nil,2147483648,nil", // doubles only
       "lua5.3": "9223372036854775807,2147483648,2147483648", // 64-bit integers
       "lua5.3-int32": "2147483647,-2147483648,nil", // 32-bit integers wrap; 2^31 has no integer form
+      "lua5.3-f32": "2147483647,-2147483648,nil", // the same integers (its floats: test/f32.test.ts)
     };
     withVm(name, image, (vm) => expect(vm.event("")).toBe(expected[name]));
   });
@@ -237,7 +238,7 @@ describe.each(RUNTIMES)("%s", (name) => {
       const peak = vm.heapKb(false);
       vm.gc("restart");
       const collected = vm.heapKb(true);
-      if (name !== "lua5.3-int32") {
+      if (name !== "lua5.3-int32" && name !== "lua5.3-f32") {
         expect(peak - before).toBeGreaterThan(2000);
         expect(collected).toBeLessThan(peak - 1500);
       }

@@ -17,6 +17,7 @@ import { escapeField, unescapeField } from "../../firmware/fields";
  * every VM. Not json.ts fmtNum: that would bundle the whole JSON codec into the HAL.
  */
 function int(n: number): string {
+  // float: 2^31 is a float on 32-bit VMs; an integer compares with it exactly.
   if (n > -2147483648 && n < 2147483648) return string.format("%d", n);
   return string.format("%.0f", n);
 }

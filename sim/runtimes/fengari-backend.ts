@@ -1,9 +1,13 @@
 // Backend for fengari (Lua 5.3 in JS with 32-bit integers): raw byte strings, plus a collectgarbage it lacks.
-import { lua, lauxlib, lualib, to_luastring, to_jsstring, type FengariState, type LuaString } from "fengari";
+// The same backend runs the stock fengari (lua5.3-int32) and its single-float copy (lua5.3-f32, fengari-f32.ts).
+import * as stock from "fengari";
+import type { FengariState, LuaString } from "fengari";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { harnessSource } from "./lua-harness";
 import { assertBytes, type LuaBackend } from "./backend";
+
+const { to_luastring, to_jsstring } = stock; // plain byte conversions, the same in both copies
 
 function toLua(s: string): LuaString {
   assertBytes(s);
@@ -34,7 +38,7 @@ function forceJsGc(): void {
  * process' JS heap in KB (the only measure there is), so it shows trends of this VM only when nothing else
  * allocates meanwhile; "stop"/"restart" are no-ops since V8's GC cannot be paused.
  */
-function collectgarbage(L: FengariState): number {
+const collectgarbageOf = ({ lua, lauxlib }: typeof stock) => (L: FengariState): number => {
   const opt = to_jsstring(lauxlib.luaL_optstring(L, 1, to_luastring("collect")));
   switch (opt) {
     case "count":
@@ -60,17 +64,19 @@ function collectgarbage(L: FengariState): number {
     default:
       return lauxlib.luaL_error(L, to_luastring(`bad argument #1 to 'collectgarbage' (invalid option '${opt}')`));
   }
-}
+};
 
-export function createFengariBackend(): LuaBackend {
+/** A VM of the given fengari copy (default: the stock one); `label` names the runtime in errors. */
+export function createFengariBackend(api: typeof stock = stock, label = "lua5.3-int32"): LuaBackend {
+  const { lua, lauxlib, lualib } = api;
   const L = lauxlib.luaL_newstate();
   lualib.luaL_openlibs(L);
-  lua.lua_pushjsfunction(L, collectgarbage);
+  lua.lua_pushjsfunction(L, collectgarbageOf(api));
   lua.lua_setglobal(L, to_luastring("collectgarbage"));
   if (lauxlib.luaL_dostring(L, to_luastring(harnessSource(false))) !== lua.LUA_OK) {
     const msg = fromLua(lua.lua_tolstring(L, -1));
     lua.lua_close(L);
-    throw new Error(`lua5.3-int32: harness failed to load: ${msg}`);
+    throw new Error(`${label}: harness failed to load: ${msg}`);
   }
   let closed = false;
   const names = new Map<string, LuaString>();
@@ -83,14 +89,14 @@ export function createFengariBackend(): LuaBackend {
   return {
     // No size limit on pushes here, so the payload goes in one piece and __sim_put is never used.
     call(fn: string, payload: string, ...extras: string[]): string {
-      if (closed) throw new Error("lua5.3-int32: VM is closed");
+      if (closed) throw new Error(`${label}: VM is closed`);
       lua.lua_getglobal(L, name(fn));
       lua.lua_pushstring(L, toLua(payload));
       for (const e of extras) lua.lua_pushstring(L, toLua(e));
       const st = lua.lua_pcall(L, 1 + extras.length, 1, 0);
       const out = fromLua(lua.lua_tolstring(L, -1));
       lua.lua_settop(L, 0);
-      if (st !== lua.LUA_OK) throw new Error(`lua5.3-int32: harness call failed (status ${st}): ${out}`);
+      if (st !== lua.LUA_OK) throw new Error(`${label}: harness call failed (status ${st}): ${out}`);
       return out;
     },
     close(): void {

@@ -1,5 +1,5 @@
-// Loads one built image and the simulator's HAL (hal/sim/board.ts) into one of the runtimes behind
-// the same line-protocol interface.
+// Loads one built image and the simulator's HAL (hal/sim/board.ts) into one of the five runtimes
+// behind the same line-protocol interface.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -10,7 +10,7 @@ import "./lua-shim";
 import "./tstl-shim";
 
 export type RuntimeName = "node" | LuaRuntimeName;
-export const RUNTIMES: RuntimeName[] = ["node", "lua5.1", "lua5.3", "lua5.3-int32"];
+export const RUNTIMES: RuntimeName[] = ["node", "lua5.1", "lua5.3", "lua5.3-int32", "lua5.3-f32"];
 
 export interface ImageRuntime {
   readonly runtime: RuntimeName;
@@ -81,7 +81,7 @@ export async function loadImage(root: string, config: string, runtime: RuntimeNa
     runtime,
     event: (line) => vm.event(line),
     heapKb: (full) => vm.heapKb(full),
-    ownHeap: runtime !== "lua5.3-int32",
+    ownHeap: runtime !== "lua5.3-int32" && runtime !== "lua5.3-f32",
     vm,
     chunks: { image: chunks.image, hal: chunks.hal },
     close: () => vm.close(),

@@ -1,14 +1,16 @@
-// Runs the compiled firmware image in the three target Lua VMs (wasm Lua 5.1/5.3, fengari int32 5.3) behind one byte-string API.
+// Runs the compiled firmware image in the target Lua VMs (wasm Lua 5.1/5.3, fengari 5.3 with 32-bit integers, and
+// fengari 5.3 with 32-bit integers and single floats) behind one byte-string API.
 //
 // Byte strings: on the JS side every payload is a "binary string" (char codes 0..255, one char per byte,
 // like Buffer 'latin1'); NULs and invalid UTF-8 are carried unchanged. How each engine moves them is the
 // backend's business (wasm-backend.ts, fengari-backend.ts); the Lua half is lua-harness.ts.
 import type { LuaBackend } from "./backend";
 import { createFengariBackend } from "./fengari-backend";
+import { fengariF32 } from "./fengari-f32";
 import { stripLua51 } from "./lua51-strip";
 import { createWasmBackend } from "./wasm-backend";
 
-export type LuaRuntimeName = "lua5.1" | "lua5.3" | "lua5.3-int32";
+export type LuaRuntimeName = "lua5.1" | "lua5.3" | "lua5.3-int32" | "lua5.3-f32";
 
 export interface LuaVm {
   readonly name: LuaRuntimeName;
@@ -22,13 +24,13 @@ export interface LuaVm {
   loadBoard(chunk: string, chunkName: string, strip?: boolean): void;
   /** Calls the board's event(line) (image.event without a board) with a byte string and returns the byte string it returns ("" if it returns nil). Throws on a Lua error (message included). */
   event(line: string): string;
-  /** collectgarbage("count") in KB, after a full collection when full=true. On lua5.3-int32 this is the process' JS heap (fengari has no GC of its own). */
+  /** collectgarbage("count") in KB, after a full collection when full=true. On the fengari runtimes (lua5.3-int32, lua5.3-f32) this is the process' JS heap (fengari has no GC of its own). */
   heapKb(full: boolean): number;
   /** Runs a Lua snippet in the harness (not the image) and returns its first result via tostring; for diagnostics/benchmarks. */
   eval(src: string): string;
   /** Handles one event under a count hook (count = 1, harness overhead subtracted: exact Lua VM instructions). */
   eventCounted(line: string): { result: string; instructions: number };
-  /** collectgarbage(cmd), e.g. stop/restart around a section to sample its peak. No-op for stop/restart on lua5.3-int32. */
+  /** collectgarbage(cmd), e.g. stop/restart around a section to sample its peak. No-op for stop/restart on the fengari runtimes. */
   gc(cmd: "stop" | "restart" | "collect"): void;
   close(): void;
 }
@@ -52,6 +54,8 @@ function createBackend(name: LuaRuntimeName): LuaBackend {
       return createWasmBackend("5.3");
     case "lua5.3-int32":
       return createFengariBackend();
+    case "lua5.3-f32":
+      return createFengariBackend(fengariF32(), name);
   }
 }
 
