@@ -50,7 +50,7 @@ export const GET_VARIABLES_10: [string, string, string?][] = [
 /** 10 ReadWrite variables with values inside their declared ranges (SecurityProfile and Identity are left alone). */
 export const SET_VARIABLES_10: [string, string, string | undefined, string][] = [
   ["OCPPCommCtrlr", "HeartbeatInterval", undefined, "600"],
-  ["OCPPCommCtrlr", "MessageTimeout", "Default", "45"],
+  ["OCPPCommCtrlr", "MessageAttempts", "TransactionEvent", "5"],
   ["OCPPCommCtrlr", "OfflineThreshold", undefined, "120"],
   ["OCPPCommCtrlr", "RetryBackOffWaitMinimum", undefined, "10"],
   ["OCPPCommCtrlr", "RetryBackOffRandomRange", undefined, "8"],

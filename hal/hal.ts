@@ -1,8 +1,8 @@
 // The hardware abstraction: the only door between the portable core and a board.
 //
-// The core calls these functions and never blocks in them; the board calls the core's entry
-// points (firmware/station.ts) for everything that happens outside. Each platform (hal/sim,
-// later hal/nodemcu, hal/luatos) implements this table once.
+// The core calls these functions and never blocks in them; the board calls the image's entry
+// points (the Firmware table of firmware/entry.ts, docs/porting.md) for everything that happens
+// outside. Each board (hal/sim, later the NodeMCU and LuatOS ports) implements this table once.
 
 export interface MeterReading {
   /** Energy.Active.Import.Register, integer Wh (32-bit safe up to 2.1 GWh). */
