@@ -10,11 +10,9 @@ import { checkLua } from "../build/check-lua";
 import { ROOT } from "../build/compile";
 import { lintSubset } from "../build/lint-subset";
 
-function program(src: string): { program: ts.Program; file: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "subset-"));
-  const file = path.join(dir, "snippet.ts");
-  fs.writeFileSync(file, src);
-  const p = ts.createProgram([path.join(ROOT, "firmware/types/lib.d.ts"), path.join(ROOT, "firmware/types/lua.d.ts"), file], {
+/** A program over these files with the firmware's declarations and no ES lib, as the build makes it. */
+function firmwareProgram(files: string[]): ts.Program {
+  return ts.createProgram([path.join(ROOT, "firmware/types/lib.d.ts"), path.join(ROOT, "firmware/types/lua.d.ts"), ...files], {
     noLib: true,
     strict: true,
     noEmit: true,
@@ -22,7 +20,13 @@ function program(src: string): { program: ts.Program; file: string } {
     types: ["@typescript-to-lua/language-extensions"],
     typeRoots: [path.join(ROOT, "node_modules")],
   });
-  return { program: p, file };
+}
+
+function program(src: string): { program: ts.Program; file: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "subset-"));
+  const file = path.join(dir, "snippet.ts");
+  fs.writeFileSync(file, src);
+  return { program: firmwareProgram([file]), file };
 }
 
 function lint(src: string): string[] {
@@ -72,14 +76,7 @@ describe("subset lint", () => {
 describe("float arithmetic in the firmware", () => {
   it("is allowed without a reason only in firmware/arith.ts, and the firmware has none elsewhere", () => {
     const files = ["firmware/arith.ts", "firmware/time.ts", "firmware/json.ts"].map((f) => path.join(ROOT, f));
-    const p = ts.createProgram([path.join(ROOT, "firmware/types/lib.d.ts"), path.join(ROOT, "firmware/types/lua.d.ts"), ...files], {
-      noLib: true,
-      strict: true,
-      noEmit: true,
-      target: ts.ScriptTarget.ESNext,
-      types: ["@typescript-to-lua/language-extensions"],
-      typeRoots: [path.join(ROOT, "node_modules")],
-    });
+    const p = firmwareProgram(files);
     expect(lintSubset(p, (sf) => files.includes(sf.fileName))).toEqual([]);
     expect(fs.readFileSync(files[0], "utf8")).toMatch(/ \/ b\)/);
   });
