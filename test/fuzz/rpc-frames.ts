@@ -158,7 +158,7 @@ export class FrameGen {
     return { component, variable };
   }
 
-  private validPayload(action: string, full = false): unknown {
+  private validPayload(action: string, full = false): Obj {
     const p = sample(this.schemas.node(`${action}Request`), this.r, this.sampleStyle(full)) as Obj;
     // Names from the device model make the handlers do real work.
     for (const list of ["getVariableData", "setVariableData", "componentVariable"]) {
@@ -325,8 +325,8 @@ export class FrameGen {
     const r = this.r;
     const type = r.weighted<unknown>([[10, 2], [2, 3], [2, 4], [1, 0], [1, 1], [1, 5], [1, 6], [1, 7], [1, -1], [1, 99], [1, new RawNumber("2.0")], [1, new RawNumber("2e0")], [1, 2.5], [1, new RawNumber("3.0")], [1, "2"], [1, null], [1, true], [1, []], [1, {}], [1, new RawNumber("1e400")]]);
     const id = r.chance(0.6) ? this.freshId() : r.chance(0.5) ? r.pick(ODD_IDS) : r.pick(BAD_IDS);
-    const action = r.weighted<unknown>([[6, () => this.handledAction()], [2, () => r.pick(this.notBuilt)], [2, () => r.pick(MADE_UP_ACTIONS)], [1, () => r.pick(PROTOTYPE_NAMES)], [2, () => r.pick<unknown>([5, null, true, [], {}, ["TriggerMessage"]])]])();
-    const payload = r.weighted<unknown>([[6, () => (typeof action === "string" && this.facts.handled.includes(action) ? this.validPayload(action) : {})], [2, () => null], [1, () => [null]], [1, () => []], [1, () => [{}]], [1, () => "x"], [1, () => 1], [1, () => true], [1, () => ({ requestedMessage: "Heartbeat" })]])();
+    const action = r.weighted<() => unknown>([[6, () => this.handledAction()], [2, () => r.pick(this.notBuilt)], [2, () => r.pick(MADE_UP_ACTIONS)], [1, () => r.pick(PROTOTYPE_NAMES)], [2, () => r.pick<unknown>([5, null, true, [], {}, ["TriggerMessage"]])]])();
+    const payload = r.weighted<() => unknown>([[6, () => (typeof action === "string" && this.facts.handled.includes(action) ? this.validPayload(action) : {})], [2, () => null], [1, () => [null]], [1, () => []], [1, () => [{}]], [1, () => "x"], [1, () => 1], [1, () => true], [1, () => ({ requestedMessage: "Heartbeat" })]])();
     let f: unknown[] = r.weighted<unknown[]>([
       [8, [type, id, action, payload]],
       [1, [type]],
@@ -349,7 +349,7 @@ export class FrameGen {
 
   private stray(): GenFrame {
     const r = this.r;
-    const id = r.weighted<unknown>([[4, () => this.freshId()], [2, () => (this.ids.length > 0 ? r.pick(this.ids) : "x")], [1, () => "-1"], [1, () => r.pick(BAD_IDS)], [1, () => "1-1"], [1, () => "2-3"]])();
+    const id = r.weighted<() => unknown>([[4, () => this.freshId()], [2, () => (this.ids.length > 0 ? r.pick(this.ids) : "x")], [1, () => "-1"], [1, () => r.pick(BAD_IDS)], [1, () => "1-1"], [1, () => "2-3"]])();
     const v = r.weighted<unknown[]>([
       [4, [3, id, this.strayPayload()]],
       [3, [4, id, r.pick(["GenericError", "NotImplemented", "RpcFrameworkError", "Nonsense", 7]), r.pick(["", "why", "ü".repeat(300)]), r.pick<unknown>([{}, { a: 1 }, null])]],
