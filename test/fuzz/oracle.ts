@@ -110,8 +110,10 @@ export class Oracle {
     if (!reading.ok) exp = this.unreadable(bytes);
     else {
       exp = this.readable(reading.value, bytes.length, reading.duplicateKey);
-      // RFC 8259 §8.2: strings with lone surrogates are valid grammar with unpredictable behaviour.
+      // RFC 8259 §8.2: strings with lone surrogates are valid grammar with unpredictable behaviour;
+      // §4: so are duplicate names ("Other implementations report an error or fail to parse").
       if (reading.loneSurrogate) exp = this.either(exp, this.unreadable(bytes), "lone surrogate escape: RFC 8259 §8.2 leaves it to the reader");
+      else if (reading.duplicateKey) exp = this.either(exp, this.unreadable(bytes), "duplicate names: RFC 8259 §4 leaves it to the reader");
     }
     if (bytes.length > this.facts.maxFrameBytes && !exp.alts.every((a) => a.kind === "none")) {
       // Larger than the station's buffer (a build bound; B06.FR.17 and B08.FR.18 allow FormatViolation

@@ -125,7 +125,7 @@ export class FrameGen {
     return {
       optional: full ? 1 : r.pick([0.2, 0.5, 0.8]),
       customData: full ? 1 : r.pick([0, 0, 0.1, 0.3]),
-      maxArray: full ? 1 : r.pick([1, 2, 4, 12, 30]),
+      maxArray: full ? 1 : r.pick([1, 1, 2, 3, 5, 12, 30]),
       text: (prop, max) => {
         if (prop === "attributeValue") {
           return r.pick(["0", "1", "30", "300", "86400", "true", "false", "-1", "", "abc", "Heartbeat", "Heartbeat,NTP", "1e3", "2147483648", "ü".repeat(50), "x".repeat(r.int(0, max ?? 1000))]);
@@ -379,6 +379,11 @@ export class FrameGen {
       [1, (id) => [3, id, { currentTime: "2026-11-24T10:00:00Z", extra: { a: [null] } }]],
       [1, (id) => [3, id, { currentTime: "2026-11-24T10:00:00Z", customData: { vendorId: "v", n: [[[[[[[[[[[[[[1]]]]]]]]]]]]]] } }]],
     ]);
+    // Part 4 §4.1.1 NOTE: CALLs cross; one from the CSMS while the station waits is answered as ever.
+    if (r.chance(0.3)) {
+      const call = this.bytes([2, this.freshId(), ...(r.chance(0.5) ? this.validHandled() : this.mutatedHandled())]);
+      return { cls: "call-while-outstanding", bytes: call, toOutstanding: () => call };
+    }
     const cut = r.chance(0.2) ? r.int(1, 5) : 0;
     const mk = (id: string) => {
       const b = Buffer.from(render(make(id), r, PLAIN), "utf8");
@@ -442,7 +447,7 @@ export class FrameGen {
 
   private deep(): GenFrame {
     const r = this.r;
-    const depth = r.weighted([[6, () => r.int(1, 16)], [3, () => r.int(17, 40)], [1, () => r.pick([100, 1000, 5000])]])();
+    const depth = r.weighted([[6, () => r.int(1, 16)], [3, () => r.int(17, 40)], [1, () => r.pick([100, 1000])]])();
     const nest = (leaf: unknown) => {
       let d = leaf;
       for (let i = 0; i < depth; i++) d = r.chance(0.5) ? { a: d } : [d];

@@ -32,6 +32,8 @@ export interface FuzzOptions {
   heartbeatEvery?: number;
   /** Frames replayed for the heap check (runtimes with their own heap only); 0: no heap check. */
   heapFrames?: number;
+  /** Deliver only this frame of the sequence (to a fresh station): reproduces one failure. */
+  only?: number;
 }
 
 export interface FuzzReport {
@@ -222,8 +224,10 @@ class Session {
   private signature(exp: Expectation, replies: Frame[], problems: string[], mismatch: string | undefined): string {
     const callId = exp.call?.id ?? exp.alts.flatMap((a: Outcome) => (a.kind === "result" ? [a.id] : a.kind === "error" ? a.ids.filter((i) => i !== "-1") : []))[0];
     const idClass = (id: unknown) => (id === "-1" ? "-1" : id === callId ? "<id>" : "<other id>");
-    const seen = replies.map((r) => (r[0] === 3 ? `CALLRESULT ${idClass(r[1])}` : `CALLERROR ${idClass(r[1])} ${String(r[2])} "${norm(String(r[3]))}"`)).join(" + ") || "no reply";
-    const want = exp.alts.map((a) => (a.kind === "none" ? "none" : a.kind === "result" ? "CALLRESULT" : `CALLERROR ${a.codes.join("|")}`)).join(" or ");
+    // Fresh ids ("f2y-d1") are replaced in descriptions; short or word-like ones ("0", "null") would garble them.
+    const text = (d: unknown) => norm(typeof callId === "string" && /^f[0-9a-z]+-[0-9a-z]+$/.test(callId) ? String(d).split(callId).join("<id>") : String(d));
+    const seen = replies.map((r) => (r[0] === 3 ? `CALLRESULT ${idClass(r[1])}` : `CALLERROR ${idClass(r[1])} ${String(r[2])} "${text(r[3])}"`)).join(" + ") || "no reply";
+    const want = [...new Set(exp.alts.map((a) => (a.kind === "none" ? "no reply" : a.kind === "result" ? "CALLRESULT" : "CALLERROR")))].join(" or ");
     const other = problems.filter((p) => p !== mismatch).map((p) => norm(p.replace(/"[^"]*"/g, '"…"'))).join("; ");
     return mismatch !== undefined ? `${seen} where ${want}${other ? `; ${other}` : ""}` : other;
   }
@@ -297,7 +301,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const t = await bootAccepted(opts.runtime, config);
   t.csms.autoReply = {};
   const facts: StationFacts = { handled: new Set(build.handled), maxFrameBytes: build.maxFrameBytes, ...reportedLimits(t) };
-  const heapCheck = (opts.heapFrames ?? 0) > 0 && t.board.image.ownHeap;
+  const heapCheck = (opts.heapFrames ?? 0) > 0 && t.board.image.ownHeap && opts.only === undefined;
   const snapshot = heapCheck ? writableSnapshot(t, build) : [];
   const s = new Session(t, opts, facts);
   const every = opts.heartbeatEvery ?? 200;
@@ -307,6 +311,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const gen = new FrameGen(opts.seed, build, schemas);
     for (let i = 0; i < n; i++) {
       const f = gen.next();
+      if (opts.only !== undefined && i !== opts.only) continue;
       const t0 = performance.now();
       s.runFrame(f, label(i));
       if (count) {
@@ -322,7 +327,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     }
     s.heartbeat(label(n));
   };
-  await run(opts.frames, String, true);
+  await run(opts.only !== undefined ? opts.only + 1 : opts.frames, String, true);
   let heap: FuzzReport["heap"];
   if (heapCheck && t.csms.open) {
     // Same frames again from the same state: the heap after a full GC must come back to its level.
