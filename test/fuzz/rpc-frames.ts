@@ -121,7 +121,6 @@ export class FrameGen {
 
   private sampleStyle(full = false): SampleStyle {
     const r = this.r;
-    const vars = this.facts.variables;
     return {
       optional: full ? 1 : r.pick([0.2, 0.5, 0.8]),
       customData: full ? 1 : r.pick([0, 0, 0.1, 0.3]),

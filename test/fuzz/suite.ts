@@ -24,7 +24,7 @@ export function fuzzSuite(o: SuiteOptions): void {
       async () => {
         const only = process.env.FUZZ_ONLY === undefined ? undefined : Number(process.env.FUZZ_ONLY);
         const rep = await fuzz({ runtime, seed: o.seed, frames: o.frames, heapFrames: o.heapFrames, only });
-        const heap = rep.heap === undefined ? "" : `, Lua heap ${rep.heap.before.toFixed(1)} KB before, ${rep.heap.after.toFixed(1)} KB after a replay of ${o.heapFrames}`;
+        const heap = rep.heap === undefined ? "" : `, Lua heap ${rep.heap.before.toFixed(1)} KB before, ${rep.heap.after.toFixed(1)} KB after replaying ${o.heapFrames} frames once more`;
         const classes = Object.entries(rep.byClass).map(([c, n]) => `${c} ${n} (${Math.round(rep.msByClass[c])} ms)`);
         console.log(`${runtime}: ${rep.frames} frames of seed ${o.seed} in ${rep.ms} ms${heap}; ${classes.join(", ")}`);
         if (process.env.FUZZ_REPORT !== undefined) fs.appendFileSync(process.env.FUZZ_REPORT, rep.failures.map((f) => JSON.stringify(f) + "\n").join(""));
