@@ -12,7 +12,9 @@ export interface GenFrame {
   /** Which generator made it (failures are grouped by it). */
   cls: string;
   bytes: Buffer;
-  /** A response to a CALL the station has outstanding: the runner makes one and passes its id. */
+  /** Sent while the station waits for the answer to a CALL of this action, held back by the runner. */
+  hold?: "Heartbeat" | "NotifyReport";
+  /** Makes the frame from the held CALL's id. */
   toOutstanding?: (id: string) => Buffer;
 }
 
@@ -378,17 +380,19 @@ export class FrameGen {
       [1, (id) => [3, id, { currentTime: "2026-11-24T10:00:00Z", extra: { a: [null] } }]],
       [1, (id) => [3, id, { currentTime: "2026-11-24T10:00:00Z", customData: { vendorId: "v", n: [[[[[[[[[[[[[[1]]]]]]]]]]]]]] } }]],
     ]);
+    // A triggered Heartbeat, or the first part of a report (then the frame comes in mid-report).
+    const hold = r.pick(["Heartbeat", "NotifyReport"] as const);
     // Part 4 §4.1.1 NOTE: CALLs cross; one from the CSMS while the station waits is answered as ever.
     if (r.chance(0.3)) {
       const call = this.bytes([2, this.freshId(), ...(r.chance(0.5) ? this.validHandled() : this.mutatedHandled())]);
-      return { cls: "call-while-outstanding", bytes: call, toOutstanding: () => call };
+      return { cls: "call-while-outstanding", bytes: call, hold, toOutstanding: () => call };
     }
     const cut = r.chance(0.2) ? r.int(1, 5) : 0;
     const mk = (id: string) => {
       const b = Buffer.from(render(make(id), r, PLAIN), "utf8");
       return cut > 0 ? b.subarray(0, Math.max(4, b.length - cut)) : b;
     };
-    return { cls: "response-to-outstanding", bytes: mk("placeholder"), toOutstanding: mk };
+    return { cls: "response-to-outstanding", bytes: mk("placeholder"), hold, toOutstanding: mk };
   }
 
   private reused(): GenFrame {
