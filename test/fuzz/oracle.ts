@@ -146,6 +146,15 @@ export class Oracle {
   }
 
   private readable(v: unknown, size: number, duplicateKey: boolean): Expectation {
+    const exp = this.byShape(v, size, duplicateKey);
+    if (exp.alts.every((a) => a.kind === "none") || depthOf(v) <= this.deepestRequest + 1) return exp;
+    // Nested deeper than any valid CALL without customData extensions (the frame's array adds one):
+    // a nesting bound may refuse it undecoded, with "-1" as for an unreadable id.
+    const id = Array.isArray(v) && validId(v[1]) ? [v[1], "-1"] : ["-1"];
+    return { ...exp, alts: [...exp.alts, error(id, FRAME)], rule: `${exp.rule}; or, nested deeper than any CALL, a FRAME error` };
+  }
+
+  private byShape(v: unknown, size: number, duplicateKey: boolean): Expectation {
     if (!Array.isArray(v)) return { alts: [error(["-1"], FRAME)], rule: "JSON but not an array: one CALLERROR with id -1 (Part 4 §4.1.7, §4.2.3)" };
     // Part 4 §4.2.3: a CALLRESULT or CALLERROR is never answered, whatever its id or shape.
     if (v[0] === 3 || v[0] === 4) return { alts: [none()], rule: "a response: never answered (Part 4 §4.2.3)" };

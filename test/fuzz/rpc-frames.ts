@@ -324,7 +324,7 @@ export class FrameGen {
 
   private shape(): GenFrame {
     const r = this.r;
-    const type = r.weighted<unknown>([[10, 2], [2, 3], [2, 4], [1, 0], [1, 1], [1, 5], [1, 6], [1, 7], [1, -1], [1, 99], [1, new RawNumber("2.0")], [1, new RawNumber("2e0")], [1, 2.5], [1, new RawNumber("3.0")], [1, "2"], [1, null], [1, true], [1, []], [1, {}], [1, new RawNumber("1e400")]]);
+    const type = r.weighted<unknown>([[10, 2], [2, 3], [2, 4], [1, 0], [1, 1], [1, 5], [1, 6], [1, 7], [1, -1], [1, 99], [1, 30], [1, 42], [1, new RawNumber("2.0")], [1, new RawNumber("2e0")], [1, 2.5], [1, new RawNumber("3.0")], [1, "2"], [1, null], [1, true], [1, []], [1, {}], [1, new RawNumber("1e400")]]);
     const id = r.chance(0.6) ? this.freshId() : r.chance(0.5) ? r.pick(ODD_IDS) : r.pick(BAD_IDS);
     const action = r.weighted<() => unknown>([[6, () => this.handledAction()], [2, () => r.pick(this.notBuilt)], [2, () => r.pick(MADE_UP_ACTIONS)], [1, () => r.pick(PROTOTYPE_NAMES)], [2, () => r.pick<unknown>([5, null, true, [], {}, ["TriggerMessage"]])]])();
     const payload = r.weighted<() => unknown>([[6, () => (typeof action === "string" && this.facts.handled.includes(action) ? this.validPayload(action) : {})], [2, () => null], [1, () => [null]], [1, () => []], [1, () => [{}]], [1, () => "x"], [1, () => 1], [1, () => true], [1, () => ({ requestedMessage: "Heartbeat" })]])();
@@ -341,7 +341,9 @@ export class FrameGen {
     // Responses with arbitrary content: [3, id, payload] and [4, id, code, description, details].
     if (type === 3 && r.chance(0.5)) f = [3, id, payload];
     if (type === 4 && r.chance(0.5)) f = [4, id, r.pick(["GenericError", "x", 5]), r.pick(["", "d", 1]), r.pick<unknown>([{}, null, []])];
-    return { cls: "shape", bytes: this.bytes(f) };
+    const bytes = this.bytes(f);
+    // Cut short now and then: what a station can still read of an odd frame that is not JSON.
+    return { cls: "shape", bytes: r.chance(0.1) ? bytes.subarray(0, r.int(1, bytes.length)) : bytes };
   }
 
   private strayPayload(): unknown {
