@@ -11,6 +11,11 @@ import type { BlockManifest } from "./generate";
 
 const TABLES = ["handlers", "results", "triggers", "getters"] as const;
 
+/** The action a TriggerMessage requestedMessage makes the station send (F06). */
+function triggeredAction(message: string): string {
+  return message === "SignChargingStationCertificate" || message === "SignV2GCertificate" || message === "SignCombinedCertificate" ? "SignCertificate" : message;
+}
+
 // tsx's own loader: the build may run where require() knows no TypeScript (vitest's global setup).
 const tsx = require("tsx/cjs/api") as { require: (id: string, from: string) => unknown };
 
@@ -47,6 +52,7 @@ export function checkBlocks(root: string, manifests: BlockManifest[]): string[] 
             if (!m.handles.includes(key)) problems.push(`${where}: handles ${key}, which profiles/${m.name}/block.json does not list in "handles"`);
           }
           if (t === "results" && !m.sends.includes(key)) problems.push(`${where}: has a result handler for ${key}, which profiles/${m.name}/block.json does not list in "sends"`);
+          if (t === "triggers" && !m.sends.includes(triggeredAction(key))) problems.push(`${where}: triggers ${key}, but profiles/${m.name}/block.json does not list ${triggeredAction(key)} in "sends"`);
         }
       }
     }

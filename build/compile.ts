@@ -11,6 +11,7 @@ import { checkLua } from "./check-lua";
 import { generate, modelKeys, readManifest } from "./generate";
 import { checkBlocks } from "./check-blocks";
 import { checkModelKeys } from "./check-keys";
+import { checkSends } from "./check-sends";
 import { lintSubset } from "./lint-subset";
 import { compileStripped } from "../sim/runtimes/lua-vm";
 
@@ -49,7 +50,13 @@ function formatDiagnostics(diags: readonly ts.Diagnostic[]): string {
  * Transpiles everything an entry file reaches into one Lua bundle (a byte string) that returns the
  * entry module, holding only the modules it requires, after the type check, TSTL, the subset lint and the Lua check; throws BuildError.
  */
-export function transpileEntry(entry: string, target: Target, modelKeys?: Set<string>): string {
+/** What a build's image must satisfy beyond the subset: its device-model keys, and each block's sends. */
+export interface ImageChecks {
+  modelKeys: Set<string>;
+  sends: Map<string, string[]>;
+}
+
+export function transpileEntry(entry: string, target: Target, checks?: ImageChecks): string {
   const outDir = path.join(ROOT, "build", "out", ".tstl");
   const bundle = path.join(outDir, "bundle.lua");
   const options: tstl.CompilerOptions = {
@@ -88,7 +95,10 @@ export function transpileEntry(entry: string, target: Target, modelKeys?: Set<st
   if (written === undefined) throw new BuildError("TSTL produced no bundle");
   const ours = (sf: ts.SourceFile) => !sf.fileName.includes("/build/gen/");
   const violations: { file: string; line: number; message: string }[] = lintSubset(program, ours);
-  if (modelKeys !== undefined) violations.push(...checkModelKeys(program, ours, modelKeys));
+  if (checks !== undefined) {
+    violations.push(...checkModelKeys(program, ours, checks.modelKeys));
+    violations.push(...checkSends(program, ROOT, checks.sends));
+  }
   if (violations.length > 0) {
     throw new BuildError(violations.map((v) => `${path.relative(ROOT, v.file)}:${v.line}: ${v.message}`).join("\n"));
   }
@@ -153,9 +163,11 @@ function halBundle(board: string, target: Target): string {
  */
 export function compile(cfg: BuildConfig, target: Target, outDir: string, board = "sim"): BuildResult {
   if (!boardsAvailable(ROOT).includes(board)) throw new BuildError(`unknown board '${board}' (available: ${boardsAvailable(ROOT).join(", ")})`);
-  const problems = checkBlocks(ROOT, cfg.blocks.map((b) => readManifest(ROOT, b)));
+  const manifests = cfg.blocks.map((b) => readManifest(ROOT, b));
+  const problems = checkBlocks(ROOT, manifests);
   if (problems.length > 0) throw new BuildError(problems.join("\n"));
-  const source = transpileEntry(generate(ROOT, cfg), target, modelKeys(ROOT, cfg));
+  const sends = new Map(manifests.map((m) => [m.name, m.sends]));
+  const source = transpileEntry(generate(ROOT, cfg), target, { modelKeys: modelKeys(ROOT, cfg), sends });
   const halSource = halBundle(board, target);
   fs.mkdirSync(outDir, { recursive: true });
   return {

@@ -22,7 +22,7 @@ function setEpoch(st: Station, epoch: number): void {
 
 /**
  * B01.FR.06 (and G02 Heartbeat): the currentTime of a BootNotification or Heartbeat response sets
- * the clock when ClockCtrlr.TimeSource lists Heartbeat (or the build has no TimeSource).
+ * the clock when ClockCtrlr.TimeSource lists Heartbeat.
  */
 export function syncFromCsms(st: Station, currentTime: string): void {
   // Times past 2038-01-19 do not fit 32-bit epoch seconds: ignored on every runtime.
@@ -32,10 +32,9 @@ export function syncFromCsms(st: Station, currentTime: string): void {
   if (clockFromCsms(st)) setEpoch(st, t);
 }
 
-/** Does the CSMS's time set the clock (ClockCtrlr.TimeSource lists Heartbeat, or the build has none)? */
+/** Does the CSMS's time set the clock (ClockCtrlr.TimeSource lists Heartbeat)? */
 export function clockFromCsms(st: Station): boolean {
-  const sources = modelGet(st, "ClockCtrlr/TimeSource");
-  if (sources === undefined) return true;
+  const sources = modelGet(st, "ClockCtrlr/TimeSource") as string;
   const [at] = string.find("," + sources + ",", ",Heartbeat,", 1, true);
   return at !== undefined;
 }

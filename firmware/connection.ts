@@ -44,7 +44,8 @@ export function connect(st: Station): void {
 export function scheduleReconnect(st: Station): void {
   let wait = modelInt(st, "OCPPCommCtrlr/RetryBackOffWaitMinimum");
   const doublings = math.min(st.retries, modelInt(st, "OCPPCommCtrlr/RetryBackOffRepeatTimes"));
-  for (let i = 0; i < doublings; i++) wait = wait * 2;
+  // Doubling stops past a day: 3600 s doubled 20 times would wrap a 32-bit integer.
+  for (let i = 0; i < doublings && wait < 86400; i++) wait = wait * 2;
   const range = modelInt(st, "OCPPCommCtrlr/RetryBackOffRandomRange");
   if (range > 0) wait = wait + st.hal.random(range + 1);
   st.retries = st.retries + 1;

@@ -66,6 +66,8 @@ export function stationOpened(st: Station): void {
 }
 
 export function stationClosed(st: Station): void {
+  // No connection and no attempt: a late close of an attempt the firmware abandoned (connection.ts).
+  if (!st.online && !st.connecting) return;
   const wasOnline = st.online;
   st.online = false;
   st.connecting = false;

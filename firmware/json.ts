@@ -1,24 +1,27 @@
 // JSON text <-> plain tables: RFC 8259 with bounded nesting, UTF-8 checked, byte strings throughout.
 //
 // Arrays carry ARRAY_MT as metatable, so `[]` and `{}` stay distinct after decoding and the
-// encoder never has to guess. JSON null in an object is dropped (an absent optional field); in an
-// array it would leave a hole, so there it is JSON_NULL, a value no OCPP schema admits (the validator
-// refuses it as a type violation, and the frame's own shape checks see it as a wrong type).
+// encoder never has to guess. JSON null is JSON_NULL, a value no OCPP schema admits (Part 4 §4.1.5:
+// an empty field is left out, never null), so the validator refuses it as a type violation; in
+// lenient mode (a CSMS's responses) null in an object means the field is absent. A value nested
+// deeper than the bound is skipped without building anything and stands as JSON_DEEP, which no
+// schema admits either: the frame around it keeps its shape and its id.
 
 export type Json = string | number | boolean | JsonObject | Json[];
 export interface JsonObject { [key: string]: Json | undefined }
 
 const ARRAY_MT = {};
 const NULL_MT = {};
+const DEEP_MT = {};
 
-/** JSON null where it cannot mean "absent": an element of an array. Encoded as null. */
+/** JSON null. Encoded as null. */
 export const JSON_NULL: JsonObject = setmetatable({}, NULL_MT);
+
+/** A value nested deeper than the decoder's bound, skipped unread (strings and brackets checked). */
+export const JSON_DEEP: JsonObject = setmetatable({}, DEEP_MT);
 
 /** Reason jsonDecode gives for a text that is JSON null itself: valid JSON, but no value. */
 export const NULL_TEXT = "null";
-
-/** Reason jsonDecode gives when nesting exceeds maxDepth: the text may well be valid JSON. */
-export const TOO_DEEP = "nesting too deep";
 
 /** Marks a table as a JSON array for the encoder; returns the same table. */
 export function jarr<T>(t: T[]): T[] {
@@ -39,6 +42,8 @@ let src = "";
 let pos = 1;
 let depthLeft = 0;
 let fail: string | undefined;
+/** Null in an object means absent (the lenient mode of jsonDecode). */
+let nullIsAbsent = false;
 
 function bad(why: string): undefined {
   if (fail === undefined) fail = why + " at byte " + string.format("%d", pos);
@@ -203,16 +208,45 @@ function literal(word: string, value: Json | undefined): Json | undefined {
   return value;
 }
 
+/**
+ * Skips the object or array at pos, past the nesting bound: strings are checked as readString
+ * checks them, brackets only for balance; nothing is allocated, however deep it goes.
+ */
+function skipDeep(): Json | undefined {
+  let open = 0;
+  for (;;) {
+    const c = string.byte(src, pos);
+    if (c === undefined) return bad("unexpected end");
+    if (c === 34) {
+      let i = pos + 1;
+      for (;;) {
+        const d = string.byte(src, i);
+        if (d === undefined || d < 32) { pos = i; return bad(d === undefined ? "unterminated string" : "control character in string"); }
+        if (d === 34) break;
+        if (d === 92) i = i + 2;
+        else if (d >= 128) {
+          const n = utf8Len(d, i);
+          if (n === 0) { pos = i; return bad("invalid UTF-8"); }
+          i = i + n;
+        } else i = i + 1;
+      }
+      pos = i + 1;
+    } else {
+      if (c === 91 || c === 123) open = open + 1;
+      else if (c === 93 || c === 125) open = open - 1;
+      pos = pos + 1;
+      if (open === 0) return JSON_DEEP;
+    }
+  }
+}
+
 // `undefined` with fail unset means JSON null.
 function readValue(): Json | undefined {
   const c = skipWs();
   if (c === 34) return readString();
   if (c === 123 || c === 91) {
+    if (depthLeft <= 0) return skipDeep();
     depthLeft = depthLeft - 1;
-    if (depthLeft < 0) {
-      if (fail === undefined) fail = TOO_DEEP;
-      return undefined;
-    }
     pos = pos + 1;
     const v = c === 123 ? readObject() : readArray();
     depthLeft = depthLeft + 1;
@@ -238,7 +272,7 @@ function readObject(): JsonObject | undefined {
     const v = readValue();
     if (fail !== undefined) return undefined;
     // rawset: a key such as "__proto__" is an ordinary key in Node too, as it is in Lua.
-    rawset(obj, key, v);
+    rawset(obj, key, v !== undefined ? v : nullIsAbsent ? undefined : JSON_NULL);
     c = skipWs();
     pos = pos + 1;
     if (c === 125) return obj;
@@ -263,14 +297,16 @@ function readArray(): Json[] | undefined {
 }
 
 /**
- * Decodes one JSON text. Returns the value, or undefined and always a reason: the syntax error,
- * TOO_DEEP, or NULL_TEXT for a text that is just null.
+ * Decodes one JSON text with at most maxDepth nested objects and arrays (deeper ones are JSON_DEEP).
+ * Returns the value, or undefined and always a reason: the syntax error, or NULL_TEXT for a text that
+ * is just null. lenient: null in an object means the field is absent.
  */
-export function jsonDecode(text: string, maxDepth: number): LuaMultiReturn<[Json | undefined, string | undefined]> {
+export function jsonDecode(text: string, maxDepth: number, lenient: boolean): LuaMultiReturn<[Json | undefined, string | undefined]> {
   src = text;
   pos = 1;
   depthLeft = maxDepth;
   fail = undefined;
+  nullIsAbsent = lenient;
   let v = readValue();
   if (fail === undefined && skipWs() !== undefined) bad("trailing characters");
   if (fail === undefined && v === undefined) fail = NULL_TEXT;

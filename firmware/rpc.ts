@@ -4,7 +4,7 @@
 // payload schema. Every failure is answered with the CALLERROR Part 4 §4.3 names and the station
 // carries on; a handler that raises is contained by pcall and answered InternalError.
 
-import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject, jsonWrite, jsonWriteString, NULL_TEXT, TOO_DEEP, utf8Prefix } from "./json";
+import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject, jsonWrite, jsonWriteString, NULL_TEXT, utf8Prefix } from "./json";
 import { utf8Chars, validate } from "./validate";
 import { QueuedCall, Station } from "./station";
 import { modelInt } from "./model";
@@ -13,7 +13,7 @@ import { modelInt } from "./model";
 const CSMS_ACTIONS =
   ",CancelReservation,CertificateSigned,ChangeAvailability,ClearCache,ClearChargingProfile,ClearDisplayMessage," +
   "ClearVariableMonitoring,CostUpdated,CustomerInformation,DataTransfer,DeleteCertificate,GetBaseReport," +
-  "GetCertificateStatus,GetChargingProfiles,GetCompositeSchedule,GetDisplayMessages,GetInstalledCertificateIds," +
+  "GetChargingProfiles,GetCompositeSchedule,GetDisplayMessages,GetInstalledCertificateIds," +
   "GetLocalListVersion,GetLog,GetMonitoringReport,GetReport,GetTransactionStatus,GetVariables," +
   "InstallCertificate,PublishFirmware,RequestStartTransaction,RequestStopTransaction,ReserveNow,Reset," +
   "SendLocalList,SetChargingProfile,SetDisplayMessage,SetMonitoringBase,SetMonitoringLevel,SetNetworkProfile," +
@@ -59,44 +59,36 @@ function typeAt(text: string): number {
   return string.byte(text, i) === 91 ? skipWs(text, i + 1) : 0;
 }
 
-/** Message type digit of a frame that could not be decoded (`[2`, `[3`, …), or 0. */
+/** Message type of a frame before it is decoded: 2, 3 or 4 when it starts `[2,` `[3,` `[4,`, else 0 (`[30,` is no response). */
 function sniffType(text: string): number {
   const i = typeAt(text);
   if (i === 0) return 0;
   const c = string.byte(text, i);
-  return c !== undefined && c >= 48 && c <= 57 ? c - 48 : 0;
+  if (c === undefined || c < 50 || c > 52) return 0;
+  const after = string.byte(text, skipWs(text, i + 1));
+  return after === 44 || after === undefined ? c - 48 : 0;
 }
 
-/**
- * The string at byte i of a frame that could not be decoded, when it is plain printable ASCII (no
- * escape, so it reads the same decoded) of 1..max bytes; and the byte after its closing quote.
- */
-function plainString(text: string, i: number, max: number): LuaMultiReturn<[string | undefined, number]> {
-  if (string.byte(text, i) !== 34) return $multi(undefined, 0);
+/** The string at byte i of a frame that could not be decoded, when it is plain printable ASCII (no escape, so it reads the same decoded) of 1..max bytes. */
+function plainString(text: string, i: number, max: number): string | undefined {
+  if (string.byte(text, i) !== 34) return undefined;
   const [e] = string.find(text, "\"", i + 1, true);
-  if (e === undefined || e === i + 1 || e - i - 1 > max) return $multi(undefined, 0);
+  if (e === undefined || e === i + 1 || e - i - 1 > max) return undefined;
   for (let k = i + 1; k < e; k++) {
     const b = string.byte(text, k) as number;
-    if (b < 32 || b > 126 || b === 92) return $multi(undefined, 0);
+    if (b < 32 || b > 126 || b === 92) return undefined;
   }
-  return $multi(string.sub(text, i + 1, e - 1), e + 1);
+  return string.sub(text, i + 1, e - 1);
 }
 
-/**
- * Best-effort id and action of a CALL that could not be decoded: `[2,"id","Action"` at the start of
- * the frame, white space allowed. The id is "-1" when it cannot be read (Part 4 §4.2.3).
- */
-function salvageCall(text: string): LuaMultiReturn<[string, string | undefined]> {
+/** Best-effort id of a CALL that could not be decoded: `[2,"id"` at the start, white space allowed; else "-1" (Part 4 §4.2.3). */
+function salvageId(text: string): string {
   const i = typeAt(text);
-  if (i === 0 || string.byte(text, i) !== 50) return $multi("-1", undefined);
+  if (i === 0 || string.byte(text, i) !== 50) return "-1";
   const comma = skipWs(text, i + 1);
-  if (string.byte(text, comma) !== 44) return $multi("-1", undefined);
-  const [id, after] = plainString(text, skipWs(text, comma + 1), 36);
-  if (id === undefined) return $multi("-1", undefined);
-  const c2 = skipWs(text, after);
-  if (string.byte(text, c2) !== 44) return $multi(id, undefined);
-  const [action] = plainString(text, skipWs(text, c2 + 1), 64);
-  return $multi(id, action);
+  if (string.byte(text, comma) !== 44) return "-1";
+  const id = plainString(text, skipWs(text, comma + 1), 36);
+  return id !== undefined ? id : "-1";
 }
 
 /** Is name one of the items of a ",a,b," list? (A name holding a comma would match two neighbours.) */
@@ -204,8 +196,11 @@ function handleResponse(st: Station, kind: number, id: string, payload: Json | u
       return;
     }
     const schema = st.img.schemas[call.action + "Response"];
-    if (schema !== undefined) {
-      const [code, why] = validate(payload, schema, st.img.schemas);
+    if (schema === undefined) st.hal.log(2, "no schema for " + call.action + "Response: taken unchecked");
+    else {
+      // Lenient on what a CSMS commonly gets wrong and the station can still read: null fields
+      // (jsonDecode) and date-times without a zone.
+      const [code, why] = validate(payload, schema, st.img.schemas, true);
       if (code !== undefined) {
         st.hal.log(2, call.action + " response invalid: " + (why as string));
         finishOutstanding(st, undefined);
@@ -221,6 +216,8 @@ function handleResponse(st: Station, kind: number, id: string, payload: Json | u
 
 /** Entry point for one received text frame. */
 export function rpcReceive(st: Station, text: string): void {
+  // Left set only if a HAL call raised mid-answer (the entry guard caught it): it must not stick.
+  answering = "";
   st.frameBytes = text.length;
   // Part 4 §4.2.3: a CALLERROR answers a CALL only. A response that cannot be read is dropped, and
   // the CALL it answered times out.
@@ -229,25 +226,16 @@ export function rpcReceive(st: Station, text: string): void {
   if (text.length > st.img.bounds.maxFrameBytes) {
     // B06.FR.17 and friends: an oversized message is a FormatViolation; never decode it.
     if (response) st.hal.log(2, "dropped an oversized response");
-    else sendError(st, salvageCall(text)[0], "FormatViolation", "message larger than " + fmtNum(st.img.bounds.maxFrameBytes) + " bytes");
+    else sendError(st, salvageId(text), "FormatViolation", "message larger than " + fmtNum(st.img.bounds.maxFrameBytes) + " bytes");
     return;
   }
-  const [msg, why] = jsonDecode(text, st.img.bounds.maxJsonDepth);
+  // The nesting bound is the build's deepest schema plus the frame: a value deeper than that is
+  // skipped (JSON_DEEP), never valid, so the frame keeps its shape and an action outside the build is
+  // still NotImplemented or NotSupported. A CSMS's null fields in its responses read as absent.
+  const [msg, why] = jsonDecode(text, st.img.bounds.maxJsonDepth, sniffed === 3);
   if (msg === undefined && why !== NULL_TEXT) {
-    if (response) {
-      st.hal.log(2, "dropped an unreadable response: " + (why as string));
-      return;
-    }
-    const [id, action] = salvageCall(text);
-    // The bound is the build's deepest schema plus the frame: deeper is no valid payload of a handled
-    // action, and an action not in the build needs no payload to be answered.
-    if (why === TOO_DEEP && action !== undefined && id !== "-1") {
-      if (st.registration === "Rejected") sendError(st, id, "SecurityError", "registration rejected");
-      else if (rawget(st.handlers, action) === undefined && !coreAnswers(st, action)) unknownAction(st, id, action);
-      else sendError(st, id, "FormatViolation", "payload nested deeper than the " + action + " schema allows");
-      return;
-    }
-    sendError(st, id, "RpcFrameworkError", "invalid JSON: " + (why as string));
+    if (response) st.hal.log(2, "dropped an unreadable response: " + (why as string));
+    else sendError(st, salvageId(text), "RpcFrameworkError", "invalid JSON: " + (why as string));
     return;
   }
   if (!isArray(msg)) {

@@ -80,7 +80,8 @@ export function parseIsoTime(s: string): number | undefined {
     offset = (oh * 60 + om) * 60;
     if (z === 45) offset = -offset;
     i = i + 6;
-  } else {
+  } else if (z !== undefined) {
+    // No zone at all: UTC (a CSMS's lenient time; the validator let only responses through).
     return undefined;
   }
   if (i !== s.length + 1) return undefined;

@@ -25,7 +25,7 @@
 // required ones are counted, and only when the count falls short is the missing name looked up.
 // Nothing is allocated unless a violation is found; recursion follows the payload's nesting.
 
-import { isArray, isObject, Json, JsonObject, utf8Prefix } from "./json";
+import { isArray, isObject, Json, JSON_DEEP, JsonObject, utf8Prefix } from "./json";
 
 /** One compact type spec (see the grammar above); a message's schema is an object spec. */
 export type Schema = string;
@@ -42,6 +42,8 @@ const FORMAT = "FormatViolation";
 let errCode = FORMAT;
 // The shared definitions of the validate() call in progress.
 let defs = "";
+// Reading a CSMS's answer: date-times without a zone pass (read as UTC), integers beyond 32 bits too.
+let lenient = false;
 
 function isAlnum(c: number | undefined): boolean {
   return c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122));
@@ -108,9 +110,9 @@ function daysIn(year: number, month: number): number {
 }
 
 /** RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T and Z in either case. */
-export function isDateTime(s: string): boolean {
+export function isDateTime(s: string, zoneOptional?: boolean): boolean {
   const n = s.length;
-  if (n < 20) return false;
+  if (n < 19) return false;
   const hi = two(s, 1);
   const lo = two(s, 3);
   const month = two(s, 6);
@@ -133,6 +135,8 @@ export function isDateTime(s: string): boolean {
     c = string.byte(s, p);
   }
   if (c === 90 || c === 122) return p === n;
+  // Without a zone: not RFC 3339, read as UTC only where the caller allows it.
+  if (c === undefined) return zoneOptional === true;
   if (c !== 43 && c !== 45) return false;
   const oh = two(s, p + 1);
   const om = two(s, p + 4);
@@ -239,6 +243,8 @@ function checkObject(v: unknown, s: string, open: number): string | undefined {
 
 /** Checks v against the spec at byte p of s; undefined when valid, else the description. */
 function checkValue(v: unknown, s: string, p: number): string | undefined {
+  // Past the decoder's bound (the deepest schema of the build): no schema admits it, "any" neither.
+  if (v === JSON_DEEP) return fail(FORMAT, ": nested deeper than any message of this build");
   // Skip the parameters to reach the code; remember where B starts.
   let q = p;
   let comma = 0;
@@ -268,7 +274,7 @@ function checkValue(v: unknown, s: string, p: number): string | undefined {
   }
   if (c === 38) {
     if (t !== "string") return fail(TYPE, ": expected string");
-    if (!isDateTime(v as string)) return fail(PROPERTY, ": not an RFC 3339 date-time");
+    if (!isDateTime(v as string, lenient)) return fail(PROPERTY, ": not an RFC 3339 date-time");
     return undefined;
   }
   if (c === 35 || c === 37) {
@@ -276,6 +282,10 @@ function checkValue(v: unknown, s: string, p: number): string | undefined {
     const n = v as number;
     // 5.0 is an integer (JSON Schema counts values, not spellings); 5.5 is not.
     if (c === 35 && math.floor(n) !== n) return fail(TYPE, ": expected integer");
+    // Part 2 §2.1.1: an OCPP integer is 32 bits; a 32-bit VM could not even echo a larger one. -2^31
+    // is refused too: a single float cannot tell it from -2^31 - 1. A CSMS's answers are read leniently
+    // (the handler clamps what it takes).
+    if (c === 35 && !lenient && (n > 2147483647 || n < -2147483647)) return fail(PROPERTY, ": outside the 32-bit integer range");
     const min = intAt(s, p);
     if (min !== undefined && n < min) return fail(PROPERTY, string.format(": below minimum %d", min));
     const max = comma > 0 ? intAt(s, comma + 1) : undefined;
@@ -307,13 +317,16 @@ function checkValue(v: unknown, s: string, p: number): string | undefined {
  * Validates a decoded payload against a message's schema; `schemas` is the generated SCHEMAS table
  * (its DEFS_KEY entry holds the shared definitions). Returns the OCPP-J error code and a description
  * of at most 255 bytes naming the JSON path of the first violation found, or nothing when valid.
+ * forResponse (a CSMS's answers): read leniently, see `lenient` above.
  */
 export function validate(
   payload: unknown,
   schema: Schema,
   schemas: { [name: string]: Schema },
+  forResponse?: boolean,
 ): LuaMultiReturn<[string | undefined, string | undefined]> {
   if (!isObject(payload)) return $multi(FORMAT, "payload: not a JSON object");
+  lenient = forResponse === true;
   const d = schemas[DEFS_KEY];
   defs = d !== undefined ? d : "";
   const why = checkObject(payload, schema, 1);

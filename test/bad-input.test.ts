@@ -52,14 +52,22 @@ const CASES: [string, string | Buffer, [string, string] | null][] = [
   ["1 MB frame", `[2,"big","TriggerMessage",{"requestedMessage":"Heartbeat","customData":{"vendorId":"${long(1 << 20)}"}}]`, ["big", "FormatViolation"]],
   // Deeper than any schema of the build: no valid payload of a handled action, answered without decoding it.
   ["1,000-deep nesting", `[2,"deep","TriggerMessage",${"[".repeat(1000)}${"]".repeat(1000)}]`, ["deep", "FormatViolation"]],
-  ["1,000-deep nesting for an action not in the build", `[2,"deep2","SetChargingProfile",${"[".repeat(1000)}${"]".repeat(1000)}]`, ["deep2", "NotSupported"]],
-  ["1,000-deep nesting for an unknown action", `[2,"deep3","Brew",${"[".repeat(1000)}${"]".repeat(1000)}]`, ["deep3", "NotImplemented"]],
+  ["1,000-deep object payload for an action not in the build", `[2,"deep2","SetChargingProfile",${'{"a":'.repeat(1000)}1${"}".repeat(1000)}]`, ["deep2", "NotSupported"]],
+  ["1,000-deep object payload for an unknown action", `[2,"deep3","Brew",${'{"a":'.repeat(1000)}1${"}".repeat(1000)}]`, ["deep3", "NotImplemented"]],
+  ["a deep fifth element: the frame's shape is still judged", `[2,"deep5","Heartbeat",{},${"[".repeat(100)}${"]".repeat(100)}]`, ["deep5", "RpcFrameworkError"]],
+  ["a deep id", `[2,${"[".repeat(100)}${"]".repeat(100)},"Heartbeat",{}]`, ["-1", "RpcFrameworkError"]],
   ["a valid SetChargingProfile nesting 13 deep gets NotSupported, not a framework error", `[2,"deep4","SetChargingProfile",${DEEP_PROFILE}]`, ["deep4", "NotSupported"]],
   // The decoder always gives a reason: the frame null is valid JSON, but no message.
   ["the frame null", "null", ["-1", "RpcFrameworkError"]],
   ["null inside an array is a bad payload, not bad JSON", '[2,"n1","GetVariables",{"getVariableData":[null]}]', ["n1", "TypeConstraintViolation"]],
   ["null as the message type (Part 4 §4.4)", '[null,"a5",{}]', ["a5", "MessageTypeNotSupported"]],
   ["null as the payload", '[2,"n2","TriggerMessage",null]', ["n2", "FormatViolation"]],
+  // Part 4 §4.1.5: an empty field is left out; null is no value of any OCPP type.
+  ["a null optional object", '[2,"n3","TriggerMessage",{"requestedMessage":"Heartbeat","evse":null}]', ["n3", "TypeConstraintViolation"]],
+  ["a null customData", '[2,"n4","TriggerMessage",{"requestedMessage":"Heartbeat","customData":null}]', ["n4", "TypeConstraintViolation"]],
+  ["an unknown property with a null value", '[2,"n5","TriggerMessage",{"requestedMessage":"Heartbeat","x":null}]', ["n5", "PropertyConstraintViolation"]],
+  ["message type 42 (Part 4 §4.4)", '[42,"m2","TriggerMessage",[null]]', ["m2", "MessageTypeNotSupported"]],
+  ["message type 30 in a broken frame is no response", '[30,"m3",{', ["-1", "RpcFrameworkError"]],
   ["a numeric id and an undecodable payload: never the action as id", '[2,7,"Foo",[null]]', ["-1", "RpcFrameworkError"]],
   ["a numeric id in a broken frame", '[2,7,"Foo",{', ["-1", "RpcFrameworkError"]],
   // Every lookup by a CSMS-chosen key is own-property safe in Node.

@@ -102,19 +102,21 @@ describe.each(RUNTIMES)("boot and status on %s", (runtime) => {
     expect(t.csms.call("RequestStartTransaction", START)[2]).toEqual(rejected);
     expect(t.csms.call("RequestStopTransaction", { transactionId: "tx-1" })[2]).toEqual(rejected);
     // The decoder's bound comes from the deepest schema of the build: a valid start request with a
-    // sales tariff nests 13 levels (frame included) and decodes; one level more cannot be valid.
-    const deep = (extra: boolean) => ({
+    // sales tariff nests 13 levels (frame included) and decodes. Deeper values are skipped: inside
+    // customData's open content that is still valid; where the schema wants a string it is not.
+    const deep = (extra: boolean, typed = false) => ({
       ...START,
       chargingProfile: {
         id: 1, stackLevel: 0, chargingProfilePurpose: "TxProfile", chargingProfileKind: "Absolute",
         chargingSchedule: [{
           id: 1, chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }],
-          salesTariff: { id: 1, salesTariffEntry: [{ relativeTimeInterval: { start: 0 }, consumptionCost: [{ startValue: 0, cost: [{ costKind: "CarbonDioxideEmission", amount: 1, customData: extra ? { vendorId: "v", x: [1] } : { vendorId: "v" } }] }] }] },
+          salesTariff: { id: 1, salesTariffEntry: [{ relativeTimeInterval: { start: 0 }, consumptionCost: [{ startValue: 0, cost: [{ costKind: "CarbonDioxideEmission", amount: 1, customData: typed ? { vendorId: [["v"]] } : extra ? { vendorId: "v", x: [[1]] } : { vendorId: "v" } }] }] }] },
         }],
       },
     });
     expect(t.csms.call("RequestStartTransaction", deep(false))[2]).toEqual(rejected);
-    expect(t.csms.call("RequestStartTransaction", deep(true)).slice(0, 3)).toEqual([4, expect.any(String), "FormatViolation"]);
+    expect(t.csms.call("RequestStartTransaction", deep(true))[2]).toEqual(rejected);
+    expect(t.csms.call("RequestStartTransaction", deep(false, true)).slice(0, 3)).toEqual([4, expect.any(String), "FormatViolation"]);
     // Still schema-checked: a bad request is a CALLERROR, not a Rejected.
     expect(t.csms.call("RequestStartTransaction", { remoteStartId: 7 }).slice(0, 3)).toEqual([4, expect.any(String), "OccurrenceConstraintViolation"]);
     // Once Accepted, this build has no transactions: NotSupported.

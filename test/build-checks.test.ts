@@ -6,7 +6,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import * as ts from "typescript";
 import { checkBlocks } from "../build/check-blocks";
+import { checkSends } from "../build/check-sends";
 import { BuildError, ROOT, transpileEntry } from "../build/compile";
 import { loadConfig } from "../build/config";
 import { BlockManifest, modelKeys, readManifest } from "../build/generate";
@@ -57,6 +59,39 @@ describe("block registrations", () => {
   });
 });
 
+describe("what blocks send", () => {
+  it("a trigger for a message the block does not list in sends fails the build", () => {
+    const { root, manifests } = blocks({
+      d: [{ sends: ["Heartbeat"] }, `export const part = { name: "d", triggers: { Heartbeat: () => "Accepted", StatusNotification: () => "Accepted", SignV2GCertificate: () => "Accepted" } };`],
+    });
+    expect(checkBlocks(root, manifests).sort()).toEqual([
+      `profiles/d/part.ts (part): triggers SignV2GCertificate, but profiles/d/block.json does not list SignCertificate in "sends"`,
+      `profiles/d/part.ts (part): triggers StatusNotification, but profiles/d/block.json does not list StatusNotification in "sends"`,
+    ]);
+  });
+
+  it("a CALL of an action not in the block's sends, or not named by a literal, fails the build", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "sends-"));
+    const file = path.join(root, "profiles", "e", "part.ts");
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, [
+      "declare function rpcCall(st: unknown, action: string, payload: unknown, ctx: number): boolean;",
+      "declare const which: \"Heartbeat\" | \"MeterValues\";",
+      "declare const any: string;",
+      "rpcCall(0, \"Heartbeat\", {}, 0);",
+      "rpcCall(0, which, {}, 0);",
+      "rpcCall(0, any, {}, 0);",
+      "",
+    ].join("\n"));
+    const program = ts.createProgram([file], { noEmit: true, strict: true, noLib: true });
+    const v = checkSends(program, root, new Map([["e", ["Heartbeat"]]]));
+    expect(v.map((x) => `${x.line}: ${x.message}`)).toEqual([
+      `5: sends MeterValues, which profiles/e/block.json does not list in "sends"`,
+      `6: rpcCall: the action must be a literal listed in profiles/e/block.json "sends"`,
+    ]);
+  });
+});
+
 describe("device-model keys", () => {
   const probe = path.join(ROOT, "test", "images", "key-probe.ts");
   const core = modelKeys(ROOT, loadConfig(path.join(ROOT, "build", "configs", "core.json"), ROOT));
@@ -70,10 +105,10 @@ describe("device-model keys", () => {
   });
 
   it("every key named is checked against the build's model, template-literal unions included", () => {
-    expect(() => transpileEntry(probe, "lua5.1", core)).not.toThrow();
+    expect(() => transpileEntry(probe, "lua5.1", { modelKeys: core, sends: new Map() })).not.toThrow();
     for (const missing of ["OCPPCommCtrlr/HeartbeatInterval", "DeviceDataCtrlr/ItemsPerMessage[SetVariables]"]) {
       const keys = new Set([...core].filter((k) => k !== missing));
-      expect(() => transpileEntry(probe, "lua5.1", keys)).toThrow(new RegExp(`key-probe.ts:\\d+: device-model key ${missing.replace(/[[\]]/g, "\\$&")} is not in this build's model`));
+      expect(() => transpileEntry(probe, "lua5.1", { modelKeys: keys, sends: new Map() })).toThrow(new RegExp(`key-probe.ts:\\d+: device-model key ${missing.replace(/[[\]]/g, "\\$&")} is not in this build's model`));
     }
   });
 
@@ -82,7 +117,7 @@ describe("device-model keys", () => {
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, "typo.ts");
     fs.writeFileSync(file, `import { modelInt } from "../../../firmware/model";\nimport type { Station } from "../../../firmware/station";\nexport const f = (st: Station) => modelInt(st, "OCPPCommCtrlr/HeartbeatIntervall");\n`);
-    expect(() => transpileEntry(file, "lua5.1", core)).toThrow(BuildError);
-    expect(() => transpileEntry(file, "lua5.1", core)).toThrow(/HeartbeatIntervall/);
+    expect(() => transpileEntry(file, "lua5.1", { modelKeys: core, sends: new Map() })).toThrow(BuildError);
+    expect(() => transpileEntry(file, "lua5.1", { modelKeys: core, sends: new Map() })).toThrow(/HeartbeatIntervall/);
   });
 });

@@ -34,7 +34,9 @@ const FIXTURES: [string, string, unknown][] = [
   ["empty array stays an array", "[]", []],
   ["nested empties", '{"a":[],"b":{},"c":[{}]}', { a: [], b: {}, c: [{}] }],
   ["literals", "[true,false]", [true, false]],
-  ["null in an object is an absent field", '{"a":null,"b":1}', { b: 1 }],
+  // Part 4 §4.1.5: an empty field is left out, never null; null stays a value the validator refuses.
+  ["null in an object is kept", '{"a":null,"b":1}', { a: null, b: 1 }],
+  ["null in an object is an absent field in lenient mode", 'L{"a":null,"b":[null]}', { b: [null] }],
   ["top-level null", "null", undefined],
   ["integers", "[0,-5,2147483647,-2147483648,2147483648,4294967296]", [0, -5, 2147483647, -2147483648, 2147483648, 4294967296]],
   ["decimals", "[1.5,-0.25,0.1,1e3,2.5E-3,12345.678]", [1.5, -0.25, 0.1, 1000, 0.0025, 12345.678]],
@@ -46,7 +48,14 @@ const FIXTURES: [string, string, unknown][] = [
   ["control characters are escaped on output", '["a\\u0001b\\u0000c"]', ["a\u0001b\u0000c"]],
   ["whitespace everywhere", ' \n\t{ "a" : [ 1 , 2 ] }\r\n', { a: [1, 2] }],
   ["deep but within bound", "[".repeat(16) + "]".repeat(16), JSON.parse("[".repeat(16) + "]".repeat(16))],
-  ["too deep", "[".repeat(17) + "]".repeat(17), Error],
+  // Past the bound a value is skipped unbuilt and stands as JSON_DEEP ("DEEP" here): the frame keeps its shape.
+  ["too deep", "[".repeat(17) + "]".repeat(17), JSON.parse("[".repeat(16) + '"DEEP"' + "]".repeat(16))],
+  ["too deep beside other values", `[1,${"{\"a\":".repeat(20)}"x"${"}".repeat(20)},"z"]`, [1, JSON.parse("{\"a\":".repeat(15) + '"DEEP"' + "}".repeat(15)), "z"]],
+  ["too deep, a thousand levels", "[".repeat(1000) + "]".repeat(1000), JSON.parse("[".repeat(16) + '"DEEP"' + "]".repeat(16))],
+  ["too deep and unterminated", "[".repeat(20) + '"a', Error],
+  ["too deep and unbalanced", "[".repeat(20) + "]".repeat(19), Error],
+  ["too deep with an escaped quote in a string", "[".repeat(20) + '"a\\"]"' + "]".repeat(20), JSON.parse("[".repeat(16) + '"DEEP"' + "]".repeat(16))],
+  ["too deep with brackets inside strings", "[".repeat(20) + '"]]]}}"' + "]".repeat(20), JSON.parse("[".repeat(16) + '"DEEP"' + "]".repeat(16))],
   ["trailing comma in array", "[1,]", Error],
   ["trailing comma in object", '{"a":1,}', Error],
   ["leading zero", "[01]", Error],
@@ -84,10 +93,11 @@ describe.each(RUNTIMES)("json on %s", (runtime) => {
     }
   });
 
-  it("invalid UTF-8 inside strings is rejected", () => {
+  it("invalid UTF-8 inside strings is rejected, past the nesting bound too", () => {
     for (const bad of [[0xff], [0xc0, 0xaf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc3]]) {
       const input = '["' + String.fromCharCode(...bad) + '"]';
       expect(probes[runtime]!(input)).toMatch(/^ERR\t.*UTF-8/);
+      expect(probes[runtime]!("[".repeat(20) + input + "]".repeat(20))).toMatch(/^ERR\t.*UTF-8/);
     }
   });
 

@@ -1,7 +1,10 @@
 // Edge cases from review, on every runtime: full call queues, reports across disconnects, hostile
 // names and numbers from the CSMS, times past 2038, values that break the 32-bit VMs.
 
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Firmware } from "../firmware/entry";
+import type { Hal } from "../hal/hal";
 import { RUNTIMES } from "../sim/runtimes/image";
 import { bootAccepted, EPOCH, NOW_ISO, startStation, TestStation } from "./harness";
 
@@ -16,6 +19,51 @@ async function jam(t: TestStation): Promise<void> {
 }
 
 describe.each(RUNTIMES)("robustness on %s", (runtime) => {
+  it("after the Rejected interval the station is not yet accepted, whether or not the socket was up (B03.FR.02, B02.FR.05)", async () => {
+    const t = await startStation(runtime);
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Rejected", interval: 100, currentTime: NOW_ISO });
+    await t.settle();
+    t.csms.drop();
+    await t.settle();
+    t.board.advance(101);
+    await t.settle();
+    expect(t.csms.takeCalls().map((c) => c[2])).toEqual(["BootNotification"]);
+    const r = t.csms.call("GetVariables", { getVariableData: [{ component: { name: "OCPPCommCtrlr" }, variable: { name: "HeartbeatInterval" } }] });
+    expect(r[0]).toBe(3);
+  });
+
+  it("integers outside 32 bits are refused, never echoed changed (Part 2 §2.1.1; B08.FR.04 requestId)", async () => {
+    const t = await bootAccepted(runtime);
+    for (const requestId of [2147483648, 2147483649, -2147483649, 1e39]) {
+      const r = t.csms.call("GetBaseReport", { requestId, reportBase: "SummaryInventory" });
+      expect(r.slice(0, 3)).toEqual([4, expect.any(String), "PropertyConstraintViolation"]);
+    }
+    t.csms.autoReply.NotifyReport = {};
+    expect(t.csms.call("GetBaseReport", { requestId: 2147483647, reportBase: "SummaryInventory" })[2]).toEqual({ status: "Accepted" });
+    await t.settle();
+    const notify = t.csms.takeCalls().find((c) => c[2] === "NotifyReport")!;
+    expect((notify[3] as { requestId: number }).requestId).toBe(2147483647);
+    // JSON's 1e999 is no integer either.
+    t.csms.deliver('[2,"inf","TriggerMessage",{"requestedMessage":"StatusNotification","evse":{"id":1e999}}]');
+    expect(t.csms.take()[0].slice(0, 3)).toEqual([4, "inf", "PropertyConstraintViolation"]);
+  });
+
+  it("a CSMS's boot answer with a zone-less currentTime and null fields is still taken (read as UTC)", async () => {
+    const t = await startStation(runtime, { rtc: null });
+    t.csms.autoReply = { StatusNotification: {} };
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:00:00.123456", statusInfo: null });
+    await t.settle();
+    const sn = t.csms.takeCalls().filter((c) => c[2] === "StatusNotification");
+    expect(sn.map((c) => (c[3] as { timestamp: string }).timestamp)).toEqual(["2026-11-24T10:00:00Z", "2026-11-24T10:00:00Z"]);
+  });
+
+  it("GetCertificateStatus, which only a station sends, is NotImplemented (Part 2 M06)", async () => {
+    const t = await bootAccepted(runtime);
+    expect(t.csms.call("GetCertificateStatus", {}).slice(0, 3)).toEqual([4, expect.any(String), "NotImplemented"]);
+  });
+
   it("a connection attempt the board never reports back is abandoned and retried with back-off", async () => {
     const t = await bootAccepted(runtime);
     t.csms.hanging = true;
@@ -138,11 +186,15 @@ describe.each(RUNTIMES)("robustness on %s", (runtime) => {
     const rs = get(t, [
       { component: { name: "EVSE#1" }, variable: { name: "Available" } },
       { component: { name: "OCPPCommCtrlr" }, variable: { name: "MessageTimeout[Default]" } },
-      { component: { name: "EVSE", evse: { id: 2147483649 } }, variable: { name: "Available" } },
-      { component: { name: "EVSE", evse: { id: 1e20 } }, variable: { name: "Available" } },
+      { component: { name: "EVSE", evse: { id: 2147483647 } }, variable: { name: "Available" } },
       { component: { name: "Connector", evse: { id: 1, connectorId: 9 } }, variable: { name: "Available" } },
     ]);
-    expect(rs.map((r) => r.attributeStatus)).toEqual(["UnknownComponent", "UnknownVariable", "UnknownComponent", "UnknownComponent", "UnknownComponent"]);
+    expect(rs.map((r) => r.attributeStatus)).toEqual(["UnknownComponent", "UnknownVariable", "UnknownComponent", "UnknownComponent"]);
+    // Ids past 32 bits are no OCPP integers at all (Part 2 §2.1.1): the request is refused.
+    for (const id of [2147483649, 1e20]) {
+      const bad = t.csms.call("GetVariables", { getVariableData: [{ component: { name: "EVSE", evse: { id } }, variable: { name: "Available" } }] });
+      expect(bad.slice(0, 3)).toEqual([4, expect.any(String), "PropertyConstraintViolation"]);
+    }
     const sets = set(t, [
       { component: { name: "AuthCtrlr/Enabled|RWP|boolean|||||true\nAuthCtrlr" }, variable: { name: "LocalAuthorizeOffline" }, attributeValue: "false" },
       { component: { name: "SecurityCtrlr" }, variable: { name: "Identity" }, attributeValue: "" },
@@ -160,5 +212,71 @@ describe.each(RUNTIMES)("robustness on %s", (runtime) => {
     expect(p).toMatchObject({ attributeStatus: "Accepted", attributeValue: "7360.5" });
     t.csms.autoReply.NotifyReport = {};
     expect(t.csms.call("GetReport", { requestId: 3, componentVariable: [{ component: { name: "EVSE" }, variable: { name: "Power" } }] })[2]).toEqual({ status: "Accepted" });
+  });
+});
+
+/** The core image on node, driven directly through its Firmware table with a HAL the test controls. */
+async function nodeStation(opts: { sendRaises?: () => boolean; onConnect?: (now: number) => void; onDisconnect?: () => void } = {}) {
+  const fw = (await import(path.join(__dirname, "..", "build", "gen", "core", "image.ts"))) as Firmware;
+  const s = { now: 0, sent: [] as string[], store: {} as Record<string, string> };
+  const hal: Hal = {
+    connect: () => opts.onConnect?.(s.now),
+    send: (parts) => {
+      if (opts.sendRaises?.() === true) throw new Error("ws send failed");
+      s.sent.push(parts.join(""));
+    },
+    disconnect: () => opts.onDisconnect?.(),
+    uptime: () => s.now,
+    rtcEpoch: () => EPOCH,
+    setRtcEpoch: () => undefined,
+    random: () => 0,
+    load: (k) => s.store[k],
+    save: (k, v) => void (s.store[k] = v),
+    erase: (k) => void delete s.store[k],
+    setRelay: () => undefined,
+    readMeter: () => ({ energyWh: 0, powerW: 0, currentA: 0, voltageV: 230 }),
+    setLock: () => undefined,
+    reboot: () => undefined,
+    log: () => undefined,
+  };
+  const st = fw.start(hal);
+  fw.provision(st, "Internal/CsmsUrl", "ws://x/ocpp");
+  fw.provision(st, "SecurityCtrlr/Identity", "CP1");
+  return { fw, st, s };
+}
+
+describe("robustness against a board's failures (node)", () => {
+  it("a CALL whose answer could not be sent is not later answered with another frame's CALLERROR (errata to Part 4 §4.1.4)", async () => {
+    let raising = false;
+    const { fw, st, s } = await nodeStation({ sendRaises: () => raising });
+    s.now = 1;
+    fw.tick(st);
+    fw.opened(st);
+    const boot = JSON.parse(s.sent.shift()!) as unknown[];
+    fw.frame(st, JSON.stringify([3, boot[1], { status: "Accepted", interval: 300, currentTime: NOW_ISO }]));
+    s.sent.length = 0;
+    const call = '[2,"x1","TriggerMessage",{"requestedMessage":"Heartbeat"}]';
+    raising = true;
+    fw.frame(st, call); // the socket is going down: send raises, the entry guard logs it
+    raising = false;
+    fw.frame(st, "garbage");
+    s.sent.length = 0;
+    fw.frame(st, call); // the CSMS retries x1
+    expect((JSON.parse(s.sent[0]) as unknown[]).slice(0, 2)).toEqual([3, "x1"]);
+  });
+
+  it("a board that reports closed after the firmware abandoned an attempt: the back-off doubles once (Part 4 §5.3)", async () => {
+    const connects: number[] = [];
+    let pendingClose = false;
+    const { fw, st, s } = await nodeStation({ onConnect: (n) => connects.push(n), onDisconnect: () => (pendingClose = true) });
+    for (s.now = 1; s.now < 400; s.now++) {
+      fw.tick(st);
+      if (pendingClose) {
+        pendingClose = false;
+        fw.closed(st);
+      }
+    }
+    // 60 s attempt timeout, then RetryBackOffWaitMinimum 5 doubling (random 0): 5, 10, 20, 40.
+    expect(connects).toEqual([1, 66, 136, 216, 316]);
   });
 });

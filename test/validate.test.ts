@@ -32,7 +32,7 @@ async function loadSchemas(dirName: string, names: string[]): Promise<Schemas> {
 
 /** JSON text (JS string) -> the firmware's value model; Lua strings are UTF-8 bytes, one JS char each. */
 function decode(text: string): unknown {
-  const [v, why] = jsonDecode(Buffer.from(text, "utf8").toString("latin1"), 16) as unknown as [unknown, string | undefined];
+  const [v, why] = jsonDecode(Buffer.from(text, "utf8").toString("latin1"), 16, false) as unknown as [unknown, string | undefined];
   if (why !== undefined) throw new Error(`fixture JSON does not decode: ${why}`);
   return v;
 }

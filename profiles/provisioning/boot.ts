@@ -72,24 +72,25 @@ function onResult(st: Station, p: JsonObject | undefined): void {
   s.retryAt = deadline(st.hal.uptime(), interval > 0 ? interval : DEFAULT_RETRY_S);
 }
 
+/** BootNotification again, the interval being over (or never set). */
+function bootAgain(st: Station): void {
+  // B03.FR.02: the Rejected interval is over; until the CSMS answers again the station is merely
+  // not yet accepted (B02.FR.05 answers, not B03.FR.08's SecurityError), online or not.
+  if (st.registration === "Rejected") st.registration = "none";
+  sendBoot(st, undefined);
+}
+
 function onConnected(st: Station): void {
   // A reconnect of an Accepted station does not boot again (B01.FR.03 is about reboots only).
   if (st.registration === "Accepted") return;
   const s = state(st);
-  if (!s.sent || st.hal.uptime() >= s.retryAt) {
-    if (!rpcPending(st, "BootNotification")) sendBoot(st, undefined);
-  }
+  if ((!s.sent || st.hal.uptime() >= s.retryAt) && !rpcPending(st, "BootNotification")) bootAgain(st);
 }
 
 function onTick(st: Station, now: number): void {
   if (st.registration === "Accepted" || !st.online) return;
   const s = state(st);
-  if (s.sent && now >= s.retryAt && !rpcPending(st, "BootNotification")) {
-    // B03.FR.02: the Rejected interval is over; until the CSMS answers again the station is merely
-    // not yet accepted (B02.FR.05 answers, not B03.FR.08's SecurityError).
-    if (st.registration === "Rejected") st.registration = "none";
-    sendBoot(st, undefined);
-  }
+  if (s.sent && now >= s.retryAt && !rpcPending(st, "BootNotification")) bootAgain(st);
 }
 
 export const provisioningBoot = {

@@ -14,7 +14,7 @@ function one(cmd: string, arg: string): string {
     return t === undefined ? "nil" : fmtNum(t);
   }
   if (cmd === "num") {
-    const [v] = jsonDecode(arg, 1);
+    const [v] = jsonDecode(arg, 1, false);
     return fmtNum(v as number);
   }
   const [colon] = string.find(arg, ":", 1, true);
