@@ -22,15 +22,15 @@ const CSMS_ACTIONS =
 /** Answered Rejected (reasonCode CSNotAccepted) until the station is Accepted (B02.FR.05). */
 const NOT_BEFORE_ACCEPTED = ",RequestStartTransaction,RequestStopTransaction,";
 
-/** The answer to the last CALL is kept for a retry with the same id when it is at most this long. */
-const KEEP_REPLY_BYTES = 512;
+/** A CALL and its answer are kept for a retry when each is at most this long. */
+const KEEP_BYTES = 512;
 
 /** A handler returns this instead of a payload to answer with a CALLERROR. */
 export function rpcError(code: string, description: string): JsonObject {
   return { rpcErrorCode: code, description } as unknown as JsonObject;
 }
 
-/** id + "\t" + action of the readable CALL being answered, "" while answering anything else. */
+/** The text of the readable CALL being answered (when short enough to keep), "" otherwise. */
 let answering = "";
 
 /** Sends one reply frame (pieces); the answer to a readable CALL is kept, when short, for its retry. */
@@ -39,7 +39,7 @@ function reply(st: Station, out: string[]): void {
   let n = 0;
   for (let i = 0; i < out.length; i++) n = n + out[i].length;
   st.lastCall = answering;
-  st.lastReply = answering !== "" && n <= KEEP_REPLY_BYTES ? table.concat(out) : undefined;
+  st.lastReply = answering !== "" && n <= KEEP_BYTES ? table.concat(out) : undefined;
 }
 
 function sendError(st: Station, id: string, code: string, description: string): void {
@@ -59,13 +59,19 @@ function typeAt(text: string): number {
   return string.byte(text, i) === 91 ? skipWs(text, i + 1) : 0;
 }
 
-/** Message type of a frame before it is decoded: 2, 3 or 4 when it starts `[2,` `[3,` `[4,`, else 0 (`[30,` is no response). */
+/** Message type of a frame before it is decoded: 2, 3 or 4 when it starts `[2,` `[3.0,` `[4,` …, else 0 (`[30,` is no response). */
 function sniffType(text: string): number {
   const i = typeAt(text);
   if (i === 0) return 0;
   const c = string.byte(text, i);
   if (c === undefined || c < 50 || c > 52) return 0;
-  const after = string.byte(text, skipWs(text, i + 1));
+  // 3.0 is 3 (JSON numbers are values); the fraction must be all zeros.
+  let j = i + 1;
+  if (string.byte(text, j) === 46) {
+    j = j + 1;
+    while (string.byte(text, j) === 48) j = j + 1;
+  }
+  const after = string.byte(text, skipWs(text, j));
   return after === 44 || after === undefined ? c - 48 : 0;
 }
 
@@ -267,16 +273,15 @@ export function rpcReceive(st: Station, text: string): void {
       sendError(st, id as string, "FormatViolation", "payload must be an object");
       return;
     }
-    // Errata to Part 4 §4.1.4: a CALL retried after a timeout may keep its id. It gets the answer
-    // again when that was kept; otherwise it is handled again.
-    const key = (id as string) + "\t" + (action as string);
+    // Errata to Part 4 §4.1.4: a CALL retried after a timeout may keep its id. The same frame again
+    // gets the answer again when that was kept; anything else, a reused id included, is handled.
     const kept = st.lastReply;
-    if (key === st.lastCall && kept !== undefined) {
+    if (text === st.lastCall && kept !== undefined) {
       st.hal.log(3, "answered a retried CALL " + (id as string) + " again");
       st.hal.send([kept]);
       return;
     }
-    answering = key;
+    answering = text.length <= KEEP_BYTES ? text : "";
     handleCall(st, id as string, action as string, m[3] as JsonObject);
     answering = "";
   } else {

@@ -98,7 +98,7 @@ export interface Station {
   frameBytes: number;
   /** True while a CSMS request is being handled: CALLs queue until its response is sent. */
   holdSends: boolean;
-  /** id + "\t" + action of the last CSMS CALL answered, and the answer when short (a retry gets it again). */
+  /** The last CSMS CALL answered and its answer, when both are short (the same frame again gets it again). */
   lastCall: string;
   lastReply: string | undefined;
   // Device model values written at run time (firmware/model.ts)

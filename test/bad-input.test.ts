@@ -89,6 +89,7 @@ const CASES: [string, string | Buffer, [string, string] | null][] = [
   ["response with a numeric id is dropped", "[3,5,{}]", null],
   ["error with a numeric id is dropped", '[4,5,"GenericError","",{}]', null],
   ["response without payload is dropped", '[3,"r1"]', null],
+  ["a broken response typed 3.0 is still a response: dropped", '[3.0,"r2",{', null],
   ["response with an empty id is dropped", '[3,"",{}]', null],
   ["error with an over-long id is dropped", `[4,"${long(40)}","GenericError","",{}]`, null],
 ];
@@ -127,6 +128,11 @@ describe.each(RUNTIMES)("bad input on %s", (runtime) => {
     expect(send(t, frame)).toEqual([[3, "dup-1", { status: "Accepted" }]]);
     await t.settle();
     expect(t.csms.take()).toEqual([]);
+    // The same id with another payload is no retry: handled as the CALL it is.
+    const other = '[2,"dup-1","TriggerMessage",{"requestedMessage":"StatusNotification","evse":{"id":1,"connectorId":1}}]';
+    expect(send(t, other)).toEqual([[3, "dup-1", { status: "Accepted" }], [2, expect.any(String), "StatusNotification", expect.any(Object)]]);
+    await t.settle();
+    t.csms.take();
     // A CALLERROR is kept the same way.
     const bad = '[2,"dup-2","TriggerMessage",{}]';
     const first = send(t, bad);
