@@ -65,10 +65,11 @@ function sniffType(text: string): number {
   if (i === 0) return 0;
   const c = string.byte(text, i);
   if (c === undefined || c < 50 || c > 52) return 0;
-  // 3.0 is 3 (JSON numbers are values); the fraction must be all zeros.
+  // 3.0 is 3 (JSON numbers are values): a fraction of at least one digit, all zeros.
   let j = i + 1;
   if (string.byte(text, j) === 46) {
     j = j + 1;
+    if (string.byte(text, j) !== 48) return 0;
     while (string.byte(text, j) === 48) j = j + 1;
   }
   const after = string.byte(text, skipWs(text, j));

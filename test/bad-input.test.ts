@@ -90,6 +90,7 @@ const CASES: [string, string | Buffer, [string, string] | null][] = [
   ["error with a numeric id is dropped", '[4,5,"GenericError","",{}]', null],
   ["response without payload is dropped", '[3,"r1"]', null],
   ["a broken response typed 3.0 is still a response: dropped", '[3.0,"r2",{', null],
+  ["[3. is no number, so no response", "[3.", ["-1", "RpcFrameworkError"]],
   ["response with an empty id is dropped", '[3,"",{}]', null],
   ["error with an over-long id is dropped", `[4,"${long(40)}","GenericError","",{}]`, null],
 ];
