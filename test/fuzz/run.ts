@@ -178,6 +178,9 @@ class Session {
     return held;
   }
 
+  /** The frame delivered just before (a byte-identical next frame is a retry). */
+  private lastBytes: Buffer | undefined;
+
   runFrame(f: GenFrame, index: string): void {
     const problems: string[] = [];
     let bytes = f.bytes;
@@ -210,7 +213,11 @@ class Session {
       for (const x of more) if (x[0] !== 2) problems.push(`reply to a CALLRESULT: ${JSON.stringify(x).slice(0, 200)}`);
     }
     const sent = this.drain(calls, problems);
-    this.checkReports(exp, replies, sent, problems);
+    // Errata to Part 4 §4.1.4: the same frame right again is a retry; its answer is repeated and the
+    // report it started is not started twice.
+    const retry = this.lastBytes !== undefined && Buffer.compare(bytes, this.lastBytes) === 0;
+    this.lastBytes = bytes;
+    if (!retry) this.checkReports(exp, replies, sent, problems);
     this.heldReport = undefined;
     if (!this.t.csms.open) problems.push("the station closed the connection");
     if (problems.length > 0) {
