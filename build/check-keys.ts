@@ -5,6 +5,7 @@
 
 import * as ts from "typescript";
 
+/** A problem a per-build check found in the code, at a line of a file. */
 export interface KeyViolation {
   file: string;
   line: number;
@@ -12,7 +13,7 @@ export interface KeyViolation {
 }
 
 /** The string literal values a type can take, or undefined when it is not made of string literals. */
-function literals(t: ts.Type): string[] | undefined {
+export function literals(t: ts.Type): string[] | undefined {
   if (t.isUnion()) {
     const out: string[] = [];
     for (const u of t.types) {

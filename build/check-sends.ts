@@ -5,33 +5,15 @@
 
 import * as path from "node:path";
 import * as ts from "typescript";
+import { KeyViolation, literals } from "./check-keys";
 
 /** The core's functions that queue a CALL, and the argument that names its action. */
 const SENDERS: { [name: string]: number } = { rpcCall: 1, rpcCallJson: 1, rpcCallFirst: 1 };
 
-export interface SendViolation {
-  file: string;
-  line: number;
-  message: string;
-}
-
-function literals(t: ts.Type): string[] | undefined {
-  if (t.isUnion()) {
-    const out: string[] = [];
-    for (const u of t.types) {
-      const l = literals(u);
-      if (l === undefined) return undefined;
-      out.push(...l);
-    }
-    return out;
-  }
-  return t.isStringLiteral() ? [t.value] : undefined;
-}
-
 /** sends: block folder name -> the actions its block.json lists. Files outside profiles/ are not blocks. */
-export function checkSends(program: ts.Program, root: string, sends: Map<string, string[]>): SendViolation[] {
+export function checkSends(program: ts.Program, root: string, sends: Map<string, string[]>): KeyViolation[] {
   const checker = program.getTypeChecker();
-  const out: SendViolation[] = [];
+  const out: KeyViolation[] = [];
   const profiles = path.join(root, "profiles") + path.sep;
   for (const sf of program.getSourceFiles()) {
     const file = path.resolve(sf.fileName);
