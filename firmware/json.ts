@@ -209,8 +209,9 @@ function literal(word: string, value: Json | undefined): Json | undefined {
 }
 
 /**
- * Skips the object or array at pos, past the nesting bound: strings are checked as readString
- * checks them, brackets only for balance; nothing is allocated, however deep it goes.
+ * Skips the object or array at pos, past the nesting bound: strings are checked for UTF-8 and
+ * control characters (escapes are stepped over, not read), brackets only for balance; nothing is
+ * allocated, however deep it goes.
  */
 function skipDeep(): Json | undefined {
   let open = 0;
