@@ -62,7 +62,11 @@ function fill(text: string, vars: Record<string, string | number>, where: string
   });
 }
 
-function keyOf(d: VariableDecl, evse: number, conn: number): string {
+/** Values kept beside the generated table (firmware/model.ts: always persisted, never reported). */
+export const INTERNAL_KEYS = ["Internal/CsmsUrl"];
+
+/** The record key of a variable: at station level with evse 0, else per EVSE or connector. */
+export function keyOf(d: VariableDecl, evse: number, conn: number): string {
   let k = d.component;
   if (d.componentInstance !== undefined) k += `(${d.componentInstance})`;
   if (evse > 0) k += `#${evse}` + (conn > 0 ? `.${conn}` : "");

@@ -9,10 +9,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { blocksAvailable } from "./config";
+import { INTERNAL_KEYS, keyOf } from "./device-model";
 import { readManifest } from "./generate";
-
-/** Values kept beside the generated table (firmware/model.ts: always persisted, never reported). */
-export const INTERNAL_KEYS = ["Internal/CsmsUrl"];
 
 export const KEYS_FILE = path.join("firmware", "keys.ts");
 
@@ -21,12 +19,7 @@ export function allModelKeys(root: string): string[] {
   const keys = new Set<string>(INTERNAL_KEYS);
   for (const b of blocksAvailable(root)) {
     for (const d of readManifest(root, b).variables) {
-      if (d.per !== undefined && d.per !== "station") continue;
-      let k = d.component;
-      if (d.componentInstance !== undefined) k += `(${d.componentInstance})`;
-      k += `/${d.variable}`;
-      if (d.instance !== undefined) k += `[${d.instance}]`;
-      keys.add(k);
+      if (d.per === undefined || d.per === "station") keys.add(keyOf(d, 0, 0));
     }
   }
   return [...keys].sort();

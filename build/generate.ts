@@ -5,10 +5,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { BuildConfig } from "./config";
-import { buildRecords, encodeRecords, VariableDecl } from "./device-model";
+import { buildRecords, encodeRecords, INTERNAL_KEYS, VariableDecl } from "./device-model";
 import { generateSchemaModule, schemaDepth } from "./gen-schemas";
 import type { Firmware } from "../firmware/entry";
-import { INTERNAL_KEYS } from "./gen-keys";
 
 export interface BlockManifest {
   name: string;

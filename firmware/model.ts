@@ -169,6 +169,14 @@ export function modelGet(st: Station, key: ModelKey): string | undefined {
   return modelLookup(st, key);
 }
 
+/** The maxLimit of a variable code names (the OEM config may lower the block's), or undefined. */
+export function modelMaxLimit(st: Station, key: ModelKey): number | undefined {
+  const at = findRecord(st, key);
+  if (at === undefined) return undefined;
+  readRecord(st.img.model.data, at);
+  return rec.max !== "" ? tonumber(rec.max) : undefined;
+}
+
 /** Integer value of a variable; 0 when not a number (its existence is checked at build time). */
 export function modelInt(st: Station, key: ModelKey): number {
   const v = modelLookup(st, key);

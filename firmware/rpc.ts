@@ -6,7 +6,7 @@
 
 import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject, jsonWrite, jsonWriteString, NULL_TEXT, utf8Prefix } from "./json";
 import { utf8Chars, validate } from "./validate";
-import { QueuedCall, Station } from "./station";
+import { Handler, QueuedCall, Station } from "./station";
 import { modelInt } from "./model";
 
 /** Every OCPP 2.0.1 action a CSMS may send: an action in this list but not in the build is NotSupported, any other NotImplemented. */
@@ -36,10 +36,12 @@ let answering = "";
 /** Sends one reply frame (pieces); the answer to a readable CALL is kept, when short, for its retry. */
 function reply(st: Station, out: string[]): void {
   st.hal.send(out);
-  let n = 0;
-  for (let i = 0; i < out.length; i++) n = n + out[i].length;
   st.lastCall = answering;
-  st.lastReply = answering !== "" && n <= KEEP_BYTES ? table.concat(out) : undefined;
+  st.lastReply = undefined;
+  if (answering === "") return;
+  let n = 0;
+  for (let i = 0; i < out.length && n <= KEEP_BYTES; i++) n = n + out[i].length;
+  if (n <= KEEP_BYTES) st.lastReply = table.concat(out);
 }
 
 function sendError(st: Station, id: string, code: string, description: string): void {
@@ -123,26 +125,16 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
     sendError(st, id, "SecurityError", "registration rejected");
     return;
   }
-  const schema = st.img.schemas[action + "Request"];
   // B02.FR.05 (TC_B_02_CS step 12): until Accepted, a remote start or stop is answered Rejected, in
   // every build, whether or not it has transactions.
-  if (coreAnswers(st, action)) {
-    if (schema !== undefined) {
-      const [code, why] = validate(payload, schema, st.img.schemas);
-      if (code !== undefined) {
-        sendError(st, id, code, why as string);
-        return;
-      }
-    }
-    reply(st, ["[3,", jsonEncode(id), ",{\"status\":\"Rejected\",\"statusInfo\":{\"reasonCode\":\"CSNotAccepted\"}}]"]);
-    return;
-  }
+  const core = coreAnswers(st, action);
   // rawget: an action is a CSMS-chosen key ("toString", "__proto__" are no handlers in Node either).
-  const handler = rawget(st.handlers, action);
-  if (handler === undefined) {
+  const handler = core ? undefined : rawget(st.handlers, action);
+  if (!core && handler === undefined) {
     unknownAction(st, id, action);
     return;
   }
+  const schema = st.img.schemas[action + "Request"];
   if (schema !== undefined) {
     const [code, why] = validate(payload, schema, st.img.schemas);
     if (code !== undefined) {
@@ -150,9 +142,13 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
       return;
     }
   }
+  if (core) {
+    reply(st, ["[3,", jsonEncode(id), ",{\"status\":\"Rejected\",\"statusInfo\":{\"reasonCode\":\"CSNotAccepted\"}}]"]);
+    return;
+  }
   // F06.FR.04, B08: whatever the handler queues goes out after its response.
   st.holdSends = true;
-  const [ok, res] = pcall(handler, st, payload);
+  const [ok, res] = pcall(handler as Handler, st, payload);
   st.holdSends = false;
   st.triggering = false;
   if (!ok) {
@@ -344,14 +340,14 @@ export function rpcCall(st: Station, action: string, payload: JsonObject, ctx: n
   return rpcCallJson(st, action, jsonEncode(payload), ctx);
 }
 
-/** Is there room for one more CALL in the queue? */
-export function rpcHasRoom(st: Station): boolean {
-  return st.queue.length < st.img.bounds.callQueueLength;
-}
-
 /** How many more CALLs the queue takes. */
 export function rpcRoom(st: Station): number {
   return st.img.bounds.callQueueLength - st.queue.length;
+}
+
+/** Is there room for one more CALL in the queue? */
+export function rpcHasRoom(st: Station): boolean {
+  return rpcRoom(st) > 0;
 }
 
 /**

@@ -81,9 +81,9 @@ export function parseIsoTime(s: string): number | undefined {
     if (z === 45) offset = -offset;
     i = i + 6;
   } else if (z !== undefined) {
-    // No zone at all: UTC (a CSMS's lenient time; the validator let only responses through).
     return undefined;
   }
+  // No zone at all (z undefined) is read as UTC: the validator lets it through in a CSMS's answers only.
   if (i !== s.length + 1) return undefined;
   // Epoch seconds must fit 32-bit integers (NodeMCU ESP32) on every runtime. The range is checked
   // before the sum is formed, which could wrap on a 32-bit VM.

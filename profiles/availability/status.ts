@@ -49,7 +49,11 @@ function report(st: Station, evseId: number, connectorId: number, k: number): bo
  * tick. So every connector is reported (B01.FR.05, B04.FR.01), however many there are.
  */
 function flush(st: Station): void {
-  if (!st.online || st.registration !== "Accepted") return;
+  if (st.online && st.registration === "Accepted") sendOwed(st);
+}
+
+/** Queues the owed statuses in connector order until one cannot be queued. */
+function sendOwed(st: Station): void {
   const s = state(st);
   const evses = st.img.evses;
   let k = 0;
@@ -128,14 +132,9 @@ export const availabilityStatus = {
         }
         // Pending (B02.FR.02): only what is queued now counts as triggered, so all must fit now.
         if (rpcRoom(st) < s.now.length) return "Rejected";
-        const evses = st.img.evses;
-        let k = 0;
-        for (let e = 1; e <= evses.length; e++) {
-          for (let c = 1; c <= evses[e - 1]; c++) {
-            if (!report(st, e, c, k)) return "Rejected";
-            k = k + 1;
-          }
-        }
+        for (let k = 0; k < s.now.length; k++) s.owe[k] = true;
+        sendOwed(st);
+        for (let k = 0; k < s.now.length; k++) if (s.owe[k]) return "Rejected";
         return "Accepted";
       }
       const k = connectorIndex(st, evseId, connectorId);

@@ -1,7 +1,7 @@
 // B01–B03 Cold boot: BootNotification until Accepted; Pending and Rejected wait the interval.
 
 import { fmtNum, JsonObject } from "../../firmware/json";
-import { modelGet, modelSet } from "../../firmware/model";
+import { modelGet, modelMaxLimit, modelSet } from "../../firmware/model";
 import { rpcCallFirst, rpcPending } from "../../firmware/rpc";
 import { blockData, emit, Station } from "../../firmware/station";
 import { syncFromCsms } from "../../firmware/clock";
@@ -11,8 +11,6 @@ const DEFAULT_RETRY_S = 60;
 /** The largest uptime a 32-bit integer holds: a deadline past it is never reached, not wrapped. */
 const NEVER = 2147483647;
 const REASON_KEY = "bootReason";
-/** OCPPCommCtrlr.HeartbeatInterval's maxLimit (block.json). */
-const HEARTBEAT_MAX_S = 86400;
 
 /** now + wait without overflow (an interval may be anything up to 2^31 - 1, or beyond as a float). */
 function deadline(now: number, wait: number): number {
@@ -59,7 +57,8 @@ function onResult(st: Station, p: JsonObject | undefined): void {
     st.hal.erase(REASON_KEY);
     // B01.FR.04: interval > 0 becomes the heartbeat interval, within the variable's own limit.
     if (interval > 0) {
-      const hb = fmtNum(math.min(interval, HEARTBEAT_MAX_S));
+      const max = modelMaxLimit(st, "OCPPCommCtrlr/HeartbeatInterval");
+      const hb = fmtNum(max !== undefined ? math.min(interval, max) : interval);
       if (modelGet(st, "OCPPCommCtrlr/HeartbeatInterval") !== hb) modelSet(st, "OCPPCommCtrlr/HeartbeatInterval", hb);
     }
     st.registration = "Accepted";
