@@ -46,7 +46,7 @@ export function jsonDepthBound(root: string, manifests: BlockManifest[]): number
 }
 
 /** The fields of firmware/entry.ts Firmware, what the image's bundle returns; the type keeps the list complete. */
-const ENTRIES: { [K in keyof Firmware]: true } = { start: true, provision: true, opened: true, closed: true, frame: true, tick: true, input: true };
+const ENTRIES: { [K in keyof Firmware]: true } = { start: true, provision: true, opened: true, closed: true, frame: true, tick: true, input: true, token: true };
 export const FIRMWARE_ENTRIES = Object.keys(ENTRIES) as (keyof Firmware)[];
 
 function lit(v: unknown): string {

@@ -11,7 +11,7 @@ import type { Hal } from "../hal/hal";
 import { connectionTick, scheduleReconnect } from "./connection";
 import { modelLoad, modelProvision } from "./model";
 import { pump, rpcDisconnected, rpcReceive, rpcTick } from "./rpc";
-import { createStation, emit, Image, Station } from "./station";
+import { createStation, emit, emitToken, Image, Station } from "./station";
 
 /**
  * What an image gives its board (docs/porting.md): plain functions, called `fw.tick(st)` (no self).
@@ -31,8 +31,13 @@ export interface Firmware {
   frame(this: void, st: Station | undefined, text: string): void;
   /** At least once a second. */
   tick(this: void, st: Station | undefined): void;
-  /** Hardware input: "plug", "unplug" (connector), or another event a block listens for. */
+  /**
+   * Hardware input: "plug", "unplug" (connector), "pilot" (the EVSE's control pilot state changed:
+   * read it with hal.pilotState), "relay" / "lock" (a feedback contact changed).
+   */
   input(this: void, st: Station | undefined, event: string, evseId: number, connectorId: number): void;
+  /** An identifier presented at the EVSE's reader (evseId 0: a reader for the whole station); type is an IdTokenEnumType. */
+  token(this: void, st: Station | undefined, evseId: number, idToken: string, type: string): void;
 }
 
 /** Restores persisted state: the device-model store and the boot counter. */
@@ -84,6 +89,10 @@ export function stationFrame(st: Station, text: string): void {
 
 export function stationInput(st: Station, event: string, evseId: number, connectorId: number): void {
   emit(st, event, evseId, connectorId);
+}
+
+export function stationToken(st: Station, evseId: number, idToken: string, type: string): void {
+  emitToken(st, evseId, idToken, type);
 }
 
 export function stationTick(st: Station): void {
@@ -143,6 +152,11 @@ export function firmware(img: Image): Firmware {
       if (st === undefined) return;
       const [ok, err] = pcall(stationInput, st, event, evseId, connectorId);
       if (!ok) failed(st.hal, "input " + event, err);
+    },
+    token: (st, evseId, idToken, type) => {
+      if (st === undefined) return;
+      const [ok, err] = pcall(stationToken, st, evseId, idToken, type);
+      if (!ok) failed(st.hal, "token", err);
     },
   };
 }

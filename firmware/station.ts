@@ -30,6 +30,7 @@ export interface Block {
   triggers?: { [message: string]: Trigger };
   /** Named events (see emit): "start", "connected", "disconnected", "accepted", "plug", "unplug", "tick". */
   on?: { [event: string]: Hook };
+  tokens?: (st: Station, evseId: number, idToken: string, type: string) => void;
 }
 
 export interface Identity {
@@ -137,6 +138,18 @@ export function emit(st: Station, event: string, a: number, b: number): void {
         const [ok, err] = pcall(h, st, a, b);
         if (!ok) st.hal.log(1, blocks[i].name + " on " + event + " failed: " + (err as string));
       }
+    }
+  }
+}
+
+/** An identifier presented at a reader: hooks `token` of every block, in build order. */
+export function emitToken(st: Station, evseId: number, idToken: string, type: string): void {
+  const blocks = st.img.blocks;
+  for (let i = 0; i < blocks.length; i++) {
+    const h = blocks[i].tokens;
+    if (h !== undefined) {
+      const [ok, err] = pcall(h, st, evseId, idToken, type);
+      if (!ok) st.hal.log(1, blocks[i].name + " on token failed: " + (err as string));
     }
   }
 }

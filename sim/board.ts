@@ -80,6 +80,8 @@ export interface BoardOptions {
 
 export interface EvseState {
   relayClosed: boolean;
+  /** The pilot's current offer in 0.1 A (0: none). */
+  offerDa: number;
   locked: boolean[];
   plugged: boolean[];
   meter: { energyWh: number; powerW: number; currentA: number; voltageV: number };
@@ -111,6 +113,7 @@ export class Board {
     if (this.evses.length === 0) {
       this.evses = evseConnectors.map((n) => ({
         relayClosed: false,
+        offerDa: 0,
         locked: new Array(n).fill(false),
         plugged: new Array(n).fill(false),
         meter: { energyWh: 0, powerW: 0, currentA: 0, voltageV: 230 },
@@ -174,7 +177,7 @@ export class Board {
 
   private pushMeter(evseId: number): void {
     const m = this.evses[evseId - 1].meter;
-    this.feed("meter", `${evseId}\t${Math.round(m.energyWh)}\t${Math.round(m.powerW)}\t${m.currentA}\t${m.voltageV}`);
+    this.feed("meter", `${evseId}\t${Math.round(m.energyWh)}\t${Math.round(m.powerW)}\t${Math.round(m.currentA * 10)}\t${Math.round(m.voltageV * 10)}\t-1`);
   }
 
   heapKb(full = true): number {
@@ -218,6 +221,14 @@ export class Board {
         break;
       case "erase":
         this.store.set(unescField(f[1]), undefined);
+        break;
+      case "append": {
+        const k = unescField(f[1]);
+        this.store.set(k, (this.store.data.get(k) ?? "") + unescField(f.slice(2).join("\t")));
+        break;
+      }
+      case "offer":
+        this.evses[Number(f[1]) - 1].offerDa = Number(f[2]);
         break;
       case "rtc":
         this.rtcBase = Number(f[1]) - this.uptime;

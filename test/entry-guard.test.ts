@@ -46,7 +46,7 @@ async function runner(runtime: RuntimeName, image: "core" | "faulty"): Promise<R
   return (raising) => vm.event(raising).split("\n").filter((l) => l !== "");
 }
 
-const HAL_FUNCTIONS = ["connect", "send", "disconnect", "uptime", "rtcEpoch", "setRtcEpoch", "random", "load", "save", "erase", "setRelay", "readMeter", "setLock", "reboot", "log"];
+const HAL_FUNCTIONS = ["connect", "send", "disconnect", "uptime", "rtcEpoch", "setRtcEpoch", "random", "load", "save", "erase", "setRelay", "readMeter", "setLock", "reboot", "log", "relayClosed", "pilotState", "setPilotOffer", "lockState", "plugged", "append", "read", "size"];
 
 describe.each(RUNTIMES)("entry points never raise on %s", (runtime) => {
   let core: Run;

@@ -48,12 +48,33 @@ function num(s: string | undefined): number {
   return n === undefined ? 0 : n;
 }
 
+/** Integers from a comma-separated field. */
+function nums(s: string | undefined): number[] {
+  const out: number[] = [];
+  if (s === undefined || s === "") return out;
+  let start = 1;
+  for (;;) {
+    const [c] = string.find(s, ",", start, true);
+    if (c === undefined) break;
+    out[out.length] = num(string.sub(s, start, c - 1));
+    start = c + 1;
+  }
+  out[out.length] = num(string.sub(s, start));
+  return out;
+}
+
 interface Board {
   uptime: number;
   rtc: number | undefined;
   seed: number;
   store: { [key: string]: string };
   meters: MeterReading[];
+  /** Per EVSE: pilot state, relay and lock feedback as Node last reported or the firmware last set. */
+  pilot: string[];
+  relay: boolean[];
+  /** Per "evse/connector": plugged and locked. */
+  plugged: { [k: string]: boolean };
+  locked: { [k: string]: boolean };
   out: string[];
   st: Station | undefined;
 }
@@ -102,13 +123,40 @@ function makeHal(b: Board): Hal {
       b.store[key] = undefined as unknown as string;
       emitLine("erase\t" + esc(key));
     },
-    setRelay: (evseId, closed) => emitLine("relay\t" + int(evseId) + "\t" + (closed ? "1" : "0")),
+    append: (key, data) => {
+      const old = b.store[key];
+      b.store[key] = old !== undefined ? old + data : data;
+      emitLine("append\t" + esc(key) + "\t" + esc(data));
+      return true;
+    },
+    read: (key, offset, length) => {
+      const s = b.store[key];
+      return s !== undefined ? string.sub(s, offset + 1, offset + length) : undefined;
+    },
+    size: (key) => {
+      const s = b.store[key];
+      return s !== undefined ? s.length : 0;
+    },
+    setRelay: (evseId, closed) => {
+      b.relay[evseId - 1] = closed;
+      emitLine("relay\t" + int(evseId) + "\t" + (closed ? "1" : "0"));
+    },
+    relayClosed: (evseId) => b.relay[evseId - 1] === true,
     readMeter: (evseId) => {
       const m = b.meters[evseId - 1];
-      return m !== undefined ? m : { energyWh: 0, powerW: 0, currentA: 0, voltageV: 0 };
+      return m !== undefined ? m : { energyWh: 0, powerW: 0, currentDa: [0], voltageDv: [0], socPercent: -1 };
     },
-    setLock: (evseId, connectorId, locked) =>
-      emitLine("lock\t" + int(evseId) + "\t" + int(connectorId) + "\t" + (locked ? "1" : "0")),
+    pilotState: (evseId) => {
+      const p = b.pilot[evseId - 1];
+      return p !== undefined ? p : "A";
+    },
+    setPilotOffer: (evseId, deciAmps) => emitLine("offer\t" + int(evseId) + "\t" + int(deciAmps)),
+    setLock: (evseId, connectorId, locked) => {
+      b.locked[int(evseId) + "/" + int(connectorId)] = locked;
+      emitLine("lock\t" + int(evseId) + "\t" + int(connectorId) + "\t" + (locked ? "1" : "0"));
+    },
+    lockState: (evseId, connectorId) => b.locked[int(evseId) + "/" + int(connectorId)] === true,
+    plugged: (evseId, connectorId) => b.plugged[int(evseId) + "/" + int(connectorId)] === true,
     reboot: () => emitLine("reboot"),
     log: (level, msg) => emitLine("log\t" + int(level) + "\t" + esc(msg)),
   };
@@ -120,7 +168,7 @@ function makeHal(b: Board): Hal {
  * large frame is never joined in Lua.
  */
 export function simBoard(fw: Firmware): (line: string) => string[] {
-  const b: Board = { uptime: 0, rtc: undefined, seed: 1, store: {}, meters: [], out: [], st: undefined };
+  const b: Board = { uptime: 0, rtc: undefined, seed: 1, store: {}, meters: [], pilot: [], relay: [], plugged: {}, locked: {}, out: [], st: undefined };
   const hal = makeHal(b);
   return (line: string) => {
     const f = fields(line, 3);
@@ -149,10 +197,22 @@ export function simBoard(fw: Firmware): (line: string) => string[] {
       fw.closed(st);
     } else if (kind === "input") {
       const a = fields(rest, 3);
-      fw.input(st, a[0], num(a[1]), num(a[2]));
+      const ev = a[0];
+      if (ev === "plug" || ev === "unplug") b.plugged[a[1] + "/" + a[2]] = ev === "plug";
+      fw.input(st, ev, num(a[1]), num(a[2]));
+    } else if (kind === "pilot") {
+      // "<evse>\t<A..F>": the pilot state changed; the firmware reads it back through the HAL.
+      const a = fields(rest, 2);
+      b.pilot[num(a[0]) - 1] = a[1];
+      fw.input(st, "pilot", num(a[0]), 0);
+    } else if (kind === "token") {
+      // "<evse>\t<type>\t<idToken>": a card presented at the EVSE's reader.
+      const a = fields(rest, 3);
+      fw.token(st, num(a[0]), unescapeField(a[2]), a[1]);
     } else if (kind === "meter") {
-      const a = fields(rest, 5);
-      b.meters[num(a[0]) - 1] = { energyWh: num(a[1]), powerW: num(a[2]), currentA: num(a[3]), voltageV: num(a[4]) };
+      // "<evse>\t<Wh>\t<W>\t<dA,dA,dA>\t<dV,dV,dV>\t<soc or -1>"
+      const a = fields(rest, 6);
+      b.meters[num(a[0]) - 1] = { energyWh: num(a[1]), powerW: num(a[2]), currentDa: nums(a[3]), voltageDv: nums(a[4]), socPercent: num(a[5]) };
     } else if (kind === "heap") {
       b.out[b.out.length] = "heap\t" + string.format("%.3f", collectgarbage("count"));
       b.out[b.out.length] = "\n";

@@ -66,7 +66,40 @@ export function simBoard(fw: Firmware): (line: string) => string[] {
       setRelay: () => check("setRelay"),
       readMeter: () => {
         check("readMeter");
-        return { energyWh: 0, powerW: 0, currentA: 0, voltageV: 230 };
+        return { energyWh: 0, powerW: 0, currentDa: [0], voltageDv: [2300], socPercent: -1 };
+      },
+      relayClosed: () => {
+        check("relayClosed");
+        return false;
+      },
+      pilotState: () => {
+        check("pilotState");
+        return "A";
+      },
+      setPilotOffer: () => check("setPilotOffer"),
+      lockState: () => {
+        check("lockState");
+        return false;
+      },
+      plugged: () => {
+        check("plugged");
+        return false;
+      },
+      append: (k, v) => {
+        check("append");
+        const old = store[k];
+        store[k] = old !== undefined ? old + v : v;
+        return true;
+      },
+      read: (k, off, len) => {
+        check("read");
+        const s = store[k];
+        return s !== undefined ? string.sub(s, off + 1, off + len) : undefined;
+      },
+      size: (k) => {
+        check("size");
+        const s = store[k];
+        return s !== undefined ? s.length : 0;
       },
       setLock: () => check("setLock"),
       reboot: () => check("reboot"),
