@@ -3,9 +3,11 @@
 // declares, and no two register the same thing. At run time the core fills its tables from the
 // block list in order (firmware/station.ts), so a second registration would silently win.
 
+import * as fs from "node:fs";
 import * as path from "node:path";
 import "../sim/runtimes/lua-shim";
 import "../sim/runtimes/tstl-shim";
+import { coreConnectors } from "../firmware/connectors";
 import type { Block } from "../firmware/station";
 import type { BlockManifest } from "./generate";
 
@@ -37,10 +39,15 @@ export function checkBlocks(root: string, manifests: BlockManifest[]): string[] 
   const problems: string[] = [];
   const owner: { [table: string]: Map<string, string> } = {};
   for (const t of TABLES) owner[t] = new Map();
+  // The core's parts register first (firmware/entry.ts CORE): a block may not take their keys.
+  for (const t of TABLES) for (const key of Object.keys(coreConnectors[t] ?? {})) owner[t].set(key, "firmware/connectors.ts (core)");
   for (const m of manifests) {
     const handled = new Set<string>();
     for (const part of m.parts) {
       const where = `profiles/${m.name}/${part.file} (${part.export})`;
+      // Blocks see Ctx: the station's fields are the core's (firmware/station.ts).
+      const src = fs.readFileSync(path.join(root, "profiles", m.name, part.file), "utf8");
+      if (/import[^;]*\bStation\b[^;]*from\s+"[./]*\/firmware\/station"/.test(src)) problems.push(`${where}: imports Station; a block is written against Ctx and the core's services`);
       const b = loadPart(root, m, part);
       for (const t of TABLES) {
         for (const key of Object.keys(b[t] ?? {})) {

@@ -27,9 +27,12 @@ export function readManifest(root: string, block: string): BlockManifest {
 
 /** Requests the core answers itself in every build: Rejected until Accepted (firmware/rpc.ts, B02.FR.05). */
 const CORE_ANSWERED = ["RequestStartTransaction", "RequestStopTransaction"];
+/** CALLs the core sends itself in every build (firmware/connectors.ts: G01 StatusNotification). */
+export const CORE_SENDS = ["StatusNotification"];
 
 export function schemaNames(manifests: BlockManifest[]): string[] {
   const names = new Set<string>(CORE_ANSWERED.map((a) => `${a}Request`));
+  for (const a of CORE_SENDS) names.add(`${a}Response`);
   for (const m of manifests) {
     for (const a of m.handles) names.add(`${a}Request`);
     for (const a of m.sends) names.add(`${a}Response`);
@@ -100,7 +103,7 @@ export function generate(root: string, cfg: BuildConfig): string {
     `const fw = firmware({`,
     `  identity: ${lit(identity)},`,
     `  evses: ${lit(cfg.evses.map((e) => e.connectors.length))},`,
-    `  bounds: ${lit({ maxFrameBytes: cfg.bounds.maxFrameBytes, maxJsonDepth: jsonDepthBound(root, manifests), callQueueLength: cfg.bounds.callQueueLength })},`,
+    `  bounds: ${lit({ maxFrameBytes: cfg.bounds.maxFrameBytes, maxJsonDepth: jsonDepthBound(root, manifests), callQueueLength: cfg.bounds.callQueueLength, journalBytes: (cfg.bounds as { journalBytes?: number }).journalBytes ?? 32768 })},`,
     `  blocks: [${blockRefs.join(", ")}],`,
     `  schemas: SCHEMAS,`,
     `  model: MODEL,`,

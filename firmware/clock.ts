@@ -1,7 +1,7 @@
 // The wall clock: epoch seconds as uptime + offset, set from the board's RTC or from the CSMS.
 
 import { modelGet } from "./model";
-import type { Station } from "./station";
+import type { Ctx, Station } from "./station";
 import { parseIsoTime } from "./time";
 
 /**
@@ -9,13 +9,15 @@ import { parseIsoTime } from "./time";
  * CSMS when ClockCtrlr.TimeSource lists Heartbeat) comes first; otherwise the CSMS's last time, so
  * that the station's own timestamps are never 1970 while its time source has not spoken yet.
  */
-export function epochNow(st: Station): number | undefined {
+export function epochNow(ctx: Ctx): number | undefined {
+  const st = ctx as Station;
   const off = st.clockOffset !== undefined ? st.clockOffset : st.csmsOffset;
   if (off === undefined) return undefined;
   return st.hal.uptime() + off;
 }
 
-function setEpoch(st: Station, epoch: number): void {
+function setEpoch(ctx: Ctx, epoch: number): void {
+  const st = ctx as Station;
   st.clockOffset = epoch - st.hal.uptime();
   st.hal.setRtcEpoch(epoch);
 }
@@ -24,7 +26,8 @@ function setEpoch(st: Station, epoch: number): void {
  * B01.FR.06 (and G02 Heartbeat): the currentTime of a BootNotification or Heartbeat response sets
  * the clock when ClockCtrlr.TimeSource lists Heartbeat.
  */
-export function syncFromCsms(st: Station, currentTime: string): void {
+export function syncFromCsms(ctx: Ctx, currentTime: string): void {
+  const st = ctx as Station;
   // Times past 2038-01-19 do not fit 32-bit epoch seconds: ignored on every runtime.
   const t = parseIsoTime(currentTime);
   if (t === undefined) return;
@@ -33,7 +36,8 @@ export function syncFromCsms(st: Station, currentTime: string): void {
 }
 
 /** Does the CSMS's time set the clock (ClockCtrlr.TimeSource lists Heartbeat)? */
-export function clockFromCsms(st: Station): boolean {
+export function clockFromCsms(ctx: Ctx): boolean {
+  const st = ctx as Station;
   const sources = modelGet(st, "ClockCtrlr/TimeSource") as string;
   const [at] = string.find("," + sources + ",", ",Heartbeat,", 1, true);
   return at !== undefined;

@@ -11,7 +11,13 @@ import type { Hal } from "../hal/hal";
 import { connectionTick, scheduleReconnect } from "./connection";
 import { modelLoad, modelProvision } from "./model";
 import { pump, rpcDisconnected, rpcReceive, rpcTick } from "./rpc";
-import { createStation, emit, emitToken, Image, Station } from "./station";
+import { connectorIndex, connectorPlugged, coreConnectors } from "./connectors";
+import { journalOpen } from "./journal";
+import { outboxRestore } from "./outbox";
+import { Block, createStation, emit, Image, Station } from "./station";
+
+/** The core's own parts, ahead of the build's blocks. */
+const CORE: Block[] = [coreConnectors];
 
 /**
  * What an image gives its board (docs/porting.md): plain functions, called `fw.tick(st)` (no self).
@@ -40,7 +46,7 @@ export interface Firmware {
   token(this: void, st: Station | undefined, evseId: number, idToken: string, type: string): void;
 }
 
-/** Restores persisted state: the device-model store and the boot counter. */
+/** Restores persisted state: the device-model store and the boot counter (before the blocks start). */
 function stationRestore(st: Station): void {
   modelLoad(st);
   // Part 4 §4.1.4: message ids stay unique across reboots through a persisted boot counter.
@@ -52,10 +58,23 @@ function stationRestore(st: Station): void {
 
 /** Creates the station and restores persisted state, unguarded (unit tests of the core). */
 export function stationStart(hal: Hal, img: Image): Station {
-  const st = createStation(hal, img);
+  const st = createStation(hal, img, CORE);
   stationRestore(st);
-  emit(st, "start", 0, 0);
+  stationReplay(st);
   return st;
+}
+
+/**
+ * Starts the blocks (they register their journal owners), replays the journal into them, then
+ * reads the connectors: a cable still plugged in after a reboot is reported like a new one.
+ */
+function stationReplay(st: Station): void {
+  emit(st, "start");
+  outboxRestore(st);
+  journalOpen(st);
+  emit(st, "restored");
+  const evses = st.img.evses;
+  for (let e = 1; e <= evses.length; e++) for (let c = 1; c <= evses[e - 1]; c++) if (st.hal.plugged(e, c)) stationInput(st, "plug", e, c);
 }
 
 export function stationProvision(st: Station, key: string, value: string): void {
@@ -66,7 +85,7 @@ export function stationOpened(st: Station): void {
   st.online = true;
   st.connecting = false;
   st.retries = 0;
-  emit(st, "connected", 0, 0);
+  emit(st, "connected");
   pump(st);
 }
 
@@ -78,7 +97,7 @@ export function stationClosed(st: Station): void {
   st.connecting = false;
   if (wasOnline) {
     rpcDisconnected(st);
-    emit(st, "disconnected", 0, 0);
+    emit(st, "disconnected");
   }
   scheduleReconnect(st);
 }
@@ -87,12 +106,36 @@ export function stationFrame(st: Station, text: string): void {
   rpcReceive(st, text);
 }
 
+/** A board's input: each known event becomes its typed hook, with the state read back through the HAL. */
 export function stationInput(st: Station, event: string, evseId: number, connectorId: number): void {
-  emit(st, event, evseId, connectorId);
+  if (event === "plug" || event === "unplug") {
+    if (connectorIndex(st, evseId, connectorId) < 0) {
+      st.hal.log(2, "input " + event + " for an unknown connector");
+      return;
+    }
+    // A board may report what the core already knows (a plug seen at power-up): only changes count.
+    const on = event === "plug";
+    if (connectorPlugged(st, evseId, connectorId) === on) return;
+    emit(st, on ? "plug" : "unplug", evseId, connectorId);
+    return;
+  }
+  if (evseId < 1 || evseId > st.img.evses.length) {
+    st.hal.log(2, "input " + event + " for an unknown EVSE");
+    return;
+  }
+  if (event === "pilot") emit(st, "pilot", evseId, st.hal.pilotState(evseId));
+  else if (event === "relay") emit(st, "relay", evseId, st.hal.relayClosed(evseId));
+  else if (event === "lock") emit(st, "lock", evseId, connectorId, st.hal.lockState(evseId, connectorId));
+  else st.hal.log(2, "unknown input " + event);
 }
 
+/** An identifier presented at a reader: an IdTokenType for the blocks. */
 export function stationToken(st: Station, evseId: number, idToken: string, type: string): void {
-  emitToken(st, evseId, idToken, type);
+  if (evseId < 0 || evseId > st.img.evses.length) {
+    st.hal.log(2, "token at an unknown EVSE");
+    return;
+  }
+  emit(st, "token", evseId, { idToken, type });
 }
 
 export function stationTick(st: Station): void {
@@ -101,7 +144,7 @@ export function stationTick(st: Station): void {
   st.lastTick = now;
   rpcTick(st);
   connectionTick(st);
-  emit(st, "tick", now, 0);
+  emit(st, "tick", now);
 }
 
 function logError(hal: Hal, msg: string): void {
@@ -123,7 +166,7 @@ function guard1(what: string, fn: (st: Station) => void, st: Station | undefined
 export function firmware(img: Image): Firmware {
   return {
     start: (hal) => {
-      const [ok, made] = pcall(createStation, hal, img);
+      const [ok, made] = pcall(createStation, hal, img, CORE);
       if (!ok) {
         failed(hal, "start", made);
         return undefined;
@@ -131,7 +174,7 @@ export function firmware(img: Image): Firmware {
       const st = made as Station;
       // A flash that cannot be read leaves the defaults: the station still runs.
       guard1("start", stationRestore, st);
-      const [started, err] = pcall(emit, st, "start", 0, 0);
+      const [started, err] = pcall(stationReplay, st);
       if (!started) failed(hal, "start", err);
       return st;
     },

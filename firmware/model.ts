@@ -16,7 +16,7 @@
 
 import { eachRecord, escapeField } from "./fields";
 import type { ModelKey } from "./keys";
-import type { Station } from "./station";
+import type { Ctx, Station } from "./station";
 
 export interface ModelTable {
   /** The generated records (see above), starting with "\n". */
@@ -24,7 +24,7 @@ export interface ModelTable {
 }
 
 /** Supplies the Actual value of variables flagged D, by "Component/Variable". */
-export type Getter = (st: Station, evseId: number, connectorId: number) => string;
+export type Getter = (ctx: Ctx, evseId: number, connectorId: number) => string;
 
 const STORE_KEY = "dm";
 const PENDING_KEY = "dm.reboot";
@@ -65,13 +65,15 @@ export function readRecord(data: string, pos: number): number {
 }
 
 /** Position of the record with this key, or undefined. */
-export function findRecord(st: Station, key: string): number | undefined {
+export function findRecord(ctx: Ctx, key: string): number | undefined {
+  const st = ctx as Station;
   const [at] = string.find(st.img.model.data, "\n" + key + "|", 1, true);
   return at;
 }
 
 /** Does any record of this component (the key part before "/") exist? */
-export function hasComponent(st: Station, component: string): boolean {
+export function hasComponent(ctx: Ctx, component: string): boolean {
+  const st = ctx as Station;
   const [at] = string.find(st.img.model.data, "\n" + component + "/", 1, true);
   return at !== undefined;
 }
@@ -138,7 +140,8 @@ export function variableKey(v: string, vi: string): string {
 }
 
 /** Actual value of the record just read with readRecord (getter, written value, or default). */
-export function recordValue(st: Station, key: string, flags: string, dflt: string): string {
+export function recordValue(ctx: Ctx, key: string, flags: string, dflt: string): string {
+  const st = ctx as Station;
   if (hasFlag(flags, "D")) {
     const [comp, , evse, conn, v] = splitKey(key);
     const g = st.getters[comp + "/" + v];
@@ -152,7 +155,8 @@ export function recordValue(st: Station, key: string, flags: string, dflt: strin
  * Actual value of a variable by key, or undefined when the build has no such variable. For keys
  * read from the table or built from a CSMS request; code names its keys through modelGet.
  */
-export function modelLookup(st: Station, key: string): string | undefined {
+export function modelLookup(ctx: Ctx, key: string): string | undefined {
+  const st = ctx as Station;
   const w = st.vals[key];
   if (w !== undefined) return w;
   const at = findRecord(st, key);
@@ -165,12 +169,14 @@ export function modelLookup(st: Station, key: string): string | undefined {
  * Actual value of a variable code names (firmware/keys.ts: a key no block declares is a type error;
  * build/check-keys.ts fails a build whose model lacks a key its code names).
  */
-export function modelGet(st: Station, key: ModelKey): string | undefined {
+export function modelGet(ctx: Ctx, key: ModelKey): string | undefined {
+  const st = ctx as Station;
   return modelLookup(st, key);
 }
 
 /** The maxLimit of a variable code names (the OEM config may lower the block's), or undefined. */
-export function modelMaxLimit(st: Station, key: ModelKey): number | undefined {
+export function modelMaxLimit(ctx: Ctx, key: ModelKey): number | undefined {
+  const st = ctx as Station;
   const at = findRecord(st, key);
   if (at === undefined) return undefined;
   readRecord(st.img.model.data, at);
@@ -178,7 +184,8 @@ export function modelMaxLimit(st: Station, key: ModelKey): number | undefined {
 }
 
 /** Integer value of a variable; 0 when not a number (its existence is checked at build time). */
-export function modelInt(st: Station, key: ModelKey): number {
+export function modelInt(ctx: Ctx, key: ModelKey): number {
+  const st = ctx as Station;
   const v = modelLookup(st, key);
   if (v === undefined) return 0;
   const n = tonumber(v);
@@ -186,7 +193,8 @@ export function modelInt(st: Station, key: ModelKey): number {
 }
 
 /** Written values survive a reboot when their variable is flagged P; values outside the table (Internal/*) always do. */
-function persistent(st: Station, k: string): boolean {
+function persistent(ctx: Ctx, k: string): boolean {
+  const st = ctx as Station;
   const [bar] = string.find(k, "|", 1, true);
   const at = findRecord(st, bar === undefined ? k : string.sub(k, 1, bar - 1));
   if (at === undefined) return true;
@@ -194,7 +202,8 @@ function persistent(st: Station, k: string): boolean {
   return hasFlag(rec.flags, "P");
 }
 
-function save(st: Station, storeKey: string, vals: { [k: string]: string }, onlyPersistent: boolean): void {
+function save(ctx: Ctx, storeKey: string, vals: { [k: string]: string }, onlyPersistent: boolean): void {
+  const st = ctx as Station;
   const out: string[] = [];
   for (const [k, v] of pairs(vals)) {
     if (!onlyPersistent || persistent(st, k as string)) {
@@ -208,8 +217,14 @@ function save(st: Station, storeKey: string, vals: { [k: string]: string }, only
   else st.hal.save(storeKey, table.concat(out));
 }
 
+/** The value written for a key (key, or key + "|Target" etc.), or undefined when it has its default. */
+export function modelWritten(ctx: Ctx, key: string): string | undefined {
+  return (ctx as Station).vals[key];
+}
+
 /** Changes a value in RAM only (key, or key + "|Target" etc.); a value equal to the default frees its slot. Follow with modelSave. */
-export function modelPut(st: Station, key: string, value: string): void {
+export function modelPut(ctx: Ctx, key: string, value: string): void {
+  const st = ctx as Station;
   const at = findRecord(st, key);
   let dflt: string | undefined;
   if (at !== undefined) {
@@ -221,30 +236,35 @@ export function modelPut(st: Station, key: string, value: string): void {
 }
 
 /** Writes the persistent values to flash as one record. */
-export function modelSave(st: Station): void {
+export function modelSave(ctx: Ctx): void {
+  const st = ctx as Station;
   save(st, STORE_KEY, st.vals, true);
 }
 
 /** Writes a value code names and persists it at once. */
-export function modelSet(st: Station, key: ModelKey, value: string): void {
+export function modelSet(ctx: Ctx, key: ModelKey, value: string): void {
+  const st = ctx as Station;
   modelProvision(st, key, value);
 }
 
 /** Writes a value by a key that comes from outside (factory provisioning) and persists it at once. */
-export function modelProvision(st: Station, key: string, value: string): void {
+export function modelProvision(ctx: Ctx, key: string, value: string): void {
+  const st = ctx as Station;
   modelPut(st, key, value);
   modelSave(st);
 }
 
 /** Records a value that takes effect at the next boot (SetVariables answered RebootRequired). */
-export function modelSetAfterReboot(st: Station, key: string, value: string): void {
+export function modelSetAfterReboot(ctx: Ctx, key: string, value: string): void {
+  const st = ctx as Station;
   const pending: { [k: string]: string } = {};
   loadRecord(st, PENDING_KEY, pending);
   pending[key] = value;
   save(st, PENDING_KEY, pending, false);
 }
 
-function loadRecord(st: Station, storeKey: string, into: { [k: string]: string }): void {
+function loadRecord(ctx: Ctx, storeKey: string, into: { [k: string]: string }): void {
+  const st = ctx as Station;
   const rec = st.hal.load(storeKey);
   if (rec !== undefined) eachRecord(rec, (k, v) => {
     into[k] = v;
@@ -252,7 +272,8 @@ function loadRecord(st: Station, storeKey: string, into: { [k: string]: string }
 }
 
 /** Loads written values at start-up, then applies those that waited for this reboot. */
-export function modelLoad(st: Station): void {
+export function modelLoad(ctx: Ctx): void {
+  const st = ctx as Station;
   loadRecord(st, STORE_KEY, st.vals);
   const pending: { [k: string]: string } = {};
   loadRecord(st, PENDING_KEY, pending);

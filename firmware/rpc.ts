@@ -6,8 +6,9 @@
 
 import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObject, jsonWrite, jsonWriteString, NULL_TEXT, utf8Prefix } from "./json";
 import { utf8Chars, validate } from "./validate";
-import { Handler, QueuedCall, Station } from "./station";
+import { Ctx, Handler, Station } from "./station";
 import { modelInt } from "./model";
+import { CallOpts, notifyResult, outboxAdd, outboxCount, outboxDone, outboxDrop, outboxHas, outboxNext, outboxRoom, QueuedCall } from "./outbox";
 
 /** Every OCPP 2.0.1 action a CSMS may send: an action in this list but not in the build is NotSupported, any other NotImplemented. */
 const CSMS_ACTIONS =
@@ -170,19 +171,10 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
   pump(st);
 }
 
-/** Hands a CALL's outcome (payload, or undefined for failure) to the block that sent it. */
-function notifyResult(st: Station, call: QueuedCall, payload: JsonObject | undefined): void {
-  const h = st.results[call.action];
-  if (h !== undefined) {
-    const [ok, err] = pcall(h, st, payload, call.ctx);
-    if (!ok) st.hal.log(1, "result " + call.action + " failed: " + (err as string));
-  }
-}
-
-function finishOutstanding(st: Station, payload: JsonObject | undefined): void {
+function finishOutstanding(st: Station, payload: JsonObject | undefined, lost: boolean): void {
   const call = st.outstanding as QueuedCall;
   st.outstanding = undefined;
-  notifyResult(st, call, payload);
+  outboxDone(st, call, payload, lost);
   pump(st);
 }
 
@@ -195,7 +187,7 @@ function handleResponse(st: Station, kind: number, id: string, payload: Json | u
   const call = st.outstanding;
   if (kind === 3) {
     if (!isObject(payload)) {
-      finishOutstanding(st, undefined);
+      finishOutstanding(st, undefined, false);
       return;
     }
     const schema = st.img.schemas[call.action + "Response"];
@@ -206,14 +198,14 @@ function handleResponse(st: Station, kind: number, id: string, payload: Json | u
       const [code, why] = validate(payload, schema, st.img.schemas, true);
       if (code !== undefined) {
         st.hal.log(2, call.action + " response invalid: " + (why as string));
-        finishOutstanding(st, undefined);
+        finishOutstanding(st, undefined, false);
         return;
       }
     }
-    finishOutstanding(st, payload as JsonObject);
+    finishOutstanding(st, payload as JsonObject, false);
   } else {
     st.hal.log(2, call.action + " answered CALLERROR");
-    finishOutstanding(st, undefined);
+    finishOutstanding(st, undefined, false);
   }
 }
 
@@ -287,104 +279,110 @@ export function rpcReceive(st: Station, text: string): void {
   }
 }
 
-// B01.FR.08, B02.FR.02, B03.FR.02: before Accepted only BootNotification goes out; while Pending
-// also what the CSMS asked for.
-function mayStart(st: Station, call: QueuedCall): boolean {
-  if (st.registration === "Accepted" || call.action === "BootNotification") return true;
-  return st.registration === "Pending" && call.triggered;
-}
-
-/** Sends the next queued CALL when nothing is outstanding (Part 4 §4.1.1: one CALL at a time). */
+/** Sends the next CALL of the outbox when nothing is outstanding (Part 4 §4.1.1: one CALL at a time). */
 export function pump(st: Station): void {
   if (st.outstanding !== undefined || !st.online || st.holdSends) return;
-  const q = st.queue;
-  for (let i = 0; i < q.length; i++) {
-    const call = q[i];
-    if (mayStart(st, call)) {
-      table.remove(q, i + 1);
-      st.msgSeq = st.msgSeq + 1;
-      st.outstanding = call;
-      // Part 4 §4.1.4: unique across reboots: the persisted boot counter prefixes a sequence.
-      st.outstandingId = fmtNum(st.bootSeq) + "-" + fmtNum(st.msgSeq);
-      st.outstandingSince = st.hal.uptime();
-      st.lastCallAt = st.outstandingSince;
-      const head = "[2,\"" + st.outstandingId + "\",\"" + call.action + "\",";
-      const p = call.payload;
-      if (type(p) === "string") {
-        st.hal.send([head, p as string, "]"]);
-      } else {
-        // The pieces become the frame in place: the call is not sent again, so nothing is copied.
-        const frame = p as string[];
-        table.insert(frame, 1, head);
-        frame[frame.length] = "]";
-        st.hal.send(frame);
-      }
-      return;
-    }
+  const call = outboxNext(st, st.hal.uptime());
+  if (call === undefined) return;
+  st.msgSeq = st.msgSeq + 1;
+  st.outstanding = call;
+  // Part 4 §4.1.4: unique across reboots: the persisted boot counter prefixes a sequence.
+  st.outstandingId = fmtNum(st.bootSeq) + "-" + fmtNum(st.msgSeq);
+  st.outstandingSince = st.hal.uptime();
+  st.lastCallAt = st.outstandingSince;
+  const head = "[2,\"" + st.outstandingId + "\",\"" + call.action + "\",";
+  const p = call.payload;
+  if (type(p) === "string") {
+    st.hal.send([head, p as string, "]"]);
+  } else {
+    // The pieces become the frame in place: a RAM call is never sent again, so nothing is copied.
+    const frame = p as string[];
+    table.insert(frame, 1, head);
+    frame[frame.length] = "]";
+    st.hal.send(frame);
   }
 }
 
-/** Queues a CALL whose payload is already JSON text (or its pieces, in order); false when the bounded queue is full. */
-export function rpcCallJson(st: Station, action: string, json: string | string[], ctx: number): boolean {
-  if (st.queue.length >= st.img.bounds.callQueueLength) {
-    st.hal.log(2, "call queue full, dropped " + action);
-    return false;
-  }
-  st.queue[st.queue.length] = { action, payload: json, ctx, triggered: st.triggering };
+/**
+ * Queues a CALL whose payload is already JSON text (or its pieces, in order); false when it cannot
+ * be kept (outbox.ts says when). opts.ref is handed back to the block's result handler.
+ */
+export function rpcCallJson(ctx: Ctx, action: string, json: string | string[], opts?: CallOpts): boolean {
+  const st = ctx as Station;
+  if (!outboxAdd(st, action, json, opts)) return false;
   pump(st);
   return true;
 }
 
-/** Queues a CALL; returns false when the bounded queue is full. ctx is handed back to the result handler. */
-export function rpcCall(st: Station, action: string, payload: JsonObject, ctx: number): boolean {
-  return rpcCallJson(st, action, jsonEncode(payload), ctx);
+/** Queues a CALL (see rpcCallJson). */
+export function rpcCall(ctx: Ctx, action: string, payload: JsonObject, opts?: CallOpts): boolean {
+  return rpcCallJson(ctx, action, jsonEncode(payload), opts);
 }
 
-/** How many more CALLs the queue takes. */
-export function rpcRoom(st: Station): number {
-  return st.img.bounds.callQueueLength - st.queue.length;
+/** How many more RAM CALLs the outbox takes. */
+export function rpcRoom(ctx: Ctx): number {
+  return outboxRoom(ctx as Station);
 }
 
-/** Is there room for one more CALL in the queue? */
-export function rpcHasRoom(st: Station): boolean {
-  return rpcRoom(st) > 0;
+/** Is there room for one more RAM CALL? */
+export function rpcHasRoom(ctx: Ctx): boolean {
+  return rpcRoom(ctx) > 0;
+}
+
+/** Removes the queued (not yet sent) RAM CALLs of an action; their block asked for it, so none is told. */
+export function rpcDrop(ctx: Ctx, action: string): void {
+  outboxDrop(ctx as Station, action);
+}
+
+/** Is a CALL of this action queued in RAM or outstanding? */
+export function rpcPending(ctx: Ctx, action: string): boolean {
+  const st = ctx as Station;
+  if (st.outstanding !== undefined && st.outstanding.action === action) return true;
+  return outboxHas(st, action);
+}
+
+/** Nothing outstanding and nothing queued. */
+export function rpcIdle(ctx: Ctx): boolean {
+  const st = ctx as Station;
+  return st.outstanding === undefined && outboxCount(st) === 0;
+}
+
+/** Uptime of the last CALL sent (G02: Heartbeat counts inactivity from there). */
+export function rpcLastCallAt(ctx: Ctx): number {
+  return (ctx as Station).lastCallAt;
+}
+
+/** Length in bytes of the CSMS request being handled (BytesPerMessage checks, B06.FR.17). */
+export function rpcRequestBytes(ctx: Ctx): number {
+  return (ctx as Station).frameBytes;
 }
 
 /**
- * Queues a CALL ahead of everything else (BootNotification). When the queue is full the last call
- * makes room, and its block is told it failed, as after a timeout: nothing is dropped silently.
+ * Runs the trigger a TriggerMessage asks for (F06): what it queues counts as asked for by the CSMS
+ * (B02.FR.02). Undefined when this build does not send that message.
  */
-export function rpcCallFirst(st: Station, action: string, payload: JsonObject, ctx: number): void {
-  const q = st.queue;
-  const evicted = q.length >= st.img.bounds.callQueueLength ? table.remove(q) : undefined;
-  table.insert(q, 1, { action, payload: jsonEncode(payload), ctx, triggered: st.triggering });
-  if (evicted !== undefined) {
-    st.hal.log(2, "call queue full, " + evicted.action + " gave way to " + action);
-    notifyResult(st, evicted, undefined);
-  }
-  pump(st);
-}
-
-/** Removes the queued (not yet sent) CALLs of an action; their block asked for it, so none is told. */
-export function rpcDrop(st: Station, action: string): void {
-  const q = st.queue;
-  for (let i = q.length; i > 0; i--) if (q[i - 1].action === action) table.remove(q, i);
-}
-
-/** Is a CALL of this action queued or outstanding? */
-export function rpcPending(st: Station, action: string): boolean {
-  if (st.outstanding !== undefined && st.outstanding.action === action) return true;
-  for (let i = 0; i < st.queue.length; i++) if (st.queue[i].action === action) return true;
-  return false;
+export function rpcTrigger(ctx: Ctx, message: string, evseId: number, connectorId: number): string | undefined {
+  const st = ctx as Station;
+  const trigger = rawget(st.triggers, message);
+  if (trigger === undefined) return undefined;
+  st.triggering = true;
+  const [ok, res] = pcall(trigger, st, evseId, connectorId);
+  st.triggering = false;
+  if (!ok) error(res, 0);
+  return res as string;
 }
 
 /** Once a second: times out the outstanding CALL after OCPPCommCtrlr.MessageTimeout. */
 export function rpcTick(st: Station): void {
-  if (st.outstanding === undefined) return;
+  // A persisted call may be due for its retry.
+  if (st.outstanding === undefined) {
+    pump(st);
+    return;
+  }
   const timeout = modelInt(st, "OCPPCommCtrlr/MessageTimeout[Default]");
   if (st.hal.uptime() - st.outstandingSince >= timeout) {
     st.hal.log(2, st.outstanding.action + " timed out");
-    finishOutstanding(st, undefined);
+    finishOutstanding(st, undefined, false);
   }
 }
 
@@ -393,5 +391,5 @@ export function rpcDisconnected(st: Station): void {
   // A retry of a CALL from the old connection is a new CALL on this one.
   st.lastCall = "";
   st.lastReply = undefined;
-  if (st.outstanding !== undefined) finishOutstanding(st, undefined);
+  if (st.outstanding !== undefined) finishOutstanding(st, undefined, true);
 }

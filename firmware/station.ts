@@ -9,14 +9,66 @@ import type { Hal } from "../hal/hal";
 import type { JsonObject } from "./json";
 import type { Schema } from "./validate";
 import type { Getter, ModelTable } from "./model";
+import type { Outbox, QueuedCall } from "./outbox";
+
+/**
+ * What a functional block sees of the station: the HAL and the build's image. Everything else it
+ * reaches through the core's services (rpc.ts, outbox.ts, connectors.ts, model.ts, clock.ts,
+ * blockData, emit), never through the station's fields: blocks are written against Ctx, and
+ * build/check-blocks.ts fails a block that imports Station.
+ */
+export interface Ctx {
+  readonly hal: Hal;
+  readonly img: Image;
+}
 
 /** Answers a CSMS CALL: returns the CALLRESULT payload, or a CALLERROR made with rpcError(). */
-export type Handler = (st: Station, payload: JsonObject) => JsonObject;
-/** Receives the CALLRESULT payload of a CALL this block sent, or undefined after a CALLERROR or a timeout. */
-export type ResultHandler = (st: Station, payload: JsonObject | undefined, ctx: number) => void;
-export type Hook = (st: Station, a: number, b: number) => void;
+export type Handler = (ctx: Ctx, payload: JsonObject) => JsonObject;
+/** Receives the CALLRESULT payload of a CALL this block sent, or undefined after a CALLERROR or a timeout; ref as given to rpcCall. */
+export type ResultHandler = (ctx: Ctx, payload: JsonObject | undefined, ref: number) => void;
 /** Sends the message TriggerMessage asked for (F06); returns the TriggerMessageResponse status. evseId 0: not given. */
-export type Trigger = (st: Station, evseId: number, connectorId: number) => string;
+export type Trigger = (ctx: Ctx, evseId: number, connectorId: number) => string;
+
+/**
+ * The events a block may react to, each with its own arguments (emit). The first group comes from
+ * the core and the board; the second is how blocks ask each other for something without knowing
+ * who answers (a build without the answering block simply gets no answer).
+ */
+export interface Hooks {
+  /** Power-up, after flash state is restored (register journal owners here). */
+  start?: (this: void, ctx: Ctx) => void;
+  /** The journal was replayed: every block has its persisted state back. */
+  restored?: (this: void, ctx: Ctx) => void;
+  connected?: (this: void, ctx: Ctx) => void;
+  disconnected?: (this: void, ctx: Ctx) => void;
+  /** The CSMS accepted the BootNotification (B01). */
+  accepted?: (this: void, ctx: Ctx) => void;
+  /** Once a second, now = uptime. */
+  tick?: (this: void, ctx: Ctx, now: number) => void;
+  /** A cable was plugged into or out of a connector. */
+  plug?: (this: void, ctx: Ctx, evseId: number, connectorId: number) => void;
+  unplug?: (this: void, ctx: Ctx, evseId: number, connectorId: number) => void;
+  /** The control pilot of an EVSE changed to state "A".."F" (IEC 61851). */
+  pilot?: (this: void, ctx: Ctx, evseId: number, state: string) => void;
+  /** A feedback contact changed: the relay of an EVSE, or a connector's lock. */
+  relay?: (this: void, ctx: Ctx, evseId: number, closed: boolean) => void;
+  lock?: (this: void, ctx: Ctx, evseId: number, connectorId: number, locked: boolean) => void;
+  /** An identifier presented at the reader of an EVSE (0: the station's reader): an IdTokenType. */
+  token?: (this: void, ctx: Ctx, evseId: number, idToken: JsonObject) => void;
+  /** A connector's status changed (connectors.ts): for blocks that wait for an EVSE to be free. */
+  status?: (this: void, ctx: Ctx, evseId: number, connectorId: number, status: string) => void;
+
+  /** Some block needs idToken authorized for an EVSE (C01..C05); ref comes back with the answer. */
+  authorize?: (this: void, ctx: Ctx, evseId: number, idToken: JsonObject, ref: number) => void;
+  /** The answer: an IdTokenInfoType (status, groupIdToken, cacheExpiryDateTime ...). */
+  authorized?: (this: void, ctx: Ctx, evseId: number, idToken: JsonObject, info: JsonObject, ref: number) => void;
+  /** The CSMS told something about a token outside an Authorize (a TransactionEventResponse): C10 cache update. */
+  tokenInfo?: (this: void, ctx: Ctx, idToken: JsonObject, info: JsonObject) => void;
+  /** End the transaction on an EVSE (0: all) with this stoppedReason and triggerReason (B11, B12, G03, G04). */
+  stopTx?: (this: void, ctx: Ctx, evseId: number, stoppedReason: string, triggerReason: string) => void;
+}
+
+export type HookName = keyof Hooks;
 
 export interface Block {
   name: string;
@@ -28,9 +80,7 @@ export interface Block {
   getters?: { [compVar: string]: Getter };
   /** Messages this block sends on TriggerMessage, by requestedMessage. */
   triggers?: { [message: string]: Trigger };
-  /** Named events (see emit): "start", "connected", "disconnected", "accepted", "plug", "unplug", "tick". */
-  on?: { [event: string]: Hook };
-  tokens?: (st: Station, evseId: number, idToken: string, type: string) => void;
+  on?: Hooks;
 }
 
 export interface Identity {
@@ -45,8 +95,10 @@ export interface Bounds {
   maxFrameBytes: number;
   /** Deepest JSON nesting accepted. */
   maxJsonDepth: number;
-  /** Outgoing CALLs waiting behind the outstanding one. */
+  /** Outgoing CALLs kept in RAM (not persisted) waiting behind the outstanding one. */
   callQueueLength: number;
+  /** Bytes of one journal segment (firmware/journal.ts). */
+  journalBytes: number;
 }
 
 /** What the build puts into one image: identity, topology, bounds, blocks, generated tables. */
@@ -60,25 +112,18 @@ export interface Image {
   model: ModelTable;
 }
 
-export interface QueuedCall {
-  action: string;
-  /** The JSON payload: one string, or pieces to be sent in order (large report parts). */
-  payload: string | string[];
-  ctx: number;
-  /** Sent on the CSMS's request (TriggerMessage, Get*Report): allowed while Pending (B02.FR.02). */
-  triggered: boolean;
-}
+export type Registration = "none" | "Pending" | "Accepted" | "Rejected";
 
-export interface Station {
-  hal: Hal;
-  img: Image;
+export interface Station extends Ctx {
+  /** The core's own parts (connectors.ts) then the build's blocks, in order: who gets events first. */
+  blocks: Block[];
   /** action -> handler and action -> result handler, filled from the blocks once. */
   handlers: { [action: string]: Handler };
   results: { [action: string]: ResultHandler };
   triggers: { [message: string]: Trigger };
   getters: { [compVar: string]: Getter };
-  /** Registration state, owned by the provisioning block (B01–B03); the RPC layer gates sending on it. */
-  registration: "none" | "Pending" | "Accepted" | "Rejected";
+  /** Registration state (B01–B03), set by the block that sends BootNotification; the RPC layer gates sending on it. */
+  registration: Registration;
   online: boolean;
   /** Epoch seconds minus uptime: wall clock = uptime + clockOffset; undefined until known. */
   clockOffset: number | undefined;
@@ -90,10 +135,11 @@ export interface Station {
   outstanding: QueuedCall | undefined;
   outstandingId: string;
   outstandingSince: number;
-  queue: QueuedCall[];
+  /** The outgoing CALLs (firmware/outbox.ts). */
+  out: Outbox;
   /** Uptime of the last CALL sent: Heartbeat counts inactivity from here. */
   lastCallAt: number;
-  /** The next CALL queued is one the CSMS asked for (set by TriggerMessage and report handlers). */
+  /** A TriggerMessage is being answered: what is queued now is what the CSMS asked for (B02.FR.02). */
   triggering: boolean;
   /** Length in bytes of the frame being handled (BytesPerMessage checks, B06.FR.17). */
   frameBytes: number;
@@ -115,7 +161,9 @@ export interface Station {
   reconnectAt: number;
 }
 
-export function blockData(st: Station, name: string): { [k: string]: unknown } {
+/** A block's own state table, made on first use. */
+export function blockData(ctx: Ctx, name: string): { [k: string]: unknown } {
+  const st = ctx as Station;
   let d = st.data[name];
   if (d === undefined) {
     d = {};
@@ -124,40 +172,60 @@ export function blockData(st: Station, name: string): { [k: string]: unknown } {
   return d;
 }
 
+type AnyHook = (this: void, ctx: Ctx, a: unknown, b: unknown, c: unknown, d: unknown) => void;
+
 /**
- * Calls hook `event` of every block that has one, in build order. Each hook runs under pcall: a
- * failing block is logged and the others, and the board's loop, carry on.
+ * Calls hook `name` of every block that has one, in order (core parts first). Each hook runs under
+ * pcall: a failing block is logged and the others, and the board's loop, carry on.
  */
-export function emit(st: Station, event: string, a: number, b: number): void {
-  const blocks = st.img.blocks;
+export function emit(ctx: Ctx, name: "start" | "restored" | "connected" | "disconnected" | "accepted"): void;
+export function emit(ctx: Ctx, name: "tick", now: number): void;
+export function emit(ctx: Ctx, name: "plug" | "unplug", evseId: number, connectorId: number): void;
+export function emit(ctx: Ctx, name: "pilot", evseId: number, state: string): void;
+export function emit(ctx: Ctx, name: "relay", evseId: number, closed: boolean): void;
+export function emit(ctx: Ctx, name: "lock", evseId: number, connectorId: number, locked: boolean): void;
+export function emit(ctx: Ctx, name: "token", evseId: number, idToken: JsonObject): void;
+export function emit(ctx: Ctx, name: "status", evseId: number, connectorId: number, status: string): void;
+export function emit(ctx: Ctx, name: "authorize", evseId: number, idToken: JsonObject, ref: number): void;
+export function emit(ctx: Ctx, name: "authorized", evseId: number, idToken: JsonObject, info: JsonObject, ref: number): void;
+export function emit(ctx: Ctx, name: "tokenInfo", idToken: JsonObject, info: JsonObject): void;
+export function emit(ctx: Ctx, name: "stopTx", evseId: number, stoppedReason: string, triggerReason: string): void;
+export function emit(ctx: Ctx, name: HookName, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
+  const blocks = (ctx as Station).blocks;
   for (let i = 0; i < blocks.length; i++) {
     const on = blocks[i].on;
     if (on !== undefined) {
-      const h = on[event];
+      const h = on[name] as AnyHook | undefined;
       if (h !== undefined) {
-        const [ok, err] = pcall(h, st, a, b);
-        if (!ok) st.hal.log(1, blocks[i].name + " on " + event + " failed: " + (err as string));
+        const [ok, err] = pcall(h, ctx, a, b, c, d);
+        if (!ok) ctx.hal.log(1, blocks[i].name + " on " + name + " failed: " + (err as string));
       }
     }
   }
 }
 
-/** An identifier presented at a reader: hooks `token` of every block, in build order. */
-export function emitToken(st: Station, evseId: number, idToken: string, type: string): void {
-  const blocks = st.img.blocks;
-  for (let i = 0; i < blocks.length; i++) {
-    const h = blocks[i].tokens;
-    if (h !== undefined) {
-      const [ok, err] = pcall(h, st, evseId, idToken, type);
-      if (!ok) st.hal.log(1, blocks[i].name + " on token failed: " + (err as string));
-    }
-  }
+/** The registration state (B01–B03). */
+export function registration(ctx: Ctx): Registration {
+  return (ctx as Station).registration;
 }
 
-export function createStation(hal: Hal, img: Image): Station {
+/** Set by the block that sends BootNotification, from its answer. */
+export function setRegistration(ctx: Ctx, r: Registration): void {
+  (ctx as Station).registration = r;
+}
+
+export function isOnline(ctx: Ctx): boolean {
+  return (ctx as Station).online;
+}
+
+export function createStation(hal: Hal, img: Image, core: Block[]): Station {
+  const blocks: Block[] = [];
+  for (let i = 0; i < core.length; i++) blocks[blocks.length] = core[i];
+  for (let i = 0; i < img.blocks.length; i++) blocks[blocks.length] = img.blocks[i];
   const st: Station = {
     hal,
     img,
+    blocks,
     handlers: {},
     results: {},
     triggers: {},
@@ -171,7 +239,7 @@ export function createStation(hal: Hal, img: Image): Station {
     outstanding: undefined,
     outstandingId: "",
     outstandingSince: 0,
-    queue: [],
+    out: { ram: [], diskSeq: [], diskAt: [], head: undefined, seq: 0, dropped: 0, discarded: 0 },
     lastCallAt: hal.uptime(),
     triggering: false,
     holdSends: false,
@@ -188,8 +256,8 @@ export function createStation(hal: Hal, img: Image): Station {
   };
   const rtc = hal.rtcEpoch();
   if (rtc !== undefined) st.clockOffset = rtc - hal.uptime();
-  for (let i = 0; i < img.blocks.length; i++) {
-    const b = img.blocks[i];
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i];
     if (b.handlers !== undefined) for (const [k, h] of pairs(b.handlers)) st.handlers[k as string] = h;
     if (b.results !== undefined) for (const [k, h] of pairs(b.results)) st.results[k as string] = h;
     if (b.triggers !== undefined) for (const [k, h] of pairs(b.triggers)) st.triggers[k as string] = h;

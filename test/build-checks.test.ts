@@ -62,11 +62,21 @@ describe("block registrations", () => {
 describe("what blocks send", () => {
   it("a trigger for a message the block does not list in sends fails the build", () => {
     const { root, manifests } = blocks({
-      d: [{ sends: ["Heartbeat"] }, `export const part = { name: "d", triggers: { Heartbeat: () => "Accepted", StatusNotification: () => "Accepted", SignV2GCertificate: () => "Accepted" } };`],
+      d: [{ sends: ["Heartbeat"] }, `export const part = { name: "d", triggers: { Heartbeat: () => "Accepted", MeterValues: () => "Accepted", SignV2GCertificate: () => "Accepted" } };`],
     });
     expect(checkBlocks(root, manifests).sort()).toEqual([
+      `profiles/d/part.ts (part): triggers MeterValues, but profiles/d/block.json does not list MeterValues in "sends"`,
       `profiles/d/part.ts (part): triggers SignV2GCertificate, but profiles/d/block.json does not list SignCertificate in "sends"`,
-      `profiles/d/part.ts (part): triggers StatusNotification, but profiles/d/block.json does not list StatusNotification in "sends"`,
+    ]);
+  });
+
+  it("a block may not take what the core registers (firmware/connectors.ts sends StatusNotification), nor import Station", () => {
+    const { root, manifests } = blocks({
+      d: [{ sends: ["StatusNotification"] }, `import type { Station } from "../../firmware/station";\nexport const part = { name: "d", triggers: { StatusNotification: (_s: Station) => "Accepted" } };`],
+    });
+    expect(checkBlocks(root, manifests).sort()).toEqual([
+      `profiles/d/part.ts (part): imports Station; a block is written against Ctx and the core's services`,
+      `profiles/d/part.ts (part): triggers 'StatusNotification' is registered by firmware/connectors.ts (core) too`,
     ]);
   });
 

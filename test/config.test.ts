@@ -127,8 +127,8 @@ describe("a dropped block leaves nothing behind", () => {
     await new Promise((r) => setImmediate(r));
     const [boot] = csms.takeCalls();
     csms.reply(boot, { status: "Accepted", interval: 300, currentTime: NOW_ISO });
-    // No availability block: no StatusNotification after Accepted.
-    expect(csms.takeCalls()).toEqual([]);
+    // No availability block, yet the connectors' status is the core's (G01, B01.FR.05): reported.
+    expect(csms.takeCalls().map((c) => [c[2], (c[3] as any).evseId])).toEqual([["StatusNotification", 1]]); // one CALL at a time: EVSE 2 follows the answer
     expect(csms.call("TriggerMessage", { requestedMessage: "Heartbeat" }).slice(0, 3)).toEqual([4, expect.any(String), "NotSupported"]);
     const got = csms.call("GetVariables", { getVariableData: [{ component: { name: "EVSE", evse: { id: 1 } }, variable: { name: "AvailabilityState" } }] });
     expect((got[2] as any).getVariableResult[0].attributeStatus).toBe("UnknownVariable");

@@ -2,9 +2,9 @@
 
 import { JsonObject } from "../../firmware/json";
 import { modelInt } from "../../firmware/model";
-import { rpcCall, rpcPending } from "../../firmware/rpc";
+import { rpcCall, rpcIdle, rpcLastCallAt, rpcPending } from "../../firmware/rpc";
 import { clockFromCsms, syncFromCsms } from "../../firmware/clock";
-import { blockData, Station } from "../../firmware/station";
+import { blockData, Ctx, isOnline, registration } from "../../firmware/station";
 
 /** G02.FR.07: at least one Heartbeat a day when it is what sets the clock. */
 const DAY_S = 86400;
@@ -14,12 +14,12 @@ interface HeartbeatState {
   lastAt: number;
 }
 
-function state(st: Station): HeartbeatState {
+function state(st: Ctx): HeartbeatState {
   return blockData(st, "heartbeat") as unknown as HeartbeatState;
 }
 
-function sendHeartbeat(st: Station): boolean {
-  if (!rpcCall(st, "Heartbeat", {}, 0)) return false;
+function sendHeartbeat(st: Ctx): boolean {
+  if (!rpcCall(st, "Heartbeat", {})) return false;
   state(st).lastAt = st.hal.uptime();
   return true;
 }
@@ -27,32 +27,32 @@ function sendHeartbeat(st: Station): boolean {
 export const availabilityHeartbeat = {
   name: "heartbeat",
   results: {
-    Heartbeat: (st: Station, p: JsonObject | undefined) => {
+    Heartbeat: (st: Ctx, p: JsonObject | undefined) => {
       if (p === undefined) return;
       syncFromCsms(st, p.currentTime as string);
     },
   },
   triggers: {
     // F06.FR.10: Accepted only when the message will be sent.
-    Heartbeat: (st: Station) => (sendHeartbeat(st) ? "Accepted" : "Rejected"),
+    Heartbeat: (st: Ctx) => (sendHeartbeat(st) ? "Accepted" : "Rejected"),
   },
   on: {
-    start: (st: Station) => {
+    start: (st: Ctx) => {
       state(st).lastAt = 0;
     },
-    accepted: (st: Station) => {
+    accepted: (st: Ctx) => {
       state(st).lastAt = st.hal.uptime();
     },
-    tick: (st: Station, now: number) => {
-      if (!st.online || st.registration !== "Accepted" || rpcPending(st, "Heartbeat")) return;
+    tick: (st: Ctx, now: number) => {
+      if (!isOnline(st) || registration(st) !== "Accepted" || rpcPending(st, "Heartbeat")) return;
       // G02.FR.07: traffic keeps resetting the interval timer; the clock still needs its daily time.
       if (now - state(st).lastAt >= DAY_S && clockFromCsms(st)) {
         sendHeartbeat(st);
         return;
       }
-      if (st.outstanding !== undefined || st.queue.length > 0) return;
+      if (!rpcIdle(st)) return;
       const interval = modelInt(st, "OCPPCommCtrlr/HeartbeatInterval");
-      if (interval > 0 && now - st.lastCallAt >= interval) sendHeartbeat(st);
+      if (interval > 0 && now - rpcLastCallAt(st) >= interval) sendHeartbeat(st);
     },
   },
 };

@@ -2,8 +2,8 @@
 
 import { fmtNum, JsonObject } from "../../firmware/json";
 import { modelGet, modelMaxLimit, modelSet } from "../../firmware/model";
-import { rpcCallFirst, rpcPending } from "../../firmware/rpc";
-import { blockData, emit, Station } from "../../firmware/station";
+import { rpcCall, rpcPending } from "../../firmware/rpc";
+import { blockData, Ctx, emit, isOnline, registration, setRegistration } from "../../firmware/station";
 import { syncFromCsms } from "../../firmware/clock";
 
 /** Wait before retrying when the CSMS gives no interval or does not answer (B02.FR.07, B03.FR.05). */
@@ -22,12 +22,12 @@ interface BootState {
   sent: boolean;
 }
 
-function state(st: Station): BootState {
+function state(st: Ctx): BootState {
   return blockData(st, "boot") as unknown as BootState;
 }
 
 /** reason undefined: why this boot happened (stored before the reboot, else PowerUp). */
-function sendBoot(st: Station, reason: string | undefined): void {
+function sendBoot(st: Ctx, reason: string | undefined): void {
   const img = st.img;
   const cs: JsonObject = { vendorName: img.identity.vendorName, model: img.identity.model };
   if (img.identity.serialNumber !== undefined) cs.serialNumber = img.identity.serialNumber;
@@ -36,15 +36,15 @@ function sendBoot(st: Station, reason: string | undefined): void {
   const stored = st.hal.load(REASON_KEY);
   const why = reason !== undefined ? reason : stored !== undefined ? stored : "PowerUp";
   state(st).sent = true;
-  rpcCallFirst(st, "BootNotification", { reason: why, chargingStation: cs }, 0);
+  rpcCall(st, "BootNotification", { reason: why, chargingStation: cs }, { first: true });
 }
 
 /** Records why the next boot happens (RemoteReset, FirmwareUpdate, …), for B01.FR.09. */
-export function setBootReason(st: Station, reason: string): void {
+export function setBootReason(st: Ctx, reason: string): void {
   st.hal.save(REASON_KEY, reason);
 }
 
-function onResult(st: Station, p: JsonObject | undefined): void {
+function onResult(st: Ctx, p: JsonObject | undefined): void {
   const s = state(st);
   // Set first, so whatever follows can never leave a BootNotification due every second.
   s.retryAt = st.hal.uptime() + DEFAULT_RETRY_S;
@@ -61,44 +61,44 @@ function onResult(st: Station, p: JsonObject | undefined): void {
       const hb = fmtNum(max !== undefined ? math.min(interval, max) : interval);
       if (modelGet(st, "OCPPCommCtrlr/HeartbeatInterval") !== hb) modelSet(st, "OCPPCommCtrlr/HeartbeatInterval", hb);
     }
-    st.registration = "Accepted";
-    emit(st, "accepted", 0, 0);
+    setRegistration(st, "Accepted");
+    emit(st, "accepted");
     return;
   }
-  st.registration = status === "Pending" ? "Pending" : "Rejected";
+  setRegistration(st, status === "Pending" ? "Pending" : "Rejected");
   // B02.FR.04/08, B03.FR.02/06: not again before the interval, however long; B02.FR.07, B03.FR.05:
   // our own when 0.
   s.retryAt = deadline(st.hal.uptime(), interval > 0 ? interval : DEFAULT_RETRY_S);
 }
 
 /** BootNotification again, the interval being over (or never set). */
-function bootAgain(st: Station): void {
+function bootAgain(st: Ctx): void {
   // B03.FR.02: the Rejected interval is over; until the CSMS answers again the station is merely
   // not yet accepted (B02.FR.05 answers, not B03.FR.08's SecurityError), online or not.
-  if (st.registration === "Rejected") st.registration = "none";
+  if (registration(st) === "Rejected") setRegistration(st, "none");
   sendBoot(st, undefined);
 }
 
-function onConnected(st: Station): void {
+function onConnected(st: Ctx): void {
   // A reconnect of an Accepted station does not boot again (B01.FR.03 is about reboots only).
-  if (st.registration === "Accepted") return;
+  if (registration(st) === "Accepted") return;
   const s = state(st);
   if ((!s.sent || st.hal.uptime() >= s.retryAt) && !rpcPending(st, "BootNotification")) bootAgain(st);
 }
 
-function onTick(st: Station, now: number): void {
-  if (st.registration === "Accepted" || !st.online) return;
+function onTick(st: Ctx, now: number): void {
+  if (registration(st) === "Accepted" || !isOnline(st)) return;
   const s = state(st);
   if (s.sent && now >= s.retryAt && !rpcPending(st, "BootNotification")) bootAgain(st);
 }
 
 export const provisioningBoot = {
   name: "provisioning",
-  results: { BootNotification: (st: Station, p: JsonObject | undefined) => onResult(st, p) },
+  results: { BootNotification: (st: Ctx, p: JsonObject | undefined) => onResult(st, p) },
   triggers: {
     // F06.FR.17: a BootNotification trigger after Accepted is Rejected.
-    BootNotification: (st: Station) => {
-      if (st.registration === "Accepted") return "Rejected";
+    BootNotification: (st: Ctx) => {
+      if (registration(st) === "Accepted") return "Rejected";
       // One BootNotification at a time: a second could be answered after the first was Accepted.
       // TC_B_02_CS step 15: a triggered boot says so.
       if (!rpcPending(st, "BootNotification")) sendBoot(st, "Triggered");
@@ -106,12 +106,12 @@ export const provisioningBoot = {
     },
   },
   on: {
-    start: (st: Station) => {
+    start: (st: Ctx) => {
       const s = state(st);
       s.retryAt = 0;
       s.sent = false;
     },
-    connected: (st: Station) => onConnected(st),
-    tick: (st: Station, now: number) => onTick(st, now),
+    connected: (st: Ctx) => onConnected(st),
+    tick: (st: Ctx, now: number) => onTick(st, now),
   },
 };

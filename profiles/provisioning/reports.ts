@@ -5,10 +5,10 @@
 // RAM however large the model; an item that does not fit waits, encoded, for the next part.
 
 import { fmtNum, JsonObject, jsonWriteString } from "../../firmware/json";
-import { hasFlag, modelInt, modelLookup, mutability, readHead, readRecord, rec, recordValue, splitKey } from "../../firmware/model";
-import { rpcCallJson, rpcDrop, rpcError, rpcHasRoom } from "../../firmware/rpc";
+import { hasFlag, modelInt, modelLookup, modelWritten, mutability, readHead, readRecord, rec, recordValue, splitKey } from "../../firmware/model";
+import { rpcCallJson, rpcDrop, rpcError, rpcHasRoom, rpcRequestBytes } from "../../firmware/rpc";
 import { epochNow } from "../../firmware/clock";
-import { blockData, Station } from "../../firmware/station";
+import { blockData, Ctx } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
 
 const FULL = 0;
@@ -35,12 +35,12 @@ interface ReportState {
   waiting: boolean;
 }
 
-function state(st: Station): ReportState {
+function state(st: Ctx): ReportState {
   return blockData(st, "reports") as unknown as ReportState;
 }
 
 /** B08.FR.07-10: Active/Available/Enabled hold unless set false; Problem only when set true. */
-function meetsCriterion(st: Station, componentPart: string, criterion: string): boolean {
+function meetsCriterion(st: Ctx, componentPart: string, criterion: string): boolean {
   const v = modelLookup(st, componentPart + "/" + criterion);
   if (criterion === "Problem") return v === "true";
   return v === undefined || v === "true";
@@ -62,7 +62,7 @@ function matchesComponentVariable(cv: JsonObject, comp: string, ci: string, evse
 }
 
 /** Does the record just read belong in the report? */
-function matches(st: Station, s: ReportState): boolean {
+function matches(st: Ctx, s: ReportState): boolean {
   if (s.kind === FULL) return true;
   if (s.kind === CONFIG) return mutability(rec.flags) !== "R";
   const [comp, ci, evse, conn, v, vi] = splitKey(rec.key);
@@ -93,7 +93,7 @@ function matches(st: Station, s: ReportState): boolean {
 }
 
 /** Advances to the next matching record at or after pos; returns its position or 0. */
-function nextMatch(st: Station, s: ReportState, pos: number): number {
+function nextMatch(st: Ctx, s: ReportState, pos: number): number {
   const data = st.img.model.data;
   while (pos > 0) {
     readHead(data, pos);
@@ -131,7 +131,7 @@ function writeAttribute(out: string[], attr: string, value: string | undefined, 
  * Appends the ReportDataType of the record just read to out as JSON pieces (B08.FR.12: with
  * variableCharacteristics). Written straight out, without building the item as tables.
  */
-function writeItem(st: Station, out: string[]): void {
+function writeItem(st: Ctx, out: string[]): void {
   // Copied first: a getter may read other records.
   const key = rec.key;
   const flags = rec.flags;
@@ -170,7 +170,7 @@ function writeItem(st: Station, out: string[]): void {
   for (let i = 0; i < 3; i++) {
     if (hasFlag(flags, ATTR_FLAGS[i])) {
       out[out.length] = ",";
-      writeAttribute(out, ATTRS[i], st.vals[key + "|" + ATTRS[i]], m, flags);
+      writeAttribute(out, ATTRS[i], modelWritten(st, key + "|" + ATTRS[i]), m, flags);
     }
   }
   out[out.length] = "],\"variableCharacteristics\":{\"dataType\":\"";
@@ -201,7 +201,7 @@ function writeItem(st: Station, out: string[]): void {
  * With the call queue full it waits for a tick with room. A report is active only once its part is
  * queued, so a failure anywhere (a getter raising) ends it instead of leaving it stuck.
  */
-function sendPart(st: Station): void {
+function sendPart(st: Ctx): void {
   const s = state(st);
   s.active = false;
   // generatedAt is required: a part waits for room, and for a time (known once a CSMS answered).
@@ -253,13 +253,11 @@ function sendPart(st: Station): void {
   out[out.length] = tbc ? "],\"tbc\":true}" : "],\"tbc\":false}";
   s.seqNo = s.seqNo + 1; // B08.FR.14: 0, 1, 2 …
   // B02.FR.02: report parts are requested by the CSMS, so they may go out while Pending.
-  st.triggering = true;
-  rpcCallJson(st, "NotifyReport", out, 0);
-  st.triggering = false;
+  rpcCallJson(st, "NotifyReport", out, { triggered: true });
   s.active = tbc;
 }
 
-function start(st: Station, requestId: number, kind: number, cv: JsonObject[] | undefined, crit: string[] | undefined): string {
+function start(st: Ctx, requestId: number, kind: number, cv: JsonObject[] | undefined, crit: string[] | undefined): string {
   const s = state(st);
   // B08.FR.16: one report at a time, and only with room to queue its first part.
   if (s.active || !rpcHasRoom(st)) return "Rejected";
@@ -276,19 +274,19 @@ function start(st: Station, requestId: number, kind: number, cv: JsonObject[] | 
   return "Accepted";
 }
 
-function getBaseReport(st: Station, p: JsonObject): JsonObject {
+function getBaseReport(st: Ctx, p: JsonObject): JsonObject {
   const base = p.reportBase as string;
   const kind = base === "FullInventory" ? FULL : base === "ConfigurationInventory" ? CONFIG : SUMMARY;
   return { status: start(st, p.requestId as number, kind, undefined, undefined) };
 }
 
-function getReport(st: Station, p: JsonObject): JsonObject {
+function getReport(st: Ctx, p: JsonObject): JsonObject {
   const cv = p.componentVariable as JsonObject[] | undefined;
   // B08.FR.17/18: MAY answer with a CALLERROR; we do.
   if (cv !== undefined && cv.length > modelInt(st, "DeviceDataCtrlr/ItemsPerMessage[GetReport]")) {
     return rpcError("OccurrenceConstraintViolation", "more componentVariable entries than ItemsPerMessageGetReport");
   }
-  if (st.frameBytes > modelInt(st, "DeviceDataCtrlr/BytesPerMessage[GetReport]")) {
+  if (rpcRequestBytes(st) > modelInt(st, "DeviceDataCtrlr/BytesPerMessage[GetReport]")) {
     return rpcError("FormatViolation", "request larger than BytesPerMessageGetReport");
   }
   const crit = p.componentCriteria as string[] | undefined;
@@ -300,7 +298,7 @@ export const provisioningReports = {
   name: "reports",
   handlers: { GetBaseReport: getBaseReport, GetReport: getReport },
   results: {
-    NotifyReport: (st: Station, p: JsonObject | undefined) => {
+    NotifyReport: (st: Ctx, p: JsonObject | undefined) => {
       const s = state(st);
       if (!s.active) return;
       // A part the CSMS did not take ends the report: better a short report than a flood.
@@ -309,19 +307,19 @@ export const provisioningReports = {
     },
   },
   on: {
-    start: (st: Station) => {
+    start: (st: Ctx) => {
       const s = state(st);
       s.active = false;
       s.waiting = false;
       s.pieces = [];
     },
-    tick: (st: Station) => {
+    tick: (st: Ctx) => {
       const s = state(st);
       if (s.waiting) sendPart(st);
     },
     // The connection is gone: so is the report. A part still queued would arrive stale after the
     // reconnect, so it goes too.
-    disconnected: (st: Station) => {
+    disconnected: (st: Ctx) => {
       const s = state(st);
       s.active = false;
       s.waiting = false;

@@ -1,11 +1,11 @@
 // B05 Set variables and B06 Get variables: one result per item, looked up in the device model.
 
 import { fmtNum, jarr, Json, JsonObject } from "../../firmware/json";
-import { componentKey, findRecord, hasComponent, hasFlag, modelInt, modelPut, modelSave, modelSetAfterReboot, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
-import { rpcError } from "../../firmware/rpc";
+import { componentKey, findRecord, hasComponent, hasFlag, modelInt, modelPut, modelSave, modelSetAfterReboot, modelWritten, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
+import { rpcError, rpcRequestBytes } from "../../firmware/rpc";
 import { isDateTime, utf8Chars } from "../../firmware/validate";
 import { epochNow } from "../../firmware/clock";
-import { Station } from "../../firmware/station";
+import { Ctx } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
 
 /** Flag letter that says a record supports an attribute type; Actual always exists. */
@@ -32,7 +32,7 @@ function nameOk(s: string | undefined): boolean {
 }
 
 /** Finds the record of a GetVariableData/SetVariableData item; returns undefined or UnknownComponent/UnknownVariable. */
-function locate(st: Station, comp: JsonObject, variable: JsonObject): string | undefined {
+function locate(st: Ctx, comp: JsonObject, variable: JsonObject): string | undefined {
   const evse = comp.evse as JsonObject | undefined;
   const evseId = evse !== undefined ? (evse.id as number) : 0;
   const connectorId = evse !== undefined && evse.connectorId !== undefined ? (evse.connectorId as number) : 0;
@@ -131,24 +131,24 @@ function valueFits(v: string): boolean {
 }
 
 /** Value of the attribute of the record just located; "" when never set (B06.FR.13). */
-function attributeValue(st: Station, key: string, attr: string): string {
+function attributeValue(st: Ctx, key: string, attr: string): string {
   if (attr === "Actual") return recordValue(st, key, rec.flags, rec.dflt);
-  const w = st.vals[key + "|" + attr];
+  const w = modelWritten(st, key + "|" + attr);
   return w !== undefined ? w : "";
 }
 
-function tooMany(st: Station, items: Json[], which: "GetVariables" | "SetVariables"): JsonObject | undefined {
+function tooMany(st: Ctx, items: Json[], which: "GetVariables" | "SetVariables"): JsonObject | undefined {
   // B06.FR.16/17 (and the same for SetVariables): MAY answer with a CALLERROR; we do.
   if (items.length > modelInt(st, `DeviceDataCtrlr/ItemsPerMessage[${which}]`)) {
     return rpcError("OccurrenceConstraintViolation", "more than ItemsPerMessage" + which + " items");
   }
-  if (st.frameBytes > modelInt(st, `DeviceDataCtrlr/BytesPerMessage[${which}]`)) {
+  if (rpcRequestBytes(st) > modelInt(st, `DeviceDataCtrlr/BytesPerMessage[${which}]`)) {
     return rpcError("FormatViolation", "more than BytesPerMessage" + which + " bytes");
   }
   return undefined;
 }
 
-function getVariables(st: Station, p: JsonObject): JsonObject {
+function getVariables(st: Ctx, p: JsonObject): JsonObject {
   const items = p.getVariableData as Json[];
   const err = tooMany(st, items, "GetVariables");
   if (err !== undefined) return err;
@@ -174,7 +174,7 @@ function getVariables(st: Station, p: JsonObject): JsonObject {
   return { getVariableResult: results };
 }
 
-function setVariables(st: Station, p: JsonObject): JsonObject {
+function setVariables(st: Ctx, p: JsonObject): JsonObject {
   const items = p.setVariableData as Json[];
   const err = tooMany(st, items, "SetVariables");
   if (err !== undefined) return err;
@@ -219,10 +219,10 @@ export const provisioningVariables = {
   name: "variables",
   handlers: { GetVariables: getVariables, SetVariables: setVariables },
   getters: {
-    "ClockCtrlr/DateTime": (st: Station) => {
+    "ClockCtrlr/DateTime": (st: Ctx) => {
       const t = epochNow(st);
       return t !== undefined ? isoTime(t) : "";
     },
-    "EVSE/Power": (st: Station, evseId: number) => fmtNum(st.hal.readMeter(evseId).powerW),
+    "EVSE/Power": (st: Ctx, evseId: number) => fmtNum(st.hal.readMeter(evseId).powerW),
   },
 };

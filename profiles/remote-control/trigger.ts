@@ -2,21 +2,18 @@
 // response: the RPC layer holds sends until the CALLRESULT is out, F06.FR.04).
 
 import { JsonObject } from "../../firmware/json";
-import { Station } from "../../firmware/station";
+import { rpcTrigger } from "../../firmware/rpc";
+import { Ctx } from "../../firmware/station";
 
-function onTrigger(st: Station, p: JsonObject): JsonObject {
+function onTrigger(st: Ctx, p: JsonObject): JsonObject {
   const requested = p.requestedMessage as string;
-  const trigger = st.triggers[requested];
-  // F06.FR.08: a message this build does not send is NotImplemented.
-  if (trigger === undefined) return { status: "NotImplemented" };
   const evse = p.evse as JsonObject | undefined;
   const evseId = evse !== undefined ? (evse.id as number) : 0;
   const connectorId = evse !== undefined && evse.connectorId !== undefined ? (evse.connectorId as number) : 0;
-  // B02.FR.02: triggered messages may go out while Pending.
-  st.triggering = true;
-  const status = trigger(st, evseId, connectorId);
-  st.triggering = false;
-  return { status };
+  // B02.FR.02: what the trigger queues may go out while Pending.
+  const status = rpcTrigger(st, requested, evseId, connectorId);
+  // F06.FR.08: a message this build does not send is NotImplemented.
+  return { status: status !== undefined ? status : "NotImplemented" };
 }
 
 export const remoteControlTrigger = {
