@@ -135,6 +135,19 @@ export function connectorPlugged(ctx: Ctx, evseId: number, connectorId: number):
   return false;
 }
 
+/**
+ * Is a transaction running on the EVSE (evseId 0: on any EVSE)? As the transaction block reported
+ * through connectorSet(..., "tx", ...): how other blocks (reset, availability) know an EVSE is busy.
+ */
+export function evseInTx(ctx: Ctx, evseId: number): boolean {
+  const evses = ctx.img.evses;
+  const s = state(ctx);
+  for (let e = 1; e <= evses.length; e++) {
+    if (evseId === 0 || e === evseId) for (let c = 1; c <= evses[e - 1]; c++) if (s.tx[connectorIndex(ctx, e, c)]) return true;
+  }
+  return false;
+}
+
 /** EVSE availability from its connectors: Occupied when any is, else the first connector's state. */
 function evseState(ctx: Ctx, evseId: number): string {
   const n = ctx.img.evses[evseId - 1];
