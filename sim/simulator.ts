@@ -329,7 +329,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       `ocpp-sim: ${id} (${cfg.name}, ${cfg.evses.map((e) => e.connectors.length).join("+")} connectors) on ${runtime} → ${csmsUrl}` +
         (csms !== undefined ? " (embedded CSMS)" : ""),
     );
-    await b.powerOn(cfg.evses.map((e) => e.connectors.length));
+    await b.powerOn(cfg.evses);
 
     // Wall-clock drive: whole elapsed seconds, checked four times a second.
     timer = setInterval(() => {
