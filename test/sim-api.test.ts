@@ -1,10 +1,11 @@
-// The Control API's EV routes (token, ev) and the per-EVSE state it shows (pilot, offer, meter per
-// phase, the EV, the transaction as the station's TransactionEvent frames reported it). In-process
-// simulator on the node runtime against its embedded CSMS.
+// The Control API's EV routes (token, ev), the per-EVSE state it shows (pilot, offer, meter per
+// phase, the EV, the transaction as the station's TransactionEvent frames reported it), and
+// --speed. In-process simulator on the node runtime against its embedded CSMS.
 
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startSimulator, SimHandle } from "../sim/simulator";
 import { WireTracker } from "../sim/api";
+import { parseArgs, USAGE } from "../sim/cli";
 
 const quiet = { out: () => undefined, err: () => undefined };
 
@@ -120,5 +121,41 @@ describe("WireTracker: transactions from TransactionEvent", () => {
     // A transaction that began before the simulator saw it is known from its first Updated with an EVSE.
     t.observe("out", txFrame(6, "Updated", { transactionId: "C", chargingState: "SuspendedEV" }, 2), 6);
     expect(t.transaction(2)).toEqual({ transactionId: "C", chargingState: "SuspendedEV" });
+  });
+});
+
+describe("--speed", () => {
+  it("parses 1 to 1000 and is in the usage text", () => {
+    expect(parseArgs(["--speed", "60"])).toEqual({ speed: 60 });
+    for (const bad of ["0", "1001", "1.5", "fast"]) expect(() => parseArgs(["--speed", bad])).toThrow(/--speed/);
+    expect(USAGE).toMatch(/--speed N/);
+  });
+
+  it("virtual time runs N times faster than the wall clock, every virtual second ticked", async () => {
+    const began = Date.now();
+    const sim = await startSimulator({ runtime: "node", speed: 50, id: "SPEED", ...quiet });
+    try {
+      // The firmware's tick entry point, counted: once per virtual second, not once per timer call.
+      let ticks = 0;
+      const feed = sim.board.feed.bind(sim.board);
+      sim.board.feed = (kind: string, rest: string) => {
+        if (kind === "tick") ticks++;
+        feed(kind, rest);
+      };
+      const from = sim.board.uptime;
+      while (sim.board.uptime < 100 && Date.now() - began < 20000) await new Promise((r) => setTimeout(r, 20));
+      const elapsed = Date.now() - began;
+      expect(sim.board.uptime).toBeGreaterThanOrEqual(100);
+      // 100 virtual seconds at ×50: never before 2 s of wall clock, and far sooner than 100 s.
+      expect(elapsed).toBeGreaterThanOrEqual(2000);
+      expect(elapsed).toBeLessThan(10000);
+      expect(ticks).toBe(sim.board.uptime - from);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it("a speed out of range is refused before anything starts", async () => {
+    await expect(startSimulator({ runtime: "node", speed: 0, ...quiet })).rejects.toThrow(/speed/);
   });
 });
