@@ -14,11 +14,12 @@ export const USAGE = `usage: ocpp-sim [options]
   --state-dir DIR       keep flash storage in DIR/<id>-flash.json across restarts
   --log-format F        text | json (json: one line per OCPP frame on stdout)
   --config FILE         OEM build config (default build/configs/core.json)
+  --speed N             virtual time runs N times faster than the wall clock (1 to 1000, default 1)
   --help                this text`;
 
 export class UsageError extends Error {}
 
-const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config"];
+const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config", "speed"];
 
 function count(v: string, opt: string, min: number, max: number): number {
   if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${opt} must be an integer from ${min} to ${max}, got '${v}'`);
@@ -68,6 +69,7 @@ export function parseArgs(argv: string[]): SimOptions | "help" {
     o.logFormat = raw["log-format"];
   }
   if (raw.config !== undefined) o.config = raw.config;
+  if (raw.speed !== undefined) o.speed = count(raw.speed, "speed", 1, 1000);
   return o;
 }
 

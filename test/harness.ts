@@ -1,7 +1,7 @@
 // Scenario harness: a station image on any runtime, wired to a scripted CSMS over a fake socket,
 // in virtual time. The same scenario runs on every runtime (RUNTIMES: node, lua5.1, lua5.3, lua5.3-int32, lua5.3-f32).
 
-import { Board, FlashStore, Transport, TransportEvents } from "../sim/board";
+import { Board, ConnectorSpec, FlashStore, Transport, TransportEvents } from "../sim/board";
 import { ROOT } from "../build/compile";
 import { RuntimeName } from "../sim/runtimes/image";
 import { WireCheck } from "../sim/wire-check";
@@ -157,8 +157,8 @@ export async function startStation(runtime: RuntimeName, options: string | Stati
     },
   });
   const cfgFile = opts.configFile ?? `${ROOT}/build/configs/${config}.json`;
-  const cfg = JSON.parse(require("node:fs").readFileSync(cfgFile, "utf8")) as { evses: { connectors: unknown[] }[] };
-  await board.powerOn(cfg.evses.map((e) => e.connectors.length));
+  const cfg = JSON.parse(require("node:fs").readFileSync(cfgFile, "utf8")) as { evses: { connectors: ConnectorSpec[] }[] };
+  await board.powerOn(cfg.evses);
   const settle = async () => {
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
   };
