@@ -171,6 +171,8 @@ export class Board {
 
   /** Powers the board up: loads the image, hands it the flash and the hardware's state, starts the firmware. */
   async powerOn(topology: EvseTopology[]): Promise<void> {
+    this.powerLost = false;
+    this.flashWrites = 0;
     this.image = await (this.opts.loadImage?.() ?? loadImage(this.opts.root, this.opts.config, this.opts.runtime, this.opts.imageFile));
     this.bootCount++;
     this.rebootRequested = false;
@@ -218,15 +220,40 @@ export class Board {
     await this.powerOn(this.evses.map((e) => ({ connectors: e.connectors })));
   }
 
+  /**
+   * Fault injection: the power fails during the n-th flash write from now (save, erase or append;
+   * 1 = the next), after `bytes` bytes of an append have reached the flash (a save is atomic: all or
+   * nothing, as a board's write-and-rename gives). From then on the MCU does nothing until
+   * powerCycle(). `powerLost` tells a test the moment came.
+   */
+  powerLossAt: { writes: number; bytes: number } | undefined;
+  powerLost = false;
+  /** Flash writes carried out since power-up (a test counts them to pick where to cut). */
+  flashWrites = 0;
+
+  /** True when this write is where the power fails (and then it is done in part or not at all). */
+  private cutHere(): boolean {
+    this.flashWrites++;
+    const at = this.powerLossAt;
+    if (at === undefined) return false;
+    at.writes--;
+    if (at.writes > 0) return false;
+    this.powerLossAt = undefined;
+    this.powerLost = true;
+    return true;
+  }
+
   /** Sends one input line and carries out the effects; lines fed meanwhile wait their turn. */
   feed(kind: string, rest: string): void {
+    if (this.powerLost) return;
     this.queue.push([kind, rest]);
     if (this.feeding) return;
     this.feeding = true;
     try {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
         const out = this.image.event(`${this.uptime}\t${next[0]}\t${next[1]}`);
-        if (out.length > 0) for (const line of out.split("\n")) if (line !== "") this.effect(line);
+        if (out.length > 0) for (const line of out.split("\n")) if (line !== "" && !this.powerLost) this.effect(line);
+        if (this.powerLost) this.queue.length = 0;
       }
     } catch (e) {
       this.queue.length = 0;
@@ -241,7 +268,7 @@ export class Board {
    * that passed, the EVs follow what their EVSE offers now (pilot, current), and the firmware ticks.
    */
   advance(seconds: number): void {
-    for (let i = 0; i < seconds; i++) {
+    for (let i = 0; i < seconds && !this.powerLost; i++) {
       this.uptime++;
       this.evses.forEach((e, j) => {
         e.energyWh += e.ev.run(1);
@@ -414,14 +441,17 @@ export class Board {
         t.disconnect();
         break;
       case "save":
-        this.store.set(unescField(f[1]), unescField(f.slice(2).join("\t")));
+        if (!this.cutHere()) this.store.set(unescField(f[1]), unescField(f.slice(2).join("\t")));
         break;
       case "erase":
-        this.store.set(unescField(f[1]), undefined);
+        if (!this.cutHere()) this.store.set(unescField(f[1]), undefined);
         break;
       case "append": {
         const k = unescField(f[1]);
-        this.store.set(k, (this.store.data.get(k) ?? "") + unescField(f.slice(2).join("\t")));
+        let data = unescField(f.slice(2).join("\t"));
+        const at = this.powerLossAt;
+        if (this.cutHere()) data = data.slice(0, Math.min(at?.bytes ?? 0, data.length));
+        this.store.set(k, (this.store.data.get(k) ?? "") + data);
         break;
       }
       case "offer": {
