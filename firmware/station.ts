@@ -47,6 +47,8 @@ export interface Bounds {
   maxJsonDepth: number;
   /** Outgoing CALLs waiting behind the outstanding one. */
   callQueueLength: number;
+  /** Capacity of each journal segment in bytes (firmware/journal.ts). */
+  journalBytes: number;
 }
 
 /** What the build puts into one image: identity, topology, bounds, blocks, generated tables. */
