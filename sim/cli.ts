@@ -2,6 +2,7 @@
 
 import { SimOptions, startSimulator } from "./simulator";
 import { RUNTIMES, RuntimeName } from "./runtimes/image";
+import { journalCommand } from "./journal-dump";
 
 export const USAGE = `usage: ocpp-sim [options]
   --csms URL            CSMS base URL, the station appends /<id> (default: an embedded CSMS on a free port)
@@ -14,7 +15,8 @@ export const USAGE = `usage: ocpp-sim [options]
   --state-dir DIR       keep flash storage in DIR/<id>-flash.json across restarts
   --log-format F        text | json (json: one line per OCPP frame on stdout)
   --config FILE         OEM build config (default build/configs/core.json)
-  --help                this text`;
+  --help                this text
+   or: ocpp-sim journal --state-dir DIR [--id ID]   prints the station's flash journal as JSON`;
 
 export class UsageError extends Error {}
 
@@ -73,6 +75,7 @@ export function parseArgs(argv: string[]): SimOptions | "help" {
 
 /** Runs the simulator until SIGINT/SIGTERM; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "journal") return journalCommand(argv.slice(1));
   let opts: SimOptions | "help";
   try {
     opts = parseArgs(argv);
