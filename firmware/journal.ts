@@ -245,8 +245,8 @@ function pointerText(active: number, generation: number): string {
   return string.format("%d:%d", active, generation);
 }
 
-/** Rewrites the live set into the other segment and switches to it; false (old segment kept) on a flash error. */
-function compact(st: Station, j: JState): boolean {
+/** Rewrites the live set into the other segment and switches to it; on a flash error the old segment stays. */
+function compact(st: Station, j: JState): void {
   const hal = st.hal;
   const to = 1 - j.active;
   j.repair = false;
@@ -270,7 +270,7 @@ function compact(st: Station, j: JState): boolean {
     hal.erase(SEGMENTS[to]);
     log(st, 1, "compaction failed, " + SEGMENTS[j.active] + " stays active");
     scan(st, j);
-    return false;
+    return;
   }
   const old = SEGMENTS[j.active];
   hal.save(POINTER, pointerText(to, j.generation + 1));
@@ -279,7 +279,6 @@ function compact(st: Station, j: JState): boolean {
   j.used = j.targetUsed;
   j.records = j.targetRecords;
   hal.erase(old);
-  return true;
 }
 
 // ---- API ----
