@@ -2,6 +2,7 @@
 
 import { SimOptions, startSimulator } from "./simulator";
 import { RUNTIMES, RuntimeName } from "./runtimes/image";
+import { journalCommand } from "./journal-dump";
 
 export const USAGE = `usage: ocpp-sim [options]
   --csms URL            CSMS base URL, the station appends /<id> (default: an embedded CSMS on a free port)
@@ -15,7 +16,8 @@ export const USAGE = `usage: ocpp-sim [options]
   --log-format F        text | json (json: one line per OCPP frame on stdout)
   --config FILE         OEM build config (default build/configs/core.json)
   --speed N             virtual time runs N times faster than the wall clock (1 to 1000, default 1)
-  --help                this text`;
+  --help                this text
+   or: ocpp-sim journal --state-dir DIR [--id ID]   prints the station's flash journal as JSON`;
 
 export class UsageError extends Error {}
 
@@ -75,6 +77,7 @@ export function parseArgs(argv: string[]): SimOptions | "help" {
 
 /** Runs the simulator until SIGINT/SIGTERM; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "journal") return journalCommand(argv.slice(1));
   let opts: SimOptions | "help";
   try {
     opts = parseArgs(argv);

@@ -20,12 +20,11 @@ interface Rig {
   fail(): void;
 }
 
-function rig(queue = 4): Rig {
+function rig(queue = 4, store: Record<string, string> = {}, journalBytes = 16384): Rig {
   const now = { t: 0 };
   const sent: unknown[][] = [];
   const logs: string[] = [];
   const results: [string, JsonObject | undefined, number][] = [];
-  const store: Record<string, string> = {};
   const hal = {
     connect: () => undefined,
     send: (parts: string[]) => sent.push(JSON.parse(parts.join(""))),
@@ -37,9 +36,9 @@ function rig(queue = 4): Rig {
     load: (k: string) => store[k],
     save: (k: string, v: string) => void (store[k] = v),
     erase: (k: string) => void delete store[k],
-    append: () => true,
-    read: () => undefined,
-    size: () => 0,
+    append: (k: string, v: string) => void (store[k] = (store[k] ?? "") + v) === undefined,
+    read: (k: string, off: number, len: number) => store[k]?.slice(off, off + len),
+    size: (k: string) => store[k]?.length ?? 0,
     setRelay: () => undefined,
     relayClosed: () => false,
     readMeter: () => ({ energyWh: 0, powerW: 0, currentDa: [0], voltageDv: [2300], socPercent: -1 }),
@@ -61,7 +60,7 @@ function rig(queue = 4): Rig {
   const img: Image = {
     identity: { vendorName: "V", model: "M" },
     evses: [1],
-    bounds: { maxFrameBytes: 4096, maxJsonDepth: 8, callQueueLength: queue, journalBytes: 16384 },
+    bounds: { maxFrameBytes: 4096, maxJsonDepth: 8, callQueueLength: queue, journalBytes },
     blocks: [recorder],
     schemas: {},
     model: { data: "\nOCPPCommCtrlr/MessageTimeout[Default]|RW|integer|s||||30" },
@@ -86,6 +85,49 @@ function rig(queue = 4): Rig {
 const action = (f: unknown[]) => f[2];
 
 describe("outbox", () => {
+  it("persisted calls survive a power loss and go after the next boot, in order; answered ones do not (E04)", () => {
+    const store: Record<string, string> = {};
+    const r = rig(4, store);
+    rpcCall(r.st, "TransactionEvent", { n: 1 }, { persist: true, ref: 1 });
+    r.answer();
+    stationClosed(r.st);
+    rpcCall(r.st, "TransactionEvent", { n: 2 }, { persist: true, ref: 2 });
+    rpcCall(r.st, "TransactionEvent", { n: 3 }, { persist: true, ref: 3 });
+    const again = rig(4, store);
+    again.tick(1);
+    const got: unknown[] = [];
+    for (let i = 0; i < 3 && again.sent.length > i; i++) {
+      got.push((again.sent[i][3] as { n: number }).n);
+      again.answer();
+    }
+    expect(got).toEqual([2, 3]);
+    // The result handlers of the new boot learn the outcome, with the refs given before the reboot.
+    expect(again.results.map((x) => x[2])).toEqual([2, 3]);
+  });
+
+  it("a full journal drops the oldest droppable call, never the others, and counts it (E04.FR.07/08)", () => {
+    const r = rig(4, {}, 1024);
+    stationClosed(r.st);
+    const pad = "x".repeat(100);
+    expect(rpcCall(r.st, "TransactionEvent", { n: 0, pad }, { persist: true })).toBe(true);
+    let n = 1;
+    while (n < 40 && rpcCall(r.st, "TransactionEvent", { n, pad }, { persist: true, droppable: true })) n++;
+    expect(n).toBe(40); // droppable ones always make room for the next
+    expect(rpcCall(r.st, "TransactionEvent", { n: 99, pad }, { persist: true })).toBe(true);
+    expect(r.st.out.dropped).toBeGreaterThan(0);
+    stationOpened(r.st);
+    const got: number[] = [];
+    for (let seen = 0; r.sent.length > seen; seen++) {
+      const f = r.sent[r.sent.length - 1];
+      if (f[2] === "TransactionEvent") got.push((f[3] as { n: number }).n);
+      r.answer();
+    }
+    expect(got[0]).toBe(0);
+    expect(got[got.length - 1]).toBe(99);
+    expect(got.length + r.st.out.dropped).toBe(41);
+    expect(r.logs.some((l) => l.includes("journal full: dropped queued TransactionEvent"))).toBe(true);
+  });
+
   it("calls leave one at a time in the order they were made, RAM and persisted alike", () => {
     const r = rig();
     rpcCall(r.st, "Heartbeat", {}, { ref: 1 });
