@@ -136,12 +136,14 @@ export interface StationOptions {
   rtc?: number | null;
   /** More values provisioned at the first power-on (beside URL, identity and password). */
   provision?: Record<string, string>;
+  /** The CSMS end (a ScriptedCsms subclass, e.g. one that injects faults). */
+  csms?: ScriptedCsms;
 }
 
 export async function startStation(runtime: RuntimeName, options: string | StationOptions = {}): Promise<TestStation> {
   const opts: StationOptions = typeof options === "string" ? { config: options } : options;
   const config = opts.config ?? "core";
-  const csms = new ScriptedCsms();
+  const csms = opts.csms ?? new ScriptedCsms();
   const logs: string[] = [];
   const board = new Board({
     root: ROOT,
