@@ -230,6 +230,8 @@ export class Board {
   powerLost = false;
   /** Flash writes carried out since power-up (a test counts them to pick where to cut). */
   flashWrites = 0;
+  /** Bytes appended to flash files since the board was made (the journal's flash use). */
+  appendedBytes = 0;
 
   /** True when this write is where the power fails (and then it is done in part or not at all). */
   private cutHere(): boolean {
@@ -451,6 +453,7 @@ export class Board {
         let data = unescField(f.slice(2).join("\t"));
         const at = this.powerLossAt;
         if (this.cutHere()) data = data.slice(0, Math.min(at?.bytes ?? 0, data.length));
+        this.appendedBytes += data.length;
         this.store.set(k, (this.store.data.get(k) ?? "") + data);
         break;
       }
