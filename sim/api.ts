@@ -6,6 +6,8 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Board } from "./board";
+import type { EmbeddedCsms } from "./csms";
+import { CSMS_ROUTES } from "./csms-api";
 
 /** One OCPP frame, parsed, with what the tracker knows about it. */
 export interface FrameInfo {
@@ -99,6 +101,8 @@ export interface SimControl {
   readonly codeKb?: number;
   /** How many frames the embedded CSMS found invalid so far; undefined with an external CSMS. */
   wireViolations?: () => number;
+  /** The embedded CSMS (routes in sim/csms-api.ts); undefined with an external CSMS. */
+  csms?: EmbeddedCsms;
   networkDown(): void;
   networkUp(): void;
   /** Reboot with the flash kept. */
@@ -254,7 +258,7 @@ export class ControlApi {
 
   constructor(
     private readonly sim: SimControl,
-    routes: Route[] = ROUTES,
+    routes: Route[] = [...ROUTES, ...CSMS_ROUTES],
   ) {
     for (const r of routes) this.route(r);
   }

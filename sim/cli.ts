@@ -2,6 +2,8 @@
 
 import { SimOptions, startSimulator } from "./simulator";
 import { RUNTIMES, RuntimeName } from "./runtimes/image";
+import { readTokens } from "./csms-tokens";
+import { startConsole } from "./console";
 
 export const USAGE = `usage: ocpp-sim [options]
   --csms URL            CSMS base URL, the station appends /<id> (default: an embedded CSMS on a free port)
@@ -14,11 +16,13 @@ export const USAGE = `usage: ocpp-sim [options]
   --state-dir DIR       keep flash storage in DIR/<id>-flash.json across restarts
   --log-format F        text | json (json: one line per OCPP frame on stdout)
   --config FILE         OEM build config (default build/configs/core.json)
+  --tokens FILE         embedded CSMS token list, JSON [{ idToken, type, status, groupIdToken? }]
+                        (default: a built-in list printed at start)
   --help                this text`;
 
 export class UsageError extends Error {}
 
-const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config"];
+const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config", "tokens"];
 
 function count(v: string, opt: string, min: number, max: number): number {
   if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${opt} must be an integer from ${min} to ${max}, got '${v}'`);
@@ -68,6 +72,14 @@ export function parseArgs(argv: string[]): SimOptions | "help" {
     o.logFormat = raw["log-format"];
   }
   if (raw.config !== undefined) o.config = raw.config;
+  if (raw.tokens !== undefined) {
+    if (o.csms !== undefined) throw new UsageError("--tokens is for the embedded CSMS, not with --csms");
+    try {
+      o.embeddedCsms = { tokens: readTokens(raw.tokens) };
+    } catch (e) {
+      throw new UsageError(`--tokens: ${(e as Error).message}`);
+    }
+  }
   return o;
 }
 
@@ -93,11 +105,15 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const handle = sim;
+  // Only on a terminal: with no stdin (CI) or a pipe there is no console.
+  const embedded = handle.csms;
+  const closeConsole = embedded === undefined ? undefined : startConsole(embedded, (line) => (opts.logFormat === "json" ? process.stderr : process.stdout).write(line + "\n"));
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (sig: string) => {
       if (stopping) return;
       stopping = true;
+      closeConsole?.();
       process.stderr.write(`ocpp-sim: ${sig}, stopping\n`);
       handle
         .stop()
