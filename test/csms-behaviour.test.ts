@@ -382,3 +382,29 @@ describe("console commands", () => {
     expect(startConsole(csms, () => undefined, { isTTY: false } as unknown as NodeJS.ReadStream)).toBeUndefined();
   });
 });
+
+describe("the simulator with its embedded CSMS (node runtime)", () => {
+  it("B02: QA holds the station Pending, triggers a BootNotification through /api/csms/call, and lets it in", async () => {
+    const { startSimulator } = await import("../sim/simulator");
+    const lines: string[] = [];
+    const sim = await startSimulator({ runtime: "node", apiPort: 0, out: (l) => lines.push(l), err: (l) => lines.push(l), embeddedCsms: { bootStatus: "Pending", bootInterval: 60 } });
+    cleanups.push(() => sim.stop());
+    const api = `http://127.0.0.1:${sim.apiPort}`;
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(ok(), what).toBe(true);
+    };
+    // The token list is printed at start.
+    expect(lines.join("\n")).toContain("04A1B2C3     ISO14443   Accepted  group FLEET01");
+    await until("boot answered Pending", () => sim.tracker.bootStatus === "Pending");
+    const csmsState = (await (await fetch(`${api}/api/csms`)).json()) as { stations: string[]; boot: unknown };
+    expect(csmsState).toMatchObject({ stations: ["CP001"], boot: { status: "Pending", interval: 60 } });
+    const boot = await fetch(`${api}/api/csms/boot`, { method: "POST", body: JSON.stringify({ status: "Accepted", interval: 300 }) });
+    expect(boot.status).toBe(200);
+    // The firmware's own answer to TriggerMessage (F06), sent while Pending (B02.FR.02).
+    const trig = await fetch(`${api}/api/csms/call`, { method: "POST", body: JSON.stringify({ action: "TriggerMessage", payload: { requestedMessage: "BootNotification" } }) });
+    expect(await trig.json()).toEqual({ action: "TriggerMessage", response: { status: "Accepted" } });
+    await until("boot answered Accepted after the trigger", () => sim.tracker.bootStatus === "Accepted");
+    expect(sim.csms!.violations).toEqual([]);
+  });
+});
