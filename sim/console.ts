@@ -153,7 +153,7 @@ export function startConsole(csms: EmbeddedCsms, print: (line: string) => void, 
     }
     runCommand(cmd, csms).then(
       (lines) => lines.forEach(print),
-      (e) => print(`console: ${cmd.cmd} failed: ${(e as Error)?.message ?? String(e)}`),
+      (e: Error & { rpcErrorCode?: string }) => print(`console: ${cmd.cmd} failed: ${e.rpcErrorCode === undefined ? "" : `CALLERROR ${e.rpcErrorCode}: `}${e?.message ?? String(e)}`),
     );
   });
   return () => rl.close();
