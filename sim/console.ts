@@ -125,10 +125,16 @@ export async function runCommand(c: Command, csms: EmbeddedCsms): Promise<string
         `boot ${csms.bootStatus} interval ${csms.bootInterval} s; authorize ${csms.authorizeOverride ?? "from the token list"}; stations ${csms.connected.join(", ") || "none"}`,
         ...(txs.length === 0
           ? ["no transactions"]
-          : txs.map(
-              (t) =>
-                `  TX ${t.transactionId} ${t.active ? "active" : "ended"} evse ${t.evseId ?? "?"} token ${t.idToken?.idToken ?? "-"} ${t.chargingState ?? ""}` +
-                ` ${t.energyWh === undefined ? "" : `${(t.energyWh / 1000).toFixed(3)} kWh`} seqNo ${t.seqNo}${t.stoppedReason === undefined ? "" : ` ${t.stoppedReason}`}`,
+          : txs.map((t) =>
+              [
+                `  TX ${t.transactionId} ${t.active ? "active" : "ended"} evse ${t.evseId ?? "?"} token ${t.idToken?.idToken ?? "-"} seqNo ${t.seqNo}`,
+                t.chargingState,
+                t.powerW === undefined ? undefined : `${(t.powerW / 1000).toFixed(1)} kW`,
+                t.energyWh === undefined ? undefined : `${(t.energyWh / 1000).toFixed(3)} kWh`,
+                t.stoppedReason,
+              ]
+                .filter((x) => x !== undefined)
+                .join(" "),
             )),
       ];
     }

@@ -22,6 +22,8 @@ export interface CsmsTransaction {
   energyWh: number | undefined;
   /** Power.Active.Import of the last meter value, W. */
   powerW: number | undefined;
+  /** SoC of the last meter value, percent. */
+  socPercent: number | undefined;
   remoteStartId: number | undefined;
   stoppedReason: string | undefined;
   startedAt: string;
@@ -58,6 +60,8 @@ function num(n: number, digits: number): string {
 export class TransactionTracker {
   /** By identity and transactionId. */
   private readonly txs = new Map<string, CsmsTransaction>();
+  /** Transactions kept (the oldest ended ones go first), so a long run does not grow without bound. */
+  maxKept = 1000;
 
   list(identity?: string): CsmsTransaction[] {
     return [...this.txs.values()].filter((t) => identity === undefined || t.identity === identity);
@@ -100,6 +104,7 @@ export class TransactionTracker {
         chargingState: undefined,
         energyWh: undefined,
         powerW: undefined,
+        socPercent: undefined,
         remoteStartId: undefined,
         stoppedReason: undefined,
         startedAt: typeof p.timestamp === "string" ? p.timestamp : now,
@@ -107,6 +112,10 @@ export class TransactionTracker {
         active: true,
       };
       this.txs.set(key, tx);
+      if (this.txs.size > this.maxKept) {
+        const old = [...this.txs].find(([, t]) => !t.active);
+        if (old !== undefined) this.txs.delete(old[0]);
+      }
     } else if (Number(p.seqNo) !== tx.seqNo + 1) {
       tx.seqNoGaps++;
       gap = `(seqNo ${String(p.seqNo)} after ${tx.seqNo})`;
@@ -130,8 +139,10 @@ export class TransactionTracker {
     const sampled = mv.length === 0 ? [] : (mv[mv.length - 1].sampledValue ?? []);
     const e = measurand(sampled, "Energy.Active.Import.Register", "Wh");
     const w = measurand(sampled, "Power.Active.Import", "W");
+    const soc = measurand(sampled, "SoC", "Percent");
     if (e !== undefined) tx.energyWh = e;
     if (w !== undefined) tx.powerW = w;
+    if (soc !== undefined) tx.socPercent = soc;
     if (tx.eventType === "Ended") tx.active = false;
 
     const parts = [`TX ${tx.transactionId} ${tx.eventType}`];
@@ -142,6 +153,7 @@ export class TransactionTracker {
     if (info.stoppedReason !== undefined) parts.push(info.stoppedReason);
     if (w !== undefined) parts.push(`${num(w / 1000, 1)} kW`);
     if (e !== undefined) parts.push(`${num(e / 1000, 3)} kWh`);
+    if (soc !== undefined) parts.push(`SoC ${soc} %`);
     parts.push(tx.triggerReason);
     if (gap !== undefined) parts.push(gap);
     return { tx, line: parts.join(" ") };

@@ -296,13 +296,13 @@ describe("embedded CSMS: transactions followed from TransactionEvents (E01-E07)"
       transactionInfo: { transactionId: "1a2b", chargingState: "Charging" },
       meterValue: [{ timestamp: ts(), sampledValue: [
         { value: 2466, measurand: "Power.Active.Import", phase: "L1" }, { value: 2467, measurand: "Power.Active.Import", phase: "L2" },
-        { value: 2467, measurand: "Power.Active.Import", phase: "L3" }, energy(1.234, "kWh"),
+        { value: 2467, measurand: "Power.Active.Import", phase: "L3" }, energy(1.234, "kWh"), { value: 41, measurand: "SoC", unitOfMeasure: { unit: "Percent" } },
       ] }],
     });
     let txs = (await get(s, "/api/csms/transactions")).transactions as Record<string, unknown>[];
     expect(txs).toEqual([expect.objectContaining({
       transactionId: "1a2b", evseId: 1, connectorId: 1, idToken: { idToken: "04BAD000", type: "ISO14443" }, tokenStatus: "Invalid",
-      eventType: "Updated", seqNo: 2, seqNoGaps: 0, chargingState: "Charging", energyWh: 1234, powerW: 7400, active: true,
+      eventType: "Updated", seqNo: 2, seqNoGaps: 0, chargingState: "Charging", energyWh: 1234, powerW: 7400, socPercent: 41, active: true,
     })]);
     // seqNo 4 after 2: one event missing.
     await s.call("TransactionEvent", {
@@ -315,7 +315,7 @@ describe("embedded CSMS: transactions followed from TransactionEvents (E01-E07)"
     expect(s.log).toEqual([
       "TX 1a2b Started evse 1 EVConnected 0.000 kWh CablePluggedIn",
       "TX 1a2b Updated token 04BAD000 Invalid Authorized",
-      "TX 1a2b Updated Charging 7.4 kW 1.234 kWh ChargingStateChanged",
+      "TX 1a2b Updated Charging 7.4 kW 1.234 kWh SoC 41 % ChargingStateChanged",
       "TX 1a2b Ended Idle EVDisconnected 2.500 kWh EVCommunicationLost (seqNo 4 after 2)",
     ]);
     expect(s.csms.violations).toEqual([]);
@@ -374,7 +374,7 @@ describe("console commands", () => {
     await stop;
     const status = await runCommand(parseCommand("status"), s.csms);
     expect(status[0]).toMatch(/^boot Rejected interval 9 s; authorize Accepted; stations FAKE\d+$/);
-    expect(status[1]).toMatch(/^ {2}TX rs1 active evse 1 /);
+    expect(status[1]).toBe("  TX rs1 active evse 1 token - seqNo 0");
   });
 
   it("starts no console when stdin is not a TTY (CI)", () => {
