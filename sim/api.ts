@@ -7,6 +7,8 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Board } from "./board";
 import { evSpecError } from "./ev";
+import type { EmbeddedCsms } from "./csms";
+import { CSMS_ROUTES } from "./csms-api";
 
 /** One OCPP frame, parsed, with what the tracker knows about it. */
 export interface FrameInfo {
@@ -140,6 +142,8 @@ export interface SimControl {
   readonly codeKb?: number;
   /** How many frames the embedded CSMS found invalid so far; undefined with an external CSMS. */
   wireViolations?: () => number;
+  /** The embedded CSMS (routes in sim/csms-api.ts); undefined with an external CSMS. */
+  csms?: EmbeddedCsms;
   networkDown(): void;
   networkUp(): void;
   /** Reboot with the flash kept. */
@@ -332,7 +336,7 @@ export class ControlApi {
 
   constructor(
     private readonly sim: SimControl,
-    routes: Route[] = ROUTES,
+    routes: Route[] = [...ROUTES, ...CSMS_ROUTES],
   ) {
     for (const r of routes) this.route(r);
   }

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { Board, FlashStore } from "./board";
 import { WsTransport } from "./ws-transport";
 import { CsmsViolation, EmbeddedCsms, EmbeddedCsmsOptions } from "./csms";
+import { formatTokens } from "./csms-tokens";
 import { ControlApi, FrameInfo, SimControl, WireTracker } from "./api";
 import { buildDir, loadImage, RuntimeName, RUNTIMES } from "./runtimes/image";
 import { compile, halFile, ROOT } from "../build/compile";
@@ -245,6 +246,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       const who = v.outbound ? "the embedded CSMS sent" : `${v.identity} sent`;
       err(`${clock(new Date())} !!! OCPP VIOLATION (${v.check}): ${who} ${v.frame ?? (v.method ?? "a frame")}: ${v.error}`);
     });
+    // One readable line per Authorize and TransactionEvent; the tokens it knows are printed once.
+    csms.on("log", (line: string) => info(`${clock(new Date())} CSMS ${line}`));
+    info(["embedded CSMS tokens:", ...formatTokens(csms.tokens)].join("\n"));
     await csms.start(0);
     csmsUrl = csms.url;
   }
@@ -361,6 +365,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       runtime,
       codeKb,
       wireViolations: embedded === undefined ? undefined : () => embedded.violations.length,
+      csms: embedded,
       networkDown: () => {
         info(`${clock(new Date())} · network down`);
         transport.setDown(true);
