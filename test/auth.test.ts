@@ -252,6 +252,8 @@ describe.each(RUNTIMES)("authorization on %s", (runtime) => {
     await authorizeOnline(t, "c".repeat(36), { status: "Accepted", groupIdToken: { idToken: long, type: "Central" } });
     const used = Number(await get(t, "AuthCacheCtrlr", "Storage"));
     expect(used).toBeLessThanOrEqual(BYTES);
+    // Its maxLimit is the bound (the generated device-model record: key|flags|type|unit|min|max|...).
+    expect(fs.readFileSync(path.join(ROOT, "build", "gen", NAME, "model.ts"), "utf8")).toContain(`AuthCacheCtrlr/Storage|RD|integer|B|0|${BYTES}|`);
     expect(used).toBeGreaterThan(small);
     // Two entries only, under the entry bound: bytes made a evict (the least recently used).
     await authorizeLocal(t, "b");
