@@ -2,7 +2,7 @@
 // expanded over the build's EVSEs and connectors, checked, and emitted as the record string that
 // firmware/model.ts reads.
 
-import { BuildConfig } from "./config";
+import { AUTH_CACHE_DEFAULTS, BuildConfig } from "./config";
 
 export type Mutability = "ReadOnly" | "WriteOnly" | "ReadWrite";
 export type DataType = "string" | "decimal" | "integer" | "dateTime" | "boolean" | "OptionList" | "SequenceList" | "MemberList";
@@ -122,6 +122,8 @@ export function buildRecords(cfg: BuildConfig, decls: VariableDecl[]): ModelReco
     "bounds.maxFrameBytes": cfg.bounds.maxFrameBytes,
     "bounds.reportItemsPerMessage": cfg.bounds.reportItemsPerMessage,
     "bounds.reportBytesPerMessage": cfg.bounds.reportBytesPerMessage,
+    "bounds.authCacheEntries": cfg.bounds.authCacheEntries ?? AUTH_CACHE_DEFAULTS.authCacheEntries,
+    "bounds.authCacheBytes": cfg.bounds.authCacheBytes ?? AUTH_CACHE_DEFAULTS.authCacheBytes,
     "station.phases": Math.max(...cfg.evses.flatMap((e) => e.connectors.map((c) => c.phases))),
     "station.maxPowerW": cfg.evses.reduce((s, e) => s + e.maxPowerW, 0),
   };

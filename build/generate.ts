@@ -4,7 +4,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BuildConfig } from "./config";
+import { AUTH_CACHE_DEFAULTS, BuildConfig } from "./config";
 import { buildRecords, encodeRecords, INTERNAL_KEYS, VariableDecl } from "./device-model";
 import { generateSchemaModule, schemaDepth } from "./gen-schemas";
 import type { Firmware } from "../firmware/entry";
@@ -103,7 +103,7 @@ export function generate(root: string, cfg: BuildConfig): string {
     `const fw = firmware({`,
     `  identity: ${lit(identity)},`,
     `  evses: ${lit(cfg.evses.map((e) => e.connectors.length))},`,
-    `  bounds: ${lit({ maxFrameBytes: cfg.bounds.maxFrameBytes, maxJsonDepth: jsonDepthBound(root, manifests), callQueueLength: cfg.bounds.callQueueLength, journalBytes: cfg.bounds.journalBytes })},`,
+    `  bounds: ${lit({ maxFrameBytes: cfg.bounds.maxFrameBytes, maxJsonDepth: jsonDepthBound(root, manifests), callQueueLength: cfg.bounds.callQueueLength, journalBytes: cfg.bounds.journalBytes, authCacheEntries: cfg.bounds.authCacheEntries ?? AUTH_CACHE_DEFAULTS.authCacheEntries, authCacheBytes: cfg.bounds.authCacheBytes ?? AUTH_CACHE_DEFAULTS.authCacheBytes })},`,
     `  blocks: [${blockRefs.join(", ")}],`,
     `  schemas: SCHEMAS,`,
     `  model: MODEL,`,

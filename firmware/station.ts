@@ -99,6 +99,9 @@ export interface Bounds {
   callQueueLength: number;
   /** Capacity of each journal segment in bytes (firmware/journal.ts). */
   journalBytes: number;
+  /** Authorization cache entries and their bytes (profiles/authorization/auth-cache.ts). */
+  authCacheEntries: number;
+  authCacheBytes: number;
 }
 
 /** What the build puts into one image: identity, topology, bounds, blocks, generated tables. */

@@ -209,13 +209,13 @@ describe.each(RUNTIMES)("device model on %s", (runtime) => {
     const enabled = await report(t, "GetReport", { requestId: 8, componentCriteria: ["Enabled"] });
     expect(enabled.answer[2]).toEqual({ status: "Accepted" });
     const en = items(enabled.parts);
-    expect(en.map(keyOf)).toEqual(["AuthCtrlr/Enabled"]);
+    expect(en.map(keyOf)).toEqual(["AuthCtrlr/Enabled", "AuthCacheCtrlr/Enabled"]);
     expect(en[0].variableAttribute).toEqual([{ type: "Actual", value: "true", mutability: "ReadWrite", persistent: true, constant: false }]);
     expect(en[0].variableCharacteristics).toEqual({ dataType: "boolean", supportsMonitoring: false });
     const avail = items((await report(t, "GetReport", { requestId: 9, componentCriteria: ["Available", "Problem"] })).parts).map(keyOf);
-    expect(avail.sort()).toEqual(["ChargingStation/Available", "Connector#1.1/Available", "Connector#2.1/Available", "EVSE#1/Available", "EVSE#2/Available"]);
+    expect(avail.sort()).toEqual(["AuthCacheCtrlr/Available", "ChargingStation/Available", "Connector#1.1/Available", "Connector#2.1/Available", "EVSE#1/Available", "EVSE#2/Available"]);
     // A criterion variable set false drops out (B08.FR.09).
-    t.csms.call("SetVariables", { setVariableData: [{ component: { name: "AuthCtrlr" }, variable: { name: "Enabled" }, attributeValue: "false" }] });
+    t.csms.call("SetVariables", { setVariableData: [{ component: { name: "AuthCtrlr" }, variable: { name: "Enabled" }, attributeValue: "false" }, { component: { name: "AuthCacheCtrlr" }, variable: { name: "Enabled" }, attributeValue: "false" }] });
     expect((await report(t, "GetReport", { requestId: 10, componentCriteria: ["Enabled"] })).answer[2]).toEqual({ status: "EmptyResultSet" });
     // B08.FR.20: component without variable: all its variables; B08.FR.23: no evse: every EVSE.
     const comm = await report(t, "GetReport", { requestId: 6, componentVariable: [{ component: { name: "OCPPCommCtrlr" } }, { component: { name: "Connector" }, variable: { name: "ConnectorType" } }] });

@@ -54,7 +54,7 @@ describe("fault containment", () => {
     const img: Image = {
       identity: { vendorName: "V", model: "M" },
       evses: [1],
-      bounds: { maxFrameBytes: 4096, maxJsonDepth: 8, callQueueLength: 4, journalBytes: 16384 },
+      bounds: { maxFrameBytes: 4096, maxJsonDepth: 8, callQueueLength: 4, journalBytes: 16384, authCacheEntries: 4, authCacheBytes: 512 },
       blocks: [faulty, healthy],
       schemas: {},
       model: { data: "\nOCPPCommCtrlr/MessageTimeout[Default]|RW|integer|s|||30" },

@@ -60,7 +60,7 @@ function rig(queue = 4, store: Record<string, string> = {}, journalBytes = 16384
   const img: Image = {
     identity: { vendorName: "V", model: "M" },
     evses: [1],
-    bounds: { maxFrameBytes: 4096, maxJsonDepth: 8, callQueueLength: queue, journalBytes },
+    bounds: { maxFrameBytes: 4096, maxJsonDepth: 8, callQueueLength: queue, journalBytes, authCacheEntries: 8, authCacheBytes: 512 },
     blocks: [recorder],
     schemas: {},
     model: { data: "\nOCPPCommCtrlr/MessageTimeout[Default]|RW|integer|s||||30" },

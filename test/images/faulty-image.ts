@@ -15,7 +15,7 @@ const faulty: Block = {
 const fw = firmware({
   identity: { vendorName: "V", model: "M" },
   evses: [1],
-  bounds: { maxFrameBytes: 4096, maxJsonDepth: 8, callQueueLength: 4, journalBytes: 16384 },
+  bounds: { maxFrameBytes: 4096, maxJsonDepth: 8, callQueueLength: 4, journalBytes: 16384, authCacheEntries: 4, authCacheBytes: 512 },
   blocks: [faulty],
   schemas: {},
   model: { data: "\nSecurityCtrlr/Identity|RWPBI|string||1|48||" },
