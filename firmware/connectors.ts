@@ -28,6 +28,8 @@ interface ConnectorState {
   /** Connectors whose status is still to be sent: queued as soon as the outbox has room. */
   owe: boolean[];
   offlineSince: number;
+  /** The station as a whole set Inoperative (G04): ChargingStation/AvailabilityState. */
+  stationOff: boolean;
 }
 
 function state(ctx: Ctx): ConnectorState {
@@ -45,7 +47,9 @@ export function connectorIndex(ctx: Ctx, evseId: number, connectorId: number): n
 
 function derive(s: ConnectorState, k: number): string {
   if (s.faulted[k]) return "Faulted";
-  if (s.unavailable[k]) return "Unavailable";
+  // Unavailable takes effect once no transaction runs on the connector: when it ends, even with the
+  // cable still in (G03.FR.05, G04.FR.06, G01.FR.05), in the same change, with no Available between.
+  if (s.unavailable[k] && !s.tx[k]) return "Unavailable";
   if (s.plugged[k] || s.tx[k]) return "Occupied";
   if (s.reserved[k]) return "Reserved";
   return "Available";
@@ -121,6 +125,27 @@ export function connectorSet(ctx: Ctx, evseId: number, connectorId: number, inpu
   }
 }
 
+/**
+ * Owes the status of connectors (evseId 0: all; connectorId 0: all of the EVSE) again, changed or not,
+ * and sends it when it can: a ChangeAvailability to the state already in force is reported (TC_G_13).
+ */
+export function connectorReport(ctx: Ctx, evseId: number, connectorId: number): void {
+  const st = ctx as Station;
+  const s = state(st);
+  const evses = st.img.evses;
+  for (let e = 1; e <= evses.length; e++) {
+    if (evseId === 0 || e === evseId) {
+      for (let c = 1; c <= evses[e - 1]; c++) if (connectorId === 0 || c === connectorId) s.owe[connectorIndex(st, e, c)] = true;
+    }
+  }
+  flush(st);
+}
+
+/** The station set Inoperative or Operative as a whole (G04), for ChargingStation/AvailabilityState. */
+export function connectorStationOff(ctx: Ctx, off: boolean): void {
+  state(ctx).stationOff = off;
+}
+
 export function connectorStatus(ctx: Ctx, evseId: number, connectorId: number): string | undefined {
   const k = connectorIndex(ctx, evseId, connectorId);
   return k < 0 ? undefined : state(ctx).now[k];
@@ -177,7 +202,8 @@ export const coreConnectors: Block = {
     },
   },
   getters: {
-    "ChargingStation/AvailabilityState": () => "Available",
+    // Unavailable once the Inoperative station has no transaction left (G04.FR.06).
+    "ChargingStation/AvailabilityState": (ctx: Ctx) => (state(ctx).stationOff && !evseInTx(ctx, 0) ? "Unavailable" : "Available"),
     "EVSE/AvailabilityState": (ctx: Ctx, evseId: number) => evseState(ctx, evseId),
     "Connector/AvailabilityState": (ctx: Ctx, evseId: number, connectorId: number) => {
       const s = connectorStatus(ctx, evseId, connectorId);
@@ -211,7 +237,7 @@ export const coreConnectors: Block = {
   on: {
     start: (ctx: Ctx) => {
       const st = ctx as Station;
-      const s: ConnectorState = { plugged: [], tx: [], reserved: [], unavailable: [], faulted: [], now: [], told: [], owe: [], offlineSince: -1 };
+      const s: ConnectorState = { plugged: [], tx: [], reserved: [], unavailable: [], faulted: [], now: [], told: [], owe: [], offlineSince: -1, stationOff: false };
       st.data.connectors = s as unknown as { [k: string]: unknown };
       let n = 0;
       for (let e = 0; e < st.img.evses.length; e++) n = n + st.img.evses[e];

@@ -5,12 +5,12 @@ import { modelGet, modelMaxLimit, modelSet } from "../../firmware/model";
 import { rpcCall, rpcPending } from "../../firmware/rpc";
 import { blockData, Ctx, emit, isOnline, registration, setRegistration } from "../../firmware/station";
 import { syncFromCsms } from "../../firmware/clock";
+import { bootReason, bootReasonDone } from "../../firmware/reboot";
 
 /** Wait before retrying when the CSMS gives no interval or does not answer (B02.FR.07, B03.FR.05). */
 const DEFAULT_RETRY_S = 60;
 /** The largest uptime a 32-bit integer holds: a deadline past it is never reached, not wrapped. */
 const NEVER = 2147483647;
-const REASON_KEY = "bootReason";
 
 /** now + wait without overflow (an interval may be anything up to 2^31 - 1, or beyond as a float). */
 function deadline(now: number, wait: number): number {
@@ -32,16 +32,10 @@ function sendBoot(st: Ctx, reason: string | undefined): void {
   const cs: JsonObject = { vendorName: img.identity.vendorName, model: img.identity.model };
   if (img.identity.serialNumber !== undefined) cs.serialNumber = img.identity.serialNumber;
   if (img.identity.firmwareVersion !== undefined) cs.firmwareVersion = img.identity.firmwareVersion;
-  // B01.FR.09: the reason survives the reboot it explains.
-  const stored = st.hal.load(REASON_KEY);
-  const why = reason !== undefined ? reason : stored !== undefined ? stored : "PowerUp";
+  // B01.FR.09: the reason survives the reboot it explains (firmware/reboot.ts).
+  const why = reason !== undefined ? reason : bootReason(st);
   state(st).sent = true;
   rpcCall(st, "BootNotification", { reason: why, chargingStation: cs }, { first: true });
-}
-
-/** Records why the next boot happens (RemoteReset, FirmwareUpdate, …), for B01.FR.09. */
-export function setBootReason(st: Ctx, reason: string): void {
-  st.hal.save(REASON_KEY, reason);
 }
 
 function onResult(st: Ctx, p: JsonObject | undefined): void {
@@ -54,7 +48,7 @@ function onResult(st: Ctx, p: JsonObject | undefined): void {
   const interval = p.interval as number;
   syncFromCsms(st, p.currentTime as string);
   if (status === "Accepted") {
-    st.hal.erase(REASON_KEY);
+    bootReasonDone(st);
     // B01.FR.04: interval > 0 becomes the heartbeat interval, within the variable's own limit.
     if (interval > 0) {
       const max = modelMaxLimit(st, "OCPPCommCtrlr/HeartbeatInterval");
