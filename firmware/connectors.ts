@@ -2,9 +2,9 @@
 // sender of StatusNotification.
 //
 // Blocks and the board report inputs; the status follows from all of them, in this order:
-// Faulted, Unavailable, Occupied (a cable or a transaction), Reserved, Available. A status is
-// reported after Accepted, on every change, and after an outage (all of them past
-// OfflineThreshold, B04.FR.01/02). What cannot be queued now is owed and sent as the outbox frees.
+// Faulted, Unavailable (once no transaction runs on it), Occupied (a cable or a transaction),
+// Reserved, Available. A status is reported after Accepted, on every change, and after an outage
+// (all of them past OfflineThreshold, B04.FR.01/02). What cannot be queued now is owed and sent as the outbox frees.
 
 import { JsonObject } from "./json";
 import { modelInt } from "./model";
@@ -49,6 +49,7 @@ function derive(s: ConnectorState, k: number): string {
   if (s.faulted[k]) return "Faulted";
   // Unavailable takes effect once no transaction runs on the connector: when it ends, even with the
   // cable still in (G03.FR.05, G04.FR.06, G01.FR.05), in the same change, with no Available between.
+  // No transaction starts on an Unavailable connector (F01.FR.23): its block checks connectorStatus.
   if (s.unavailable[k] && !s.tx[k]) return "Unavailable";
   if (s.plugged[k] || s.tx[k]) return "Occupied";
   if (s.reserved[k]) return "Reserved";
