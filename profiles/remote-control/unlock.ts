@@ -16,6 +16,9 @@ function onUnlock(ctx: Ctx, p: JsonObject): JsonObject {
   // be unlocked by the spec, but need not be).
   if (evseInTx(ctx, evseId)) return { status: "OngoingAuthorizedTransaction" };
   // F05.FR.06: tried even with no cable in; F05.FR.04/05: the lock's feedback says how it went.
+  // The answer cannot wait for the feedback (a handler answers at once), so a lock still closed now
+  // counts as failed: with no transaction the transactions block has opened it already, and one
+  // still closed is stuck. A lock that is closed but about to open is answered UnlockFailed too.
   ctx.hal.setLock(evseId, connectorId, false);
   return { status: ctx.hal.lockState(evseId, connectorId) ? "UnlockFailed" : "Unlocked" };
 }
