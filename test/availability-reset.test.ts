@@ -9,25 +9,15 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildImage } from "../build/cli";
 import { ROOT } from "../build/compile";
 import { RUNTIMES } from "../sim/runtimes/image";
-import type { Hal } from "../hal/hal";
-import { stationFrame, stationOpened, stationStart } from "../firmware/entry";
-import type { Image } from "../firmware/station";
-import { remoteControlUnlock } from "../profiles/remote-control/unlock";
 import { bootAccepted, Frame, NOW_ISO, TestStation } from "./harness";
 
 const NAME = "test-avail-reset";
 const FILE = path.join(ROOT, "build", "out", `${NAME}.json`);
 
-/**
- * While firmware/journal.ts is the RAM placeholder nothing survives a power cycle, so the tests of
- * state kept across a reboot run once the real journal is in (they passed on every runtime with a
- * stand-in journal persisting through hal.append).
- */
-const JOURNAL_PERSISTS = !fs.readFileSync(path.join(ROOT, "firmware", "journal.ts"), "utf8").includes("PLACEHOLDER");
-
 beforeAll(() => {
   const core = JSON.parse(fs.readFileSync(path.join(ROOT, "build", "configs", "core.json"), "utf8"));
-  const cfg = { ...core, $schema: undefined, name: NAME, blocks: [...core.blocks, "test-tx"] };
+  // The smallest journal: the availability records see it compact (their dump) within a few dozen changes.
+  const cfg = { ...core, $schema: undefined, name: NAME, blocks: [...core.blocks, "test-tx"], bounds: { ...core.bounds, journalBytes: 1024 } };
   fs.mkdirSync(path.dirname(FILE), { recursive: true });
   fs.writeFileSync(FILE, JSON.stringify(cfg));
   for (const t of ["lua5.1", "lua5.3"] as const) buildImage(FILE, t, undefined);
@@ -58,7 +48,7 @@ async function step(t: TestStation, seconds = 1): Promise<Frame[]> {
 }
 
 async function token(t: TestStation, evseId: number, id: string): Promise<void> {
-  t.board.feed("token", `${evseId}\tISO14443\t${id}`);
+  t.board.presentToken(evseId, id);
   await t.settle();
 }
 
@@ -177,7 +167,7 @@ describe.each(RUNTIMES)("ChangeAvailability on %s", (runtime) => {
     expect(statuses(t.csms.take())).toEqual(["2.1:Unavailable"]);
   });
 
-  it.runIf(JOURNAL_PERSISTS)("TC_G_18_CS / TC_G_19_CS / TC_G_21_CS: EVSE, connector and station states survive a power cycle (G03.FR.08, G04.FR.09)", async () => {
+  it("TC_G_18_CS / TC_G_19_CS / TC_G_21_CS: EVSE, connector and station states survive a power cycle (G03.FR.08, G04.FR.09)", async () => {
     const t = await boot(runtime);
     call(t, "ChangeAvailability", { operationalStatus: "Inoperative", evse: { id: 1 } });
     call(t, "ChangeAvailability", { operationalStatus: "Inoperative", evse: { id: 2, connectorId: 1 } });
@@ -202,6 +192,27 @@ describe.each(RUNTIMES)("ChangeAvailability on %s", (runtime) => {
     expect(availabilityState(t, { name: "ChargingStation" })).toBe("Unavailable");
     call(t, "ChangeAvailability", { operationalStatus: "Operative" });
     expect(statuses(await step(t))).toEqual(["1.1:Available"]);
+  });
+
+  it("the states survive the journal's compaction (the owner's dump) and a power cycle after it", async () => {
+    const t = await boot(runtime);
+    call(t, "ChangeAvailability", { operationalStatus: "Inoperative", evse: { id: 1 } });
+    for (let i = 0; i < 40; i++) {
+      call(t, "ChangeAvailability", { operationalStatus: "Inoperative", evse: { id: 2, connectorId: 1 } });
+      call(t, "ChangeAvailability", { operationalStatus: "Operative", evse: { id: 2, connectorId: 1 } });
+    }
+    call(t, "ChangeAvailability", { operationalStatus: "Inoperative", evse: { id: 2, connectorId: 1 } });
+    await step(t);
+    // The pointer counts compactions ("segment:generation").
+    expect(Number(t.board.store.data.get("jp")?.split(":")[1])).toBeGreaterThan(0);
+    await t.board.powerCycle();
+    await t.settle();
+    const [bn] = t.csms.takeCalls();
+    t.csms.reply(bn, { status: "Accepted", interval: 300, currentTime: NOW_ISO });
+    await t.settle();
+    expect(statuses([...t.csms.take(), ...(await step(t))])).toEqual(["1.1:Unavailable", "2.1:Unavailable"]);
+    call(t, "ChangeAvailability", { operationalStatus: "Operative", evse: { id: 2, connectorId: 1 } });
+    expect(statuses(await step(t))).toEqual(["2.1:Available"]);
   });
 });
 
@@ -232,6 +243,23 @@ describe.each(RUNTIMES)("Reset on %s", (runtime) => {
     const { reason, after } = await rebootAccepted(t);
     expect(reason).toBe("ScheduledReset");
     expect(statuses(after)).toEqual(["1.1:Occupied", "2.1:Available"]);
+  });
+
+  it("OnIdle while a cable is held by its lock, no transaction: Scheduled until the lock opens (errata 2.14, B11 idle)", async () => {
+    const t = await boot(runtime);
+    t.board.plug(1);
+    await lockClosed(t, 1, 1);
+    expect(call(t, "Reset", { type: "OnIdle" })).toEqual({ status: "Scheduled" });
+    await step(t, 3);
+    expect(t.board.rebootRequested).toBe(false);
+    // The lock opens (as the transactions block would open it when the EV side lets go).
+    const e = t.board.evses[0];
+    e.lockCommand[0] = false;
+    e.locked[0] = false;
+    t.board.feed("lock", "1\t1\t0");
+    await step(t);
+    const { reason } = await rebootAccepted(t);
+    expect(reason).toBe("ScheduledReset");
   });
 
   it("TC_B_22_CS: Immediate with a transaction: Accepted, every transaction ended with ImmediateReset/ResetCommand, then RemoteReset (B12.FR.02/04)", async () => {
@@ -271,7 +299,7 @@ describe.each(RUNTIMES)("Reset on %s", (runtime) => {
     expect(u.board.rebootRequested).toBe(true);
   });
 
-  it.runIf(JOURNAL_PERSISTS)("TC_B_23_CS: an Unavailable connector stays so across the reset (B11.FR.02, B12.FR.06)", async () => {
+  it("TC_B_23_CS: an Unavailable connector stays so across the reset (B11.FR.02, B12.FR.06)", async () => {
     const t = await boot(runtime);
     call(t, "ChangeAvailability", { operationalStatus: "Inoperative", evse: { id: 2, connectorId: 1 } });
     await step(t);
@@ -294,80 +322,68 @@ describe.each(RUNTIMES)("Reset on %s", (runtime) => {
   });
 });
 
+/** Records the lock commands the image gives the board ("lock\t<evse>\t<connector>\t<0|1>"). */
+function lockCommands(t: TestStation): string[] {
+  const seen: string[] = [];
+  const b = t.board as unknown as { effect: (line: string) => void };
+  const effect = b.effect.bind(t.board);
+  b.effect = (line: string) => {
+    if (line.startsWith("lock\t")) seen.push(line);
+    effect(line);
+  };
+  return seen;
+}
+
+/** The connector's lock closed, as a transaction would have left it: the board and the image's feedback agree. */
+async function lockClosed(t: TestStation, evseId: number, connectorId: number): Promise<void> {
+  const e = t.board.evses[evseId - 1];
+  e.lockCommand[connectorId - 1] = true;
+  e.locked[connectorId - 1] = true;
+  t.board.feed("lock", `${evseId}\t${connectorId}\t1`);
+  await t.settle();
+}
+
 describe.each(RUNTIMES)("UnlockConnector on %s", (runtime) => {
-  it("TC_F_06_CS / TC_F_07_CS: no transaction: the lock is opened, with or without a cable (F05.FR.04/06)", async () => {
+  it("TC_F_06_CS / TC_F_07_CS: no transaction: the unlock is commanded, with or without a cable, and Unlocked (F05.FR.04/06)", async () => {
+    const t = await boot(runtime);
+    const locks = lockCommands(t);
+    t.board.plug(1);
+    await t.settle();
+    expect(call(t, "UnlockConnector", { evseId: 1, connectorId: 1 })).toEqual({ status: "Unlocked" });
+    // F05.FR.06: no cable in EVSE 2, the lock is still told to open.
+    expect(call(t, "UnlockConnector", { evseId: 2, connectorId: 1 })).toEqual({ status: "Unlocked" });
+    expect(locks).toEqual(["lock\t1\t1\t0", "lock\t2\t1\t0"]);
+  });
+
+  it("UnlockFailed when the lock's feedback still says locked: a stuck lock (F05.FR.05)", async () => {
     const t = await boot(runtime);
     t.board.plug(1);
-    // The board's lock is closed: the unlock command must reach it.
-    t.board.evses[0].locked[0] = true;
-    expect(call(t, "UnlockConnector", { evseId: 1, connectorId: 1 })).toEqual({ status: "Unlocked" });
-    expect(t.board.evses[0].locked[0]).toBe(false);
-    t.board.evses[1].locked[0] = true;
-    expect(call(t, "UnlockConnector", { evseId: 2, connectorId: 1 })).toEqual({ status: "Unlocked" });
-    expect(t.board.evses[1].locked[0]).toBe(false);
+    await lockClosed(t, 1, 1);
+    t.board.setFaults(1, { lockStuck: true });
+    const locks = lockCommands(t);
+    expect(call(t, "UnlockConnector", { evseId: 1, connectorId: 1 })).toEqual({ status: "UnlockFailed" });
+    expect(locks).toEqual(["lock\t1\t1\t0"]);
+    expect(t.board.evses[0].locked[0]).toBe(true);
   });
 
   it("TC_F_05_CS: a transaction runs on it: OngoingAuthorizedTransaction, lock and transaction untouched (F05.FR.02)", async () => {
     const t = await boot(runtime);
     t.board.plug(1);
     await token(t, 1, "TX");
-    t.board.evses[0].locked[0] = true;
+    await lockClosed(t, 1, 1);
+    const locks = lockCommands(t);
     expect(call(t, "UnlockConnector", { evseId: 1, connectorId: 1 })).toEqual({ status: "OngoingAuthorizedTransaction" });
+    expect(locks).toEqual([]);
     expect(t.board.evses[0].locked[0]).toBe(true);
     expect(t.logs.filter((l) => l.startsWith("stopTx"))).toEqual([]);
   });
 
   it("TC_F_10_CS: an unknown connector or EVSE is UnknownConnector (F05.FR.03)", async () => {
     const t = await boot(runtime);
+    const locks = lockCommands(t);
     expect(call(t, "UnlockConnector", { evseId: 1, connectorId: 999 })).toEqual({ status: "UnknownConnector" });
     expect(call(t, "UnlockConnector", { evseId: 3, connectorId: 1 })).toEqual({ status: "UnknownConnector" });
     expect(call(t, "UnlockConnector", { evseId: 0, connectorId: 1 })).toEqual({ status: "UnknownConnector" });
-  });
-});
-
-describe("UnlockConnector with a stuck lock", () => {
-  it("UnlockFailed when the lock's feedback still says locked after the command (F05.FR.05)", () => {
-    // The simulated board's lock feedback follows its command, so this runs on the TypeScript with a
-    // HAL whose lock never opens.
-    const sent: string[] = [];
-    const commands: string[] = [];
-    const hal: Hal = {
-      connect: () => undefined,
-      send: (parts) => sent.push(parts.join("")),
-      disconnect: () => undefined,
-      uptime: () => 0,
-      rtcEpoch: () => 1795000000,
-      setRtcEpoch: () => undefined,
-      random: () => 0,
-      load: () => undefined,
-      save: () => undefined,
-      erase: () => undefined,
-      setRelay: () => undefined,
-      readMeter: () => ({ energyWh: 0, powerW: 0, currentDa: [0], voltageDv: [2300], socPercent: -1 }),
-      relayClosed: () => false,
-      pilotState: () => "A",
-      setPilotOffer: () => undefined,
-      lockState: () => true,
-      plugged: () => false,
-      append: () => false,
-      read: () => undefined,
-      size: () => 0,
-      setLock: (e, c, locked) => commands.push(`${e}.${c}:${locked}`),
-      reboot: () => undefined,
-      log: () => undefined,
-    };
-    const img: Image = {
-      identity: { vendorName: "V", model: "M" },
-      evses: [1],
-      bounds: { maxFrameBytes: 4096, maxJsonDepth: 8, callQueueLength: 4, journalBytes: 16384 },
-      blocks: [remoteControlUnlock],
-      schemas: {},
-      model: { data: "\nOCPPCommCtrlr/MessageTimeout[Default]|RW|integer|s|||30" },
-    };
-    const st = stationStart(hal, img);
-    stationOpened(st);
-    stationFrame(st, '[2,"u1","UnlockConnector",{"evseId":1,"connectorId":1}]');
-    expect(JSON.parse(sent[sent.length - 1])).toEqual([3, "u1", { status: "UnlockFailed" }]);
-    expect(commands).toEqual(["1.1:false"]);
+    expect(locks).toEqual([]);
   });
 });
