@@ -26,6 +26,13 @@ const NOT_BEFORE_ACCEPTED = ",RequestStartTransaction,RequestStopTransaction,";
 /** A CALL and its answer are kept for a retry when each is at most this long. */
 const KEEP_BYTES = 512;
 
+/**
+ * A handler returns this to answer later with rpcAnswer, when its answer depends on hardware that
+ * needs a moment (F05: the lock's feedback). Until then the station sends no CALL (F06.FR.04 holds);
+ * a block that never answers is answered for after MessageTimeout with an InternalError.
+ */
+export const RPC_LATER: JsonObject = { rpcLater: true };
+
 /** A handler returns this instead of a payload to answer with a CALLERROR. */
 export function rpcError(code: string, description: string): JsonObject {
   return { rpcErrorCode: code, description } as unknown as JsonObject;
@@ -155,20 +162,42 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
   if (!ok) {
     st.hal.log(1, "handler " + action + " failed: " + (res as string));
     sendError(st, id, "InternalError", "handler failed");
+  } else if (res === RPC_LATER) {
+    st.later = id;
+    st.laterSince = st.hal.uptime();
+    st.holdSends = true;
+    return;
   } else {
-    const r = res as JsonObject;
-    const code = r.rpcErrorCode;
-    if (code !== undefined) sendError(st, id, code as string, r.description as string);
-    else {
-      const out: string[] = ["[3,"];
-      jsonWriteString(id, out);
-      out[out.length] = ",";
-      jsonWrite(r, out);
-      out[out.length] = "]";
-      reply(st, out);
-    }
+    answer(st, id, res as JsonObject);
   }
   pump(st);
+}
+
+function answer(st: Station, id: string, r: JsonObject): void {
+  const code = r.rpcErrorCode;
+  if (code !== undefined) sendError(st, id, code as string, r.description as string);
+  else {
+    const out: string[] = ["[3,"];
+    jsonWriteString(id, out);
+    out[out.length] = ",";
+    jsonWrite(r, out);
+    out[out.length] = "]";
+    reply(st, out);
+  }
+}
+
+/** Answers the CSMS request a handler answered RPC_LATER (a payload, or an rpcError); false when it was answered for already. */
+export function rpcAnswer(ctx: Ctx, payload: JsonObject): boolean {
+  const st = ctx as Station;
+  const id = st.later;
+  if (id === undefined) return false;
+  st.later = undefined;
+  st.holdSends = false;
+  // Not kept for a retry: a retried frame is handled afresh.
+  answering = "";
+  answer(st, id, payload);
+  pump(st);
+  return true;
 }
 
 function finishOutstanding(st: Station, payload: JsonObject | undefined, lost: boolean): void {
@@ -374,6 +403,10 @@ export function rpcTrigger(ctx: Ctx, message: string, evseId: number, connectorI
 
 /** Once a second: times out the outstanding CALL after OCPPCommCtrlr.MessageTimeout. */
 export function rpcTick(st: Station): void {
+  if (st.later !== undefined && st.hal.uptime() - st.laterSince >= modelInt(st, "OCPPCommCtrlr/MessageTimeout[Default]")) {
+    st.hal.log(1, "a deferred answer never came");
+    rpcAnswer(st, rpcError("InternalError", "no answer in time"));
+  }
   // A persisted call may be due for its retry.
   if (st.outstanding === undefined) {
     pump(st);
@@ -391,5 +424,10 @@ export function rpcDisconnected(st: Station): void {
   // A retry of a CALL from the old connection is a new CALL on this one.
   st.lastCall = "";
   st.lastReply = undefined;
+  // A deferred answer has nobody to go to any more.
+  if (st.later !== undefined) {
+    st.later = undefined;
+    st.holdSends = false;
+  }
   if (st.outstanding !== undefined) finishOutstanding(st, undefined, true);
 }

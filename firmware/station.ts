@@ -148,6 +148,9 @@ export interface Station extends Ctx {
   frameBytes: number;
   /** True while a CSMS request is being handled: CALLs queue until its response is sent. */
   holdSends: boolean;
+  /** The id of the CSMS request a handler will answer later (rpc.ts RPC_LATER), and since when. */
+  later: string | undefined;
+  laterSince: number;
   /** The last CSMS CALL answered and its answer, when both are short (the same frame again gets it again). */
   lastCall: string;
   lastReply: string | undefined;
@@ -246,6 +249,8 @@ export function createStation(hal: Hal, img: Image, core: Block[]): Station {
     lastCallAt: hal.uptime(),
     triggering: false,
     holdSends: false,
+    later: undefined,
+    laterSince: 0,
     frameBytes: 0,
     lastCall: "",
     lastReply: undefined,

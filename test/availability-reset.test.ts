@@ -343,6 +343,20 @@ async function lockClosed(t: TestStation, evseId: number, connectorId: number): 
   await t.settle();
 }
 
+/** Sends a CALL and waits up to `seconds` virtual seconds for its answer: when it came, and what. */
+async function callLater(t: TestStation, action: string, payload: unknown, seconds: number): Promise<{ at: number; payload: unknown }> {
+  const id = `later-${action}`;
+  t.csms.deliver(JSON.stringify([2, id, action, payload]));
+  for (let s = 0; ; s++) {
+    await t.settle();
+    const frames = t.csms.take();
+    const a = frames.find((f) => (f[0] === 3 || f[0] === 4) && f[1] === id);
+    if (a !== undefined) return { at: s, payload: a[0] === 3 ? a[2] : a };
+    if (s >= seconds) throw new Error(`no answer to ${action} within ${seconds} s`);
+    t.board.advance(1);
+  }
+}
+
 describe.each(RUNTIMES)("UnlockConnector on %s", (runtime) => {
   it("TC_F_06_CS / TC_F_07_CS: no transaction: the unlock is commanded, with or without a cable, and Unlocked (F05.FR.04/06)", async () => {
     const t = await boot(runtime);
@@ -355,15 +369,28 @@ describe.each(RUNTIMES)("UnlockConnector on %s", (runtime) => {
     expect(locks).toEqual(["lock\t1\t1\t0", "lock\t2\t1\t0"]);
   });
 
-  it("UnlockFailed when the lock's feedback still says locked: a stuck lock (F05.FR.05)", async () => {
+  it("UnlockFailed when the lock's feedback still says locked after 5 s: a stuck lock (F05.FR.05)", async () => {
     const t = await boot(runtime);
     t.board.plug(1);
     await lockClosed(t, 1, 1);
     t.board.setFaults(1, { lockStuck: true });
     const locks = lockCommands(t);
-    expect(call(t, "UnlockConnector", { evseId: 1, connectorId: 1 })).toEqual({ status: "UnlockFailed" });
+    const answer = await callLater(t, "UnlockConnector", { evseId: 1, connectorId: 1 }, 5);
+    expect(answer.at).toBe(5);
+    expect(answer.payload).toEqual({ status: "UnlockFailed" });
     expect(locks).toEqual(["lock\t1\t1\t0"]);
     expect(t.board.evses[0].locked[0]).toBe(true);
+  });
+
+  it("a closed lock that opens is Unlocked once its feedback says so, and CALLs wait for that answer (F05.FR.04, F06.FR.04)", async () => {
+    const t = await boot(runtime);
+    t.board.plug(1);
+    await lockClosed(t, 1, 1);
+    const answer = await callLater(t, "UnlockConnector", { evseId: 1, connectorId: 1 }, 5);
+    // The board's feedback follows the command within the same second.
+    expect(answer.at).toBe(0);
+    expect(answer.payload).toEqual({ status: "Unlocked" });
+    expect(t.board.evses[0].locked[0]).toBe(false);
   });
 
   it("TC_F_05_CS: a transaction runs on it: OngoingAuthorizedTransaction, lock and transaction untouched (F05.FR.02)", async () => {

@@ -3,7 +3,28 @@
 
 import { connectorIndex, evseInTx } from "../../firmware/connectors";
 import { JsonObject } from "../../firmware/json";
-import { Ctx } from "../../firmware/station";
+import { RPC_LATER, rpcAnswer } from "../../firmware/rpc";
+import { blockData, Ctx } from "../../firmware/station";
+
+/** How long a lock motor may take to open before the unlock counts as failed (F05.FR.05). */
+const LOCK_WAIT_S = 5;
+
+interface UnlockState {
+  /** The connector being unlocked (0: none) and when the answer is due at the latest. */
+  evseId: number;
+  connectorId: number;
+  until: number;
+}
+
+function state(ctx: Ctx): UnlockState {
+  return blockData(ctx, "unlock") as unknown as UnlockState;
+}
+
+function finish(ctx: Ctx, status: string): void {
+  const s = state(ctx);
+  s.evseId = 0;
+  rpcAnswer(ctx, { status });
+}
 
 function onUnlock(ctx: Ctx, p: JsonObject): JsonObject {
   const evseId = p.evseId as number;
@@ -16,14 +37,33 @@ function onUnlock(ctx: Ctx, p: JsonObject): JsonObject {
   // be unlocked by the spec, but need not be).
   if (evseInTx(ctx, evseId)) return { status: "OngoingAuthorizedTransaction" };
   // F05.FR.06: tried even with no cable in; F05.FR.04/05: the lock's feedback says how it went.
-  // The answer cannot wait for the feedback (a handler answers at once), so a lock still closed now
-  // counts as failed: with no transaction the transactions block has opened it already, and one
-  // still closed is stuck. A lock that is closed but about to open is answered UnlockFailed too.
   ctx.hal.setLock(evseId, connectorId, false);
-  return { status: ctx.hal.lockState(evseId, connectorId) ? "UnlockFailed" : "Unlocked" };
+  if (!ctx.hal.lockState(evseId, connectorId)) return { status: "Unlocked" };
+  // The motor takes a moment: answered when the feedback says open, or UnlockFailed after LOCK_WAIT_S.
+  const s = state(ctx);
+  s.evseId = evseId;
+  s.connectorId = connectorId;
+  s.until = ctx.hal.uptime() + LOCK_WAIT_S;
+  return RPC_LATER;
 }
 
 export const remoteControlUnlock = {
   name: "unlock",
   handlers: { UnlockConnector: onUnlock },
+  on: {
+    start: (ctx: Ctx) => {
+      state(ctx).evseId = 0;
+    },
+    lock: (ctx: Ctx, evseId: number, connectorId: number, locked: boolean) => {
+      const s = state(ctx);
+      if (s.evseId === evseId && s.connectorId === connectorId && !locked) finish(ctx, "Unlocked");
+    },
+    tick: (ctx: Ctx, now: number) => {
+      const s = state(ctx);
+      if (s.evseId > 0 && now >= s.until) finish(ctx, ctx.hal.lockState(s.evseId, s.connectorId) ? "UnlockFailed" : "Unlocked");
+    },
+    disconnected: (ctx: Ctx) => {
+      state(ctx).evseId = 0;
+    },
+  },
 };
