@@ -65,6 +65,8 @@ export interface Outbox {
   /** Persisted calls dropped for a full journal, and discarded after their last attempt, since boot. */
   dropped: number;
   discarded: number;
+  /** Seq of the newest call when the station last went offline (or restarted): persisted calls up to it were queued during an outage. */
+  cut: number;
 }
 
 const KIND = "out";
@@ -237,6 +239,19 @@ export function outboxDone(st: Station, call: QueuedCall, payload: JsonObject | 
   notifyResult(st, call, payload);
 }
 
+/**
+ * The payload to send. E11.FR.07: a TransactionEvent still queued when the station went offline
+ * (or lost power) is sent with offline true.
+ */
+export function outboxPayload(st: Station, call: QueuedCall): string | string[] {
+  const p = call.payload;
+  if (!call.persisted || call.seq > st.out.cut || call.action !== "TransactionEvent" || type(p) !== "string") return p;
+  const text = p as string;
+  const [marked] = string.find(text, "\"offline\":true", 1, true);
+  if (marked !== undefined || string.sub(text, 1, 1) !== "{" || string.sub(text, 2, 2) === "}") return text;
+  return "{\"offline\":true," + string.sub(text, 2);
+}
+
 /** Removes the queued (not sent, not persisted) calls of an action; their block asked, so none is told. */
 export function outboxDrop(st: Station, action: string): void {
   const q = st.out.ram;
@@ -276,6 +291,8 @@ export function outboxRestore(st: Station): void {
       const o = s.out;
       const seq = key as number;
       if (seq > o.seq) o.seq = seq;
+      // Queued before the power went: sent as queued during an outage.
+      if (seq > o.cut) o.cut = seq;
       if (value !== undefined) {
         o.diskSeq[o.diskSeq.length] = seq;
         o.diskAt[o.diskAt.length] = at;
