@@ -12,7 +12,7 @@ import { bootAccepted, Frame, TestStation } from "./harness";
 export const TX_CONFIG = "test-tx";
 export const TX_FILE = path.join(ROOT, "build", "out", `${TX_CONFIG}.json`);
 
-/** Builds the test image once per test file (both Lua versions; node runs the generated TypeScript). */
+/** Builds the test image (both Lua versions; node runs the generated TypeScript): from test/global-setup.ts, once per run. */
 export function buildTxImage(): void {
   const core = JSON.parse(fs.readFileSync(path.join(ROOT, "build", "configs", "core.json"), "utf8"));
   const cfg = {
@@ -27,9 +27,7 @@ export function buildTxImage(): void {
     blocks: [...core.blocks, "../test/blocks/auth-table"],
   };
   fs.mkdirSync(path.dirname(TX_FILE), { recursive: true });
-  const text = JSON.stringify(cfg);
-  // Parallel test files share the config: rewrite only when it changed.
-  if (!fs.existsSync(TX_FILE) || fs.readFileSync(TX_FILE, "utf8") !== text) fs.writeFileSync(TX_FILE, text);
+  fs.writeFileSync(TX_FILE, JSON.stringify(cfg));
   for (const t of ["lua5.1", "lua5.3"] as const) buildImage(TX_FILE, t, undefined);
 }
 

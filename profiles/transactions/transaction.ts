@@ -99,16 +99,19 @@ function shouldStart(ctx: Ctx, t: Tx, cs: string): boolean {
   return startPoint(ctx, "EnergyTransfer") && cs === "Charging";
 }
 
-/** A stop point is a condition that ends being true (Part 2 §2.6.5): one never met yet ends nothing. */
-function shouldStop(ctx: Ctx, t: Tx, cs: string): boolean {
+/**
+ * The stoppedReason a TxStopPoint condition gives when it ends the transaction, "" when none does. A
+ * stop point is a condition that ends being true (Part 2 §2.6.5): one never met yet ends nothing.
+ */
+function stopCause(ctx: Ctx, t: Tx, cs: string): string {
   if (t.authorized) t.wasAuth = true;
   if (evConnected(t)) t.wasConn = true;
   const noConn = t.wasConn && !evConnected(t);
   const noAuth = t.wasAuth && !t.authorized;
-  if (stopPoint(ctx, "EVConnected") && noConn) return true;
-  if (stopPoint(ctx, "Authorized") && noAuth) return true;
-  if (stopPoint(ctx, "PowerPathClosed") && (noConn || noAuth)) return true;
-  return stopPoint(ctx, "EnergyTransfer") && t.state === "Charging" && cs !== "Charging";
+  if ((stopPoint(ctx, "EVConnected") || stopPoint(ctx, "PowerPathClosed")) && noConn) return "EVDisconnected";
+  if ((stopPoint(ctx, "Authorized") || stopPoint(ctx, "PowerPathClosed")) && noAuth) return "Local";
+  if (stopPoint(ctx, "EnergyTransfer") && t.state === "Charging" && cs !== "Charging") return "StoppedByEV";
+  return "";
 }
 
 function endedSample(ctx: Ctx, t: Tx, context: string, measurands: string): void {
@@ -147,7 +150,6 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
 
 /** Ends the transaction: TransactionEvent(Ended) with the Transaction.End sample and the kept ones. */
 function endTx(ctx: Ctx, t: Tx, trigger: string, cs: string, stopToken: JsonObject | undefined): void {
-  if (t.stoppedReason === "") t.stoppedReason = "Local";
   const mv: JsonObject[] = [];
   for (let i = 0; i < t.endedSamples.length; i++) {
     const [v] = jsonDecode(t.endedSamples[i], 8, false);
@@ -189,9 +191,14 @@ export function evaluate(ctx: Ctx, t: Tx, trigger: string, stopToken?: JsonObjec
       startTx(ctx, t, trigger !== "" ? trigger : "ChargingStateChanged", cs);
       sent = true;
     }
-  } else if (shouldStop(ctx, t, cs)) {
-    endTx(ctx, t, trigger !== "" ? trigger : "ChargingStateChanged", cs, stopToken);
-    sent = true;
+  } else {
+    const cause = stopCause(ctx, t, cs);
+    if (cause !== "") {
+      // The first cause of the stop is the reason (a local stop stays Local when the unplug ends it).
+      if (t.stoppedReason === "") t.stoppedReason = cause;
+      endTx(ctx, t, trigger !== "" ? trigger : "ChargingStateChanged", cs, stopToken);
+      sent = true;
+    }
   }
   if (!sent && t.id !== "" && trigger !== "") sendTE(ctx, t, "Updated", trigger, cs, undefined, stopToken);
   hardware(ctx, t);
@@ -201,8 +208,8 @@ export function evaluate(ctx: Ctx, t: Tx, trigger: string, stopToken?: JsonObjec
       startTx(ctx, t, "ChargingStateChanged", cs);
       hardware(ctx, t);
     }
-  } else if (shouldStop(ctx, t, cs)) {
-    if (t.stoppedReason === "") t.stoppedReason = "StoppedByEV";
+  } else if (stopCause(ctx, t, cs) !== "") {
+    if (t.stoppedReason === "") t.stoppedReason = stopCause(ctx, t, cs);
     endTx(ctx, t, "ChargingStateChanged", cs, undefined);
     hardware(ctx, t);
   } else if (cs !== t.state) {
