@@ -21,7 +21,7 @@ export interface BuildConfig {
   evses: EvseConfig[];
   /** Functional blocks compiled in: folder names under profiles/. */
   blocks: string[];
-  bounds: { maxFrameBytes: number; callQueueLength: number; reportItemsPerMessage: number; reportBytesPerMessage: number };
+  bounds: { maxFrameBytes: number; callQueueLength: number; reportItemsPerMessage: number; reportBytesPerMessage: number; journalBytes: number };
   /** Device-model defaults and limits by key "Component/Variable[Instance]" (or "EVSE#1/Power"): a value string or {default, min, max, mutability}. */
   deviceModel: { [key: string]: string | { default?: string; min?: number; max?: number; mutability?: "ReadOnly" | "WriteOnly" | "ReadWrite" } };
   target: "lua5.1" | "lua5.3";
@@ -97,11 +97,12 @@ export function validateConfig(raw: unknown, file: string, root: string): BuildC
   if (new Set(c.blocks as string[]).size !== (c.blocks as string[]).length) fail(file, "blocks", "a block is listed twice");
   const b = c.bounds as Record<string, unknown>;
   if (typeof b !== "object" || b === null) fail(file, "bounds", "must be an object");
-  onlyKnown(file, b, "bounds", ["maxFrameBytes", "callQueueLength", "reportItemsPerMessage", "reportBytesPerMessage"]);
+  onlyKnown(file, b, "bounds", ["maxFrameBytes", "callQueueLength", "reportItemsPerMessage", "reportBytesPerMessage", "journalBytes"]);
   int(file, b.maxFrameBytes, "bounds.maxFrameBytes", 512, 1048576);
   int(file, b.callQueueLength, "bounds.callQueueLength", 1, 256);
   int(file, b.reportItemsPerMessage, "bounds.reportItemsPerMessage", 1, 1000);
   int(file, b.reportBytesPerMessage, "bounds.reportBytesPerMessage", 256, 1048576);
+  int(file, b.journalBytes, "bounds.journalBytes", 1024, 1048576);
   if (c.deviceModel !== undefined) {
     if (typeof c.deviceModel !== "object" || c.deviceModel === null) fail(file, "deviceModel", "must be an object");
     for (const [k, v] of Object.entries(c.deviceModel as object)) {

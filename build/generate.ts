@@ -103,7 +103,7 @@ export function generate(root: string, cfg: BuildConfig): string {
     `const fw = firmware({`,
     `  identity: ${lit(identity)},`,
     `  evses: ${lit(cfg.evses.map((e) => e.connectors.length))},`,
-    `  bounds: ${lit({ maxFrameBytes: cfg.bounds.maxFrameBytes, maxJsonDepth: jsonDepthBound(root, manifests), callQueueLength: cfg.bounds.callQueueLength, journalBytes: (cfg.bounds as { journalBytes?: number }).journalBytes ?? 32768 })},`,
+    `  bounds: ${lit({ maxFrameBytes: cfg.bounds.maxFrameBytes, maxJsonDepth: jsonDepthBound(root, manifests), callQueueLength: cfg.bounds.callQueueLength, journalBytes: cfg.bounds.journalBytes })},`,
     `  blocks: [${blockRefs.join(", ")}],`,
     `  schemas: SCHEMAS,`,
     `  model: MODEL,`,

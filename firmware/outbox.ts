@@ -116,9 +116,12 @@ function dropOne(st: Station): boolean {
     if (i === 0 && o.head !== undefined) continue;
     const v = journalGet(st, o.diskAt[i]) as JValue[] | undefined;
     if (v !== undefined && v[5] === 1) {
-      st.hal.log(2, "journal full: dropped queued " + (v[0] as string) + " " + string.format("%d", o.diskSeq[i]));
+      const seq = o.diskSeq[i];
+      st.hal.log(2, "journal full: dropped queued " + (v[0] as string) + " " + string.format("%d", seq));
+      // Out of the live set first, so the compaction the tombstone may cause leaves it behind.
       table.remove(o.diskSeq, i + 1);
       table.remove(o.diskAt, i + 1);
+      journalPut(st, KIND, seq, undefined);
       o.dropped = o.dropped + 1;
       return true;
     }
@@ -205,10 +208,12 @@ export function outboxNext(st: Station, now: number): QueuedCall | undefined {
 
 function forgetHead(st: Station): void {
   const o = st.out;
-  journalPut(st, KIND, o.diskSeq[0], undefined);
+  const seq = o.diskSeq[0];
+  // Out of the live set first, so the compaction the tombstone may cause leaves it behind.
   table.remove(o.diskSeq, 1);
   table.remove(o.diskAt, 1);
   o.head = undefined;
+  journalPut(st, KIND, seq, undefined);
 }
 
 /**
@@ -287,13 +292,20 @@ export function outboxDropped(ctx: Ctx): number {
 /** Registers the outbox with the journal: replay rebuilds the persisted queue, dump rewrites it. */
 export function outboxRestore(st: Station): void {
   journalOwner(st, KIND, {
-    replay: (s: Station, key: string | number, value: JValue | undefined, at: number) => {
-      const o = s.out;
+    replay: (c: Ctx, key: string | number, value: JValue | undefined, at: number) => {
+      const o = (c as Station).out;
       const seq = key as number;
       if (seq > o.seq) o.seq = seq;
       // Queued before the power went: sent as queued during an outage.
       if (seq > o.cut) o.cut = seq;
       if (value !== undefined) {
+        // A second replay (after a compaction that failed) repeats records: the last position wins.
+        for (let i = o.diskSeq.length; i > 0; i--) {
+          if (o.diskSeq[i - 1] === seq) {
+            o.diskAt[i - 1] = at;
+            return;
+          }
+        }
         o.diskSeq[o.diskSeq.length] = seq;
         o.diskAt[o.diskAt.length] = at;
         return;
@@ -305,7 +317,8 @@ export function outboxRestore(st: Station): void {
         }
       }
     },
-    dump: (s: Station) => {
+    dump: (c: Ctx) => {
+      const s = c as Station;
       const o = s.out;
       for (let i = 0; i < o.diskAt.length; i++) {
         const v = journalGet(s, o.diskAt[i]);

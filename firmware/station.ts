@@ -97,7 +97,7 @@ export interface Bounds {
   maxJsonDepth: number;
   /** Outgoing CALLs kept in RAM (not persisted) waiting behind the outstanding one. */
   callQueueLength: number;
-  /** Bytes of one journal segment (firmware/journal.ts). */
+  /** Capacity of each journal segment in bytes (firmware/journal.ts). */
   journalBytes: number;
 }
 

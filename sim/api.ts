@@ -6,6 +6,9 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Board } from "./board";
+import { evSpecError } from "./ev";
+import type { EmbeddedCsms } from "./csms";
+import { CSMS_ROUTES } from "./csms-api";
 
 /** One OCPP frame, parsed, with what the tracker knows about it. */
 export interface FrameInfo {
@@ -21,17 +24,30 @@ export interface FrameInfo {
   action: string | undefined;
 }
 
-/** Follows the frames in both directions: CALL ids to actions, the last boot answer, connector statuses. */
+/** A transaction as the station reported it: the TransactionEvent frames it sent. */
+export interface TxState {
+  transactionId: string | null;
+  chargingState: string | null;
+}
+
+/** Follows the frames in both directions: CALL ids to actions, the last boot answer, connector statuses, transactions. */
 export class WireTracker {
   /** Last BootNotification CALLRESULT status seen, or "none". */
   bootStatus = "none";
   /** "evseId/connectorId" → last connectorStatus the station reported. */
   readonly connectorStatus = new Map<string, string>();
+  /**
+   * EVSE id → its transaction: Started sets id and charging state, Updated the charging state,
+   * Ended clears both. Kept across reboots, as the CSMS keeps its transactions.
+   */
+  readonly transactions = new Map<number, TxState>();
   readonly frames: FrameInfo[] = [];
   /** Frames kept in `frames` (oldest dropped first), so a long run does not grow without bound. */
   maxFrames = 10000;
   private readonly stationCalls = new Map<string, string>();
   private readonly csmsCalls = new Map<string, string>();
+  /** transactionId → EVSE id: only a transaction's first event must name its EVSE. */
+  private readonly txEvse = new Map<string, number>();
 
   /** A reboot: the new image has registered nothing and reported nothing yet. */
   reset(): void {
@@ -63,6 +79,7 @@ export class WireTracker {
         mine.set(id, frame[2]);
         if (mine.size > 1000) mine.delete(mine.keys().next().value as string);
         if (dir === "out" && frame[2] === "StatusNotification") this.noteStatus(frame[3]);
+        if (dir === "out" && frame[2] === "TransactionEvent") this.noteTransaction(frame[3]);
       } else if (type === 3 || type === 4) {
         info.action = theirs.get(id);
         theirs.delete(id);
@@ -79,6 +96,32 @@ export class WireTracker {
 
   status(evseId: number, connectorId: number): string {
     return this.connectorStatus.get(`${evseId}/${connectorId}`) ?? "Unknown";
+  }
+
+  transaction(evseId: number): TxState {
+    return this.transactions.get(evseId) ?? { transactionId: null, chargingState: null };
+  }
+
+  private noteTransaction(p: unknown): void {
+    if (p === null || typeof p !== "object") return;
+    const t = p as { eventType?: unknown; evse?: { id?: unknown }; transactionInfo?: { transactionId?: unknown; chargingState?: unknown } };
+    const id = t.transactionInfo?.transactionId;
+    if (typeof id !== "string") return;
+    const evseId = typeof t.evse?.id === "number" ? t.evse.id : this.txEvse.get(id);
+    if (evseId === undefined) return;
+    const cs = typeof t.transactionInfo?.chargingState === "string" ? t.transactionInfo.chargingState : undefined;
+    const now = this.transaction(evseId);
+    if (t.eventType === "Ended") {
+      this.txEvse.delete(id);
+      if (now.transactionId === id) this.transactions.delete(evseId);
+      return;
+    }
+    this.txEvse.set(id, evseId);
+    if (t.eventType === "Started" || t.eventType === "Updated") {
+      // An Updated for a transaction whose Started this tracker missed (it began before a restart) still names it.
+      const fresh = now.transactionId !== id;
+      this.transactions.set(evseId, { transactionId: id, chargingState: cs ?? (fresh ? null : now.chargingState) });
+    }
   }
 
   private noteStatus(p: unknown): void {
@@ -99,6 +142,8 @@ export interface SimControl {
   readonly codeKb?: number;
   /** How many frames the embedded CSMS found invalid so far; undefined with an external CSMS. */
   wireViolations?: () => number;
+  /** The embedded CSMS (routes in sim/csms-api.ts); undefined with an external CSMS. */
+  csms?: EmbeddedCsms;
   networkDown(): void;
   networkUp(): void;
   /** Reboot with the flash kept. */
@@ -157,12 +202,18 @@ export function stateOf(sim: SimControl): unknown {
   return {
     connection: b.connected ? "connected" : "disconnected",
     bootStatus: sim.tracker.bootStatus,
-    evses: b.evses.map((e, i) => ({
-      id: i + 1,
-      relay: e.relayClosed ? "closed" : "open",
-      meter: { energyWh: e.meter.energyWh, powerW: e.meter.powerW, currentA: e.meter.currentA, voltageV: e.meter.voltageV },
-      connectors: e.plugged.map((plugged, j) => ({ id: j + 1, status: sim.tracker.status(i + 1, j + 1), plugged, locked: e.locked[j] })),
-    })),
+    evses: b.evses.map((e, i) => {
+      const v = b.evseView(i + 1);
+      return {
+        id: i + 1,
+        relay: e.relayClosed ? "closed" : "open",
+        // L1 alone, as before the meter had phases.
+        meter: { energyWh: v.energyWh, powerW: v.powerW, currentA: v.currentA[0], voltageV: v.voltageV[0] },
+        connectors: e.plugged.map((plugged, j) => ({ id: j + 1, status: sim.tracker.status(i + 1, j + 1), plugged, locked: e.locked[j] })),
+        ...v,
+        ...sim.tracker.transaction(i + 1),
+      };
+    }),
     heap: heapOf(b, sim.codeKb),
     // Frames the embedded CSMS found breaking OCPP-J or the official schemas; null with an external CSMS.
     wireViolations: sim.wireViolations === undefined ? null : sim.wireViolations(),
@@ -196,11 +247,42 @@ function plugRoute(r: Parameters<Route["handler"]>[0], plugged: boolean): unknow
   return { ok: true, evseId: e, connectorId: c };
 }
 
+const TOKEN_TYPES = ["Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization"];
+
+/** Rejects a body with fields other than these. */
+function onlyFields(body: Record<string, unknown>, names: string[]): void {
+  for (const k of Object.keys(body)) if (!names.includes(k)) throw new ApiError(400, `unknown field ${JSON.stringify(k)} (${names.join(", ")})`);
+}
+
+/** A card at the EVSE's reader: idToken as IdTokenType.idToken (1..36 characters), type an IdTokenEnumType. */
+function tokenRoute(r: ApiRequest): unknown {
+  const e = evseParam(r);
+  onlyFields(r.body, ["idToken", "type"]);
+  const { idToken, type = "ISO14443" } = r.body;
+  if (typeof idToken !== "string" || idToken.length === 0 || idToken.length > 36) throw new ApiError(400, "idToken must be a string of 1 to 36 characters");
+  if (typeof type !== "string" || !TOKEN_TYPES.includes(type)) throw new ApiError(400, `type must be one of ${TOKEN_TYPES.join(", ")}`);
+  r.sim.board.presentToken(e, idToken, type);
+  return { ok: true, evseId: e, idToken, type };
+}
+
+/** The EVSE's EV: any of socPercent, capacityWh, maxPowerW, phases. */
+function evRoute(r: ApiRequest): unknown {
+  const e = evseParam(r);
+  onlyFields(r.body, ["socPercent", "capacityWh", "maxPowerW", "phases"]);
+  if (Object.keys(r.body).length === 0) throw new ApiError(400, "give at least one of socPercent, capacityWh, maxPowerW, phases");
+  const bad = evSpecError(r.body);
+  if (bad !== undefined) throw new ApiError(400, bad);
+  r.sim.board.setEv(e, r.body);
+  return { ok: true, evseId: e, ev: r.sim.board.evseView(e).ev };
+}
+
 /** The routes of the Control API; add more with ControlApi.route(). */
 export const ROUTES: Route[] = [
   { method: "GET", path: "/api/state", handler: (r) => stateOf(r.sim) },
   { method: "POST", path: "/api/evse/:evseId/plug", handler: (r) => plugRoute(r, true) },
   { method: "POST", path: "/api/evse/:evseId/unplug", handler: (r) => plugRoute(r, false) },
+  { method: "POST", path: "/api/evse/:evseId/token", handler: tokenRoute },
+  { method: "POST", path: "/api/evse/:evseId/ev", handler: evRoute },
   {
     method: "POST",
     path: "/api/network/down",
@@ -254,7 +336,7 @@ export class ControlApi {
 
   constructor(
     private readonly sim: SimControl,
-    routes: Route[] = ROUTES,
+    routes: Route[] = [...ROUTES, ...CSMS_ROUTES],
   ) {
     for (const r of routes) this.route(r);
   }

@@ -1,12 +1,17 @@
 // The emulated board: the Node half of hal/sim. It feeds the image inputs over the line protocol
-// and carries out the effects it returns: transport, flash storage, relays, locks, RTC, reboot.
+// and carries out the effects it returns: transport, flash storage, contactors, locks, pilot PWM,
+// RTC, reboot. Each EVSE has a meter and an EV (sim/ev.ts) that plugs in, answers the pilot's offer
+// and draws current while the contactor is closed.
 //
 // Time is the board's: `advance(s)` moves uptime in virtual seconds (tests), or a wall-clock
-// interval calls it (the simulator). A power cycle throws the VM away and keeps the storage.
+// interval calls it (the simulator). A power cycle throws the VM away and keeps the storage, the
+// meters' registers, the EVs and the cables.
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ImageRuntime, loadImage, RuntimeName } from "./runtimes/image";
+import { Ev, EvSpec, evSpecError, PHASE_VOLTAGE_DV } from "./ev";
+import type { MeterReading } from "../hal/hal";
 
 export interface TransportEvents {
   onOpen(): void;
@@ -68,6 +73,8 @@ export interface BoardOptions {
   runtime: RuntimeName;
   /** A specific image chunk (source or bytecode) instead of the build's; the HAL chunk of the same kind beside it (sim/runtimes/image.ts). */
   imageFile?: string;
+  /** Loads the image instead of loadImage (tests: a probe firmware behind the real HAL). */
+  loadImage?: () => Promise<ImageRuntime>;
   transport: Transport;
   store?: FlashStore;
   /** Wall-clock epoch seconds at uptime 0; undefined: the board has no RTC. */
@@ -78,13 +85,67 @@ export interface BoardOptions {
   seed?: number;
 }
 
+/** A connector's wiring, as the build config gives it. */
+export interface ConnectorSpec {
+  phases: 1 | 3;
+  maxCurrentA: number;
+}
+
+/** One EVSE of the topology: its connectors, or just how many (each then three-phase, 32 A). */
+export type EvseTopology = number | { connectors: ConnectorSpec[] };
+
+const DEFAULT_CONNECTOR: ConnectorSpec = { phases: 3, maxCurrentA: 32 };
+
+/** Hardware faults a test injects: the contactor cannot open once closed, the lock stays where it is. */
+export interface Faults {
+  relayWelded: boolean;
+  lockStuck: boolean;
+}
+
 export interface EvseState {
+  readonly connectors: ConnectorSpec[];
+  /** Phases wired to the EVSE (its meter's phases): the most any connector has. */
+  readonly phases: number;
+  /** What the firmware last asked of the contactor. */
+  relayCommand: boolean;
+  /** The contactor's real state, as its feedback contact reports it. */
   relayClosed: boolean;
-  /** The pilot's current offer in 0.1 A (0: none). */
+  /** The pilot's current offer in 0.1 A, clamped to the EVSE's rating (0: none). */
   offerDa: number;
+  /** Per connector: what the firmware last asked of the lock, and where the lock really is. */
+  lockCommand: boolean[];
   locked: boolean[];
   plugged: boolean[];
-  meter: { energyWh: number; powerW: number; currentA: number; voltageV: number };
+  /** Control pilot state "A", "B" or "C" as the firmware was last told. */
+  pilot: string;
+  /** The EV of this EVSE; plugged in when any connector is. */
+  readonly ev: Ev;
+  /** The meter's energy register in Wh, fractions kept: it reports whole Wh. A hardware register, it survives reboots. */
+  energyWh: number;
+  faults: Faults;
+  /** What the meter reports now, in the HAL's integer units; pushed to the image on every change. */
+  reading: MeterReading;
+  /** The meter line the image last got. */
+  meterLine: string;
+}
+
+/** An EVSE as the Control API shows it: pilot, offer, contactor, meter in A and V, the EV. */
+export interface EvseView {
+  pilot: string;
+  offeredA: number;
+  relayClosed: boolean;
+  powerW: number;
+  energyWh: number;
+  /** The SoC the meter reports: -1 without an EV plugged in. */
+  socPercent: number;
+  currentA: number[];
+  voltageV: number[];
+  ev: EvSpec & { connectorId: number | null };
+}
+
+/** The bytes of a JS string (UTF-8), one char per byte: how the image holds every string. */
+function bytes(s: string): string {
+  return Buffer.from(s, "utf8").toString("latin1");
 }
 
 export class Board {
@@ -98,6 +159,9 @@ export class Board {
   rebootRequested = false;
   bootCount = 0;
   private readonly opts: BoardOptions;
+  /** Input lines waiting for the image: an effect's consequence (relay feedback, …) goes after the rest of its call's effects. */
+  private readonly queue: [string, string][] = [];
+  private feeding = false;
 
   constructor(opts: BoardOptions) {
     this.opts = opts;
@@ -105,52 +169,115 @@ export class Board {
     this.rtcBase = opts.rtcEpoch;
   }
 
-  /** Powers the board up: loads the image, hands it the flash contents, starts the firmware. */
-  async powerOn(evseConnectors: number[]): Promise<void> {
-    this.image = await loadImage(this.opts.root, this.opts.config, this.opts.runtime, this.opts.imageFile);
+  /** Powers the board up: loads the image, hands it the flash and the hardware's state, starts the firmware. */
+  async powerOn(topology: EvseTopology[]): Promise<void> {
+    this.powerLost = false;
+    this.flashWrites = 0;
+    this.image = await (this.opts.loadImage?.() ?? loadImage(this.opts.root, this.opts.config, this.opts.runtime, this.opts.imageFile));
     this.bootCount++;
     this.rebootRequested = false;
-    if (this.evses.length === 0) {
-      this.evses = evseConnectors.map((n) => ({
-        relayClosed: false,
-        offerDa: 0,
-        locked: new Array(n).fill(false),
-        plugged: new Array(n).fill(false),
-        meter: { energyWh: 0, powerW: 0, currentA: 0, voltageV: 230 },
-      }));
-    }
+    if (this.evses.length === 0) this.evses = topology.map(newEvse);
     for (const [k, v] of this.store.data) this.feed("store", `${escField(k)}\t${escField(v)}`);
-    this.evses.forEach((_e, i) => this.pushMeter(i + 1));
+    // The hardware as it is: the image reads it through the HAL from start on (no station yet to tell).
+    this.evses.forEach((e, i) => {
+      // A fresh image has no reading yet: the meter goes over even when unchanged.
+      e.meterLine = "";
+      this.pushMeter(i + 1);
+      this.feed("pilot", `${i + 1}\t${e.pilot}`);
+      this.feed("relay", `${i + 1}\t${e.relayClosed ? 1 : 0}`);
+      e.locked.forEach((l, j) => this.feed("lock", `${i + 1}\t${j + 1}\t${l ? 1 : 0}`));
+    });
     const rtc = this.rtcBase === undefined ? "-" : String(this.rtcBase + this.uptime);
     this.feed("start", `${rtc}\t${this.opts.seed ?? this.bootCount}`);
     // The control pilot is read at power-up: a cable still plugged in is reported before anything else.
-    this.evses.forEach((e, i) => e.plugged.forEach((p, j) => p && this.feed("input", `plug\t${i + 1}\t${j + 1}`)));
+    this.evses.forEach((e, i) => {
+      e.plugged.forEach((p, j) => p && this.feed("input", `plug\t${i + 1}\t${j + 1}`));
+      if (e.pilot !== "A") this.feed("pilot", `${i + 1}\t${e.pilot}`);
+    });
     if (this.bootCount === 1) for (const [k, v] of Object.entries(this.opts.provision ?? {})) this.feed("prov", `${escField(k)}\t${escField(v)}`);
     this.feed("tick", "");
   }
 
-  /** Power cycle: the VM and the connection go, flash and the RTC stay. */
+  /**
+   * Power cycle: the VM and the connection go; flash, the RTC, the meter's register, the EVs and
+   * the cables stay. The MCU's outputs drop: the contactor opens (unless welded), the PWM stops.
+   */
   async powerCycle(): Promise<void> {
     // Also a socket still opening: its late onOpen must not reach the new image.
     this.connected = false;
     this.opts.transport.disconnect();
     this.image.close();
+    this.queue.length = 0;
     if (this.rtcBase !== undefined) this.rtcBase = this.rtcBase + this.uptime;
     this.uptime = 0;
-    this.evses.forEach((e) => (e.relayClosed = false));
-    await this.powerOn(this.evses.map((e) => e.plugged.length));
+    this.evses.forEach((e) => {
+      e.relayCommand = false;
+      e.relayClosed = e.faults.relayWelded && e.relayClosed;
+      e.offerDa = 0;
+      this.follow(e);
+      e.pilot = pilotOf(e);
+    });
+    await this.powerOn(this.evses.map((e) => ({ connectors: e.connectors })));
   }
 
-  /** Sends one input line and carries out the effects. */
+  /**
+   * Fault injection: the power fails during the n-th flash write from now (save, erase or append;
+   * 1 = the next), after `bytes` bytes of an append have reached the flash (a save is atomic: all or
+   * nothing, as a board's write-and-rename gives). From then on the MCU does nothing until
+   * powerCycle(). `powerLost` tells a test the moment came.
+   */
+  powerLossAt: { writes: number; bytes: number } | undefined;
+  powerLost = false;
+  /** Flash writes carried out since power-up (a test counts them to pick where to cut). */
+  flashWrites = 0;
+  /** Bytes appended to flash files since the board was made (the journal's flash use). */
+  appendedBytes = 0;
+
+  /** True when this write is where the power fails (and then it is done in part or not at all). */
+  private cutHere(): boolean {
+    this.flashWrites++;
+    const at = this.powerLossAt;
+    if (at === undefined) return false;
+    at.writes--;
+    if (at.writes > 0) return false;
+    this.powerLossAt = undefined;
+    this.powerLost = true;
+    return true;
+  }
+
+  /** Sends one input line and carries out the effects; lines fed meanwhile wait their turn. */
   feed(kind: string, rest: string): void {
-    const out = this.image.event(`${this.uptime}\t${kind}\t${rest}`);
-    if (out.length > 0) for (const line of out.split("\n")) if (line !== "") this.effect(line);
+    if (this.powerLost) return;
+    this.queue.push([kind, rest]);
+    if (this.feeding) return;
+    this.feeding = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        const out = this.image.event(`${this.uptime}\t${next[0]}\t${next[1]}`);
+        if (out.length > 0) for (const line of out.split("\n")) if (line !== "" && !this.powerLost) this.effect(line);
+        if (this.powerLost) this.queue.length = 0;
+      }
+    } catch (e) {
+      this.queue.length = 0;
+      throw e;
+    } finally {
+      this.feeding = false;
+    }
   }
 
-  /** Moves time forward second by second, ticking the firmware each second. */
+  /**
+   * Moves time forward second by second. Each second the meter books the energy of the second
+   * that passed, the EVs follow what their EVSE offers now (pilot, current), and the firmware ticks.
+   */
   advance(seconds: number): void {
-    for (let i = 0; i < seconds; i++) {
+    for (let i = 0; i < seconds && !this.powerLost; i++) {
       this.uptime++;
+      this.evses.forEach((e, j) => {
+        e.energyWh += e.ev.run(1);
+        this.follow(e);
+        this.pushMeter(j + 1);
+        this.pushPilot(j + 1);
+      });
       this.feed("tick", "");
     }
   }
@@ -160,24 +287,123 @@ export class Board {
     this.feed("frame", frame);
   }
 
+  /** A cable plugged in: plug detection, then the pilot goes to B (the EV is there). */
   plug(evseId: number, connectorId = 1): void {
-    this.evses[evseId - 1].plugged[connectorId - 1] = true;
+    const e = this.evses[evseId - 1];
+    e.plugged[connectorId - 1] = true;
+    // The EV's SoC is on the meter before the firmware hears of the plug.
+    this.pushMeter(evseId);
     this.feed("input", `plug\t${evseId}\t${connectorId}`);
+    this.pushPilot(evseId);
   }
 
+  /** A cable pulled: the EV stops drawing at once and the pilot drops to A (no connector left), then plug detection. */
   unplug(evseId: number, connectorId = 1): void {
-    this.evses[evseId - 1].plugged[connectorId - 1] = false;
+    const e = this.evses[evseId - 1];
+    e.plugged[connectorId - 1] = false;
+    if (connectorOf(e) === undefined) {
+      e.ev.stop();
+      this.pushMeter(evseId);
+      this.pushPilot(evseId);
+    }
     this.feed("input", `unplug\t${evseId}\t${connectorId}`);
   }
 
-  setMeter(evseId: number, m: Partial<EvseState["meter"]>): void {
-    Object.assign(this.evses[evseId - 1].meter, m);
+  /** A card presented at the EVSE's reader (type: IdTokenEnumType). */
+  presentToken(evseId: number, idToken: string, type = "ISO14443"): void {
+    if (!/^[A-Za-z0-9]+$/.test(type)) throw new RangeError(`bad token type ${JSON.stringify(type)}`);
+    this.feed("token", `${evseId}\t${type}\t${escField(bytes(idToken))}`);
+  }
+
+  /** Changes the EVSE's EV (before plugging it in, or while it charges: it follows from the next second). */
+  setEv(evseId: number, spec: Partial<EvSpec>): void {
+    const bad = evSpecError(spec);
+    if (bad !== undefined) throw new RangeError(bad);
+    const e = this.evses[evseId - 1];
+    for (const k of ["capacityWh", "socPercent", "maxPowerW", "phases"] as const) if (spec[k] !== undefined) (e.ev.spec[k] as number) = spec[k];
     this.pushMeter(evseId);
   }
 
+  /** Injects (or clears) hardware faults; the feedback contacts follow at once. */
+  setFaults(evseId: number, faults: Partial<Faults>): void {
+    const e = this.evses[evseId - 1];
+    Object.assign(e.faults, faults);
+    this.settleRelay(evseId);
+    e.locked.forEach((_l, j) => this.settleLock(evseId, j + 1));
+  }
+
+  evseView(evseId: number): EvseView {
+    const e = this.evses[evseId - 1];
+    const c = connectorOf(e);
+    const r = e.reading;
+    return {
+      pilot: e.pilot,
+      offeredA: Math.min(e.offerDa, (c ?? maxConnector(e)).maxCurrentA * 10) / 10,
+      relayClosed: e.relayClosed,
+      powerW: r.powerW,
+      energyWh: r.energyWh,
+      socPercent: r.socPercent,
+      currentA: r.currentDa.map((d) => d / 10),
+      voltageV: r.voltageDv.map((d) => d / 10),
+      ev: { ...e.ev.spec, socPercent: Math.round(e.ev.spec.socPercent * 100) / 100, connectorId: e.plugged.indexOf(true) + 1 || null },
+    };
+  }
+
+  /** The EV's draw for the coming second from what the EVSE gives it now. */
+  private follow(e: EvseState): void {
+    const c = connectorOf(e);
+    if (c === undefined) e.ev.stop();
+    else e.ev.follow({ offerDa: e.offerDa, relayClosed: e.relayClosed, phases: c.phases, maxCurrentA: c.maxCurrentA });
+  }
+
+  /** Feeds the meter's reading when it changed. */
   private pushMeter(evseId: number): void {
-    const m = this.evses[evseId - 1].meter;
-    this.feed("meter", `${evseId}\t${Math.round(m.energyWh)}\t${Math.round(m.powerW)}\t${Math.round(m.currentA * 10)}\t${Math.round(m.voltageV * 10)}\t-1`);
+    const e = this.evses[evseId - 1];
+    const r = readingOf(e);
+    const line = `${evseId}\t${r.energyWh}\t${r.powerW}\t${r.currentDa.join(",")}\t${r.voltageDv.join(",")}\t${r.socPercent}`;
+    e.reading = r;
+    if (line === e.meterLine) return;
+    e.meterLine = line;
+    this.feed("meter", line);
+  }
+
+  /** Feeds the pilot state when it changed. */
+  private pushPilot(evseId: number): void {
+    const e = this.evses[evseId - 1];
+    const p = pilotOf(e);
+    if (p === e.pilot) return;
+    e.pilot = p;
+    this.opts.log?.("effect", `pilot ${evseId} ${p}`);
+    this.feed("pilot", `${evseId}\t${p}`);
+  }
+
+  /** The contactor moves as commanded unless welded shut; a change of its feedback is an input. */
+  private settleRelay(evseId: number): void {
+    const e = this.evses[evseId - 1];
+    const real = e.faults.relayWelded && e.relayClosed ? true : e.relayCommand;
+    if (real === e.relayClosed) return;
+    e.relayClosed = real;
+    this.opts.log?.("effect", `relay ${evseId} ${real ? "closed" : "open"}`);
+    // An open contactor cuts the current at once; a closed one lets the EV draw from the next second.
+    if (!real) {
+      e.ev.stop();
+      this.pushMeter(evseId);
+    }
+    this.feed("relay", `${evseId}\t${real ? 1 : 0}`);
+  }
+
+  private settleLock(evseId: number, connectorId: number): void {
+    const e = this.evses[evseId - 1];
+    const real = e.faults.lockStuck ? e.locked[connectorId - 1] : e.lockCommand[connectorId - 1];
+    if (real === e.locked[connectorId - 1]) return;
+    e.locked[connectorId - 1] = real;
+    this.feed("lock", `${evseId}\t${connectorId}\t${real ? 1 : 0}`);
+  }
+
+  private evseOf(id: string, line: string): EvseState {
+    const e = this.evses[Number(id) - 1];
+    if (e === undefined) throw new Error(`effect for an unknown EVSE: ${line}`);
+    return e;
   }
 
   heapKb(full = true): number {
@@ -217,29 +443,43 @@ export class Board {
         t.disconnect();
         break;
       case "save":
-        this.store.set(unescField(f[1]), unescField(f.slice(2).join("\t")));
+        if (!this.cutHere()) this.store.set(unescField(f[1]), unescField(f.slice(2).join("\t")));
         break;
       case "erase":
-        this.store.set(unescField(f[1]), undefined);
+        if (!this.cutHere()) this.store.set(unescField(f[1]), undefined);
         break;
       case "append": {
         const k = unescField(f[1]);
-        this.store.set(k, (this.store.data.get(k) ?? "") + unescField(f.slice(2).join("\t")));
+        let data = unescField(f.slice(2).join("\t"));
+        const at = this.powerLossAt;
+        if (this.cutHere()) data = data.slice(0, Math.min(at?.bytes ?? 0, data.length));
+        this.appendedBytes += data.length;
+        this.store.set(k, (this.store.data.get(k) ?? "") + data);
         break;
       }
-      case "offer":
-        this.evses[Number(f[1]) - 1].offerDa = Number(f[2]);
+      case "offer": {
+        // The PWM generator cannot offer more than the EVSE is rated for, nor less than nothing.
+        const e = this.evseOf(f[1], line);
+        const da = Math.max(0, Math.min(Math.round(Number(f[2])), maxConnector(e).maxCurrentA * 10));
+        if (da !== e.offerDa) this.opts.log?.("effect", `offer ${f[1]} ${da / 10} A`);
+        e.offerDa = da;
         break;
+      }
       case "rtc":
         this.rtcBase = Number(f[1]) - this.uptime;
         break;
       case "relay":
-        this.evses[Number(f[1]) - 1].relayClosed = f[2] === "1";
-        this.opts.log?.("effect", `relay ${f[1]} ${f[2] === "1" ? "closed" : "open"}`);
+        this.evseOf(f[1], line).relayCommand = f[2] === "1";
+        this.settleRelay(Number(f[1]));
         break;
-      case "lock":
-        this.evses[Number(f[1]) - 1].locked[Number(f[2]) - 1] = f[3] === "1";
+      case "lock": {
+        const e = this.evseOf(f[1], line);
+        const c = Number(f[2]);
+        if (!(c >= 1 && c <= e.locked.length)) throw new Error(`effect for an unknown connector: ${line}`);
+        e.lockCommand[c - 1] = f[3] === "1";
+        this.settleLock(Number(f[1]), c);
         break;
+      }
       case "reboot":
         this.rebootRequested = true;
         this.opts.log?.("effect", "reboot requested");
@@ -253,4 +493,61 @@ export class Board {
         throw new Error(`unknown effect from image: ${line}`);
     }
   }
+}
+
+function newEvse(t: EvseTopology): EvseState {
+  const connectors = typeof t === "number" ? Array.from({ length: t }, () => ({ ...DEFAULT_CONNECTOR })) : t.connectors.map((c) => ({ phases: c.phases, maxCurrentA: c.maxCurrentA }));
+  const n = connectors.length;
+  const e: EvseState = {
+    connectors,
+    phases: Math.max(...connectors.map((c) => c.phases)),
+    relayCommand: false,
+    relayClosed: false,
+    offerDa: 0,
+    lockCommand: new Array(n).fill(false),
+    locked: new Array(n).fill(false),
+    plugged: new Array(n).fill(false),
+    pilot: "A",
+    ev: new Ev(),
+    energyWh: 0,
+    faults: { relayWelded: false, lockStuck: false },
+    reading: { energyWh: 0, powerW: 0, currentDa: [], voltageDv: [], socPercent: -1 },
+    meterLine: "",
+  };
+  e.reading = readingOf(e);
+  return e;
+}
+
+/** The connector the EV's cable is in: the first one plugged. */
+function connectorOf(e: EvseState): ConnectorSpec | undefined {
+  const i = e.plugged.indexOf(true);
+  return i < 0 ? undefined : e.connectors[i];
+}
+
+/** The EVSE's highest-rated connector: what an offer is clamped to. */
+function maxConnector(e: EvseState): ConnectorSpec {
+  return e.connectors.reduce((a, c) => (c.maxCurrentA > a.maxCurrentA ? c : a));
+}
+
+function pilotOf(e: EvseState): string {
+  return connectorOf(e) === undefined ? "A" : e.ev.pilot(e.offerDa);
+}
+
+/** The meter in the HAL's integer units: whole Wh reached, W, 0.1 A and 0.1 V per wired phase, SoC or -1. */
+function readingOf(e: EvseState): MeterReading {
+  const ev = e.ev;
+  const currentDa: number[] = [];
+  const voltageDv: number[] = [];
+  for (let i = 0; i < e.phases; i++) {
+    currentDa.push(i < ev.drawPhases ? Math.round(ev.drawA * 10) : 0);
+    voltageDv.push(PHASE_VOLTAGE_DV[i]);
+  }
+  return {
+    // A register shows the Wh completed; the epsilon keeps a sum of float steps that is 11000 - 1e-9 at 11000.
+    energyWh: Math.floor(e.energyWh + 1e-6),
+    powerW: Math.round(ev.powerW()),
+    currentDa,
+    voltageDv,
+    socPercent: connectorOf(e) === undefined ? -1 : Math.floor(ev.spec.socPercent),
+  };
 }

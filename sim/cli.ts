@@ -2,6 +2,9 @@
 
 import { SimOptions, startSimulator } from "./simulator";
 import { RUNTIMES, RuntimeName } from "./runtimes/image";
+import { journalCommand } from "./journal-dump";
+import { readTokens } from "./csms-tokens";
+import { startConsole } from "./console";
 
 export const USAGE = `usage: ocpp-sim [options]
   --csms URL            CSMS base URL, the station appends /<id> (default: an embedded CSMS on a free port)
@@ -14,11 +17,15 @@ export const USAGE = `usage: ocpp-sim [options]
   --state-dir DIR       keep flash storage in DIR/<id>-flash.json across restarts
   --log-format F        text | json (json: one line per OCPP frame on stdout)
   --config FILE         OEM build config (default build/configs/core.json)
-  --help                this text`;
+  --speed N             virtual time runs N times faster than the wall clock (1 to 1000, default 1)
+  --tokens FILE         embedded CSMS token list, JSON [{ idToken, type, status, groupIdToken? }]
+                        (default: a built-in list printed at start)
+  --help                this text
+   or: ocpp-sim journal --state-dir DIR [--id ID]   prints the station's flash journal as JSON`;
 
 export class UsageError extends Error {}
 
-const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config"];
+const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config", "speed", "tokens"];
 
 function count(v: string, opt: string, min: number, max: number): number {
   if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${opt} must be an integer from ${min} to ${max}, got '${v}'`);
@@ -68,11 +75,21 @@ export function parseArgs(argv: string[]): SimOptions | "help" {
     o.logFormat = raw["log-format"];
   }
   if (raw.config !== undefined) o.config = raw.config;
+  if (raw.speed !== undefined) o.speed = count(raw.speed, "speed", 1, 1000);
+  if (raw.tokens !== undefined) {
+    if (o.csms !== undefined) throw new UsageError("--tokens is for the embedded CSMS, not with --csms");
+    try {
+      o.embeddedCsms = { tokens: readTokens(raw.tokens) };
+    } catch (e) {
+      throw new UsageError(`--tokens: ${(e as Error).message}`);
+    }
+  }
   return o;
 }
 
 /** Runs the simulator until SIGINT/SIGTERM; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "journal") return journalCommand(argv.slice(1));
   let opts: SimOptions | "help";
   try {
     opts = parseArgs(argv);
@@ -93,11 +110,15 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const handle = sim;
+  // Only on a terminal: with no stdin (CI) or a pipe there is no console.
+  const embedded = handle.csms;
+  const closeConsole = embedded === undefined ? undefined : startConsole(embedded, (line) => (opts.logFormat === "json" ? process.stderr : process.stdout).write(line + "\n"));
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (sig: string) => {
       if (stopping) return;
       stopping = true;
+      closeConsole?.();
       process.stderr.write(`ocpp-sim: ${sig}, stopping\n`);
       handle
         .stop()

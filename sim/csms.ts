@@ -1,7 +1,8 @@
 // An embedded CSMS on ocpp-rpc in strict mode, with every raw frame a station sends judged by the official OCPP 2.0.1 schemas.
 //
-// Small on purpose: it answers the core messages, records everything it sees, and lets tests (and
-// later a dashboard) change the boot answer and call the station.
+// Small on purpose: it answers the core messages, authorizes from a token list, follows transactions
+// from their TransactionEvents, records everything it sees, and lets tests and a person (control API,
+// console) change the boot and authorize answers, start and stop transactions and call the station.
 //
 // Strict mode alone is not enough to judge a station: ocpp-rpc checks CALL payloads and the
 // CALLRESULTs to its own CALLs (against its bundled draft-07 copies of the schemas), but not
@@ -13,7 +14,9 @@ import { EventEmitter } from "node:events";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type WebSocket from "ws";
-import { WireCheck } from "./wire-check";
+import { schemaErrors, WireCheck } from "./wire-check";
+import { DEFAULT_TOKENS, IdToken, IdTokenInfo, TokenEntry } from "./csms-tokens";
+import { TransactionTracker } from "./csms-transactions";
 
 // The package's own typings describe its internals loosely; the few members used here are typed below.
 const { RPCServer, createRPCError } = require("ocpp-rpc") as {
@@ -51,6 +54,28 @@ interface RpcServerLike extends EventEmitter {
 }
 
 export type BootStatus = "Accepted" | "Pending" | "Rejected";
+export type AuthorizeOverride = "Accepted" | "Invalid";
+
+/** The CALLs a CSMS may send a station in OCPP 2.0.1 (Part 2 §"Messages", CSMS → Charging Station). */
+export const CSMS_ACTIONS = [
+  "CancelReservation", "CertificateSigned", "ChangeAvailability", "ClearCache", "ClearChargingProfile", "ClearDisplayMessage",
+  "ClearVariableMonitoring", "CostUpdated", "CustomerInformation", "DataTransfer", "DeleteCertificate", "GetBaseReport",
+  "GetChargingProfiles", "GetCompositeSchedule", "GetDisplayMessages", "GetInstalledCertificateIds", "GetLocalListVersion",
+  "GetLog", "GetMonitoringReport", "GetReport", "GetTransactionStatus", "GetVariables", "InstallCertificate", "PublishFirmware",
+  "RequestStartTransaction", "RequestStopTransaction", "ReserveNow", "Reset", "SendLocalList", "SetChargingProfile",
+  "SetDisplayMessage", "SetMonitoringBase", "SetMonitoringLevel", "SetNetworkProfile", "SetVariableMonitoring", "SetVariables",
+  "TriggerMessage", "UnlockConnector", "UnpublishFirmware", "UpdateFirmware",
+];
+
+/** A request the CSMS refuses to send: "invalid" (bad action or payload), "station" (none or unknown connected), "unknown" (no such transaction). */
+export class CsmsRequestError extends Error {
+  constructor(
+    readonly kind: "invalid" | "station" | "unknown",
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** One CALL a station sent. */
 export interface CsmsRecord {
@@ -100,6 +125,8 @@ export interface EmbeddedCsmsOptions {
   callTimeoutMs?: number;
   /** When set, a station presenting another Basic-auth password (or none) is refused with HTTP 401. */
   password?: string;
+  /** The tokens Authorize and TransactionEvent are answered from (default DEFAULT_TOKENS). */
+  tokens?: TokenEntry[];
 }
 
 export type CsmsHandler = (payload: Record<string, unknown>, identity: string) => unknown;
@@ -117,6 +144,14 @@ export class EmbeddedCsms extends EventEmitter {
   bootInterval: number;
   /** Answers for the next BootNotifications, consumed first; then bootStatus. */
   bootPlan: BootStatus[] = [];
+  tokens: TokenEntry[];
+  /** When set, every token gets this status, whatever the list says. */
+  authorizeOverride: AuthorizeOverride | undefined;
+  /** Transactions as the TransactionEvents tell them. */
+  readonly transactions = new TransactionTracker();
+  private remoteStartId = 0;
+  /** Tokens this CSMS sent in a RequestStartTransaction: accepted when the station presents them back. */
+  private readonly issued = new Set<string>();
   private status: BootStatus;
   private readonly callTimeoutMs: number;
   private readonly password: string | undefined;
@@ -133,6 +168,7 @@ export class EmbeddedCsms extends EventEmitter {
     this.bootInterval = opts.bootInterval ?? 30;
     this.callTimeoutMs = opts.callTimeoutMs ?? 10000;
     this.password = opts.password;
+    this.tokens = opts.tokens ?? DEFAULT_TOKENS;
     const now = () => new Date().toISOString();
     this.handlers.set("BootNotification", () => {
       const status = this.bootPlan.shift() ?? this.status;
@@ -141,6 +177,84 @@ export class EmbeddedCsms extends EventEmitter {
     this.handlers.set("Heartbeat", () => ({ currentTime: now() }));
     this.handlers.set("StatusNotification", () => ({}));
     this.handlers.set("NotifyReport", () => ({}));
+    this.handlers.set("Authorize", (p) => {
+      const t = p.idToken as IdToken;
+      const idTokenInfo = this.idTokenInfo(t);
+      this.emit("log", `AUTH ${t.idToken} (${t.type}) ${idTokenInfo.status}`);
+      return { idTokenInfo };
+    });
+    this.handlers.set("TransactionEvent", (p, identity) => {
+      const t = p.idToken as IdToken | undefined;
+      const idTokenInfo = t === undefined ? undefined : this.idTokenInfo(t);
+      const { line } = this.transactions.observe(identity, p, idTokenInfo?.status);
+      this.emit("log", line);
+      return idTokenInfo === undefined ? {} : { idTokenInfo };
+    });
+  }
+
+  /** What this CSMS says of a token: the override, then the list, then tokens it issued itself; anything else is Unknown. */
+  idTokenInfo(t: IdToken): IdTokenInfo {
+    const entry = this.tokens.find((e) => e.idToken === t.idToken && e.type === t.type);
+    const group = entry?.groupIdToken === undefined ? {} : { groupIdToken: { ...entry.groupIdToken } };
+    if (this.authorizeOverride !== undefined) return { status: this.authorizeOverride, ...group };
+    if (entry !== undefined) return { status: entry.status, ...group };
+    // No card to check: the station runs without authorization (C01 is not involved).
+    if (t.type === "NoAuthorization" || this.issued.has(`${t.type}/${t.idToken}`)) return { status: "Accepted" };
+    return { status: "Unknown" };
+  }
+
+  /** The station a request goes to: the one named (connected), or the only one connected. */
+  station(identity?: string): string {
+    if (identity !== undefined) {
+      if (!this.clients.has(identity)) throw new CsmsRequestError("station", `station ${identity} is not connected`);
+      return identity;
+    }
+    const ids = this.connected;
+    if (ids.length === 0) throw new CsmsRequestError("station", "no station is connected");
+    if (ids.length > 1) throw new CsmsRequestError("station", `several stations are connected (${ids.join(", ")}): name one`);
+    return ids[0];
+  }
+
+  /**
+   * Sends any CSMS→station CALL after checking the action and the payload against the official
+   * request schema (CsmsRequestError "invalid" otherwise); resolves with the station's CALLRESULT
+   * payload, rejects with ocpp-rpc's error on CALLERROR or timeout.
+   */
+  async callChecked(identity: string | undefined, action: string, payload: unknown): Promise<unknown> {
+    if (!CSMS_ACTIONS.includes(action)) throw new CsmsRequestError("invalid", `${action} is not a message a CSMS sends to a station`);
+    const errors = schemaErrors(`${action}Request`, payload);
+    if (errors.length > 0) throw new CsmsRequestError("invalid", errors.join("; "));
+    const id = this.station(identity);
+    this.emit("log", `CALL ${action} → ${id}`);
+    return this.call(id, action, payload);
+  }
+
+  /** RequestStartTransaction (F01/F02) with a fresh remoteStartId; a bare idToken string takes its type from the list, else Central. */
+  async remoteStart(identity: string | undefined, evseId: number | undefined, token: string | IdToken): Promise<{ remoteStartId: number; response: unknown }> {
+    const idToken = typeof token === "string" ? { idToken: token, type: this.tokens.find((e) => e.idToken === token)?.type ?? "Central" } : token;
+    const remoteStartId = ++this.remoteStartId;
+    const payload: Record<string, unknown> = { idToken, remoteStartId };
+    if (evseId !== undefined) payload.evseId = evseId;
+    // Validated before it is remembered: a refused request issues nothing.
+    const errors = schemaErrors("RequestStartTransactionRequest", payload);
+    if (errors.length > 0) throw new CsmsRequestError("invalid", errors.join("; "));
+    this.issued.add(`${idToken.type}/${idToken.idToken}`);
+    const response = await this.callChecked(identity, "RequestStartTransaction", payload);
+    return { remoteStartId, response };
+  }
+
+  /** RequestStopTransaction (F03) of a transaction, named by its id or by the EVSE it runs on. */
+  async remoteStop(identity: string | undefined, target: { transactionId: string } | { evseId: number }): Promise<{ transactionId: string; response: unknown }> {
+    const id = this.station(identity);
+    let transactionId: string;
+    if ("transactionId" in target) transactionId = target.transactionId;
+    else {
+      const tx = this.transactions.onEvse(id, target.evseId);
+      if (tx === undefined) throw new CsmsRequestError("unknown", `no transaction is running on EVSE ${target.evseId} of ${id}`);
+      transactionId = tx.transactionId;
+    }
+    const response = await this.callChecked(id, "RequestStopTransaction", { transactionId });
+    return { transactionId, response };
   }
 
   get bootStatus(): BootStatus {

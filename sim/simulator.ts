@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { Board, FlashStore } from "./board";
 import { WsTransport } from "./ws-transport";
 import { CsmsViolation, EmbeddedCsms, EmbeddedCsmsOptions } from "./csms";
+import { formatTokens } from "./csms-tokens";
 import { ControlApi, FrameInfo, SimControl, WireTracker } from "./api";
 import { buildDir, loadImage, RuntimeName, RUNTIMES } from "./runtimes/image";
 import { compile, halFile, ROOT } from "../build/compile";
@@ -34,6 +35,8 @@ export interface SimOptions {
   /** Where log lines go (default stdout / stderr). */
   out?: (line: string) => void;
   err?: (line: string) => void;
+  /** Virtual seconds per wall-clock second (default 1): the board still ticks every virtual second. */
+  speed?: number;
   /** For the embedded CSMS started when csms is not given. */
   embeddedCsms?: EmbeddedCsmsOptions;
 }
@@ -211,6 +214,8 @@ function stdoutForJsonOnly(): { write: (line: string) => void; restore: () => vo
 export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> {
   const id = opts.id ?? "CP001";
   if (opts.runtime !== undefined && !RUNTIMES.includes(opts.runtime)) throw new Error(`unknown runtime ${opts.runtime} (${RUNTIMES.join(", ")})`);
+  const speed = opts.speed ?? 1;
+  if (!(speed >= 1 && speed <= 1000)) throw new Error(`speed must be from 1 to 1000, got ${speed}`);
   const err = opts.err ?? ((s: string) => process.stderr.write(s + "\n"));
   const format = opts.logFormat ?? "text";
   // In JSON mode stdout carries frames only; everything else is for humans, on stderr.
@@ -241,6 +246,9 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       const who = v.outbound ? "the embedded CSMS sent" : `${v.identity} sent`;
       err(`${clock(new Date())} !!! OCPP VIOLATION (${v.check}): ${who} ${v.frame ?? (v.method ?? "a frame")}: ${v.error}`);
     });
+    // One readable line per Authorize and TransactionEvent; the tokens it knows are printed once.
+    csms.on("log", (line: string) => info(`${clock(new Date())} CSMS ${line}`));
+    info(["embedded CSMS tokens:", ...formatTokens(csms.tokens)].join("\n"));
     await csms.start(0);
     csmsUrl = csms.url;
   }
@@ -308,6 +316,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
     board = b;
 
     const t0 = Date.now();
+    const virtualNow = () => Math.floor(((Date.now() - t0) * speed) / 1000);
     let done = 0;
     const powerCycle = (): Promise<void> => {
       if (cycling !== undefined) return cycling;
@@ -318,7 +327,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
         tracker.reset();
         await b.powerCycle();
         // Seconds that passed while the image reloaded are not replayed into the new one.
-        done = Math.floor((Date.now() - t0) / 1000);
+        done = virtualNow();
       })().finally(() => {
         cycling = undefined;
       });
@@ -327,14 +336,16 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
 
     info(
       `ocpp-sim: ${id} (${cfg.name}, ${cfg.evses.map((e) => e.connectors.length).join("+")} connectors) on ${runtime} → ${csmsUrl}` +
-        (csms !== undefined ? " (embedded CSMS)" : ""),
+        (csms !== undefined ? " (embedded CSMS)" : "") +
+        (speed !== 1 ? `, virtual time ×${speed}` : ""),
     );
-    await b.powerOn(cfg.evses.map((e) => e.connectors.length));
+    await b.powerOn(cfg.evses);
 
-    // Wall-clock drive: whole elapsed seconds, checked four times a second.
+    // Wall-clock drive: whole elapsed virtual seconds (speed × the real ones), checked four times a
+    // virtual second (at most every 10 ms); advance ticks each of them.
     timer = setInterval(() => {
       if (cycling !== undefined || stopped) return;
-      const due = Math.floor((Date.now() - t0) / 1000);
+      const due = virtualNow();
       if (due <= done) return;
       const n = due - done;
       done = due;
@@ -345,7 +356,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       }
       // The firmware asked for a reboot (effect "reboot"): the board power-cycles, flash kept.
       if (b.rebootRequested) powerCycle().catch(fail);
-    }, 250);
+    }, Math.max(10, Math.floor(250 / speed)));
 
     const embedded = csms;
     const sim: SimControl = {
@@ -354,6 +365,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       runtime,
       codeKb,
       wireViolations: embedded === undefined ? undefined : () => embedded.violations.length,
+      csms: embedded,
       networkDown: () => {
         info(`${clock(new Date())} · network down`);
         transport.setDown(true);

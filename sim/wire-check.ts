@@ -40,6 +40,14 @@ function validators(): Map<string, Validator> {
   return map;
 }
 
+/** What breaks the official schema `name` ("HeartbeatRequest") in a payload; [] when it is valid. */
+export function schemaErrors(name: string, payload: unknown): string[] {
+  const fn = validators().get(name);
+  if (fn === undefined) return [`no official schema ${name}`];
+  if (fn(payload)) return [];
+  return (fn.errors ?? []).map((e) => `${name}${e.instancePath}: ${e.message ?? "invalid"}`);
+}
+
 /** Characters as JSON Schema counts them (code points), not UTF-16 units. */
 function chars(s: string): number {
   return [...s].length;
@@ -98,24 +106,17 @@ export class WireCheck {
     if (!Array.isArray(f)) return ["frame is not a JSON array"];
     const [kind, id] = f as unknown[];
     if (typeof id !== "string" || id.length === 0 || chars(id) > 36) return [`message id must be a string of 1 to 36 characters: ${JSON.stringify(id)}`];
-    const v = validators();
-    const check = (name: string, payload: unknown): string[] => {
-      const fn = v.get(name);
-      if (fn === undefined) return [`no official schema ${name}`];
-      if (fn(payload)) return [];
-      return (fn.errors ?? []).map((e) => `${name}${e.instancePath}: ${e.message ?? "invalid"}`);
-    };
     if (kind === 2) {
       if (f.length !== 4) return ["CALL must be [2, id, action, payload]"];
       if (typeof f[2] !== "string") return ["CALL action must be a string"];
-      return check(`${f[2]}Request`, f[3]);
+      return schemaErrors(`${f[2]}Request`, f[3]);
     }
     if (kind === 3) {
       if (f.length !== 3) return ["CALLRESULT must be [3, id, payload]"];
       const action = this.answer(id);
       if (action === undefined) return [`CALLRESULT to a message id the CSMS never sent (or already answered): ${id}`];
       if (action === "?") return [`CALLRESULT to a frame that was not a readable CALL: ${id}`];
-      return check(`${action}Response`, f[2]);
+      return schemaErrors(`${action}Response`, f[2]);
     }
     if (kind === 4) {
       const out: string[] = [];

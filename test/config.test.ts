@@ -36,6 +36,8 @@ describe("config files", () => {
     ["blocks", (c: any) => c.blocks.push("coffee-machine")],
     ["blocks", (c: any) => (c.blocks = ["availability"])],
     ["bounds.maxFrameBytes", (c: any) => (c.bounds.maxFrameBytes = 10)],
+    ["bounds.journalBytes", (c: any) => (c.bounds.journalBytes = 512)],
+    ["bounds.journalBytes", (c: any) => delete c.bounds.journalBytes],
     ["colour", (c: any) => (c.colour = "red")],
     ["target", (c: any) => (c.target = "lua5.4")],
     ["deviceModel.OCPPCommCtrlr/HeartbeatInterval.default", (c: any) => (c.deviceModel["OCPPCommCtrlr/HeartbeatInterval"] = { default: 30 })],

@@ -175,9 +175,26 @@ describe.concurrent("ocpp-sim end to end", () => {
     const s0 = await api(port, "GET", "/api/state");
     expect(s0.status).toBe(200);
     expect(s0.json).toMatchObject({ connection: "connected", bootStatus: "Accepted", runtime: "lua5.1" });
+    // Per EVSE: contactor, meter (L1) and connectors; pilot, offer, the meter per phase, the EV (sim/board.ts evseView) and the transaction.
+    const atRest = {
+      relay: "open",
+      meter: { energyWh: 0, powerW: 0, currentA: 0, voltageV: 230 },
+      connectors: [{ id: 1, status: "Available", plugged: false, locked: false }],
+      pilot: "A",
+      offeredA: 0,
+      relayClosed: false,
+      powerW: 0,
+      energyWh: 0,
+      socPercent: -1,
+      currentA: [0, 0, 0],
+      voltageV: [230, 229.8, 231],
+      ev: { capacityWh: 60000, socPercent: 40, maxPowerW: 11000, phases: 3, connectorId: null },
+      transactionId: null,
+      chargingState: null,
+    };
     expect(s0.json.evses).toEqual([
-      { id: 1, relay: "open", meter: { energyWh: 0, powerW: 0, currentA: 0, voltageV: 230 }, connectors: [{ id: 1, status: "Available", plugged: false, locked: false }] },
-      { id: 2, relay: "open", meter: { energyWh: 0, powerW: 0, currentA: 0, voltageV: 230 }, connectors: [{ id: 1, status: "Available", plugged: false, locked: false }] },
+      { id: 1, ...atRest },
+      { id: 2, ...atRest },
     ]);
     // lua5.1 has a Lua heap of its own: live, after a full GC, at load (code) and the difference.
     const heap = s0.json.heap;

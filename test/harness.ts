@@ -1,7 +1,7 @@
 // Scenario harness: a station image on any runtime, wired to a scripted CSMS over a fake socket,
 // in virtual time. The same scenario runs on every runtime (RUNTIMES: node, lua5.1, lua5.3, lua5.3-int32, lua5.3-f32).
 
-import { Board, FlashStore, Transport, TransportEvents } from "../sim/board";
+import { Board, ConnectorSpec, FlashStore, Transport, TransportEvents } from "../sim/board";
 import { ROOT } from "../build/compile";
 import { RuntimeName } from "../sim/runtimes/image";
 import { WireCheck } from "../sim/wire-check";
@@ -136,12 +136,14 @@ export interface StationOptions {
   rtc?: number | null;
   /** More values provisioned at the first power-on (beside URL, identity and password). */
   provision?: Record<string, string>;
+  /** The CSMS end (a ScriptedCsms subclass, e.g. one that injects faults). */
+  csms?: ScriptedCsms;
 }
 
 export async function startStation(runtime: RuntimeName, options: string | StationOptions = {}): Promise<TestStation> {
   const opts: StationOptions = typeof options === "string" ? { config: options } : options;
   const config = opts.config ?? "core";
-  const csms = new ScriptedCsms();
+  const csms = opts.csms ?? new ScriptedCsms();
   const logs: string[] = [];
   const board = new Board({
     root: ROOT,
@@ -157,8 +159,8 @@ export async function startStation(runtime: RuntimeName, options: string | Stati
     },
   });
   const cfgFile = opts.configFile ?? `${ROOT}/build/configs/${config}.json`;
-  const cfg = JSON.parse(require("node:fs").readFileSync(cfgFile, "utf8")) as { evses: { connectors: unknown[] }[] };
-  await board.powerOn(cfg.evses.map((e) => e.connectors.length));
+  const cfg = JSON.parse(require("node:fs").readFileSync(cfgFile, "utf8")) as { evses: { connectors: ConnectorSpec[] }[] };
+  await board.powerOn(cfg.evses);
   const settle = async () => {
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
   };

@@ -102,9 +102,16 @@ export async function advance(t: TxStation, seconds: number): Promise<void> {
 // ---- board inputs ----
 export const plug = (t: TxStation, evse = 1, conn = 1) => t.board.plug(evse, conn);
 export const unplug = (t: TxStation, evse = 1, conn = 1) => t.board.unplug(evse, conn);
+/**
+ * The pilot as the firmware sees it, fed directly: for what the simulated EV does not do by itself
+ * (its cable pulled at the EV end: "A", plugged back: "C"). The board's EV model is not told.
+ */
 export const pilot = (t: TxStation, state: string, evse = 1) => t.board.feed("pilot", `${evse}\t${state}`);
-export const token = (t: TxStation, id: string, evse = 1, type = "ISO14443") => t.board.feed("token", `${evse}\t${type}\t${id}`);
-/** Meter: Wh, W, per-phase 0.1 A and 0.1 V, SoC (-1 none). */
+export const token = (t: TxStation, id: string, evse = 1, type = "ISO14443") => t.board.presentToken(evse, id, type);
+/**
+ * Meter reading fed directly: Wh, W, per-phase 0.1 A and 0.1 V, SoC (-1 none). The board's own
+ * meter replaces it as soon as its reading changes (the EV draws, a cable moves).
+ */
 export const meter = (t: TxStation, wh: number, w: number, da: number[] = [0], dv: number[] = [2300], soc = -1, evse = 1) =>
   t.board.feed("meter", `${evse}\t${wh}\t${w}\t${da.join(",")}\t${dv.join(",")}\t${soc}`);
 

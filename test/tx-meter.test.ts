@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RUNTIMES } from "../sim/runtimes/image";
-import { advance, meter, pilot, plug, tes, token, txStation, TE } from "./tx-harness";
+import { advance, evse, meter, plug, tes, token, txStation, TE } from "./tx-harness";
 
 const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
 const ALL = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC";
@@ -12,8 +12,8 @@ const epoch = (iso: string) => Date.parse(iso) / 1000;
 describe.each(RUNTIMES)("meter values in transactions on %s", (runtime) => {
   it("TC_J_07_CS: Started carries Transaction.Begin with every TxStartedMeasurands entry, every phase, decimals exact, SoC at the EV", async () => {
     const t = await txStation(runtime, { ...PPC, "SampledDataCtrlr/TxStartedMeasurands": ALL });
-    meter(t, 123456, 11000, [161, 160, 159], [2304, 2299, 2310], 42);
     plug(t);
+    meter(t, 123456, 11000, [161, 160, 159], [2304, 2299, 2310], 42);
     token(t, "OK40");
     const [s] = await tes(t);
     expect(s.eventType).toBe("Started");
@@ -38,9 +38,7 @@ describe.each(RUNTIMES)("meter values in transactions on %s", (runtime) => {
     const t = await txStation(runtime, { ...PPC, "SampledDataCtrlr/TxUpdatedInterval": "10", "SampledDataCtrlr/TxUpdatedMeasurands": "Energy.Active.Import.Register,Power.Active.Import" });
     plug(t);
     token(t, "OK41");
-    pilot(t, "C");
     await tes(t);
-    meter(t, 2000, 7000, [100], [2300]);
     await advance(t, 31);
     const l = (await tes(t)).filter((e) => e.triggerReason === "MeterValuePeriodic");
     expect(l).toHaveLength(3);
@@ -54,42 +52,39 @@ describe.each(RUNTIMES)("meter values in transactions on %s", (runtime) => {
 
   it("TC_J_10_CS: Ended carries the TxEndedInterval samples (Sample.Periodic, TxEndedInterval apart) and one Transaction.End", async () => {
     const t = await txStation(runtime, { ...PPC, "SampledDataCtrlr/TxEndedInterval": "10", "SampledDataCtrlr/TxUpdatedInterval": "0", "AlignedDataCtrlr/TxEndedMeasurands": "" });
-    meter(t, 100, 0);
     plug(t);
     token(t, "OK42");
-    await tes(t);
-    for (let i = 1; i <= 3; i++) {
-      meter(t, 100 + i * 10, 7000);
-      await advance(t, 10);
-    }
-    meter(t, 140, 7000);
-    await advance(t, 5);
+    await advance(t, 35);
     token(t, "OK42");
     const [e] = (await tes(t)).filter((x) => x.eventType === "Ended");
     const mv = e.meterValue!;
     expect(mv.map((m) => m.sampledValue[0].context)).toEqual(["Sample.Periodic", "Sample.Periodic", "Sample.Periodic", "Sample.Periodic", "Transaction.End"]);
-    expect(mv.map((m) => m.sampledValue[0].value)).toEqual([100, 110, 120, 130, 140]);
+    const values = mv.map((m) => m.sampledValue[0].value);
+    // J02.FR.16/17: the register as read, never rebased, increasing while the EV charges.
+    expect(values).toEqual([...values].sort((a, b) => a - b));
+    expect(values.at(-1)).toBe(evse(t).reading.energyWh);
+    expect(values[3]).toBeGreaterThan(values[0]);
     const times = mv.slice(0, 4).map((m) => epoch(m.timestamp));
     expect(times.slice(1).map((x, i) => x - times[i])).toEqual([10, 10, 10]);
   });
 
   it("J02.FR.20: the samples kept for Ended are bounded; the first stays, intermediate ones go", async () => {
     const t = await txStation(runtime, { ...PPC, "SampledDataCtrlr/TxEndedInterval": "1", "SampledDataCtrlr/TxUpdatedInterval": "0" });
-    meter(t, 1, 0);
     plug(t);
     token(t, "OK43");
-    await tes(t);
-    for (let i = 2; i <= 40; i++) {
-      meter(t, i, 0);
-      await advance(t, 1);
-    }
+    const [s] = await tes(t);
+    await advance(t, 40);
     token(t, "OK43");
     const [e] = (await tes(t)).filter((x) => x.eventType === "Ended");
-    const values = e.meterValue!.map((m) => m.sampledValue[0].value);
-    expect(values.length).toBe(13);
-    expect(values[0]).toBe(1);
-    expect(values.at(-1)).toBe(40);
-    expect(values).toEqual([...values].sort((a, b) => a - b));
+    const mv = e.meterValue!;
+    expect(mv).toHaveLength(13);
+    expect(mv[0].sampledValue[0].value).toBe(s.meterValue![0].sampledValue[0].value);
+    expect(epoch(mv[0].timestamp)).toBe(epoch(s.timestamp));
+    // The latest samples are the ones kept, a second apart, up to the end.
+    const times = mv.slice(1, 12).map((m) => epoch(m.timestamp));
+    expect(times.slice(1).map((x, i) => x - times[i])).toEqual(Array(10).fill(1));
+    expect(epoch(mv[12].timestamp) - times[10]).toBeLessThanOrEqual(1);
+    expect(mv[12].sampledValue[0].context).toBe("Transaction.End");
   });
 
   it("TC_J_02_CS: clock-aligned values of an EVSE in a transaction go in Updated, MeterValueClock, Sample.Clock, on the interval's boundaries", async () => {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RUNTIMES } from "../sim/runtimes/image";
-import { advance, call, evse, meter, pilot, plug, sent, tes, token, txStation, unplug, TE } from "./tx-harness";
+import { advance, call, evse, meter, plug, sent, tes, token, txStation, unplug, TE } from "./tx-harness";
 
 const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
 const trig = (l: TE[]) => l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.chargingState ?? "-"}`);
@@ -94,8 +94,9 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     const t = await txStation(runtime, PPC);
     plug(t);
     token(t, "OK26");
-    pilot(t, "C");
     const [s] = await tes(t);
+    await advance(t, 2);
+    await tes(t);
     expect(call(t, "RequestStopTransaction", { transactionId: "nope" })).toEqual({ status: "Rejected" });
     expect(await tes(t)).toEqual([]);
     expect(call(t, "RequestStopTransaction", { transactionId: s.transactionInfo.transactionId })).toEqual({ status: "Accepted" });
@@ -125,9 +126,8 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     for (const e of [1, 2]) {
       plug(t, e);
       token(t, "OK28", e);
-      pilot(t, "C", e);
     }
-    meter(t, 4242, 3000);
+    await advance(t, 2);
     await tes(t);
     expect(call(t, "TriggerMessage", { requestedMessage: "TransactionEvent", evse: { id: 1 } })).toEqual({ status: "Accepted" });
     let l = await tes(t);

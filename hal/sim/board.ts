@@ -6,6 +6,19 @@
 // "<uptime>\t<kind>\t<fields…>"; the returned string holds the effects the firmware produced, one
 // per line ending in "\n", fields split by tabs. Only byte strings cross, so the same shim works in every Lua VM
 // and in Node. Values that may hold tabs or newlines are escaped (\\, \t, \n).
+//
+// Inputs (Node → image), after "<uptime>\t":
+//   start  <rtc epoch or ->\t<seed>        store / prov  <key>\t<value>     open, close, tick, heap
+//   frame  <text>                          input  plug|unplug\t<evse>\t<connector>
+//   pilot  <evse>\t<A..F>                  relay  <evse>\t<0|1>  (the contactor's feedback contact)
+//   lock   <evse>\t<connector>\t<0|1>  (the lock's feedback)
+//   meter  <evse>\t<Wh>\t<W>\t<dA,dA,dA>\t<dV,dV,dV>\t<SoC % or -1>  (integers; one dA and dV per wired phase)
+//   token  <evse>\t<IdTokenEnumType>\t<idToken>
+// pilot, relay and lock change what the HAL reads back and then call the firmware's input entry
+// point; meter only changes what readMeter returns. Before start they only set the state.
+// Effects (image → Node): connect, send / sendx, disconnect, rtc, save, erase, append, log, reboot,
+//   relay <evse>\t<0|1> and lock <evse>\t<connector>\t<0|1> (commands: the feedback comes back as
+//   an input once the hardware moved), offer <evse>\t<0.1 A per phase, 0: no PWM>, heap.
 
 import type { Hal, MeterReading } from "../hal";
 import type { Firmware } from "../../firmware/entry";
@@ -69,10 +82,10 @@ interface Board {
   seed: number;
   store: { [key: string]: string };
   meters: MeterReading[];
-  /** Per EVSE: pilot state, relay and lock feedback as Node last reported or the firmware last set. */
+  /** Per EVSE: pilot state and contactor feedback as Node last reported them. */
   pilot: string[];
   relay: boolean[];
-  /** Per "evse/connector": plugged and locked. */
+  /** Per "evse/connector": plugged, and the lock's feedback, as Node last reported them. */
   plugged: { [k: string]: boolean };
   locked: { [k: string]: boolean };
   out: string[];
@@ -137,10 +150,8 @@ function makeHal(b: Board): Hal {
       const s = b.store[key];
       return s !== undefined ? s.length : 0;
     },
-    setRelay: (evseId, closed) => {
-      b.relay[evseId - 1] = closed;
-      emitLine("relay\t" + int(evseId) + "\t" + (closed ? "1" : "0"));
-    },
+    // The feedback changes when the hardware has moved: Node answers with a relay/lock input.
+    setRelay: (evseId, closed) => emitLine("relay\t" + int(evseId) + "\t" + (closed ? "1" : "0")),
     relayClosed: (evseId) => b.relay[evseId - 1] === true,
     readMeter: (evseId) => {
       const m = b.meters[evseId - 1];
@@ -151,10 +162,7 @@ function makeHal(b: Board): Hal {
       return p !== undefined ? p : "A";
     },
     setPilotOffer: (evseId, deciAmps) => emitLine("offer\t" + int(evseId) + "\t" + int(deciAmps)),
-    setLock: (evseId, connectorId, locked) => {
-      b.locked[int(evseId) + "/" + int(connectorId)] = locked;
-      emitLine("lock\t" + int(evseId) + "\t" + int(connectorId) + "\t" + (locked ? "1" : "0"));
-    },
+    setLock: (evseId, connectorId, locked) => emitLine("lock\t" + int(evseId) + "\t" + int(connectorId) + "\t" + (locked ? "1" : "0")),
     lockState: (evseId, connectorId) => b.locked[int(evseId) + "/" + int(connectorId)] === true,
     plugged: (evseId, connectorId) => b.plugged[int(evseId) + "/" + int(connectorId)] === true,
     reboot: () => emitLine("reboot"),
@@ -205,6 +213,16 @@ export function simBoard(fw: Firmware): (line: string) => string[] {
       const a = fields(rest, 2);
       b.pilot[num(a[0]) - 1] = a[1];
       fw.input(st, "pilot", num(a[0]), 0);
+    } else if (kind === "relay") {
+      // "<evse>\t<0|1>": the contactor's feedback contact changed.
+      const a = fields(rest, 2);
+      b.relay[num(a[0]) - 1] = a[1] === "1";
+      fw.input(st, "relay", num(a[0]), 0);
+    } else if (kind === "lock") {
+      // "<evse>\t<connector>\t<0|1>": the lock's feedback changed.
+      const a = fields(rest, 3);
+      b.locked[a[0] + "/" + a[1]] = a[2] === "1";
+      fw.input(st, "lock", num(a[0]), num(a[1]));
     } else if (kind === "token") {
       // "<evse>\t<type>\t<idToken>": a card presented at the EVSE's reader.
       const a = fields(rest, 3);

@@ -20,6 +20,9 @@ import { ENDED_SAMPLES, evConnected, flag, newTx, sameToken, startPoint, stopPoi
 
 // ---- hardware ----
 
+/** Seconds an EV gets to answer an offer (pilot B to C) before it is reported SuspendedEV. */
+const EV_ANSWER_S = 3;
+
 /** Does the connector have a socket (a lock), rather than a fixed cable? ConnectorType s* is a socket. */
 function hasLock(ctx: Ctx, evseId: number, connectorId: number): boolean {
   const ty = modelLookup(ctx, "Connector#" + fmtNum(evseId) + "." + fmtNum(connectorId) + "/ConnectorType");
@@ -52,6 +55,7 @@ function hardware(ctx: Ctx, t: Tx): void {
     ctx.hal.setRelay(e, true);
   }
   if (offer !== t.offer) {
+    if (t.offer === 0) t.offerAt = ctx.hal.uptime();
     t.offer = offer;
     ctx.hal.setPilotOffer(e, offer);
   }
@@ -77,6 +81,8 @@ export function chargingState(ctx: Ctx, t: Tx): string {
   if (t.invalid || t.offer === 0 || !ctx.hal.relayClosed(e)) return "SuspendedEVSE";
   const p = ctx.hal.pilotState(e);
   if (p === "C" || p === "D" || ctx.hal.readMeter(e).powerW > 0) return "Charging";
+  // The EV has a moment to answer a new offer before it counts as not taking it.
+  if (ctx.hal.uptime() - t.offerAt < EV_ANSWER_S) return "SuspendedEVSE";
   // E01.FR.19: offered, not taken.
   return "SuspendedEV";
 }

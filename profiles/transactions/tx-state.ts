@@ -57,6 +57,7 @@ export interface Tx {
   endedSamples: string[];
   /** The hardware as last set: pilot offer (0.1 A), relay, locked connector (0 none), connector flagged "tx" (0 none). */
   offer: number;
+  offerAt: number;
   relay: boolean;
   locked: number;
   txConn: number;
@@ -94,7 +95,7 @@ export function newTx(evseId: number): Tx {
     evseId, connectorId: 0, evSide: false, authorized: false, token: undefined, group: "", waitSince: -1, invalid: false,
     done: false, remoteStartId: -1, remotePending: false, profile: "", state: "", askRef: 0, askStop: false,
     id: "", gen: 0, seq: 0, tokenSent: false, wasAuth: false, wasConn: false, evseSent: false, phasesSent: 0, stoppedReason: "",
-    startAt: 0, lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], offer: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, lost: false,
+    startAt: 0, lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], offer: 0, offerAt: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, lost: false,
   };
 }
 

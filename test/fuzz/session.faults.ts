@@ -1,0 +1,37 @@
+// `npm run test:faults`: the whole fault sweep on a charging session (issue #7 §7) — the connection cut
+// after every CALL, a power cycle after every step, and power lost in every flash write at a random
+// byte — printing how many cuts and power losses the station survived.
+
+import { describe, expect, it } from "vitest";
+import { RUNTIMES } from "../../sim/runtimes/image";
+import { runSession, SESSION } from "../session-faults";
+
+const SEED = Number(process.env.FAULT_SEED ?? Date.now() % 100000);
+
+describe.each(RUNTIMES)("every fault on a session on %s", (runtime) => {
+  it("survives every cut, power cycle and torn write", async () => {
+    const clean = await runSession(runtime, {});
+    expect(clean.problems).toEqual([]);
+    let cuts = 0;
+    let losses = 0;
+    let seed = SEED;
+    const rnd = () => (seed = (seed * 75 + 74) % 65537) / 65537;
+    for (let k = 1; k <= clean.calls; k++) {
+      const r = await runSession(runtime, { cutAfterCall: k });
+      expect(r.problems, `cut after call ${k}`).toEqual([]);
+      cuts += r.cuts;
+    }
+    for (let s = 0; s < SESSION.length; s++) {
+      const r = await runSession(runtime, { cycleAfterStep: s });
+      expect(r.problems, `power cycle after ${SESSION[s].name}`).toEqual([]);
+      losses += r.powerLosses;
+    }
+    for (let w = 1; w <= clean.flashWrites; w++) {
+      const bytes = Math.floor(rnd() * 300);
+      const r = await runSession(runtime, { powerLoss: { writes: w, bytes } });
+      expect(r.problems, `power lost in flash write ${w} after ${bytes} bytes (seed ${SEED})`).toEqual([]);
+      losses += r.powerLosses;
+    }
+    console.log(`${runtime}: survived ${cuts} connection cuts and ${losses} power losses (${clean.calls} CALLs, ${clean.flashWrites} flash writes per clean run, seed ${SEED})`);
+  }, 1800000);
+});
