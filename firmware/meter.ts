@@ -37,11 +37,12 @@ export function listHas(csv: string, name: string): boolean {
 /**
  * One MeterValueType {timestamp, sampledValue[]} of the EVSE's meter now, with the measurands of a
  * comma-separated list (Energy.Active.Import.Register, Power.Active.Import, Current.Import, Voltage,
- * SoC) and this ReadingContext; every phase the meter has is reported (J.2.3). Undefined when the
- * list yields nothing or the time is unknown.
+ * SoC) and this ReadingContext; every phase the meter has is reported (J.2.3). at: the timestamp
+ * (epoch seconds) when not now, e.g. the clock-aligned boundary a late tick samples for. Undefined
+ * when the list yields nothing or the time is unknown.
  */
-export function meterValue(ctx: Ctx, evseId: number, context: string, measurandsCsv: string): JsonObject | undefined {
-  const t = epochNow(ctx);
+export function meterValue(ctx: Ctx, evseId: number, context: string, measurandsCsv: string, at?: number): JsonObject | undefined {
+  const t = at !== undefined ? at : epochNow(ctx);
   if (t === undefined || measurandsCsv === "") return undefined;
   const m = ctx.hal.readMeter(evseId);
   const out: JsonObject[] = [];

@@ -59,6 +59,7 @@ export async function txStation(runtime: RuntimeName, provision: Record<string, 
   const t = (await bootAccepted(runtime, { config: TX_CONFIG, configFile: TX_FILE, provision })) as TxStation;
   t.calls = [];
   t.teAnswer = ACCEPT;
+  t.csms.autoReply.MeterValues = {};
   t.csms.autoReply.TransactionEvent = (f: Frame) => {
     const a = t.teAnswer;
     return a === undefined ? undefined : a(f[3] as TE);

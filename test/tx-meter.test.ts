@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RUNTIMES } from "../sim/runtimes/image";
-import { advance, evse, meter, plug, tes, token, txStation, TE } from "./tx-harness";
+import { advance, evse, meter, plug, sent, tes, token, txStation, TE } from "./tx-harness";
 
 const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
 const ALL = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC";
@@ -115,5 +115,23 @@ describe.each(RUNTIMES)("meter values in transactions on %s", (runtime) => {
       expect(m.sampledValue[0].context).toBe("Sample.Clock");
       expect(epoch(m.timestamp) % 20).toBe(0);
     }
+  });
+
+  it("TC_J_01_CS: idle EVSEs send clock-aligned MeterValues every AlignedDataCtrlr.Interval, Sample.Clock, on the boundaries, one per EVSE", async () => {
+    const t = await txStation(runtime, { "AlignedDataCtrlr/Interval": "30", "AlignedDataCtrlr/Measurands": "Energy.Active.Import.Register,Voltage" });
+    await advance(t, 95);
+    const mv = (await sent(t, "MeterValues")).map((f) => f[3] as { evseId: number; meterValue: TE["meterValue"] });
+    expect(mv.length).toBeGreaterThanOrEqual(6);
+    const byEvse = [1, 2].map((e) => mv.filter((m) => m.evseId === e).map((m) => epoch(m.meterValue![0].timestamp)));
+    for (const times of byEvse) {
+      expect(times.length).toBeGreaterThanOrEqual(3);
+      for (const x of times) expect(x % 30).toBe(0);
+      expect(times.slice(1).map((x, i) => x - times[i])).toEqual(Array(times.length - 1).fill(30));
+    }
+    expect(byEvse[0]).toEqual(byEvse[1]);
+    const sv = mv[0].meterValue![0].sampledValue;
+    expect(sv.map((v) => `${v.measurand}:${v.context}:${v.phase ?? ""}`)).toEqual([
+      "Energy.Active.Import.Register:Sample.Clock:", "Voltage:Sample.Clock:L1-N", "Voltage:Sample.Clock:L2-N", "Voltage:Sample.Clock:L3-N",
+    ]);
   });
 });

@@ -3,25 +3,14 @@
 // authorization of a running transaction. Both answer first; what follows goes out after the
 // response (the RPC layer holds sends while a request is handled).
 
-import { connectorStatus } from "../../firmware/connectors";
 import { jsonEncode, JsonObject } from "../../firmware/json";
 import { Ctx } from "../../firmware/station";
 import { txAsk, txAuthorize, txDeauthorize } from "./transaction";
-import { flag, Tx, txBlock } from "./tx-state";
-
-/** F01.FR.23: an EVSE whose connectors are all Unavailable or Faulted takes no remote start. */
-function usable(ctx: Ctx, evseId: number): boolean {
-  const n = ctx.img.evses[evseId - 1];
-  for (let c = 1; c <= n; c++) {
-    const s = connectorStatus(ctx, evseId, c);
-    if (s !== "Unavailable" && s !== "Faulted") return true;
-  }
-  return false;
-}
+import { evseUsable, flag, Tx, txBlock } from "./tx-state";
 
 /** F01.FR.24: busy when authorized already (a transaction waiting for authorization is not). */
 function free(ctx: Ctx, t: Tx): boolean {
-  return !t.authorized && t.askRef === 0 && usable(ctx, t.evseId);
+  return !t.authorized && t.askRef === 0 && evseUsable(ctx, t.evseId);
 }
 
 /** F01.FR.20: without evseId, an EVSE with a cable waiting first, else the first free one. */

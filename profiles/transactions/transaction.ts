@@ -10,13 +10,14 @@
 import { idiv, imod } from "../../firmware/arith";
 import { epochNow } from "../../firmware/clock";
 import { connectorSet } from "../../firmware/connectors";
-import { fmtNum, jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
+import { fmtNum, jarr, jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
+import { rpcCall, rpcHasRoom } from "../../firmware/rpc";
 import { meterValue } from "../../firmware/meter";
 import { modelGet, modelInt, modelLookup } from "../../firmware/model";
-import { Ctx, emit } from "../../firmware/station";
+import { Ctx, emit, isOnline, registration } from "../../firmware/station";
 import { sendTE } from "./tx-event";
 import { txNewGen, txSave, txStoreOpen } from "./tx-store";
-import { ENDED_SAMPLES, evConnected, flag, newTx, sameToken, startPoint, stopPoint, Tx, txBlock } from "./tx-state";
+import { ENDED_SAMPLES, evConnected, evseUsable, flag, newTx, sameToken, startPoint, stopPoint, Tx, txBlock } from "./tx-state";
 
 // ---- hardware ----
 
@@ -120,8 +121,8 @@ function stopCause(ctx: Ctx, t: Tx, cs: string): string {
   return "";
 }
 
-function endedSample(ctx: Ctx, t: Tx, context: string, measurands: string): void {
-  const mv = meterValue(ctx, t.evseId, context, measurands);
+function endedSample(ctx: Ctx, t: Tx, context: string, measurands: string, at?: number): void {
+  const mv = meterValue(ctx, t.evseId, context, measurands, at);
   if (mv === undefined) return;
   const s = t.endedSamples;
   // J02.FR.20: over the bound, intermediate samples go first; the first one (the start) stays.
@@ -143,7 +144,6 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
   t.lastUpdated = now;
   t.lastEnded = now;
   t.endedSamples = [];
-  t.lastClock = 0;
   t.lastEndedClock = 0;
   if (t.authorized) t.tokenSent = false;
   if (modelInt(ctx, "SampledDataCtrlr/TxEndedInterval") > 0) endedSample(ctx, t, "Sample.Periodic", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
@@ -293,6 +293,8 @@ function tokenEvse(ctx: Ctx, token: JsonObject): Tx | undefined {
 function onToken(ctx: Ctx, evseId: number, token: JsonObject): void {
   const t = evseId === 0 ? tokenEvse(ctx, token) : txBlock(ctx).evses[evseId - 1];
   if (t === undefined) return;
+  // F01.FR.23 likewise for a local start: an Unavailable or Faulted EVSE authorizes nobody (a stop still works).
+  if (!t.authorized && !evseUsable(ctx, t.evseId)) return;
   // E07.FR.01a: the token that authorized stops without an Authorize.
   if (t.authorized && sameToken(t.token, token)) {
     txDeauthorize(ctx, t, "Local", "StopAuthorized", token);
@@ -393,25 +395,27 @@ function tickTx(ctx: Ctx, t: Tx, now: number): void {
       endedSample(ctx, t, "Sample.Periodic", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
       txSave(ctx, t);
     }
-    const ai = modelInt(ctx, "AlignedDataCtrlr/Interval");
-    const s = ai > 0 ? slot(ctx, ai) : undefined;
-    if (s !== undefined) {
-      // J01.FR.22: clock-aligned values of an EVSE in a transaction go in its events.
-      if (t.lastClock > 0 && s > t.lastClock) {
-        const mv = meterValue(ctx, t.evseId, "Sample.Clock", modelGet(ctx, "AlignedDataCtrlr/Measurands") as string);
-        if (mv !== undefined) sendTE(ctx, t, "Updated", "MeterValueClock", chargingState(ctx, t), [mv], undefined);
-      }
-      t.lastClock = s;
-    }
     const ae = modelInt(ctx, "AlignedDataCtrlr/TxEndedInterval");
     const se = ae > 0 ? slot(ctx, ae) : undefined;
     if (se !== undefined) {
       if (t.lastEndedClock > 0 && se > t.lastEndedClock) {
-        endedSample(ctx, t, "Sample.Clock", modelGet(ctx, "AlignedDataCtrlr/TxEndedMeasurands") as string);
+        endedSample(ctx, t, "Sample.Clock", modelGet(ctx, "AlignedDataCtrlr/TxEndedMeasurands") as string, se);
         txSave(ctx, t);
       }
       t.lastEndedClock = se;
     }
+  }
+  const ai = modelInt(ctx, "AlignedDataCtrlr/Interval");
+  const s = ai > 0 ? slot(ctx, ai) : undefined;
+  if (s !== undefined) {
+    if (t.lastClock > 0 && s > t.lastClock) {
+      // Stamped with the boundary itself, also when the tick comes late or the clock was just set.
+      const mv = meterValue(ctx, t.evseId, "Sample.Clock", modelGet(ctx, "AlignedDataCtrlr/Measurands") as string, s);
+      // J01.FR.22: an EVSE in a transaction reports them in its events; J01.FR.14: an idle one in MeterValues.
+      if (mv !== undefined && t.id !== "") sendTE(ctx, t, "Updated", "MeterValueClock", chargingState(ctx, t), [mv], undefined);
+      else if (mv !== undefined && isOnline(ctx) && registration(ctx) === "Accepted" && rpcHasRoom(ctx)) rpcCall(ctx, "MeterValues", { evseId: t.evseId, meterValue: jarr([mv]) });
+    }
+    t.lastClock = s;
   }
   // The power tells Charging from SuspendedEV; energy transfer may start or end a transaction.
   if (changed || (t.id !== "" && chargingState(ctx, t) !== t.state) || (t.id === "" && t.authorized && shouldStart(ctx, t, chargingState(ctx, t)))) evaluate(ctx, t, "");

@@ -5,6 +5,7 @@
 import { JsonObject } from "../../firmware/json";
 import { modelGet } from "../../firmware/model";
 import { listHas } from "../../firmware/meter";
+import { connectorStatus } from "../../firmware/connectors";
 import { blockData, Ctx } from "../../firmware/station";
 
 export interface Tx {
@@ -120,4 +121,20 @@ export function flag(ctx: Ctx, key: "TxCtrlr/StopTxOnEVSideDisconnect" | "TxCtrl
 export function sameToken(a: JsonObject | undefined, b: JsonObject | undefined): boolean {
   if (a === undefined || b === undefined) return false;
   return a.type === b.type && string.lower(a.idToken as string) === string.lower(b.idToken as string);
+}
+
+/** F01.FR.23: an EVSE whose connectors are all Unavailable or Faulted takes no new authorization. */
+export function evseUsable(ctx: Ctx, evseId: number): boolean {
+  const n = ctx.img.evses[evseId - 1];
+  for (let c = 1; c <= n; c++) {
+    const s = connectorStatus(ctx, evseId, c);
+    if (s !== "Unavailable" && s !== "Faulted") return true;
+  }
+  return false;
+}
+
+/** The chargingProfile a RequestStartTransaction gave for the EVSE's session (JSON text, "" none): for smart charging (F01.FR.08..11). */
+export function txChargingProfile(ctx: Ctx, evseId: number): string {
+  const t = tx(ctx, evseId);
+  return t !== undefined ? t.profile : "";
 }
