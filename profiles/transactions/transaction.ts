@@ -15,6 +15,7 @@ import { rpcCall, rpcHasRoom } from "../../firmware/rpc";
 import { meterValue } from "../../firmware/meter";
 import { modelGet, modelInt, modelLookup } from "../../firmware/model";
 import { Ctx, emit, isOnline, registration } from "../../firmware/station";
+import { outboxQueued } from "../../firmware/outbox";
 import { sendTE } from "./tx-event";
 import { txNewGen, txSave, txStoreOpen } from "./tx-store";
 import { ENDED_SAMPLES, evConnected, evseUsable, flag, newTx, sameToken, startPoint, stopPoint, Tx, txBlock } from "./tx-state";
@@ -165,6 +166,12 @@ function endTx(ctx: Ctx, t: Tx, trigger: string, cs: string, stopToken: JsonObje
   if (last !== undefined) mv[mv.length] = last;
   t.authorized = false;
   sendTE(ctx, t, "Ended", trigger, cs, mv, stopToken);
+  clearTx(ctx, t);
+}
+
+/** Forgets the EVSE's transaction and its session, once its Ended event is queued. */
+function clearTx(ctx: Ctx, t: Tx): void {
+  t.authorized = false;
   if (t.txConn > 0) connectorSet(ctx, t.evseId, t.txConn, "tx", false);
   t.txConn = 0;
   t.id = "";
@@ -421,6 +428,40 @@ function tickTx(ctx: Ctx, t: Tx, now: number): void {
   if (changed || (t.id !== "" && chargingState(ctx, t) !== t.state) || (t.id === "" && t.authorized && shouldStart(ctx, t, chargingState(ctx, t)))) evaluate(ctx, t, "");
 }
 
+/**
+ * A queued event of a transaction after a reboot: its seqNo is taken (the next one follows it); a
+ * queued Ended means the transaction is over already; a transaction the journal has no record of
+ * (the power went between queuing its event and recording it) is taken up to be ended.
+ */
+function catchUp(ctx: Ctx, payload: string): void {
+  const [v] = jsonDecode(payload, 8, false);
+  const p = v as JsonObject | undefined;
+  if (p === undefined || type(p) !== "table") return;
+  const info = p.transactionInfo as JsonObject | undefined;
+  if (info === undefined) return;
+  const ev = txBlock(ctx).evses;
+  let t: Tx | undefined;
+  for (let i = 0; i < ev.length; i++) if (ev[i].id !== "" && ev[i].id === info.transactionId) t = ev[i];
+  if (t === undefined) {
+    const evse = p.evse as JsonObject | undefined;
+    for (let i = 0; i < ev.length && t === undefined; i++) {
+      if (ev[i].id === "" && (evse === undefined || evse.id === i + 1)) t = ev[i];
+    }
+    if (t === undefined || p.eventType === "Ended") return;
+    t.id = info.transactionId as string;
+    t.gen = txNewGen(ctx);
+    t.lost = true;
+  }
+  if (!t.lost) return;
+  const seq = p.seqNo as number;
+  if (seq >= t.seq) t.seq = seq + 1;
+  if (p.evse !== undefined) t.evseSent = true;
+  if (p.eventType === "Ended") {
+    t.lost = false;
+    clearTx(ctx, t);
+  }
+}
+
 // ---- the board ----
 
 function onPlug(ctx: Ctx, evseId: number, connectorId: number): void {
@@ -499,12 +540,13 @@ export const txSessions = {
     restored: (ctx: Ctx) => {
       const ev = txBlock(ctx).evses;
       for (let i = 0; i < ev.length; i++) {
-        const t = ev[i];
         // The board reports the cables still plugged in after this.
-        t.connectorId = 0;
-        t.evSide = false;
-        if (t.lost) recoverLost(ctx, t);
+        ev[i].connectorId = 0;
+        ev[i].evSide = false;
       }
+      // The power may have gone between queuing an event and recording it.
+      outboxQueued(ctx, "TransactionEvent", (payload: string) => catchUp(ctx, payload));
+      for (let i = 0; i < ev.length; i++) if (ev[i].lost) recoverLost(ctx, ev[i]);
     },
     tick: (ctx: Ctx, now: number) => {
       const ev = txBlock(ctx).evses;
