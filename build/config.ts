@@ -93,7 +93,9 @@ export function validateConfig(raw: unknown, file: string, root: string): BuildC
   });
   const avail = blocksAvailable(root);
   if (!Array.isArray(c.blocks)) fail(file, "blocks", "must be an array of block names");
-  for (const b of c.blocks as unknown[]) if (!avail.includes(b as string)) fail(file, "blocks", `unknown block '${String(b)}' (available: ${avail.join(", ")})`);
+  // Test-only blocks (test/blocks/<name>, named "../test/blocks/<name>" from profiles/) for scenario tests.
+  const testBlock = (b: unknown) => typeof b === "string" && /^\.\.\/test\/blocks\/[a-z0-9-]+$/.test(b) && fs.existsSync(path.join(root, "profiles", b, "block.json"));
+  for (const b of c.blocks as unknown[]) if (!avail.includes(b as string) && !testBlock(b)) fail(file, "blocks", `unknown block '${String(b)}' (available: ${avail.join(", ")})`);
   for (const must of ["provisioning"]) if (!(c.blocks as string[]).includes(must)) fail(file, "blocks", `'${must}' is required in every build`);
   if (new Set(c.blocks as string[]).size !== (c.blocks as string[]).length) fail(file, "blocks", "a block is listed twice");
   const b = c.bounds as Record<string, unknown>;

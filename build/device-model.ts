@@ -172,7 +172,7 @@ export function buildRecords(cfg: BuildConfig, decls: VariableDecl[]): ModelReco
       const evseVars = { ...base, "evse.id": i + 1, "evse.maxPowerW": e.maxPowerW, "evse.phases": Math.max(...e.connectors.map((c) => c.phases)) };
       if (per === "evse") emit(d, i + 1, 0, evseVars);
       if (per === "connector") {
-        e.connectors.forEach((c, j) => emit(d, i + 1, j + 1, { ...evseVars, "connector.id": j + 1, "connector.type": c.type, "connector.phases": c.phases }));
+        e.connectors.forEach((c, j) => emit(d, i + 1, j + 1, { ...evseVars, "connector.id": j + 1, "connector.type": c.type, "connector.phases": c.phases, "connector.maxCurrentA": c.maxCurrentA }));
       }
     });
   }

@@ -59,6 +59,7 @@ export type ModelKey =
   | "SecurityCtrlr/OrganizationName"
   | "SecurityCtrlr/SecurityProfile"
   | "TxCtrlr/EVConnectionTimeOut"
+  | "TxCtrlr/MaxEnergyOnInvalidId"
   | "TxCtrlr/StopTxOnEVSideDisconnect"
   | "TxCtrlr/StopTxOnInvalidId"
   | "TxCtrlr/TxStartPoint"

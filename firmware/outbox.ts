@@ -34,6 +34,8 @@ export interface QueuedCall {
   interval: number;
   tries: number;
   notBefore: number;
+  /** Has gone out on the wire (this boot): a resend is then the same frame again. */
+  sent: boolean;
 }
 
 /** What a block may say about a CALL it queues (rpcCall). */
@@ -65,6 +67,8 @@ export interface Outbox {
   /** Persisted calls dropped for a full journal, and discarded after their last attempt, since boot. */
   dropped: number;
   discarded: number;
+  /** Seq of the newest call when the connection last dropped: persisted calls up to it not yet sent were queued during an outage. */
+  cut: number;
 }
 
 const KIND = "out";
@@ -80,7 +84,7 @@ export function notifyResult(st: Station, call: QueuedCall, payload: JsonObject 
 
 function newCall(o: Outbox, action: string, payload: string | string[], opts: CallOpts | undefined, triggered: boolean): QueuedCall {
   o.seq = o.seq + 1;
-  const c: QueuedCall = { action, payload, ref: 0, triggered, seq: o.seq, persisted: false, attempts: 1, interval: 0, tries: 0, notBefore: 0 };
+  const c: QueuedCall = { action, payload, ref: 0, triggered, seq: o.seq, persisted: false, attempts: 1, interval: 0, tries: 0, notBefore: 0, sent: false };
   if (opts !== undefined) {
     if (opts.ref !== undefined) c.ref = opts.ref;
     if (opts.triggered === true) c.triggered = true;
@@ -100,7 +104,7 @@ function fromRecord(seq: number, v: JValue): QueuedCall | undefined {
   if (type(r) !== "table" || type(r[0]) !== "string" || type(r[1]) !== "string") return undefined;
   return {
     action: r[0] as string, payload: r[1] as string, ref: r[2] as number, triggered: false, seq,
-    persisted: true, attempts: r[3] as number, interval: r[4] as number, tries: 0, notBefore: 0,
+    persisted: true, attempts: r[3] as number, interval: r[4] as number, tries: 0, notBefore: 0, sent: false,
   };
 }
 
@@ -240,6 +244,36 @@ export function outboxDone(st: Station, call: QueuedCall, payload: JsonObject | 
   }
   forgetHead(st);
   notifyResult(st, call, payload);
+}
+
+/**
+ * The payload to send, and the call marked as sent. E11.FR.07: a TransactionEvent still waiting
+ * (never sent) when the connection dropped goes out with offline true; a call already on the wire
+ * is resent as it was (the CSMS may have it: the same frame again, errata §4.1.4).
+ */
+export function outboxPayload(st: Station, call: QueuedCall): string | string[] {
+  const p = call.payload;
+  const first = !call.sent;
+  call.sent = true;
+  if (!first || !call.persisted || call.seq > st.out.cut || call.action !== "TransactionEvent" || type(p) !== "string") return p;
+  const text = p as string;
+  const [marked] = string.find(text, "\"offline\":true", 1, true);
+  if (marked !== undefined || string.sub(text, 1, 1) !== "{" || string.sub(text, 2, 2) === "}") return text;
+  call.payload = "{\"offline\":true," + string.sub(text, 2);
+  return call.payload;
+}
+
+/**
+ * Hands the JSON payload of every queued persisted call of an action to fn, oldest first (read back
+ * from flash): after a power loss, a block learns what it had queued but may not have recorded.
+ */
+export function outboxQueued(ctx: Ctx, action: string, fn: (this: void, payload: string) => void): void {
+  const st = ctx as Station;
+  const o = st.out;
+  for (let i = 0; i < o.diskAt.length; i++) {
+    const r = journalGet(st, o.diskAt[i]) as JValue[] | undefined;
+    if (r !== undefined && r[0] === action && type(r[1]) === "string") fn(r[1] as string);
+  }
 }
 
 /** Removes the queued (not sent, not persisted) calls of an action; their block asked, so none is told. */

@@ -8,7 +8,7 @@ import { fmtNum, isArray, isObject, jarr, jsonDecode, jsonEncode, Json, JsonObje
 import { utf8Chars, validate } from "./validate";
 import { Ctx, Handler, Station } from "./station";
 import { modelInt } from "./model";
-import { CallOpts, notifyResult, outboxAdd, outboxCount, outboxDone, outboxDrop, outboxHas, outboxNext, outboxRoom, QueuedCall } from "./outbox";
+import { CallOpts, notifyResult, outboxAdd, outboxCount, outboxDone, outboxDrop, outboxHas, outboxNext, outboxPayload, outboxRoom, QueuedCall } from "./outbox";
 
 /** Every OCPP 2.0.1 action a CSMS may send: an action in this list but not in the build is NotSupported, any other NotImplemented. */
 const CSMS_ACTIONS =
@@ -320,7 +320,7 @@ export function pump(st: Station): void {
   st.outstandingSince = st.hal.uptime();
   st.lastCallAt = st.outstandingSince;
   const head = "[2,\"" + st.outstandingId + "\",\"" + call.action + "\",";
-  const p = call.payload;
+  const p = outboxPayload(st, call);
   if (type(p) === "string") {
     st.hal.send([head, p as string, "]"]);
   } else {
@@ -424,6 +424,7 @@ export function rpcDisconnected(st: Station): void {
   // A retry of a CALL from the old connection is a new CALL on this one.
   st.lastCall = "";
   st.lastReply = undefined;
+  st.out.cut = st.out.seq;
   // A deferred answer has nobody to go to any more.
   if (st.later !== undefined) {
     st.later = undefined;

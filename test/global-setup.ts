@@ -5,10 +5,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildImage } from "../build/cli";
 import { ROOT } from "../build/compile";
+import { buildTxImage } from "./tx-harness";
 
 export default function setup(): void {
   const dir = path.join(ROOT, "build", "configs");
   for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".json"))) {
     for (const t of ["lua5.1", "lua5.3"] as const) buildImage(path.join(dir, f), t, undefined);
   }
+  // The transactions tests' image: core plus the test-only authorization stand-in.
+  buildTxImage();
 }

@@ -108,9 +108,10 @@ const PROVISION = {
   "OCPPCommCtrlr/RetryBackOffRepeatTimes": "0",
 };
 
-export async function runSession(runtime: RuntimeName, fault: Fault): Promise<RunOutcome> {
+/** station: another build (config, configFile) to run the session on. */
+export async function runSession(runtime: RuntimeName, fault: Fault, station: { config?: string; configFile?: string } = {}): Promise<RunOutcome> {
   const csms = new FaultCsms();
-  const t = await startStation(runtime, { provision: PROVISION, csms });
+  const t = await startStation(runtime, { ...station, provision: PROVISION, csms });
   answers(csms);
   csms.cutAt = fault.cutAfterCall ?? -1;
   let powerLosses = 0;

@@ -1,0 +1,69 @@
+// Meter values (J01, J02): one MeterValueType from the EVSE's meter for a list of measurands, as any
+// block needs it (transactions, clock-aligned MeterValues, TriggerMessage).
+//
+// The HAL gives integers: Wh, W, 0.1 A and 0.1 V per phase, SoC in percent (hal/hal.ts). Tenths are
+// split with idiv/imod and only the fraction, below 1, is a float: fmtNum prints it back exactly
+// (16.1, 230.4) on every VM, single floats included.
+
+import { idiv, imod } from "./arith";
+import { epochNow } from "./clock";
+import { jarr, JsonObject } from "./json";
+import type { Ctx } from "./station";
+import { isoTime } from "./time";
+
+const PHASES = ["L1", "L2", "L3"];
+const PHASES_N = ["L1-N", "L2-N", "L3-N"];
+
+/** Tenths as a decimal number: 165 -> 16.5. */
+function tenths(v: number): number {
+  // float: the fraction is below 1 and fmtNum prints it with the fewest digits that read back.
+  return idiv(v, 10) + imod(v, 10) / 10;
+}
+
+function sample(out: JsonObject[], value: number, context: string, measurand: string, unit: string | undefined, phase: string | undefined, location: string | undefined): void {
+  const s: JsonObject = { value, context, measurand };
+  if (unit !== undefined) s.unitOfMeasure = { unit };
+  if (phase !== undefined) s.phase = phase;
+  if (location !== undefined) s.location = location;
+  out[out.length] = s;
+}
+
+/** Is name one of the members of a comma-separated list? */
+export function listHas(csv: string, name: string): boolean {
+  const [at] = string.find("," + csv + ",", "," + name + ",", 1, true);
+  return at !== undefined;
+}
+
+/**
+ * One MeterValueType {timestamp, sampledValue[]} of the EVSE's meter now, with the measurands of a
+ * comma-separated list (Energy.Active.Import.Register, Power.Active.Import, Current.Import, Voltage,
+ * SoC) and this ReadingContext; every phase the meter has is reported (J.2.3). at: the timestamp
+ * (epoch seconds) when not now, e.g. the clock-aligned boundary a late tick samples for. Undefined
+ * when the list yields nothing or the time is unknown.
+ */
+export function meterValue(ctx: Ctx, evseId: number, context: string, measurandsCsv: string, at?: number): JsonObject | undefined {
+  const t = at !== undefined ? at : epochNow(ctx);
+  if (t === undefined || measurandsCsv === "") return undefined;
+  const m = ctx.hal.readMeter(evseId);
+  const out: JsonObject[] = [];
+  if (listHas(measurandsCsv, "Energy.Active.Import.Register")) sample(out, m.energyWh, context, "Energy.Active.Import.Register", "Wh", undefined, undefined);
+  if (listHas(measurandsCsv, "Power.Active.Import")) sample(out, m.powerW, context, "Power.Active.Import", "W", undefined, undefined);
+  if (listHas(measurandsCsv, "Current.Import")) {
+    for (let i = 0; i < m.currentDa.length && i < 3; i++) sample(out, tenths(m.currentDa[i]), context, "Current.Import", "A", PHASES[i], undefined);
+  }
+  if (listHas(measurandsCsv, "Voltage")) {
+    for (let i = 0; i < m.voltageDv.length && i < 3; i++) sample(out, tenths(m.voltageDv[i]), context, "Voltage", "V", PHASES_N[i], undefined);
+  }
+  // Errata 6.2.58: location EV only for SoC, and only when the EV reports one.
+  if (listHas(measurandsCsv, "SoC") && m.socPercent >= 0) sample(out, m.socPercent, context, "SoC", "Percent", undefined, "EV");
+  if (out.length === 0) return undefined;
+  return { timestamp: isoTime(t), sampledValue: jarr(out) };
+}
+
+/** Phases drawing current now (numberOfPhasesUsed), 0 when the meter shows none. */
+export function phasesUsed(ctx: Ctx, evseId: number): number {
+  const m = ctx.hal.readMeter(evseId);
+  let n = 0;
+  for (let i = 0; i < m.currentDa.length && i < 3; i++) if (m.currentDa[i] > 0) n = n + 1;
+  return n;
+}

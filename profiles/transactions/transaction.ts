@@ -1,0 +1,569 @@
+// E01–E13 sessions: per EVSE, the cable, the EV, the authorization and the transaction, driven by
+// the board's hooks (plug, unplug, pilot, relay, token), the authorization block's answers and
+// the CSMS's (TransactionEventResponse, remote start and stop).
+//
+// Every input ends in evaluate(), which in this order: starts or ends the transaction when a
+// TxStartPoint / TxStopPoint condition is met (Part 2 §2.6.4–2.6.6), sends the event for what
+// happened, sets the hardware (relay, pilot offer, lock), and reports a chargingState that changed
+// in an event of its own (E03.FR.12: simultaneous events are separate events).
+
+import { idiv, imod } from "../../firmware/arith";
+import { epochNow } from "../../firmware/clock";
+import { connectorSet } from "../../firmware/connectors";
+import { fmtNum, jarr, jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
+import { rpcCall, rpcHasRoom } from "../../firmware/rpc";
+import { meterValue } from "../../firmware/meter";
+import { modelGet, modelInt, modelLookup } from "../../firmware/model";
+import { Ctx, emit, isOnline, registration } from "../../firmware/station";
+import { outboxQueued } from "../../firmware/outbox";
+import { sendTE } from "./tx-event";
+import { txNewGen, txSave, txStoreOpen } from "./tx-store";
+import { ENDED_SAMPLES, evConnected, evseUsable, flag, newTx, sameToken, startPoint, stopPoint, Tx, txBlock } from "./tx-state";
+
+// ---- hardware ----
+
+/** Seconds an EV gets to answer an offer (pilot B to C) before it is reported SuspendedEV. */
+const EV_ANSWER_S = 3;
+
+/** Does the connector have a socket (a lock), rather than a fixed cable? ConnectorType s* is a socket. */
+function hasLock(ctx: Ctx, evseId: number, connectorId: number): boolean {
+  const ty = modelLookup(ctx, "Connector#" + fmtNum(evseId) + "." + fmtNum(connectorId) + "/ConnectorType");
+  return ty !== undefined && string.sub(ty, 1, 1) === "s";
+}
+
+function energyAllowed(ctx: Ctx, t: Tx): boolean {
+  if (!t.authorized || !evConnected(t) || t.invalid) return false;
+  return t.id !== "" || startPoint(ctx, "EnergyTransfer");
+}
+
+/**
+ * The current offered to the EV in 0.1 A: the one place that decides it (smart charging will
+ * lower it here). The connector's rated current while energy is allowed, else 0.
+ */
+export function txOffer(ctx: Ctx, t: Tx): number {
+  if (!energyAllowed(ctx, t)) return 0;
+  const a = modelLookup(ctx, "Connector#" + fmtNum(t.evseId) + "." + fmtNum(t.connectorId) + "/MaxCurrent");
+  const n = a !== undefined ? tonumber(a) : undefined;
+  return n !== undefined ? n * 10 : 0;
+}
+
+function hardware(ctx: Ctx, t: Tx): void {
+  const e = t.evseId;
+  const offer = txOffer(ctx, t);
+  const closed = offer > 0;
+  // Closing: contactor, then the offer; opening: the offer goes first, so the EV stops drawing.
+  if (closed && !t.relay) {
+    t.relay = true;
+    ctx.hal.setRelay(e, true);
+  }
+  if (offer !== t.offer) {
+    if (t.offer === 0) t.offerAt = ctx.hal.uptime();
+    t.offer = offer;
+    ctx.hal.setPilotOffer(e, offer);
+  }
+  if (!closed && t.relay) {
+    t.relay = false;
+    ctx.hal.setRelay(e, false);
+  }
+  // Locked while a transaction runs on a socket; E09.FR.02 frees it when the EV end leaves.
+  let lock = 0;
+  if (t.id !== "" && t.connectorId > 0 && hasLock(ctx, e, t.connectorId) && (t.evSide || !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect"))) lock = t.connectorId;
+  if (lock !== t.locked) {
+    if (t.locked > 0) ctx.hal.setLock(e, t.locked, false);
+    if (lock > 0) ctx.hal.setLock(e, lock, true);
+    t.locked = lock;
+  }
+}
+
+/** ChargingStateEnumType from the cable, the authorization, the relay, the pilot and the power. */
+export function chargingState(ctx: Ctx, t: Tx): string {
+  if (!evConnected(t)) return "Idle";
+  if (!t.authorized) return "EVConnected";
+  const e = t.evseId;
+  if (t.invalid || t.offer === 0 || !ctx.hal.relayClosed(e)) return "SuspendedEVSE";
+  const p = ctx.hal.pilotState(e);
+  if (p === "C" || p === "D" || ctx.hal.readMeter(e).powerW > 0) return "Charging";
+  // The EV has a moment to answer a new offer before it counts as not taking it.
+  if (ctx.hal.uptime() - t.offerAt < EV_ANSWER_S) return "SuspendedEVSE";
+  // E01.FR.19: offered, not taken.
+  return "SuspendedEV";
+}
+
+// ---- start and stop ----
+
+/** transactionId (E01.FR.08): unique forever: boot counter, wall clock, journal counter and a random part. */
+function newId(ctx: Ctx, gen: number): string {
+  const boots = ctx.hal.load("boots");
+  const now = epochNow(ctx);
+  const id = (boots !== undefined ? boots : "0") + "-" + fmtNum(now !== undefined ? now : 0) + "-" + fmtNum(gen) + "-" + fmtNum(ctx.hal.random(65536));
+  return string.sub(id, 1, 36);
+}
+
+function shouldStart(ctx: Ctx, t: Tx, cs: string): boolean {
+  const conn = evConnected(t);
+  if (startPoint(ctx, "EVConnected") && conn && !t.done) return true;
+  if (startPoint(ctx, "Authorized") && t.authorized) return true;
+  if ((startPoint(ctx, "PowerPathClosed") || t.done) && conn && t.authorized) return true;
+  return startPoint(ctx, "EnergyTransfer") && cs === "Charging";
+}
+
+/**
+ * The stoppedReason a TxStopPoint condition gives when it ends the transaction, "" when none does. A
+ * stop point is a condition that ends being true (Part 2 §2.6.5): one never met yet ends nothing.
+ */
+function stopCause(ctx: Ctx, t: Tx, cs: string): string {
+  if (t.authorized) t.wasAuth = true;
+  if (evConnected(t)) t.wasConn = true;
+  const noConn = t.wasConn && !evConnected(t);
+  const noAuth = t.wasAuth && !t.authorized;
+  if ((stopPoint(ctx, "EVConnected") || stopPoint(ctx, "PowerPathClosed")) && noConn) return "EVDisconnected";
+  if ((stopPoint(ctx, "Authorized") || stopPoint(ctx, "PowerPathClosed")) && noAuth) return "Local";
+  if (stopPoint(ctx, "EnergyTransfer") && t.state === "Charging" && cs !== "Charging") return "StoppedByEV";
+  return "";
+}
+
+function endedSample(ctx: Ctx, t: Tx, context: string, measurands: string, at?: number): void {
+  const mv = meterValue(ctx, t.evseId, context, measurands, at);
+  if (mv === undefined) return;
+  const s = t.endedSamples;
+  // J02.FR.20: over the bound, intermediate samples go first; the first one (the start) stays.
+  if (s.length >= ENDED_SAMPLES) table.remove(s, 2);
+  s[s.length] = jsonEncode(mv);
+}
+
+function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
+  const now = ctx.hal.uptime();
+  t.gen = txNewGen(ctx);
+  t.id = newId(ctx, t.gen);
+  t.seq = 0;
+  t.evseSent = false;
+  t.phasesSent = 0;
+  t.stoppedReason = "";
+  t.wasAuth = t.authorized;
+  t.wasConn = evConnected(t);
+  t.startAt = now;
+  t.lastUpdated = now;
+  t.lastEnded = now;
+  t.endedSamples = [];
+  t.lastEndedClock = 0;
+  if (t.authorized) t.tokenSent = false;
+  if (modelInt(ctx, "SampledDataCtrlr/TxEndedInterval") > 0) endedSample(ctx, t, "Sample.Periodic", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
+  if (t.connectorId > 0) {
+    t.txConn = t.connectorId;
+    connectorSet(ctx, t.evseId, t.connectorId, "tx", true);
+  }
+  sendTE(ctx, t, "Started", trigger, cs, undefined, undefined);
+}
+
+/** Ends the transaction: TransactionEvent(Ended) with the Transaction.End sample and the kept ones. */
+function endTx(ctx: Ctx, t: Tx, trigger: string, cs: string, stopToken: JsonObject | undefined): void {
+  const mv: JsonObject[] = [];
+  for (let i = 0; i < t.endedSamples.length; i++) {
+    const [v] = jsonDecode(t.endedSamples[i], 8, false);
+    if (v !== undefined) mv[mv.length] = v as JsonObject;
+  }
+  const last = meterValue(ctx, t.evseId, "Transaction.End", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
+  if (last !== undefined) mv[mv.length] = last;
+  t.authorized = false;
+  sendTE(ctx, t, "Ended", trigger, cs, mv, stopToken);
+  clearTx(ctx, t);
+}
+
+/** Forgets the EVSE's transaction and its session, once its Ended event is queued. */
+function clearTx(ctx: Ctx, t: Tx): void {
+  t.authorized = false;
+  if (t.txConn > 0) connectorSet(ctx, t.evseId, t.txConn, "tx", false);
+  t.txConn = 0;
+  t.id = "";
+  t.token = undefined;
+  t.group = "";
+  t.waitSince = -1;
+  t.invalid = false;
+  t.invalidWh = -1;
+  t.remotePending = false;
+  t.remoteStartId = -1;
+  t.profile = "";
+  t.stoppedReason = "";
+  t.endedSamples = [];
+  t.state = "";
+  // The same plug-in starts no second transaction (a new authorization or a new plug-in does).
+  t.done = t.connectorId > 0;
+  txSave(ctx, t);
+}
+
+/**
+ * Everything that follows an input on an EVSE. trigger: what happened (a TriggerReasonEnumType), ""
+ * when only a state may have changed; stopToken: the token that ended the authorization.
+ */
+export function evaluate(ctx: Ctx, t: Tx, trigger: string, stopToken?: JsonObject): void {
+  if (t.lost && !recoverLost(ctx, t)) return;
+  let cs = chargingState(ctx, t);
+  let sent = false;
+  if (t.id === "") {
+    if (shouldStart(ctx, t, cs)) {
+      startTx(ctx, t, trigger !== "" ? trigger : "ChargingStateChanged", cs);
+      sent = true;
+    }
+  } else {
+    const cause = stopCause(ctx, t, cs);
+    if (cause !== "") {
+      // The first cause of the stop is the reason (a local stop stays Local when the unplug ends it).
+      if (t.stoppedReason === "") t.stoppedReason = cause;
+      endTx(ctx, t, trigger !== "" ? trigger : "ChargingStateChanged", cs, stopToken);
+      sent = true;
+    }
+  }
+  if (!sent && t.id !== "" && trigger !== "") sendTE(ctx, t, "Updated", trigger, cs, undefined, stopToken);
+  hardware(ctx, t);
+  cs = chargingState(ctx, t);
+  if (t.id === "") {
+    if (!t.done && shouldStart(ctx, t, cs)) {
+      startTx(ctx, t, "ChargingStateChanged", cs);
+      hardware(ctx, t);
+    }
+  } else if (stopCause(ctx, t, cs) !== "") {
+    if (t.stoppedReason === "") t.stoppedReason = stopCause(ctx, t, cs);
+    endTx(ctx, t, "ChargingStateChanged", cs, undefined);
+    hardware(ctx, t);
+  } else if (cs !== t.state) {
+    sendTE(ctx, t, "Updated", "ChargingStateChanged", cs, undefined, undefined);
+  }
+}
+
+/** Forces the end of the EVSE's transaction (stopTx, EVConnectionTimeOut, faults, power loss). */
+export function txForceEnd(ctx: Ctx, t: Tx, stoppedReason: string, trigger: string): void {
+  t.authorized = false;
+  if (t.id !== "") {
+    t.stoppedReason = stoppedReason;
+    endTx(ctx, t, trigger, chargingState(ctx, t), undefined);
+  }
+  hardware(ctx, t);
+}
+
+/** A transaction the journal restored after a reboot is ended with PowerLoss once the time is known. */
+function recoverLost(ctx: Ctx, t: Tx): boolean {
+  if (epochNow(ctx) === undefined) return false;
+  t.lost = false;
+  txForceEnd(ctx, t, "PowerLoss", "AbnormalCondition");
+  return true;
+}
+
+// ---- authorization ----
+
+/** Authorizes charging on the EVSE for token (group: its groupIdToken, "" none). */
+export function txAuthorize(ctx: Ctx, t: Tx, token: JsonObject, group: string, trigger: string): void {
+  t.authorized = true;
+  t.token = token;
+  t.group = group;
+  t.tokenSent = false;
+  t.invalid = false;
+  t.invalidWh = -1;
+  t.waitSince = evConnected(t) ? -1 : ctx.hal.uptime();
+  evaluate(ctx, t, trigger);
+}
+
+/** Ends the authorization (E07 local stop, F03 remote stop): ends or updates the transaction per TxStopPoint. */
+export function txDeauthorize(ctx: Ctx, t: Tx, stoppedReason: string, trigger: string, stopToken: JsonObject | undefined): void {
+  t.authorized = false;
+  t.waitSince = -1;
+  if (t.id === "") {
+    hardware(ctx, t);
+    return;
+  }
+  if (t.stoppedReason === "") t.stoppedReason = stoppedReason;
+  evaluate(ctx, t, trigger, stopToken);
+}
+
+/** Asks the authorization block about a token for this EVSE (stop: to end by group, E07.FR.01b). */
+export function txAsk(ctx: Ctx, t: Tx, token: JsonObject, stop: boolean): void {
+  const b = txBlock(ctx);
+  b.ref = b.ref + 1;
+  t.askRef = b.ref;
+  t.askStop = stop;
+  emit(ctx, "authorize", t.evseId, token, b.ref);
+}
+
+function groupOf(info: JsonObject): string {
+  const g = info.groupIdToken as JsonObject | undefined;
+  return g !== undefined ? string.lower(g.idToken as string) : "";
+}
+
+/** The EVSE a token at the station's reader (evseId 0) is meant for: its transaction's, else the first free one with a cable, else the first free. */
+function tokenEvse(ctx: Ctx, token: JsonObject): Tx | undefined {
+  const ev = txBlock(ctx).evses;
+  for (let i = 0; i < ev.length; i++) if (ev[i].authorized && sameToken(ev[i].token, token)) return ev[i];
+  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].connectorId > 0) return ev[i];
+  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].id === "") return ev[i];
+  return undefined;
+}
+
+function onToken(ctx: Ctx, evseId: number, token: JsonObject): void {
+  const t = evseId === 0 ? tokenEvse(ctx, token) : txBlock(ctx).evses[evseId - 1];
+  if (t === undefined) return;
+  // F01.FR.23 likewise for a local start: an Unavailable or Faulted EVSE authorizes nobody (a stop still works).
+  if (!t.authorized && !evseUsable(ctx, t.evseId)) return;
+  // E07.FR.01a: the token that authorized stops without an Authorize.
+  if (t.authorized && sameToken(t.token, token)) {
+    txDeauthorize(ctx, t, "Local", "StopAuthorized", token);
+    return;
+  }
+  txAsk(ctx, t, token, t.authorized);
+}
+
+function onAuthorized(ctx: Ctx, evseId: number, token: JsonObject, info: JsonObject, ref: number): void {
+  const t = txBlock(ctx).evses[evseId - 1];
+  if (t === undefined || t.askRef !== ref) return;
+  t.askRef = 0;
+  const accepted = info.status === "Accepted";
+  if (t.askStop) {
+    // E07.FR.01b: another token of the same group ends the authorization.
+    if (accepted && t.authorized && t.group !== "" && groupOf(info) === t.group) txDeauthorize(ctx, t, "Local", "StopAuthorized", token);
+    return;
+  }
+  // E02.FR.20: a failed authorization sends nothing.
+  if (!accepted) {
+    t.remotePending = false;
+    return;
+  }
+  txAuthorize(ctx, t, token, groupOf(info), "Authorized");
+}
+
+/** E05: what a TransactionEventResponse said about the transaction's token. */
+function onResult(ctx: Ctx, p: JsonObject | undefined, ref: number): void {
+  const b = txBlock(ctx);
+  const gen = idiv(ref, 2);
+  const q = b.queued[gen];
+  if (q !== undefined) {
+    if (q > 1) b.queued[gen] = q - 1;
+    else {
+      b.queued[gen] = undefined as unknown as number;
+      b.ids[gen] = undefined as unknown as string;
+    }
+  }
+  if (p === undefined || imod(ref, 2) !== 1) return;
+  const info = p.idTokenInfo as JsonObject | undefined;
+  if (info === undefined) return;
+  let t: Tx | undefined;
+  for (let i = 0; i < b.evses.length; i++) if (b.evses[i].gen === gen && b.evses[i].id !== "") t = b.evses[i];
+  if (t === undefined || t.token === undefined) return;
+  emit(ctx, "tokenInfo", t.token, info);
+  if (info.status === "Accepted" || !t.authorized) return;
+  if (flag(ctx, "TxCtrlr/StopTxOnInvalidId")) {
+    // E05.FR.09/10: deauthorized; ended when TxStopPoint says so.
+    txDeauthorize(ctx, t, "DeAuthorized", "Deauthorized", undefined);
+    return;
+  }
+  // E05.FR.02/03: the transaction stays; energy stops now, or after MaxEnergyOnInvalidId more Wh.
+  if (modelInt(ctx, "TxCtrlr/MaxEnergyOnInvalidId") > 0) t.invalidWh = ctx.hal.readMeter(t.evseId).energyWh;
+  else t.invalid = true;
+  evaluate(ctx, t, "");
+}
+
+// ---- time ----
+
+/** Clock-aligned slot start for an interval, or undefined when the time is unknown. */
+function slot(ctx: Ctx, interval: number): number | undefined {
+  const now = epochNow(ctx);
+  return now === undefined ? undefined : now - imod(now, interval);
+}
+
+function tickTx(ctx: Ctx, t: Tx, now: number): void {
+  if (t.lost) {
+    recoverLost(ctx, t);
+    return;
+  }
+  // E03.FR.05, C01.FR.26: no EV within EVConnectionTimeOut ends the authorization (and the transaction).
+  if (t.authorized && t.waitSince >= 0 && !evConnected(t) && now - t.waitSince >= modelInt(ctx, "TxCtrlr/EVConnectionTimeOut")) {
+    t.waitSince = -1;
+    if (t.id !== "") txForceEnd(ctx, t, "Timeout", "EVConnectTimeout");
+    else {
+      t.authorized = false;
+      t.remotePending = false;
+    }
+    return;
+  }
+  let changed = false;
+  if (t.invalidWh >= 0 && ctx.hal.readMeter(t.evseId).energyWh - t.invalidWh >= modelInt(ctx, "TxCtrlr/MaxEnergyOnInvalidId")) {
+    t.invalidWh = -1;
+    t.invalid = true;
+    changed = true;
+  }
+  if (t.id !== "") {
+    const upd = modelInt(ctx, "SampledDataCtrlr/TxUpdatedInterval");
+    if (upd > 0 && now - t.lastUpdated >= upd) {
+      t.lastUpdated = now;
+      // J02.FR.11: periodic samples in Updated events.
+      const mv = meterValue(ctx, t.evseId, "Sample.Periodic", modelGet(ctx, "SampledDataCtrlr/TxUpdatedMeasurands") as string);
+      if (mv !== undefined) sendTE(ctx, t, "Updated", "MeterValuePeriodic", chargingState(ctx, t), [mv], undefined);
+    }
+    const endi = modelInt(ctx, "SampledDataCtrlr/TxEndedInterval");
+    if (endi > 0 && now - t.lastEnded >= endi) {
+      t.lastEnded = now;
+      endedSample(ctx, t, "Sample.Periodic", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
+      txSave(ctx, t);
+    }
+    const ae = modelInt(ctx, "AlignedDataCtrlr/TxEndedInterval");
+    const se = ae > 0 ? slot(ctx, ae) : undefined;
+    if (se !== undefined) {
+      if (t.lastEndedClock > 0 && se > t.lastEndedClock) {
+        endedSample(ctx, t, "Sample.Clock", modelGet(ctx, "AlignedDataCtrlr/TxEndedMeasurands") as string, se);
+        txSave(ctx, t);
+      }
+      t.lastEndedClock = se;
+    }
+  }
+  const ai = modelInt(ctx, "AlignedDataCtrlr/Interval");
+  const s = ai > 0 ? slot(ctx, ai) : undefined;
+  if (s !== undefined) {
+    if (t.lastClock > 0 && s > t.lastClock) {
+      // Stamped with the boundary itself, also when the tick comes late or the clock was just set.
+      const mv = meterValue(ctx, t.evseId, "Sample.Clock", modelGet(ctx, "AlignedDataCtrlr/Measurands") as string, s);
+      // J01.FR.22: an EVSE in a transaction reports them in its events; J01.FR.14: an idle one in MeterValues.
+      if (mv !== undefined && t.id !== "") sendTE(ctx, t, "Updated", "MeterValueClock", chargingState(ctx, t), [mv], undefined);
+      else if (mv !== undefined && isOnline(ctx) && registration(ctx) === "Accepted" && rpcHasRoom(ctx)) rpcCall(ctx, "MeterValues", { evseId: t.evseId, meterValue: jarr([mv]) });
+    }
+    t.lastClock = s;
+  }
+  // The power tells Charging from SuspendedEV; energy transfer may start or end a transaction.
+  if (changed || (t.id !== "" && chargingState(ctx, t) !== t.state) || (t.id === "" && t.authorized && shouldStart(ctx, t, chargingState(ctx, t)))) evaluate(ctx, t, "");
+}
+
+/**
+ * A queued event of a transaction after a reboot: its seqNo is taken (the next one follows it); a
+ * queued Ended means the transaction is over already; a transaction the journal has no record of
+ * (the power went between queuing its event and recording it) is taken up to be ended.
+ */
+function catchUp(ctx: Ctx, payload: string): void {
+  const [v] = jsonDecode(payload, 8, false);
+  const p = v as JsonObject | undefined;
+  if (p === undefined || type(p) !== "table") return;
+  const info = p.transactionInfo as JsonObject | undefined;
+  if (info === undefined) return;
+  const ev = txBlock(ctx).evses;
+  let t: Tx | undefined;
+  for (let i = 0; i < ev.length; i++) if (ev[i].id !== "" && ev[i].id === info.transactionId) t = ev[i];
+  if (t === undefined) {
+    const evse = p.evse as JsonObject | undefined;
+    for (let i = 0; i < ev.length && t === undefined; i++) {
+      if (ev[i].id === "" && (evse === undefined || evse.id === i + 1)) t = ev[i];
+    }
+    if (t === undefined || p.eventType === "Ended") return;
+    t.id = info.transactionId as string;
+    t.gen = txNewGen(ctx);
+    t.lost = true;
+  }
+  if (!t.lost) return;
+  const seq = p.seqNo as number;
+  if (seq >= t.seq) t.seq = seq + 1;
+  if (p.evse !== undefined) t.evseSent = true;
+  if (p.eventType === "Ended") {
+    t.lost = false;
+    clearTx(ctx, t);
+  }
+}
+
+// ---- the board ----
+
+function onPlug(ctx: Ctx, evseId: number, connectorId: number): void {
+  const t = txBlock(ctx).evses[evseId - 1];
+  // E01.FR.14: one connector of an EVSE at a time.
+  if (t === undefined || (t.connectorId > 0 && t.connectorId !== connectorId)) return;
+  t.connectorId = connectorId;
+  t.evSide = true;
+  t.waitSince = -1;
+  if (t.id !== "" && t.txConn === 0) {
+    t.txConn = connectorId;
+    connectorSet(ctx, evseId, connectorId, "tx", true);
+  }
+  evaluate(ctx, t, "CablePluggedIn");
+}
+
+/** The EV is gone (cable out at either end): E09 deauthorizes when StopTxOnEVSideDisconnect, E10 suspends otherwise. */
+function evGone(ctx: Ctx, t: Tx): void {
+  if (t.id !== "" && t.stoppedReason === "") t.stoppedReason = "EVDisconnected";
+  if (flag(ctx, "TxCtrlr/StopTxOnEVSideDisconnect")) t.authorized = false;
+  evaluate(ctx, t, t.id !== "" ? "EVCommunicationLost" : "");
+  // A transaction that goes on keeps its reason open for what really ends it.
+  if (t.id !== "" && t.stoppedReason === "EVDisconnected" && t.authorized) t.stoppedReason = "";
+}
+
+function onUnplug(ctx: Ctx, evseId: number, connectorId: number): void {
+  const t = txBlock(ctx).evses[evseId - 1];
+  if (t === undefined || t.connectorId !== connectorId) return;
+  const wasConnected = evConnected(t);
+  t.connectorId = 0;
+  t.evSide = false;
+  t.done = false;
+  if (wasConnected) evGone(ctx, t);
+  else evaluate(ctx, t, "");
+}
+
+function onPilot(ctx: Ctx, evseId: number, pilot: string): void {
+  const t = txBlock(ctx).evses[evseId - 1];
+  if (t === undefined) return;
+  if (pilot === "E" || pilot === "F") {
+    // E06.FR.16: a fault ends the transaction.
+    txForceEnd(ctx, t, "Other", "AbnormalCondition");
+    return;
+  }
+  if (t.connectorId === 0) return;
+  if (pilot === "A") {
+    if (t.evSide) {
+      t.evSide = false;
+      evGone(ctx, t);
+    }
+    return;
+  }
+  if (!t.evSide) {
+    t.evSide = true;
+    t.waitSince = -1;
+    evaluate(ctx, t, "CablePluggedIn");
+    return;
+  }
+  evaluate(ctx, t, "");
+}
+
+export const txSessions = {
+  name: "transactions",
+  results: { TransactionEvent: onResult },
+  on: {
+    start: (ctx: Ctx) => {
+      const b = txBlock(ctx);
+      b.evses = [];
+      for (let e = 1; e <= ctx.img.evses.length; e++) b.evses[e - 1] = newTx(e);
+      b.gen = 0;
+      b.ref = 0;
+      b.queued = {};
+      b.ids = {};
+      txStoreOpen(ctx);
+    },
+    restored: (ctx: Ctx) => {
+      const ev = txBlock(ctx).evses;
+      for (let i = 0; i < ev.length; i++) {
+        // The board reports the cables still plugged in after this.
+        ev[i].connectorId = 0;
+        ev[i].evSide = false;
+      }
+      // The power may have gone between queuing an event and recording it.
+      outboxQueued(ctx, "TransactionEvent", (payload: string) => catchUp(ctx, payload));
+      for (let i = 0; i < ev.length; i++) if (ev[i].lost) recoverLost(ctx, ev[i]);
+    },
+    tick: (ctx: Ctx, now: number) => {
+      const ev = txBlock(ctx).evses;
+      for (let i = 0; i < ev.length; i++) tickTx(ctx, ev[i], now);
+    },
+    plug: onPlug,
+    unplug: onUnplug,
+    pilot: onPilot,
+    relay: (ctx: Ctx, evseId: number) => {
+      const t = txBlock(ctx).evses[evseId - 1];
+      if (t !== undefined) evaluate(ctx, t, "");
+    },
+    token: onToken,
+    authorized: onAuthorized,
+    stopTx: (ctx: Ctx, evseId: number, stoppedReason: string, triggerReason: string) => {
+      const ev = txBlock(ctx).evses;
+      for (let i = 0; i < ev.length; i++) if (evseId === 0 || i + 1 === evseId) txForceEnd(ctx, ev[i], stoppedReason, triggerReason);
+    },
+  },
+};

@@ -1,0 +1,88 @@
+// Persistence of the transactions (E04, B12.FR.05): each EVSE's running transaction is one journal
+// record, rewritten when it changes, so a power loss never loses a transactionId, its seqNo or the
+// samples kept for its Ended event. The TransactionEvents themselves are the outbox's records.
+
+import { jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
+import { journalOwner, journalPut, JValue } from "../../firmware/journal";
+import type { Ctx } from "../../firmware/station";
+import { newTx, Tx, txBlock } from "./tx-state";
+
+const KIND = "tx";
+const GEN = "gen";
+
+type Rec = { [k: string]: JValue };
+
+function record(t: Tx): JValue {
+  const r: Rec = {
+    id: t.id, gen: t.gen, seq: t.seq, group: t.group, conn: t.connectorId, auth: t.authorized, tokSent: t.tokenSent,
+    evseSent: t.evseSent, wasAuth: t.wasAuth, wasConn: t.wasConn, reason: t.stoppedReason, rsId: t.remoteStartId, profile: t.profile, state: t.state, ended: t.endedSamples,
+  };
+  if (t.token !== undefined) r.token = jsonEncode(t.token);
+  return r;
+}
+
+function fromRecord(t: Tx, v: JValue): void {
+  const r = v as Rec;
+  t.id = r.id as string;
+  t.gen = r.gen as number;
+  t.seq = r.seq as number;
+  t.group = r.group as string;
+  t.connectorId = r.conn as number;
+  t.authorized = r.auth as boolean;
+  t.tokenSent = r.tokSent as boolean;
+  t.evseSent = r.evseSent as boolean;
+  t.wasAuth = r.wasAuth as boolean;
+  t.wasConn = r.wasConn as boolean;
+  t.stoppedReason = r.reason as string;
+  t.remoteStartId = r.rsId as number;
+  t.profile = r.profile as string;
+  t.state = r.state as string;
+  const ended = r.ended as string[];
+  t.endedSamples = [];
+  for (let i = 0; i < ended.length; i++) t.endedSamples[i] = ended[i];
+  if (r.token !== undefined) {
+    const [tok] = jsonDecode(r.token as string, 4, false);
+    t.token = tok as JsonObject;
+  }
+  t.lost = t.id !== "";
+}
+
+/** Writes the EVSE's transaction (or its end: no record while none runs). */
+export function txSave(ctx: Ctx, t: Tx): void {
+  const at = journalPut(ctx, KIND, t.evseId, t.id !== "" ? record(t) : undefined);
+  if (at === undefined) ctx.hal.log(1, "journal full: transaction state not saved");
+}
+
+/** A new transaction number, persisted before use so it is never handed out twice. */
+export function txNewGen(ctx: Ctx): number {
+  const b = txBlock(ctx);
+  b.gen = b.gen + 1;
+  journalPut(ctx, KIND, GEN, b.gen);
+  return b.gen;
+}
+
+/** Registers the owner (from the block's start hook): replay restores, dump rewrites. */
+export function txStoreOpen(ctx: Ctx): void {
+  journalOwner(ctx, KIND, {
+    replay: (c: Ctx, key: string | number, value: JValue | undefined) => {
+      const b = txBlock(c);
+      if (key === GEN) {
+        if (value !== undefined && (value as number) > b.gen) b.gen = value as number;
+        return;
+      }
+      const t = b.evses[(key as number) - 1];
+      if (t === undefined) return;
+      if (value === undefined) {
+        b.evses[(key as number) - 1] = newTx(key as number);
+        return;
+      }
+      fromRecord(t, value);
+      if (t.gen > b.gen) b.gen = t.gen;
+    },
+    dump: (c: Ctx) => {
+      const b = txBlock(c);
+      journalPut(c, KIND, GEN, b.gen);
+      for (let i = 0; i < b.evses.length; i++) if (b.evses[i].id !== "") txSave(c, b.evses[i]);
+    },
+  });
+}

@@ -1,0 +1,227 @@
+// The TransactionEvent queue: E13 retries, E14 GetTransactionStatus, offline events (E04/E08/E11),
+// and a reboot in the middle of a transaction, on every runtime. Part 6 test cases by id.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../build/compile";
+import { RUNTIMES } from "../sim/runtimes/image";
+import { Frame } from "./harness";
+import { ACCEPT, advance, call, flush, plug, sent, setVars, tes, token, txStation, TxStation, TE } from "./tx-harness";
+
+const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
+const OFFLINE = { ...PPC, "OCPPCommCtrlr/RetryBackOffWaitMinimum": "20", "OCPPCommCtrlr/RetryBackOffRandomRange": "0", "SampledDataCtrlr/TxUpdatedInterval": "30" };
+
+/** A charging transaction on EVSE 1, all its events answered; returns its Started event. */
+async function charging(t: TxStation): Promise<TE> {
+  plug(t);
+  token(t, "OK30");
+  const l = await tes(t);
+  await advance(t, 1);
+  await tes(t);
+  return l[0];
+}
+
+/** The network goes for `seconds`, then comes back when the station retries. */
+async function outage(t: TxStation, seconds: number): Promise<void> {
+  t.csms.reachable = false;
+  t.csms.drop();
+  await advance(t, seconds);
+  t.csms.reachable = true;
+}
+
+async function untilOnline(t: TxStation): Promise<void> {
+  for (let i = 0; i < 300 && !t.csms.open; i++) await advance(t, 1);
+  expect(t.csms.open).toBe(true);
+}
+
+/** [uptime, seqNo] of the TransactionEvents sent over the next seconds; each is handed to answer. */
+async function transmissions(t: TxStation, seconds: number, answer: (f: Frame) => void): Promise<[number, number][]> {
+  const at: [number, number][] = [];
+  for (let i = 0; i < seconds; i++) {
+    t.board.advance(1);
+    for (let k = 0; k < 4; k++) {
+      await t.settle();
+      for (const f of t.csms.takeCalls()) {
+        if (f[2] !== "TransactionEvent") continue;
+        at.push([t.board.uptime, (f[3] as TE).seqNo]);
+        answer(f);
+      }
+    }
+  }
+  return at;
+}
+
+const journalIsPlaceholder = fs.readFileSync(path.join(ROOT, "firmware", "journal.ts"), "utf8").includes("PLACEHOLDER");
+
+describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
+  it("TC_E_41_CS: never answered: sent MessageAttempts times, waiting interval × attempts + MessageTimeout between them (E13.FR.02..04)", async () => {
+    const t = await txStation(runtime, PPC);
+    setVars(t, { "OCPPCommCtrlr/MessageAttempts[TransactionEvent]": "3", "OCPPCommCtrlr/MessageAttemptInterval[TransactionEvent]": "10" });
+    plug(t);
+    await sent(t);
+    t.teAnswer = undefined;
+    token(t, "OK31");
+    await t.settle();
+    const first = t.csms.takeCalls().filter((f) => f[2] === "TransactionEvent");
+    expect(first).toHaveLength(1);
+    expect(first[0][3]).toMatchObject({ eventType: "Started", seqNo: 0 });
+    const t0 = t.board.uptime;
+    const at = await transmissions(t, 200, () => undefined);
+    // MessageTimeout 30: retry 1 at 30 + 10, retry 2 at 40 + 30 + 20; then the event is discarded and the next one goes.
+    const retries = at.filter(([, seq]) => seq === 0);
+    expect(retries.map(([u]) => u - t0)).toEqual([40, 90]);
+    expect(at.length).toBeGreaterThan(2);
+    expect(at[2][0] - t0).toBe(120);
+    expect(at[2][1]).toBe(1);
+  });
+
+  it("TC_E_50_CS / TC_E_51_CS: CALLERROR counts as a failure without the timeout; success on the second attempt ends the retries", async () => {
+    const t = await txStation(runtime, PPC);
+    setVars(t, { "OCPPCommCtrlr/MessageAttempts[TransactionEvent]": "3", "OCPPCommCtrlr/MessageAttemptInterval[TransactionEvent]": "10" });
+    plug(t);
+    await sent(t);
+    t.teAnswer = undefined;
+    token(t, "OK32");
+    await t.settle();
+    const [first] = t.csms.takeCalls().filter((f) => f[2] === "TransactionEvent");
+    const t0 = t.board.uptime;
+    t.csms.deliver(JSON.stringify([4, first[1], "InternalError", "", {}]));
+    let n = 0;
+    const at = await transmissions(t, 60, (f) => {
+      n++;
+      if (n === 1) t.csms.reply(f, ACCEPT(f[3] as TE));
+      else t.csms.reply(f, {});
+    });
+    // Retry after interval × 1 (no timeout to wait for), answered: no further retry; the next event follows at once.
+    expect(at[0]).toEqual([t0 + 10, 0]);
+    expect(at.filter(([, seq]) => seq === 0)).toHaveLength(1);
+    expect(at[1]).toEqual([t0 + 10, 1]);
+  });
+
+  it("TC_E_42_CS: the first transmission unanswered, the second answered: exactly two", async () => {
+    const t = await txStation(runtime, PPC);
+    setVars(t, { "OCPPCommCtrlr/MessageAttempts[TransactionEvent]": "4", "OCPPCommCtrlr/MessageAttemptInterval[TransactionEvent]": "5" });
+    plug(t);
+    await sent(t);
+    t.teAnswer = undefined;
+    token(t, "OK33");
+    await t.settle();
+    const [first] = t.csms.takeCalls().filter((f) => f[2] === "TransactionEvent");
+    const t0 = t.board.uptime;
+    const at = await transmissions(t, 120, (f) => t.csms.reply(f, ACCEPT(f[3] as TE)));
+    // The retry is the same event after timeout + interval × 1, then only new events.
+    expect((first[3] as TE).seqNo).toBe(0);
+    expect(at[0]).toEqual([t0 + 35, 0]);
+    expect(at.filter(([, seq]) => seq === 0)).toHaveLength(1);
+    const seqs = at.map(([, seq]) => seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
+  it("TC_E_28_CS / TC_E_34_CS / TC_E_30_CS / TC_E_32_CS: GetTransactionStatus, nothing queued", async () => {
+    const t = await txStation(runtime, PPC);
+    expect(call(t, "GetTransactionStatus", { transactionId: "unknown-1" })).toEqual({ ongoingIndicator: false, messagesInQueue: false });
+    expect(call(t, "GetTransactionStatus", {})).toEqual({ messagesInQueue: false });
+    const s = await charging(t);
+    const id = s.transactionInfo.transactionId;
+    expect(call(t, "GetTransactionStatus", { transactionId: id })).toEqual({ ongoingIndicator: true, messagesInQueue: false });
+    token(t, "OK30");
+    await tes(t);
+    expect(call(t, "GetTransactionStatus", { transactionId: id })).toEqual({ ongoingIndicator: false, messagesInQueue: false });
+  });
+
+  it("TC_E_40_CS / TC_E_29_CS / TC_E_33_CS: events of an outage are queued with offline true, counted (in flight too) and sent after reconnect", async () => {
+    const t = await txStation(runtime, OFFLINE);
+    const s = await charging(t);
+    const id = s.transactionInfo.transactionId;
+    await outage(t, 65);
+    t.teAnswer = undefined;
+    await untilOnline(t);
+    const inflight = await sent(t, "TransactionEvent");
+    // The first queued event is in flight, unanswered: still queued for E14.
+    expect(call(t, "GetTransactionStatus", { transactionId: id })).toEqual({ ongoingIndicator: true, messagesInQueue: true });
+    expect(call(t, "GetTransactionStatus", {})).toEqual({ messagesInQueue: true });
+    t.teAnswer = ACCEPT;
+    expect(inflight).toHaveLength(1);
+    t.csms.reply(inflight[0], {});
+    const l = [inflight[0][3] as TE, ...(await tes(t))];
+    expect(l.length).toBeGreaterThanOrEqual(2);
+    for (const e of l) {
+      expect(e).toMatchObject({ eventType: "Updated", triggerReason: "MeterValuePeriodic", offline: true });
+      expect(e.meterValue).toBeDefined();
+    }
+    expect(call(t, "GetTransactionStatus", { transactionId: id })).toEqual({ ongoingIndicator: true, messagesInQueue: false });
+  });
+
+  it("E11.FR.07: an event still waiting when the connection drops goes with offline true; the one on the wire is resent unchanged", async () => {
+    const t = await txStation(runtime, OFFLINE);
+    plug(t);
+    await sent(t);
+    t.teAnswer = undefined;
+    token(t, "OK34");
+    // The EV answers the offer: its Charging event waits behind the unanswered Started.
+    await advance(t, 1);
+    const [first] = await sent(t, "TransactionEvent");
+    expect((first[3] as TE).offline).toBeUndefined();
+    await outage(t, 5);
+    t.teAnswer = ACCEPT;
+    await untilOnline(t);
+    const l = await tes(t);
+    expect(JSON.stringify(l[0])).toBe(JSON.stringify(first[3]));
+    expect(l[1]).toMatchObject({ eventType: "Updated", seqNo: 1, offline: true, transactionInfo: { chargingState: "Charging" } });
+  });
+
+  it("TC_E_44_CS: stopped with the same token while offline: Ended generated offline, sent after reconnect with offline true", async () => {
+    const t = await txStation(runtime, OFFLINE);
+    const s = await charging(t);
+    await outage(t, 3);
+    token(t, "OK30");
+    await advance(t, 20);
+    await untilOnline(t);
+    const l = await tes(t);
+    const ended = l.filter((e) => e.eventType === "Ended");
+    expect(ended).toHaveLength(1);
+    expect(ended[0]).toMatchObject({ triggerReason: "StopAuthorized", offline: true, transactionInfo: { transactionId: s.transactionInfo.transactionId, stoppedReason: "Local" } });
+    for (const e of l) expect(e.offline).toBe(true);
+  });
+
+  it.skipIf(journalIsPlaceholder)("E04: power lost mid-transaction: after the reboot it is ended, PowerLoss, with its id and the next seqNo; the cable starts nothing new", async () => {
+    const t = await txStation(runtime, PPC);
+    const s = await charging(t);
+    await advance(t, 3);
+    const before = await tes(t);
+    const lastSeq = before.length > 0 ? before.at(-1)!.seqNo : 1;
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    expect(boot[2]).toBe("BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 2);
+    const l = await tes(t);
+    expect(l).toHaveLength(1);
+    expect(l[0]).toMatchObject({ eventType: "Ended", triggerReason: "AbnormalCondition", seqNo: lastSeq + 1, transactionInfo: { transactionId: s.transactionInfo.transactionId, stoppedReason: "PowerLoss" } });
+    // The event happened before the station was back online.
+    expect(l[0].offline).toBe(true);
+    expect(l[0].meterValue!.at(-1)!.sampledValue[0].context).toBe("Transaction.End");
+  });
+
+  it.skipIf(journalIsPlaceholder)("E04 / B12.FR.05: events queued when the power went are delivered after the reboot, in order", async () => {
+    const t = await txStation(runtime, PPC);
+    const s = await charging(t);
+    t.teAnswer = undefined;
+    token(t, "OK30");
+    await flush(t);
+    t.calls = [];
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    expect(boot[2]).toBe("BootNotification");
+    t.teAnswer = ACCEPT;
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    const l = await tes(t);
+    const mine = l.filter((e) => e.transactionInfo.transactionId === s.transactionInfo.transactionId);
+    expect(mine.map((e) => e.eventType)).toContain("Ended");
+    const seqs = mine.map((e) => e.seqNo);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+});

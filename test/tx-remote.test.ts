@@ -1,0 +1,163 @@
+// Remote start and stop (F01–F04), and TriggerMessage for TransactionEvent and MeterValues (F06),
+// on every runtime. Part 6 test cases by id.
+
+import { describe, expect, it } from "vitest";
+import { RUNTIMES } from "../sim/runtimes/image";
+import { advance, call, evse, meter, plug, sent, tes, token, txStation, unplug, TE } from "./tx-harness";
+
+const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
+const trig = (l: TE[]) => l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.chargingState ?? "-"}`);
+const asked = (logs: string[]) => logs.filter((x) => x.startsWith("auth-table:"));
+const rst = (id: string, remoteStartId: number, evseId?: number) => ({ idToken: { idToken: id, type: "Central" }, remoteStartId, ...(evseId !== undefined ? { evseId } : {}) });
+
+describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
+  it("TC_F_02_CS: remote start first, AuthorizeRemoteStart true: answered, then authorized, then Started by the plug-in with RemoteStart and remoteStartId", async () => {
+    const t = await txStation(runtime, PPC);
+    expect(call(t, "RequestStartTransaction", rst("OK20", 7, 1))).toEqual({ status: "Accepted" });
+    expect(asked(t.logs)).toEqual(["auth-table: OK20 Accepted"]);
+    expect(await tes(t)).toEqual([]);
+    plug(t);
+    const l = await tes(t);
+    // F02.FR.21: the first event after the request says RemoteStart, with its id and token.
+    expect(trig(l)[0]).toBe("Started/RemoteStart/SuspendedEVSE");
+    expect(l[0].transactionInfo.remoteStartId).toBe(7);
+    expect(l[0].idToken).toEqual({ idToken: "OK20", type: "Central" });
+    expect(l[1].transactionInfo.remoteStartId).toBeUndefined();
+    expect(evse(t).relayClosed).toBe(true);
+  });
+
+  it("TC_F_03_CS: AuthorizeRemoteStart false: no authorization asked (F02.FR.10)", async () => {
+    const t = await txStation(runtime, { ...PPC, "AuthCtrlr/AuthorizeRemoteStart": "false" });
+    expect(call(t, "RequestStartTransaction", rst("ANY", 8))).toEqual({ status: "Accepted" });
+    expect(asked(t.logs)).toEqual([]);
+    plug(t);
+    const l = await tes(t);
+    expect(trig(l)[0]).toBe("Started/RemoteStart/SuspendedEVSE");
+    expect(l[0].transactionInfo.remoteStartId).toBe(8);
+  });
+
+  it("a remote start whose token the authorization refuses starts nothing", async () => {
+    const t = await txStation(runtime, PPC);
+    expect(call(t, "RequestStartTransaction", rst("BAD", 9, 1)).status).toBe("Accepted");
+    plug(t);
+    expect(await tes(t)).toEqual([]);
+    expect(evse(t).relayClosed).toBe(false);
+  });
+
+  it("TC_F_01_CS: cable first with TxStartPoint EVConnected: the response names the running transaction (F01.FR.13); the next event is RemoteStart", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "EVConnected", "TxCtrlr/TxStopPoint": "EVConnected" });
+    plug(t);
+    const [started] = await tes(t);
+    const r = call(t, "RequestStartTransaction", rst("OK21", 10, 1));
+    expect(r).toEqual({ status: "Accepted", transactionId: started.transactionInfo.transactionId });
+    const l = await tes(t);
+    expect(trig(l)[0]).toBe("Updated/RemoteStart/SuspendedEVSE");
+    expect(l[0].transactionInfo.remoteStartId).toBe(10);
+    expect(l[0].idToken?.idToken).toBe("OK21");
+  });
+
+  it("TC_E_13_CS: TxStartPoint Authorized, remote: Started with RemoteStart, remoteStartId and idToken before any cable", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "Authorized", "TxCtrlr/TxStopPoint": "Authorized" });
+    call(t, "RequestStartTransaction", rst("OK22", 11, 1));
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Started/RemoteStart/Idle"]);
+    expect(l[0].transactionInfo.remoteStartId).toBe(11);
+    expect(l[0].idToken?.idToken).toBe("OK22");
+  });
+
+  it("TC_F_04_CS: remote start, no cable within EVConnectionTimeOut: Ended, EVConnectTimeout, Timeout; then the EVSE takes a remote start again", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "Authorized", "TxCtrlr/TxStopPoint": "Authorized", "TxCtrlr/EVConnectionTimeOut": "15" });
+    call(t, "RequestStartTransaction", rst("OK23", 12, 1));
+    await tes(t);
+    await advance(t, 15);
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Ended/EVConnectTimeout/-"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("Timeout");
+    expect(call(t, "RequestStartTransaction", rst("OK23", 13, 1)).status).toBe("Accepted");
+  });
+
+  it("F01.FR.24 / F01.FR.06: an EVSE already authorized, or one that does not exist, is Rejected; without evseId a free EVSE is chosen", async () => {
+    const t = await txStation(runtime, PPC);
+    plug(t, 1);
+    token(t, "OK24", 1);
+    await tes(t);
+    expect(call(t, "RequestStartTransaction", rst("OK25", 14, 1)).status).toBe("Rejected");
+    expect(call(t, "RequestStartTransaction", rst("OK25", 15, 9)).status).toBe("Rejected");
+    expect(call(t, "RequestStartTransaction", rst("OK25", 16)).status).toBe("Accepted");
+    plug(t, 2);
+    const l = await tes(t);
+    expect(l[0].evse?.id).toBe(2);
+    expect(l[0].transactionInfo.remoteStartId).toBe(16);
+  });
+
+  it("TC_F_08_CS / TC_E_21_CS / TC_E_35_CS: remote stop: Ended, RemoteStop, Remote, no idToken; TC_F_09_CS: another id is Rejected", async () => {
+    const t = await txStation(runtime, PPC);
+    plug(t);
+    token(t, "OK26");
+    const [s] = await tes(t);
+    await advance(t, 2);
+    await tes(t);
+    expect(call(t, "RequestStopTransaction", { transactionId: "nope" })).toEqual({ status: "Rejected" });
+    expect(await tes(t)).toEqual([]);
+    expect(call(t, "RequestStopTransaction", { transactionId: s.transactionInfo.transactionId })).toEqual({ status: "Accepted" });
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Ended/RemoteStop/EVConnected"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("Remote");
+    expect(l[0].idToken).toBeUndefined();
+    expect(evse(t).relayClosed).toBe(false);
+  });
+
+  it("F03.FR.02 / TC_E_14_CS remote: TxStopPoint EVConnected: RemoteStop updates and stops energy; the unplug ends it, Remote", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "EVConnected", "TxCtrlr/TxStopPoint": "EVConnected" });
+    plug(t);
+    token(t, "OK27");
+    const [s] = await tes(t);
+    call(t, "RequestStopTransaction", { transactionId: s.transactionInfo.transactionId });
+    expect(trig(await tes(t))).toEqual(["Updated/RemoteStop/EVConnected"]);
+    expect(evse(t).relayClosed).toBe(false);
+    unplug(t);
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Ended/EVCommunicationLost/Idle"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("Remote");
+  });
+
+  it("TC_F_13_CS / TC_F_14_CS: TriggerMessage TransactionEvent: Updated, Trigger, chargingState, a Trigger sample, per EVSE in a transaction", async () => {
+    const t = await txStation(runtime, PPC);
+    for (const e of [1, 2]) {
+      plug(t, e);
+      token(t, "OK28", e);
+    }
+    await advance(t, 2);
+    await tes(t);
+    expect(call(t, "TriggerMessage", { requestedMessage: "TransactionEvent", evse: { id: 1 } })).toEqual({ status: "Accepted" });
+    let l = await tes(t);
+    expect(trig(l)).toEqual(["Updated/Trigger/Charging"]);
+    expect(l[0].meterValue![0].sampledValue[0]).toMatchObject({ context: "Trigger" });
+    expect(call(t, "TriggerMessage", { requestedMessage: "TransactionEvent" })).toEqual({ status: "Accepted" });
+    l = await tes(t);
+    expect(l.map((e) => e.transactionInfo.transactionId)).toHaveLength(2);
+    expect(new Set(l.map((e) => e.transactionInfo.transactionId)).size).toBe(2);
+  });
+
+  it("TriggerMessage TransactionEvent with no transaction is Rejected", async () => {
+    const t = await txStation(runtime, PPC);
+    expect(call(t, "TriggerMessage", { requestedMessage: "TransactionEvent", evse: { id: 1 } })).toEqual({ status: "Rejected" });
+  });
+
+  it("TC_F_11_CS / TC_F_12_CS: TriggerMessage MeterValues: one MeterValues per EVSE asked, context Trigger", async () => {
+    const t = await txStation(runtime, PPC);
+    t.csms.autoReply.MeterValues = {};
+    meter(t, 777, 0);
+    expect(call(t, "TriggerMessage", { requestedMessage: "MeterValues", evse: { id: 1 } })).toEqual({ status: "Accepted" });
+    let mv = await sent(t, "MeterValues");
+    expect(mv.map((f) => (f[3] as { evseId: number }).evseId)).toEqual([1]);
+    expect((f0(mv).meterValue[0].sampledValue[0])).toMatchObject({ value: 777, context: "Trigger" });
+    expect(call(t, "TriggerMessage", { requestedMessage: "MeterValues" })).toEqual({ status: "Accepted" });
+    mv = await sent(t, "MeterValues");
+    expect(mv.map((f) => (f[3] as { evseId: number }).evseId)).toEqual([1, 2]);
+  });
+});
+
+function f0(frames: unknown[][]): { meterValue: { sampledValue: unknown[] }[] } {
+  return frames[0][3] as { meterValue: { sampledValue: unknown[] }[] };
+}

@@ -1,0 +1,321 @@
+// Transactions (E01–E10): start and stop points, triggerReason, chargingState, seqNo and the fields
+// sent once, driven by the simulated board on every runtime. Part 6 test cases by id.
+
+import { describe, expect, it } from "vitest";
+import { RUNTIMES } from "../sim/runtimes/image";
+import { evse, meter, pilot, plug, sent, tes, token, txStation, unplug, advance, TE } from "./tx-harness";
+
+const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
+const trig = (l: TE[]) => { const r = l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.chargingState ?? "-"}`); if (process.env.TXDEBUG) console.log(JSON.stringify(r)); return r; };
+
+describe.each(RUNTIMES)("transactions on %s", (runtime) => {
+  it("TC_E_03_CS / TC_E_15_CS: cable first, local start and stop with the same token (TxStartPoint PowerPathClosed)", async () => {
+    const t = await txStation(runtime, PPC);
+    plug(t);
+    const first = await sent(t);
+    // E02: the plug-in alone is reported as Occupied; PowerPathClosed needs the authorization too.
+    expect(first.map((f) => f[2])).toEqual(["StatusNotification"]);
+    expect((first[0][3] as { connectorStatus: string }).connectorStatus).toBe("Occupied");
+    meter(t, 1000, 0, [0, 0, 0], [2301, 2302, 2303], 40);
+    token(t, "OK1");
+    let l = await tes(t);
+    // E01.FR.05: Started on authorization, before the contactor closes.
+    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE"]);
+    const s = l[0];
+    expect(s.seqNo).toBe(0);
+    expect(s.idToken).toEqual({ idToken: "OK1", type: "ISO14443" });
+    expect(s.evse).toEqual({ id: 1, connectorId: 1 });
+    expect(s.offline).toBeUndefined();
+    // E01.FR.09: Transaction.Begin sample of TxStartedMeasurands (default: the energy register).
+    expect(s.meterValue![0].sampledValue).toEqual([{ value: 1000, context: "Transaction.Begin", measurand: "Energy.Active.Import.Register", unitOfMeasure: { unit: "Wh" } }]);
+    expect(s.transactionInfo.transactionId.length).toBeLessThanOrEqual(36);
+    expect(evse(t).relayClosed).toBe(true);
+    expect(evse(t).offerDa).toBe(320);
+    // A socket is locked while the transaction runs.
+    expect(evse(t).locked[0]).toBe(true);
+    // The EV answers the offer (state C) and draws on three phases.
+    await advance(t, 1);
+    l = await tes(t);
+    expect(trig(l)).toEqual(["Updated/ChargingStateChanged/Charging"]);
+    // E02.FR.18: the phases in use when energy flows; the idToken and evse went once.
+    expect(l[0].numberOfPhasesUsed).toBe(3);
+    expect(l[0].seqNo).toBe(1);
+    expect(l[0].idToken).toBeUndefined();
+    expect(l[0].evse).toBeUndefined();
+    await advance(t, 5);
+    await tes(t);
+    token(t, "ok1");
+    l = await tes(t);
+    // TC_E_15_CS: one Ended, StopAuthorized, Local, with the stopping token (E07.FR.02); tokens compare case-insensitively.
+    expect(trig(l)).toEqual(["Ended/StopAuthorized/EVConnected"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("Local");
+    expect(l[0].idToken?.idToken).toBe("ok1");
+    expect(l[0].transactionInfo.transactionId).toBe(s.transactionInfo.transactionId);
+    expect(l[0].meterValue!.at(-1)!.sampledValue[0]).toMatchObject({ value: evse(t).reading.energyWh, context: "Transaction.End" });
+    expect(evse(t).reading.energyWh).toBeGreaterThan(0);
+    expect(evse(t).relayClosed).toBe(false);
+    expect(evse(t).offerDa).toBe(0);
+    expect(evse(t).locked[0]).toBe(false);
+    // TC_E_06_CS: the same token stops without asking the authorization (E07.FR.01).
+    expect(t.logs.filter((x) => x.startsWith("auth-table:"))).toEqual(["auth-table: OK1 Accepted"]);
+    unplug(t);
+    const after = await sent(t);
+    expect(after.map((f) => f[2])).toEqual(["StatusNotification"]);
+    expect((after[0][3] as { connectorStatus: string }).connectorStatus).toBe("Available");
+  });
+
+  it("E01.FR.19: an EV that does not take the offer is SuspendedEV after a moment; seqNo counts every event", async () => {
+    const t = await txStation(runtime, PPC);
+    t.board.setEv(1, { socPercent: 100 });
+    plug(t);
+    token(t, "OK1");
+    await advance(t, 4);
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE", "Updated/ChargingStateChanged/SuspendedEV"]);
+    expect(l.map((e) => e.seqNo)).toEqual([0, 1]);
+  });
+
+  it("TC_E_04_CS / TC_E_01_CS: authorization first: no event until the cable (PowerPathClosed), then Started by CablePluggedIn with idToken and evse", async () => {
+    const t = await txStation(runtime, PPC);
+    token(t, "OK2");
+    expect(await tes(t)).toEqual([]);
+    expect(evse(t).relayClosed).toBe(false);
+    plug(t);
+    const l = await tes(t);
+    // The EV answers the offer at once (its pilot goes from B straight to C).
+    expect(trig(l)).toEqual(["Started/CablePluggedIn/SuspendedEVSE", "Updated/ChargingStateChanged/Charging"]);
+    expect(l[0].idToken?.idToken).toBe("OK2");
+    expect(l[0].evse).toEqual({ id: 1, connectorId: 1 });
+  });
+
+  it("E02.FR.20: a refused token sends nothing and closes nothing", async () => {
+    const t = await txStation(runtime, PPC);
+    plug(t);
+    token(t, "BAD1");
+    expect(await tes(t)).toEqual([]);
+    expect(evse(t).relayClosed).toBe(false);
+  });
+
+  it("TC_E_09_CS / TC_E_03_CS: TxStartPoint EVConnected: Started at the plug-in, then Authorized with the idToken, then Charging", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "EVConnected", "TxCtrlr/TxStopPoint": "EVConnected" });
+    plug(t);
+    let l = await tes(t);
+    expect(trig(l)).toEqual(["Started/CablePluggedIn/EVConnected"]);
+    expect(l[0].evse).toEqual({ id: 1, connectorId: 1 });
+    expect(l[0].idToken).toBeUndefined();
+    // No energy before authorization.
+    expect(evse(t).relayClosed).toBe(false);
+    token(t, "OK3");
+    await advance(t, 1);
+    l = await tes(t);
+    expect(trig(l)).toEqual(["Updated/Authorized/SuspendedEVSE", "Updated/ChargingStateChanged/Charging"]);
+    expect(l[0].idToken?.idToken).toBe("OK3");
+    expect(l.map((e) => e.seqNo)).toEqual([1, 2]);
+    // Config E local stop (E07 other stop points): StopAuthorized, then EVConnected; the Ended comes with the unplug, Local.
+    token(t, "OK3");
+    l = await tes(t);
+    expect(trig(l)).toEqual(["Updated/StopAuthorized/EVConnected"]);
+    expect(evse(t).relayClosed).toBe(false);
+    unplug(t);
+    l = await tes(t);
+    // TC_E_14_CS
+    expect(trig(l)).toEqual(["Ended/EVCommunicationLost/Idle"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("Local");
+    expect(l[0].seqNo).toBe(4);
+  });
+
+  it("TC_E_10_CS / TC_J_08_CS: TxStartPoint Authorized: Started without evse; the plug-in event carries evse and Transaction.Begin", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "Authorized", "TxCtrlr/TxStopPoint": "Authorized" });
+    token(t, "OK4");
+    let l = await tes(t);
+    expect(trig(l)).toEqual(["Started/Authorized/Idle"]);
+    expect(l[0].idToken?.idToken).toBe("OK4");
+    expect(l[0].evse).toBeUndefined();
+    expect(l[0].meterValue).toBeUndefined();
+    plug(t);
+    l = await tes(t);
+    expect(trig(l)).toEqual(["Updated/CablePluggedIn/SuspendedEVSE", "Updated/ChargingStateChanged/Charging"]);
+    expect(l[0].evse).toEqual({ id: 1, connectorId: 1 });
+    expect(l[0].meterValue![0].sampledValue[0]).toMatchObject({ value: evse(t).reading.energyWh, context: "Transaction.Begin" });
+  });
+
+  it("TC_E_02_CS: TxStartPoint EnergyTransfer: Started only when energy flows, with idToken, evse and Charging", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "EnergyTransfer", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" });
+    token(t, "OK5");
+    expect(await tes(t)).toEqual([]);
+    // The contactor closes with the cable; the EV asks for energy (C): that starts the transaction.
+    plug(t);
+    const l = await tes(t);
+    expect(evse(t).relayClosed).toBe(true);
+    expect(trig(l)).toEqual(["Started/ChargingStateChanged/Charging"]);
+    expect(l[0].idToken?.idToken).toBe("OK5");
+    expect(l[0].evse).toEqual({ id: 1, connectorId: 1 });
+  });
+
+  it("TC_E_22_CS: TxStopPoint EnergyTransfer: the EV suspending ends the transaction, StoppedByEV", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStopPoint": "EnergyTransfer" });
+    t.board.setEv(1, { socPercent: 99.99 });
+    plug(t);
+    token(t, "OK6");
+    await advance(t, 1);
+    await tes(t);
+    // The battery fills up: the EV goes back to B and stops drawing.
+    await advance(t, 3);
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Ended/ChargingStateChanged/SuspendedEV"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("StoppedByEV");
+  });
+
+  it("TC_E_17_CS: EV-side disconnect with StopTxOnEVSideDisconnect: Ended, EVCommunicationLost, Idle, EVDisconnected", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStopPoint": "Authorized", "OCPPCommCtrlr/UnlockOnEVSideDisconnect": "false" });
+    plug(t);
+    token(t, "OK7");
+    await advance(t, 1);
+    await tes(t);
+    pilot(t, "A");
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Ended/EVCommunicationLost/Idle"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("EVDisconnected");
+    expect(evse(t).relayClosed).toBe(false);
+  });
+
+  it("TC_E_26_CS: EV-side disconnect without StopTxOnEVSideDisconnect (E10): suspended, resumed on replug without a new authorization", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStopPoint": "Authorized", "TxCtrlr/StopTxOnEVSideDisconnect": "false", "OCPPCommCtrlr/UnlockOnEVSideDisconnect": "false" });
+    plug(t);
+    token(t, "OK8");
+    await advance(t, 1);
+    await tes(t);
+    pilot(t, "A");
+    let l = await tes(t);
+    expect(trig(l)).toEqual(["Updated/EVCommunicationLost/Idle"]);
+    expect(evse(t).relayClosed).toBe(false);
+    // E10.FR.01: the socket stays locked.
+    expect(evse(t).locked[0]).toBe(true);
+    pilot(t, "C");
+    l = await tes(t);
+    expect(trig(l)).toEqual(["Updated/CablePluggedIn/SuspendedEVSE", "Updated/ChargingStateChanged/Charging"]);
+    expect(evse(t).relayClosed).toBe(true);
+  });
+
+  it("TC_E_20_CS: TxStopPoint EVConnected, StopTxOnEVSideDisconnect false: the EV-side unplug ends it, EVDisconnected", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStopPoint": "EVConnected", "TxCtrlr/StopTxOnEVSideDisconnect": "false" });
+    plug(t);
+    token(t, "OK9");
+    await tes(t);
+    pilot(t, "A");
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Ended/EVCommunicationLost/Idle"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("EVDisconnected");
+  });
+
+  it("unplug while charging (Config P): Ended, EVCommunicationLost, Idle, EVDisconnected; the connector is Available", async () => {
+    const t = await txStation(runtime, PPC);
+    plug(t);
+    token(t, "OK10");
+    await sent(t);
+    unplug(t);
+    const calls = await sent(t);
+    const l = calls.filter((f) => f[2] === "TransactionEvent").map((f) => f[3] as TE);
+    expect(trig(l)).toEqual(["Ended/EVCommunicationLost/Idle"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("EVDisconnected");
+    expect(calls.filter((f) => f[2] === "StatusNotification").map((f) => (f[3] as { connectorStatus: string }).connectorStatus)).toEqual(["Available"]);
+  });
+
+  it("TC_E_39_CS / TC_E_05_CS: no cable within EVConnectionTimeOut ends the transaction (EVConnectTimeout, Timeout); the EVSE is usable again", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "Authorized", "TxCtrlr/TxStopPoint": "Authorized", "TxCtrlr/EVConnectionTimeOut": "20" });
+    token(t, "OK11");
+    const started = await tes(t);
+    expect(trig(started)).toEqual(["Started/Authorized/Idle"]);
+    await advance(t, 19);
+    expect(await tes(t)).toEqual([]);
+    await advance(t, 1);
+    const l = await tes(t);
+    // chargingState goes with a change only (Idle already).
+    expect(trig(l)).toEqual(["Ended/EVConnectTimeout/-"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("Timeout");
+    token(t, "OK11");
+    const again = await tes(t);
+    expect(trig(again)).toEqual(["Started/Authorized/Idle"]);
+    expect(again[0].transactionInfo.transactionId).not.toBe(l[0].transactionInfo.transactionId);
+    expect(again[0].seqNo).toBe(0);
+  });
+
+  it("C01.FR.26: an authorization without a transaction also ends after EVConnectionTimeOut: the later cable starts nothing", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/EVConnectionTimeOut": "10" });
+    token(t, "OK12");
+    await advance(t, 11);
+    plug(t);
+    expect(await tes(t)).toEqual([]);
+    expect(evse(t).relayClosed).toBe(false);
+  });
+
+  it("E07.FR.01b: another token of the same group stops (after asking the authorization); another group does not", async () => {
+    const t = await txStation(runtime, PPC);
+    plug(t);
+    token(t, "GRP1");
+    await tes(t);
+    token(t, "OK13");
+    expect(await tes(t)).toEqual([]);
+    token(t, "GRP2");
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Ended/StopAuthorized/EVConnected"]);
+    expect(l[0].idToken?.idToken).toBe("GRP2");
+  });
+
+  it("E05.FR.10: an Invalid idTokenInfo in the TransactionEventResponse deauthorizes (StopTxOnInvalidId): Ended, Deauthorized, DeAuthorized; the cache is told", async () => {
+    const t = await txStation(runtime, PPC);
+    t.teAnswer = (te) => (te.idToken !== undefined ? { idTokenInfo: { status: "Invalid" } } : {});
+    plug(t);
+    token(t, "OK14");
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE", "Ended/Deauthorized/EVConnected"]);
+    expect(l[1].transactionInfo.stoppedReason).toBe("DeAuthorized");
+    expect(evse(t).relayClosed).toBe(false);
+    expect(t.logs).toContain("tokenInfo OK14 Invalid");
+  });
+
+  it("E05.FR.02: with StopTxOnInvalidId false the transaction stays, energy stops: ChargingStateChanged SuspendedEVSE", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/StopTxOnInvalidId": "false" });
+    t.teAnswer = (te) => (te.idToken !== undefined ? { idTokenInfo: { status: "Blocked" } } : {});
+    plug(t);
+    token(t, "OK15");
+    const l = await tes(t);
+    // The Started event's answer comes before the EV could draw: energy never flows.
+    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE"]);
+    expect(evse(t).relayClosed).toBe(false);
+    expect(evse(t).locked[0]).toBe(true);
+  });
+
+  it("E05.FR.03: MaxEnergyOnInvalidId lets that much more energy flow first", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/StopTxOnInvalidId": "false", "TxCtrlr/MaxEnergyOnInvalidId": "20" });
+    t.teAnswer = (te) => (te.idToken !== undefined ? { idTokenInfo: { status: "Invalid" } } : {});
+    plug(t);
+    token(t, "OK16");
+    await advance(t, 1);
+    await tes(t);
+    const from = evse(t).reading.energyWh;
+    // About 3 Wh a second at 11 kW.
+    let closedUntil = from;
+    for (let i = 0; i < 20 && evse(t).relayClosed; i++) {
+      closedUntil = evse(t).reading.energyWh;
+      await advance(t, 1);
+    }
+    expect(evse(t).relayClosed).toBe(false);
+    expect(closedUntil - from).toBeGreaterThanOrEqual(17);
+    expect(evse(t).reading.energyWh - from).toBeLessThan(30);
+    expect(trig(await tes(t)).at(-1)).toBe("Updated/ChargingStateChanged/SuspendedEVSE");
+  });
+
+  it("E01.FR.14: two EVSEs run their own transactions with their own ids; the fixed cable of EVSE 2 is never locked, offered 16 A", async () => {
+    const t = await txStation(runtime, PPC);
+    plug(t, 1);
+    plug(t, 2);
+    token(t, "OK17", 1);
+    token(t, "OK18", 2);
+    const l = (await tes(t)).filter((e) => e.eventType === "Started");
+    expect(l.map((e) => e.evse?.id)).toEqual([1, 2]);
+    expect(l[0].transactionInfo.transactionId).not.toBe(l[1].transactionInfo.transactionId);
+    expect(evse(t, 2).offerDa).toBe(160);
+    expect(evse(t, 2).locked[0]).toBe(false);
+  });
+});
