@@ -17,7 +17,8 @@ describe.each(RUNTIMES)("a session under faults on %s", (runtime) => {
     const rnd = seeded(7);
     let cuts = 0;
     for (let i = 0; i < 3; i++) {
-      const k = 1 + Math.floor(rnd() * clean.calls);
+      // From the second CALL on: the first, BootNotification, is answered by the runner itself.
+      const k = 2 + Math.floor(rnd() * (clean.calls - 1));
       const r = await runSession(runtime, { cutAfterCall: k });
       expect(r.problems, `cut after call ${k}`).toEqual([]);
       cuts += r.cuts;

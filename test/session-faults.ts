@@ -26,6 +26,8 @@ export interface RunOutcome {
   cuts: number;
   powerLosses: number;
   problems: string[];
+  /** The station's log lines (for a failure's story). */
+  logs: string[];
 }
 
 /** A CSMS that answers everything a session needs and drops the line when told to. */
@@ -102,6 +104,8 @@ export const SESSION: { name: string; run: Step }[] = [
 
 /** Periodic meter values every 20 s, and a short back-off so a cut line comes back within the session. */
 const PROVISION = {
+  // A card presented while the line is down still starts the session (C15): the events queue (E04).
+  "AuthCtrlr/OfflineTxForUnknownIdEnabled": "true",
   "SampledDataCtrlr/TxUpdatedInterval": "20",
   "OCPPCommCtrlr/RetryBackOffWaitMinimum": "2",
   "OCPPCommCtrlr/RetryBackOffRandomRange": "0",
@@ -137,7 +141,7 @@ export async function runSession(runtime: RuntimeName, fault: Fault, station: { 
   } finally {
     t.board.image.close();
   }
-  return { events: csms.events, calls: csms.calls, flashWrites, cuts: csms.cuts, powerLosses, problems: checkDelivery(csms.events) };
+  return { events: csms.events, calls: csms.calls, flashWrites, cuts: csms.cuts, powerLosses, problems: checkDelivery(csms.events), logs: t.logs };
 }
 
 interface Te {

@@ -16,7 +16,7 @@ describe.each(RUNTIMES)("every fault on a session on %s", (runtime) => {
     let losses = 0;
     let seed = SEED;
     const rnd = () => (seed = (seed * 75 + 74) % 65537) / 65537;
-    for (let k = 1; k <= clean.calls; k++) {
+    for (let k = 2; k <= clean.calls; k++) {
       const r = await runSession(runtime, { cutAfterCall: k });
       expect(r.problems, `cut after call ${k}`).toEqual([]);
       cuts += r.cuts;
