@@ -1,5 +1,5 @@
 // ChangeAvailability (G03/G04), Reset (B11/B12) and UnlockConnector (F05) on every runtime, against
-// the scripted CSMS. A transaction is simulated by the test-only block profiles/test-tx (a token "TX"
+// the scripted CSMS. A transaction is simulated by the test-only block test/blocks/test-tx (a token "TX"
 // at an EVSE starts one on its connector 1, "END" ends it; stopTx requests show in the logs): what
 // these blocks see of a real one (connectors.ts "tx"), without the transactions block.
 
@@ -17,7 +17,7 @@ const FILE = path.join(ROOT, "build", "out", `${NAME}.json`);
 beforeAll(() => {
   const core = JSON.parse(fs.readFileSync(path.join(ROOT, "build", "configs", "core.json"), "utf8"));
   // The smallest journal: the availability records see it compact (their dump) within a few dozen changes.
-  const cfg = { ...core, $schema: undefined, name: NAME, blocks: [...core.blocks, "test-tx"], bounds: { ...core.bounds, journalBytes: 1024 } };
+  const cfg = { ...core, $schema: undefined, name: NAME, blocks: [...core.blocks.filter((b: string) => b !== "transactions"), "../test/blocks/test-tx"], bounds: { ...core.bounds, journalBytes: 1024 } };
   fs.mkdirSync(path.dirname(FILE), { recursive: true });
   fs.writeFileSync(FILE, JSON.stringify(cfg));
   for (const t of ["lua5.1", "lua5.3"] as const) buildImage(FILE, t, undefined);

@@ -1,9 +1,9 @@
 // TEST ONLY: what other blocks see of a transaction (connectors.ts "tx"), driven by tokens, and the
 // stopTx requests they make, logged so a test can read them.
 
-import { connectorSet } from "../../firmware/connectors";
-import { fmtNum, JsonObject } from "../../firmware/json";
-import { Ctx } from "../../firmware/station";
+import { connectorSet } from "../../../firmware/connectors";
+import { fmtNum, JsonObject } from "../../../firmware/json";
+import { Ctx } from "../../../firmware/station";
 
 export const testTx = {
   name: "test-tx",
