@@ -17,6 +17,8 @@ import { isoTime } from "./time";
 export type ConnectorInput = "plugged" | "tx" | "reserved" | "unavailable" | "faulted";
 
 interface ConnectorState {
+  /** Per EVSE: a transaction runs on it (evseBusy), connector known or not. */
+  busy: boolean[];
   plugged: boolean[];
   tx: boolean[];
   reserved: boolean[];
@@ -169,9 +171,17 @@ export function evseInTx(ctx: Ctx, evseId: number): boolean {
   const evses = ctx.img.evses;
   const s = state(ctx);
   for (let e = 1; e <= evses.length; e++) {
-    if (evseId === 0 || e === evseId) for (let c = 1; c <= evses[e - 1]; c++) if (s.tx[connectorIndex(ctx, e, c)]) return true;
+    if (evseId === 0 || e === evseId) {
+      if (s.busy[e - 1]) return true;
+      for (let c = 1; c <= evses[e - 1]; c++) if (s.tx[connectorIndex(ctx, e, c)]) return true;
+    }
   }
   return false;
+}
+
+/** A transaction runs on the EVSE whether or not a connector is known yet (TxStartPoint Authorized): evseInTx says so. */
+export function evseBusy(ctx: Ctx, evseId: number, on: boolean): void {
+  state(ctx).busy[evseId - 1] = on;
 }
 
 /** EVSE availability from its connectors: Occupied when any is, else the first connector's state. */
@@ -238,10 +248,13 @@ export const coreConnectors: Block = {
   on: {
     start: (ctx: Ctx) => {
       const st = ctx as Station;
-      const s: ConnectorState = { plugged: [], tx: [], reserved: [], unavailable: [], faulted: [], now: [], told: [], owe: [], offlineSince: -1, stationOff: false };
+      const s: ConnectorState = { busy: [], plugged: [], tx: [], reserved: [], unavailable: [], faulted: [], now: [], told: [], owe: [], offlineSince: -1, stationOff: false };
       st.data.connectors = s as unknown as { [k: string]: unknown };
       let n = 0;
-      for (let e = 0; e < st.img.evses.length; e++) n = n + st.img.evses[e];
+      for (let e = 0; e < st.img.evses.length; e++) {
+        n = n + st.img.evses[e];
+        s.busy[e] = false;
+      }
       for (let k = 0; k < n; k++) {
         s.plugged[k] = false;
         s.tx[k] = false;

@@ -9,7 +9,7 @@
 
 import { idiv, imod } from "../../firmware/arith";
 import { epochNow } from "../../firmware/clock";
-import { connectorSet } from "../../firmware/connectors";
+import { connectorSet, evseBusy } from "../../firmware/connectors";
 import { fmtNum, jarr, jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
 import { rpcCall, rpcHasRoom } from "../../firmware/rpc";
 import { meterValue } from "../../firmware/meter";
@@ -100,6 +100,8 @@ function newId(ctx: Ctx, gen: number): string {
 }
 
 function shouldStart(ctx: Ctx, t: Tx, cs: string): boolean {
+  // G03.FR.06, F01.FR.23: an Inoperative (or Faulted) EVSE starts no transaction, a cable notwithstanding.
+  if (!evseUsable(ctx, t.evseId)) return false;
   const conn = evConnected(t);
   if (startPoint(ctx, "EVConnected") && conn && !t.done) return true;
   if (startPoint(ctx, "Authorized") && t.authorized) return true;
@@ -152,6 +154,8 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
     t.txConn = t.connectorId;
     connectorSet(ctx, t.evseId, t.connectorId, "tx", true);
   }
+  // Busy for reset and availability even before a cable names the connector (TxStartPoint Authorized).
+  evseBusy(ctx, t.evseId, true);
   sendTE(ctx, t, "Started", trigger, cs, undefined, undefined);
 }
 
@@ -173,6 +177,7 @@ function endTx(ctx: Ctx, t: Tx, trigger: string, cs: string, stopToken: JsonObje
 function clearTx(ctx: Ctx, t: Tx): void {
   t.authorized = false;
   if (t.txConn > 0) connectorSet(ctx, t.evseId, t.txConn, "tx", false);
+  evseBusy(ctx, t.evseId, false);
   t.txConn = 0;
   t.id = "";
   t.token = undefined;
