@@ -162,7 +162,8 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     // The battery fills up: the EV goes back to B and stops drawing.
     await advance(t, 3);
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Ended/ChargingStateChanged/SuspendedEV"]);
+    // TC_E_22_CS (errata 6.2.50): an Ended event says EVConnected: the EV is still plugged, no energy flows.
+    expect(trig(l)).toEqual(["Ended/ChargingStateChanged/EVConnected"]);
     expect(l[0].transactionInfo.stoppedReason).toBe("StoppedByEV");
   });
 

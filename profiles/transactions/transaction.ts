@@ -160,7 +160,7 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
 }
 
 /** Ends the transaction: TransactionEvent(Ended) with the Transaction.End sample and the kept ones. */
-function endTx(ctx: Ctx, t: Tx, trigger: string, cs: string, stopToken: JsonObject | undefined): void {
+function endTx(ctx: Ctx, t: Tx, trigger: string, stopToken: JsonObject | undefined): void {
   const mv: JsonObject[] = [];
   for (let i = 0; i < t.endedSamples.length; i++) {
     const [v] = jsonDecode(t.endedSamples[i], 8, false);
@@ -169,7 +169,8 @@ function endTx(ctx: Ctx, t: Tx, trigger: string, cs: string, stopToken: JsonObje
   const last = meterValue(ctx, t.evseId, "Transaction.End", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
   if (last !== undefined) mv[mv.length] = last;
   t.authorized = false;
-  sendTE(ctx, t, "Ended", trigger, cs, mv, stopToken);
+  // The state the transaction ends in: energy no longer flows, the EV is connected or gone (TC_E_22_CS).
+  sendTE(ctx, t, "Ended", trigger, evConnected(t) ? "EVConnected" : "Idle", mv, stopToken);
   clearTx(ctx, t);
 }
 
@@ -214,7 +215,7 @@ export function evaluate(ctx: Ctx, t: Tx, trigger: string, stopToken?: JsonObjec
     if (cause !== "") {
       // The first cause of the stop is the reason (a local stop stays Local when the unplug ends it).
       if (t.stoppedReason === "") t.stoppedReason = cause;
-      endTx(ctx, t, trigger !== "" ? trigger : "ChargingStateChanged", cs, stopToken);
+      endTx(ctx, t, trigger !== "" ? trigger : "ChargingStateChanged", stopToken);
       sent = true;
     }
   }
@@ -228,7 +229,7 @@ export function evaluate(ctx: Ctx, t: Tx, trigger: string, stopToken?: JsonObjec
     }
   } else if (stopCause(ctx, t, cs) !== "") {
     if (t.stoppedReason === "") t.stoppedReason = stopCause(ctx, t, cs);
-    endTx(ctx, t, "ChargingStateChanged", cs, undefined);
+    endTx(ctx, t, "ChargingStateChanged", undefined);
     hardware(ctx, t);
   } else if (cs !== t.state) {
     sendTE(ctx, t, "Updated", "ChargingStateChanged", cs, undefined, undefined);
@@ -240,7 +241,7 @@ export function txForceEnd(ctx: Ctx, t: Tx, stoppedReason: string, trigger: stri
   t.authorized = false;
   if (t.id !== "") {
     t.stoppedReason = stoppedReason;
-    endTx(ctx, t, trigger, chargingState(ctx, t), undefined);
+    endTx(ctx, t, trigger, undefined);
   }
   hardware(ctx, t);
 }
