@@ -322,12 +322,10 @@ export function jsonDecode(text: string, maxDepth: number, lenient: boolean): Lu
 // ---- encoder ----
 
 // Is this a single-float VM (NodeMCU ESP32 builds)? The half makes the sums float arithmetic even on
-// VMs where 16777216 is an integer; 2^24 + 0.5 rounds back to 2^24 in single precision only.
-function singleFloat(): boolean {
-  const half = 0.5;
-  return 16777216 + half + half === 16777216;
-}
-const SINGLE = singleFloat();
+// VMs where 16777216 is an integer; 2^24 + 0.5 rounds back to 2^24 in single precision only. A
+// variable, not a literal, so that no compiler folds the sum on the (double) build host.
+const HALF = 0.5;
+const SINGLE = 16777216 + HALF + HALF === 16777216;
 // Doubles print 14 significant digits, not 17 of noise; single floats 7 (NodeMCU's own tostring).
 const FLOAT_FMT = SINGLE ? "%.7g" : "%.14g";
 
