@@ -11,7 +11,7 @@
 // bytes left before anything is built, so a bad length field cannot make the decoder allocate.
 
 import { idiv } from "./arith";
-import { isArray, jarr, Json, JsonObject, JSON_NULL } from "./json";
+import { isArray, jarr, Json, JsonObject, JSON_NULL, utf8Len } from "./json";
 
 export type CborValue = Json;
 
@@ -46,23 +46,9 @@ function utf8(s: string): boolean {
   let i = 1;
   while (i <= n) {
     const c = string.byte(s, i) as number;
-    if (c < 0x80) i = i + 1;
-    else {
-      let k: number;
-      let min: number;
-      let cp: number;
-      if (c >= 0xc2 && c <= 0xdf) { k = 1; min = 0x80; cp = c - 0xc0; }
-      else if (c >= 0xe0 && c <= 0xef) { k = 2; min = 0x800; cp = c - 0xe0; }
-      else if (c >= 0xf0 && c <= 0xf4) { k = 3; min = 0x10000; cp = c - 0xf0; }
-      else return false;
-      for (let m = 1; m <= k; m++) {
-        const d = string.byte(s, i + m);
-        if (d === undefined || d < 0x80 || d > 0xbf) return false;
-        cp = cp * 64 + (d - 0x80);
-      }
-      if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return false;
-      i = i + k + 1;
-    }
+    const k = c < 0x80 ? 1 : utf8Len(s, c, i);
+    if (k === 0) return false;
+    i = i + k;
   }
   return true;
 }

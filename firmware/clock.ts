@@ -16,12 +16,6 @@ export function epochNow(ctx: Ctx): number | undefined {
   return st.hal.uptime() + off;
 }
 
-function setEpoch(ctx: Ctx, epoch: number): void {
-  const st = ctx as Station;
-  st.clockOffset = epoch - st.hal.uptime();
-  st.hal.setRtcEpoch(epoch);
-}
-
 /**
  * B01.FR.06 (and G02 Heartbeat): the currentTime of a BootNotification or Heartbeat response sets
  * the clock when ClockCtrlr.TimeSource lists Heartbeat.
@@ -32,7 +26,10 @@ export function syncFromCsms(ctx: Ctx, currentTime: string): void {
   const t = parseIsoTime(currentTime);
   if (t === undefined) return;
   st.csmsOffset = t - st.hal.uptime();
-  if (clockFromCsms(st)) setEpoch(st, t);
+  if (clockFromCsms(st)) {
+    st.clockOffset = t - st.hal.uptime();
+    st.hal.setRtcEpoch(t);
+  }
 }
 
 /** Does the CSMS's time set the clock (ClockCtrlr.TimeSource lists Heartbeat)? */

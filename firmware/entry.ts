@@ -77,10 +77,6 @@ function stationReplay(st: Station): void {
   for (let e = 1; e <= evses.length; e++) for (let c = 1; c <= evses[e - 1]; c++) if (st.hal.plugged(e, c)) stationInput(st, "plug", e, c);
 }
 
-export function stationProvision(st: Station, key: string, value: string): void {
-  modelProvision(st, key, value);
-}
-
 export function stationOpened(st: Station): void {
   st.online = true;
   st.connecting = false;
@@ -156,9 +152,10 @@ function failed(hal: Hal, what: string, err: unknown): void {
   pcall(logError, hal, what + " failed: " + tostring(err as string));
 }
 
-function guard1(what: string, fn: (st: Station) => void, st: Station | undefined): void {
+/** Runs an entry point's fn(st, a, b, c) under pcall; one that raises is logged as `what failed`. */
+function guard<A, B, C>(what: string, fn: (st: Station, a: A, b: B, c: C) => void, st: Station | undefined, a?: A, b?: B, c?: C): void {
   if (st === undefined) return;
-  const [ok, err] = pcall(fn, st);
+  const [ok, err] = pcall(fn, st, a as A, b as B, c as C);
   if (!ok) failed(st.hal, what, err);
 }
 
@@ -173,33 +170,21 @@ export function firmware(img: Image): Firmware {
       }
       const st = made as Station;
       // A flash that cannot be read leaves the defaults: the station still runs.
-      guard1("start", stationRestore, st);
+      guard("start", stationRestore, st);
       const [started, err] = pcall(stationReplay, st);
       if (!started) failed(hal, "start", err);
       return st;
     },
-    provision: (st, key, value) => {
-      if (st === undefined) return;
-      const [ok, err] = pcall(stationProvision, st, key, value);
-      if (!ok) failed(st.hal, "provision", err);
-    },
-    opened: (st) => guard1("opened", stationOpened, st),
-    closed: (st) => guard1("closed", stationClosed, st),
-    frame: (st, text) => {
-      if (st === undefined) return;
-      const [ok, err] = pcall(stationFrame, st, text);
-      if (!ok) failed(st.hal, "frame", err);
-    },
-    tick: (st) => guard1("tick", stationTick, st),
+    provision: (st, key, value) => guard("provision", modelProvision, st, key, value),
+    opened: (st) => guard("opened", stationOpened, st),
+    closed: (st) => guard("closed", stationClosed, st),
+    frame: (st, text) => guard("frame", stationFrame, st, text),
+    tick: (st) => guard("tick", stationTick, st),
     input: (st, event, evseId, connectorId) => {
       if (st === undefined) return;
       const [ok, err] = pcall(stationInput, st, event, evseId, connectorId);
       if (!ok) failed(st.hal, "input " + event, err);
     },
-    token: (st, evseId, idToken, type) => {
-      if (st === undefined) return;
-      const [ok, err] = pcall(stationToken, st, evseId, idToken, type);
-      if (!ok) failed(st.hal, "token", err);
-    },
+    token: (st, evseId, idToken, type) => guard("token", stationToken, st, evseId, idToken, type),
   };
 }

@@ -241,10 +241,6 @@ function scan(st: Ctx, j: JState): void {
 
 // ---- compaction ----
 
-function pointerText(active: number, generation: number): string {
-  return string.format("%d:%d", active, generation);
-}
-
 /** Rewrites the live set into the other segment and switches to it; on a flash error the old segment stays. */
 function compact(st: Ctx, j: JState): void {
   const hal = st.hal;
@@ -273,7 +269,8 @@ function compact(st: Ctx, j: JState): void {
     return;
   }
   const old = SEGMENTS[j.active];
-  hal.save(POINTER, pointerText(to, j.generation + 1));
+  // The pointer: "active segment:generation".
+  hal.save(POINTER, string.format("%d:%d", to, j.generation + 1));
   j.generation = j.generation + 1;
   j.active = to;
   j.used = j.targetUsed;

@@ -102,8 +102,8 @@ export function utf8Prefix(s: string, maxBytes: number): string {
   return string.sub(s, 1, n);
 }
 
-/** Length of the valid UTF-8 sequence starting with lead byte c at i, or 0 when invalid. */
-function utf8Len(c: number, i: number): number {
+/** Length of the valid UTF-8 sequence of s starting with lead byte c (>= 0x80) at i, or 0 when invalid (also for CBOR). */
+export function utf8Len(s: string, c: number, i: number): number {
   let n: number;
   let min: number;
   let cp: number;
@@ -112,7 +112,7 @@ function utf8Len(c: number, i: number): number {
   else if (c >= 0xf0 && c <= 0xf4) { n = 3; min = 0x10000; cp = c - 0xf0; }
   else return 0;
   for (let k = 1; k <= n; k++) {
-    const d = string.byte(src, i + k);
+    const d = string.byte(s, i + k);
     if (d === undefined || d < 0x80 || d > 0xbf) return 0;
     cp = cp * 64 + (d - 0x80);
   }
@@ -164,7 +164,7 @@ function readString(): string | undefined {
       i = i + used;
       runStart = i;
     } else if (c >= 128) {
-      const n = utf8Len(c, i);
+      const n = utf8Len(src, c, i);
       if (n === 0) { pos = i; return bad("invalid UTF-8"); }
       i = i + n;
     } else {
@@ -177,7 +177,8 @@ function readString(): string | undefined {
   return table.concat(parts);
 }
 
-function isDigit(c: number | undefined): boolean {
+/** An ASCII digit byte? */
+export function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 48 && c <= 57;
 }
 
@@ -226,7 +227,7 @@ function skipDeep(): Json | undefined {
         if (d === 34) break;
         if (d === 92) i = i + 2;
         else if (d >= 128) {
-          const n = utf8Len(d, i);
+          const n = utf8Len(src, d, i);
           if (n === 0) { pos = i; return bad("invalid UTF-8"); }
           i = i + n;
         } else i = i + 1;
@@ -321,12 +322,10 @@ export function jsonDecode(text: string, maxDepth: number, lenient: boolean): Lu
 // ---- encoder ----
 
 // Is this a single-float VM (NodeMCU ESP32 builds)? The half makes the sums float arithmetic even on
-// VMs where 16777216 is an integer; 2^24 + 0.5 rounds back to 2^24 in single precision only.
-function singleFloat(): boolean {
-  const half = 0.5;
-  return 16777216 + half + half === 16777216;
-}
-const SINGLE = singleFloat();
+// VMs where 16777216 is an integer; 2^24 + 0.5 rounds back to 2^24 in single precision only. A
+// variable, not a literal, so that no compiler folds the sum on the (double) build host.
+const HALF = 0.5;
+const SINGLE = 16777216 + HALF + HALF === 16777216;
 // Doubles print 14 significant digits, not 17 of noise; single floats 7 (NodeMCU's own tostring).
 const FLOAT_FMT = SINGLE ? "%.7g" : "%.14g";
 

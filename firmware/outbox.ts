@@ -299,13 +299,9 @@ export function outboxCount(st: Station): number {
   return st.out.ram.length + st.out.diskAt.length;
 }
 
-/** Persisted calls waiting (E14 messagesInQueue), and those dropped for a full journal since boot. */
+/** Persisted calls waiting (E14 messagesInQueue). */
 export function outboxPersisted(ctx: Ctx): number {
   return (ctx as Station).out.diskAt.length;
-}
-
-export function outboxDropped(ctx: Ctx): number {
-  return (ctx as Station).out.dropped;
 }
 
 /** Registers the outbox with the journal: replay rebuilds the persisted queue, dump rewrites it. */

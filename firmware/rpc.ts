@@ -116,17 +116,6 @@ function listed(list: string, name: string): boolean {
   return at !== undefined;
 }
 
-/** Does the core itself answer this action now (B02.FR.05)? */
-function coreAnswers(st: Station, action: string): boolean {
-  return st.registration !== "Accepted" && listed(NOT_BEFORE_ACCEPTED, action);
-}
-
-/** NotSupported for an action OCPP 2.0.1 defines but this build lacks, NotImplemented for any other. */
-function unknownAction(st: Station, id: string, action: string): void {
-  if (listed(CSMS_ACTIONS, action)) sendError(st, id, "NotSupported", action + " is not supported by this build");
-  else sendError(st, id, "NotImplemented", "unknown action " + action);
-}
-
 function handleCall(st: Station, id: string, action: string, payload: JsonObject): void {
   // B03.FR.08 / TC_B_30_CS: a Rejected station answers every CSMS request with SecurityError.
   if (st.registration === "Rejected") {
@@ -135,11 +124,13 @@ function handleCall(st: Station, id: string, action: string, payload: JsonObject
   }
   // B02.FR.05 (TC_B_02_CS step 12): until Accepted, a remote start or stop is answered Rejected, in
   // every build, whether or not it has transactions.
-  const core = coreAnswers(st, action);
+  const core = st.registration !== "Accepted" && listed(NOT_BEFORE_ACCEPTED, action);
   // rawget: an action is a CSMS-chosen key ("toString", "__proto__" are no handlers in Node either).
   const handler = core ? undefined : rawget(st.handlers, action);
   if (!core && handler === undefined) {
-    unknownAction(st, id, action);
+    // NotSupported for an action OCPP 2.0.1 defines but this build lacks, NotImplemented for any other.
+    if (listed(CSMS_ACTIONS, action)) sendError(st, id, "NotSupported", action + " is not supported by this build");
+    else sendError(st, id, "NotImplemented", "unknown action " + action);
     return;
   }
   const schema = st.img.schemas[action + "Request"];

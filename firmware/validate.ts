@@ -25,7 +25,7 @@
 // required ones are counted, and only when the count falls short is the missing name looked up.
 // Nothing is allocated unless a violation is found; recursion follows the payload's nesting.
 
-import { isArray, isObject, Json, JSON_DEEP, JsonObject, utf8Prefix } from "./json";
+import { isArray, isDigit, isObject, Json, JSON_DEEP, JsonObject, utf8Prefix } from "./json";
 
 /** One compact type spec (see the grammar above); a message's schema is an object spec. */
 export type Schema = string;
@@ -47,10 +47,6 @@ let lenient = false;
 
 function isAlnum(c: number | undefined): boolean {
   return c !== undefined && ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122));
-}
-
-function isDigit(c: number | undefined): boolean {
-  return c !== undefined && c >= 48 && c <= 57;
 }
 
 /** The optionally negative decimal integer at byte p of s, or undefined when there is none. */

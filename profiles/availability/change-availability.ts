@@ -38,10 +38,6 @@ function apply(ctx: Ctx): void {
   }
 }
 
-function keyOf(evseId: number, connectorId: number): number {
-  return evseId === 0 ? 0 : connectorId === 0 ? evseId : evseId * CONN + connectorId;
-}
-
 function flagGet(ctx: Ctx, key: number): boolean {
   const s = state(ctx);
   if (key === 0) return s.station;
@@ -71,7 +67,7 @@ function onChange(ctx: Ctx, p: JsonObject): JsonObject {
   // G03: an EVSE or connector the station does not have cannot change.
   if (evseId < 0 || evseId > ctx.img.evses.length || (evseId === 0 && connectorId !== 0)) return { status: "Rejected" };
   if (connectorId !== 0 && connectorIndex(ctx, evseId, connectorId) < 0) return { status: "Rejected" };
-  const key = keyOf(evseId, connectorId);
+  const key = evseId === 0 ? 0 : connectorId === 0 ? evseId : evseId * CONN + connectorId;
   if (flagGet(ctx, key) === off) {
     // G03.FR.03, G04.FR.04: already so; the statuses are told again (TC_G_10, TC_G_13).
     connectorReport(ctx, evseId, connectorId);

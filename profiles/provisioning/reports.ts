@@ -104,11 +104,6 @@ function nextMatch(st: Ctx, s: ReportState, pos: number): number {
   return 0;
 }
 
-function mutabilityName(flags: string): string {
-  const m = mutability(flags);
-  return m === "RW" ? "ReadWrite" : m === "W" ? "WriteOnly" : "ReadOnly";
-}
-
 const ATTRS = ["Target", "MinSet", "MaxSet"];
 const ATTR_FLAGS = ["t", "n", "x"];
 
@@ -164,7 +159,8 @@ function writeItem(st: Ctx, out: string[]): void {
     jsonWriteString(vi, out);
   }
   out[out.length] = "},\"variableAttribute\":[";
-  const m = mutabilityName(flags);
+  const mf = mutability(flags);
+  const m = mf === "RW" ? "ReadWrite" : mf === "W" ? "WriteOnly" : "ReadOnly";
   // A WriteOnly value is never reported.
   writeAttribute(out, "Actual", m !== "WriteOnly" ? recordValue(st, key, flags, dflt) : undefined, m, flags);
   for (let i = 0; i < 3; i++) {

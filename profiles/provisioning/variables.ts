@@ -7,6 +7,7 @@ import { isDateTime, utf8Chars } from "../../firmware/validate";
 import { epochNow } from "../../firmware/clock";
 import { Ctx } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
+import { listHas } from "../../firmware/meter";
 
 /** Flag letter that says a record supports an attribute type; Actual always exists. */
 function attrFlag(attr: string): string | undefined {
@@ -50,19 +51,8 @@ function locate(st: Ctx, comp: JsonObject, variable: JsonObject): string | undef
   return undefined;
 }
 
-function isInteger(s: string): boolean {
-  let i = 1;
-  const c0 = string.byte(s, 1);
-  if (c0 === 43 || c0 === 45) i = 2;
-  if (i > s.length) return false;
-  for (let k = i; k <= s.length; k++) {
-    const c = string.byte(s, k) as number;
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-
-function isDecimal(s: string): boolean {
+/** An optionally signed number: digits with at most maxDots decimal points (integer 0, decimal 1). */
+function isNumeral(s: string, maxDots: number): boolean {
   let i = 1;
   const c0 = string.byte(s, 1);
   if (c0 === 43 || c0 === 45) i = 2;
@@ -74,7 +64,7 @@ function isDecimal(s: string): boolean {
     else if (c >= 48 && c <= 57) digits = digits + 1;
     else return false;
   }
-  return digits > 0 && dots <= 1;
+  return digits > 0 && dots <= maxDots;
 }
 
 function isIdentifier(s: string): boolean {
@@ -87,16 +77,11 @@ function isIdentifier(s: string): boolean {
   return true;
 }
 
-function inList(list: string, v: string): boolean {
-  const [at] = string.find("," + list + ",", "," + v + ",", 1, true);
-  return at !== undefined;
-}
-
 /** B05.FR.07/08: does the value fit the record's dataType, limits and valuesList (just read)? */
 function valueFits(v: string): boolean {
   const t = rec.type;
   if (t === "integer" || t === "decimal") {
-    if (t === "integer" ? !isInteger(v) : !isDecimal(v)) return false;
+    if (!isNumeral(v, t === "integer" ? 0 : 1)) return false;
     const n = tonumber(v) as number;
     if (rec.min !== "" && n < (tonumber(rec.min) as number)) return false;
     if (rec.max !== "" && n > (tonumber(rec.max) as number)) return false;
@@ -106,9 +91,9 @@ function valueFits(v: string): boolean {
   // Any RFC 3339 date-time, 2038 and later included: the value is kept as text.
   if (t === "dateTime") return isDateTime(v);
   if (t === "OptionList") {
-    // One option, so no comma (inList would find "A,B" as two neighbours).
+    // One option, so no comma (listHas would find "A,B" as two neighbours).
     const [comma] = string.find(v, ",", 1, true);
-    return comma === undefined && inList(rec.values, v);
+    return comma === undefined && listHas(rec.values, v);
   }
   if (t === "MemberList" || t === "SequenceList") {
     if (v === "") return true;
@@ -116,7 +101,7 @@ function valueFits(v: string): boolean {
     for (;;) {
       const [comma] = string.find(v, ",", start, true);
       const item = string.sub(v, start, comma === undefined ? v.length : comma - 1);
-      if (!inList(rec.values, item)) return false;
+      if (!listHas(rec.values, item)) return false;
       if (comma === undefined) return true;
       start = comma + 1;
     }

@@ -31,17 +31,14 @@ function hasLock(ctx: Ctx, evseId: number, connectorId: number): boolean {
   return ty !== undefined && string.sub(ty, 1, 1) === "s";
 }
 
-function energyAllowed(ctx: Ctx, t: Tx): boolean {
-  if (!t.authorized || !evConnected(t) || t.invalid) return false;
-  return t.id !== "" || startPoint(ctx, "EnergyTransfer");
-}
-
 /**
  * The current offered to the EV in 0.1 A: the one place that decides it (smart charging will
- * lower it here). The connector's rated current while energy is allowed, else 0.
+ * lower it here). The connector's rated current while energy is allowed (authorized, EV connected,
+ * token not refused, in a transaction or starting one with the energy transfer), else 0.
  */
 export function txOffer(ctx: Ctx, t: Tx): number {
-  if (!energyAllowed(ctx, t)) return 0;
+  if (!t.authorized || !evConnected(t) || t.invalid) return 0;
+  if (t.id === "" && !startPoint(ctx, "EnergyTransfer")) return 0;
   const a = modelLookup(ctx, "Connector#" + fmtNum(t.evseId) + "." + fmtNum(t.connectorId) + "/MaxCurrent");
   const n = a !== undefined ? tonumber(a) : undefined;
   return n !== undefined ? n * 10 : 0;
