@@ -165,13 +165,6 @@ export function outboxAdd(st: Station, action: string, payload: string | string[
   return true;
 }
 
-// B01.FR.08, B02.FR.02, B03.FR.02: before Accepted only BootNotification goes out; while Pending
-// also what the CSMS asked for.
-function mayStart(st: Station, call: QueuedCall): boolean {
-  if (st.registration === "Accepted" || call.action === "BootNotification") return true;
-  return st.registration === "Pending" && call.triggered;
-}
-
 /** The oldest persisted call, read back from flash when needed; a record that cannot be read is skipped. */
 function diskHead(st: Station): QueuedCall | undefined {
   const o = st.out;
@@ -195,7 +188,13 @@ function diskHead(st: Station): QueuedCall | undefined {
 export function outboxNext(st: Station, now: number): QueuedCall | undefined {
   const o = st.out;
   let ramAt = -1;
-  for (let i = 0; i < o.ram.length && ramAt < 0; i++) if (mayStart(st, o.ram[i])) ramAt = i;
+  // B01.FR.08, B02.FR.02, B03.FR.02: before Accepted only BootNotification goes out; while Pending
+  // also what the CSMS asked for.
+  const r = st.registration;
+  for (let i = 0; i < o.ram.length && ramAt < 0; i++) {
+    const c = o.ram[i];
+    if (r === "Accepted" || c.action === "BootNotification" || (r === "Pending" && c.triggered)) ramAt = i;
+  }
   const h = st.registration === "Accepted" ? diskHead(st) : undefined;
   const disk = h !== undefined && now >= h.notBefore ? h : undefined;
   if (ramAt >= 0) {

@@ -132,9 +132,3 @@ export function evseUsable(ctx: Ctx, evseId: number): boolean {
   }
   return false;
 }
-
-/** The chargingProfile a RequestStartTransaction gave for the EVSE's session (JSON text, "" none): for smart charging (F01.FR.08..11). */
-export function txChargingProfile(ctx: Ctx, evseId: number): string {
-  const t = tx(ctx, evseId);
-  return t !== undefined ? t.profile : "";
-}
