@@ -56,14 +56,6 @@ function stationRestore(st: Station): void {
   st.bootSeq = boots;
 }
 
-/** Creates the station and restores persisted state, unguarded (unit tests of the core). */
-export function stationStart(hal: Hal, img: Image): Station {
-  const st = createStation(hal, img, CORE);
-  stationRestore(st);
-  stationReplay(st);
-  return st;
-}
-
 /**
  * Starts the blocks (they register their journal owners), replays the journal into them, then
  * reads the connectors: a cable still plugged in after a reboot is reported like a new one.

@@ -3,8 +3,8 @@
 
 import { describe, expect, it } from "vitest";
 import type { Hal } from "../hal/hal";
-import { stationFrame, stationOpened, stationStart, stationTick } from "../firmware/entry";
-import type { Block, Image } from "../firmware/station";
+import { firmware, stationFrame, stationOpened, stationTick } from "../firmware/entry";
+import type { Block, Image, Station } from "../firmware/station";
 
 function fakeHal(now: { t: number }, sent: string[], logs: string[]): Hal {
   const store: Record<string, string> = {};
@@ -59,7 +59,7 @@ describe("fault containment", () => {
       schemas: {},
       model: { data: "\nOCPPCommCtrlr/MessageTimeout[Default]|RW|integer|s|||30" },
     };
-    const st = stationStart(fakeHal(now, sent, logs), img);
+    const st = firmware(img).start(fakeHal(now, sent, logs)) as Station;
     stationOpened(st);
     st.registration = "Accepted";
     for (let i = 0; i < 3; i++) {

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Hal } from "../hal/hal";
-import { stationClosed, stationFrame, stationOpened, stationStart, stationTick } from "../firmware/entry";
+import { firmware, stationClosed, stationFrame, stationOpened, stationTick } from "../firmware/entry";
 import { rpcCall } from "../firmware/rpc";
 import type { Block, Ctx, Image, Station } from "../firmware/station";
 import type { JsonObject } from "../firmware/json";
@@ -65,7 +65,7 @@ function rig(queue = 4, store: Record<string, string> = {}, journalBytes = 16384
     schemas: {},
     model: { data: "\nOCPPCommCtrlr/MessageTimeout[Default]|RW|integer|s||||30" },
   };
-  const st = stationStart(hal, img);
+  const st = firmware(img).start(hal) as Station;
   stationOpened(st);
   st.registration = "Accepted";
   const last = () => sent[sent.length - 1];

@@ -6,7 +6,7 @@
 import { jsonEncode, JsonObject } from "../../firmware/json";
 import { Ctx } from "../../firmware/station";
 import { txAsk, txAuthorize, txDeauthorize } from "./transaction";
-import { evseUsable, flag, Tx, txBlock } from "./tx-state";
+import { authorizeRemoteStart, evseUsable, Tx, txBlock } from "./tx-state";
 
 /** F01.FR.24: busy when authorized already (a transaction waiting for authorization is not). */
 function free(ctx: Ctx, t: Tx): boolean {
@@ -39,7 +39,7 @@ function onStart(ctx: Ctx, p: JsonObject): JsonObject {
   // F01.FR.13: a transaction already running on the EVSE (started by the cable) is named.
   if (t.id !== "") res.transactionId = t.id;
   // F01.FR.01/02, F02.FR.09/10: authorize like a local token, or trust the CSMS.
-  if (flag(ctx, "AuthCtrlr/AuthorizeRemoteStart")) txAsk(ctx, t, token, false);
+  if (authorizeRemoteStart(ctx)) txAsk(ctx, t, token, false);
   else txAuthorize(ctx, t, token, "", "RemoteStart");
   return res;
 }

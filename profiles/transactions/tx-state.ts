@@ -3,7 +3,7 @@
 // survive a power loss, in the journal (tx-store.ts).
 
 import { JsonObject } from "../../firmware/json";
-import { modelGet } from "../../firmware/model";
+import { modelGet, modelLookup } from "../../firmware/model";
 import { listHas } from "../../firmware/meter";
 import { connectorStatus } from "../../firmware/connectors";
 import { blockData, Ctx } from "../../firmware/station";
@@ -113,8 +113,13 @@ export function stopPoint(ctx: Ctx, point: string): boolean {
   return listHas(modelGet(ctx, "TxCtrlr/TxStopPoint") as string, point);
 }
 
-export function flag(ctx: Ctx, key: "TxCtrlr/StopTxOnEVSideDisconnect" | "TxCtrlr/StopTxOnInvalidId" | "AuthCtrlr/AuthorizeRemoteStart" | "OCPPCommCtrlr/UnlockOnEVSideDisconnect"): boolean {
+export function flag(ctx: Ctx, key: "TxCtrlr/StopTxOnEVSideDisconnect" | "TxCtrlr/StopTxOnInvalidId" | "OCPPCommCtrlr/UnlockOnEVSideDisconnect"): boolean {
   return modelGet(ctx, key) === "true";
+}
+
+/** F01.FR.01: AuthCtrlr is the authorization block's; a build without it has nobody to ask, so false. */
+export function authorizeRemoteStart(ctx: Ctx): boolean {
+  return modelLookup(ctx, "AuthCtrlr/AuthorizeRemoteStart") === "true";
 }
 
 /** C01.FR.25 (errata): the same token is the same idToken (case-insensitive) and type. */
