@@ -81,8 +81,6 @@ interface Board {
   rtc: number | undefined;
   seed: number;
   store: { [key: string]: string };
-  /** Files written by append, as their pieces. */
-  chunks: { [key: string]: string[] };
   meters: MeterReading[];
   /** Per EVSE: pilot state and contactor feedback as Node last reported them. */
   pilot: string[];
@@ -129,59 +127,28 @@ function makeHal(b: Board): Hal {
       b.seed = (b.seed * 75 + 74) % 65537;
       return b.seed % n;
     },
-    load: (key) => {
-      const c = b.chunks[key];
-      return c !== undefined ? table.concat(c) : b.store[key];
-    },
+    load: (key) => b.store[key],
     save: (key, value) => {
       b.store[key] = value;
-      b.chunks[key] = undefined as unknown as string[];
       emitLine("save\t" + esc(key) + "\t" + esc(value));
     },
     erase: (key) => {
       b.store[key] = undefined as unknown as string;
-      b.chunks[key] = undefined as unknown as string[];
       emitLine("erase\t" + esc(key));
     },
-    // An appended file is kept as its pieces, as flash keeps them: joining them at every append would
-    // rebuild the whole segment in the VM's heap each time.
     append: (key, data) => {
-      let c = b.chunks[key];
-      if (c === undefined) {
-        c = [];
-        const old = b.store[key];
-        if (old !== undefined) c[0] = old;
-        b.chunks[key] = c;
-        b.store[key] = undefined as unknown as string;
-      }
-      c[c.length] = data;
+      const old = b.store[key];
+      b.store[key] = old !== undefined ? old + data : data;
       emitLine("append\t" + esc(key) + "\t" + esc(data));
       return true;
     },
     read: (key, offset, length) => {
-      const c = b.chunks[key];
-      if (c === undefined) {
-        const s = b.store[key];
-        return s !== undefined ? string.sub(s, offset + 1, offset + length) : undefined;
-      }
-      const out: string[] = [];
-      let pos = 0;
-      for (let i = 0; i < c.length && pos < offset + length; i++) {
-        const n = c[i].length;
-        if (pos + n > offset) out[out.length] = string.sub(c[i], math.max(offset - pos, 0) + 1, offset + length - pos);
-        pos = pos + n;
-      }
-      return table.concat(out);
+      const s = b.store[key];
+      return s !== undefined ? string.sub(s, offset + 1, offset + length) : undefined;
     },
     size: (key) => {
-      const c = b.chunks[key];
-      if (c === undefined) {
-        const s = b.store[key];
-        return s !== undefined ? s.length : 0;
-      }
-      let n = 0;
-      for (let i = 0; i < c.length; i++) n = n + c[i].length;
-      return n;
+      const s = b.store[key];
+      return s !== undefined ? s.length : 0;
     },
     // The feedback changes when the hardware has moved: Node answers with a relay/lock input.
     setRelay: (evseId, closed) => emitLine("relay\t" + int(evseId) + "\t" + (closed ? "1" : "0")),
@@ -209,7 +176,7 @@ function makeHal(b: Board): Hal {
  * large frame is never joined in Lua.
  */
 export function simBoard(fw: Firmware): (line: string) => string[] {
-  const b: Board = { uptime: 0, rtc: undefined, seed: 1, store: {}, chunks: {}, meters: [], pilot: [], relay: [], plugged: {}, locked: {}, out: [], st: undefined };
+  const b: Board = { uptime: 0, rtc: undefined, seed: 1, store: {}, meters: [], pilot: [], relay: [], plugged: {}, locked: {}, out: [], st: undefined };
   const hal = makeHal(b);
   return (line: string) => {
     const f = fields(line, 3);
@@ -224,7 +191,6 @@ export function simBoard(fw: Firmware): (line: string) => string[] {
     } else if (kind === "store") {
       const kv = fields(rest, 2);
       b.store[unescapeField(kv[0])] = unescapeField(kv[1]);
-      b.chunks[unescapeField(kv[0])] = undefined as unknown as string[];
     } else if (kind === "start") {
       const a = fields(rest, 2);
       b.rtc = a[0] === "-" ? undefined : num(a[0]);
