@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Hal } from "../hal/hal";
+import { IDLE_EVSE } from "./idle-evse";
 import { firmware, stationFrame, stationOpened, stationTick } from "../firmware/entry";
 import type { Block, Image, Station } from "../firmware/station";
 
@@ -23,17 +24,10 @@ function fakeHal(now: { t: number }, sent: string[], logs: string[]): Hal {
     erase: (k) => {
       delete store[k];
     },
-    setRelay: () => undefined,
-    readMeter: () => ({ energyWh: 0, powerW: 0, currentDa: [0], voltageDv: [2300], socPercent: -1 }),
-    relayClosed: () => false,
-    pilotState: () => "A",
-    setPilotOffer: () => undefined,
-    lockState: () => false,
-    plugged: () => false,
+    ...IDLE_EVSE,
     append: () => false,
     read: () => undefined,
     size: () => 0,
-    setLock: () => undefined,
     reboot: () => undefined,
     log: (_level, msg) => logs.push(msg),
   };

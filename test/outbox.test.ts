@@ -4,6 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Hal } from "../hal/hal";
+import { IDLE_EVSE } from "./idle-evse";
 import { firmware, stationClosed, stationFrame, stationOpened, stationTick } from "../firmware/entry";
 import { rpcCall } from "../firmware/rpc";
 import type { Block, Ctx, Image, Station } from "../firmware/station";
@@ -39,14 +40,7 @@ function rig(queue = 4, store: Record<string, string> = {}, journalBytes = 16384
     append: (k: string, v: string) => void (store[k] = (store[k] ?? "") + v) === undefined,
     read: (k: string, off: number, len: number) => store[k]?.slice(off, off + len),
     size: (k: string) => store[k]?.length ?? 0,
-    setRelay: () => undefined,
-    relayClosed: () => false,
-    readMeter: () => ({ energyWh: 0, powerW: 0, currentDa: [0], voltageDv: [2300], socPercent: -1 }),
-    pilotState: () => "A",
-    setPilotOffer: () => undefined,
-    setLock: () => undefined,
-    lockState: () => false,
-    plugged: () => false,
+    ...IDLE_EVSE,
     reboot: () => undefined,
     log: (_l: number, m: string) => void logs.push(m),
   } as Hal;

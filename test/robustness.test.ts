@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Firmware } from "../firmware/entry";
 import type { Hal } from "../hal/hal";
+import { IDLE_EVSE } from "./idle-evse";
 import { RUNTIMES } from "../sim/runtimes/image";
 import { bootAccepted, EPOCH, NOW_ISO, startStation, TestStation } from "./harness";
 
@@ -233,17 +234,10 @@ async function nodeStation(opts: { sendRaises?: () => boolean; onConnect?: (now:
     load: (k) => s.store[k],
     save: (k, v) => void (s.store[k] = v),
     erase: (k) => void delete s.store[k],
-    setRelay: () => undefined,
-    readMeter: () => ({ energyWh: 0, powerW: 0, currentDa: [0], voltageDv: [2300], socPercent: -1 }),
-    relayClosed: () => false,
-    pilotState: () => "A",
-    setPilotOffer: () => undefined,
-    lockState: () => false,
-    plugged: () => false,
+    ...IDLE_EVSE,
     append: () => false,
     read: () => undefined,
     size: () => 0,
-    setLock: () => undefined,
     reboot: () => undefined,
     log: () => undefined,
   };
