@@ -7,7 +7,7 @@ import * as ts from "typescript";
 import * as tstl from "typescript-to-lua";
 import { BuildConfig } from "./config";
 import { pruneBundle } from "./bundle";
-import { checkLua } from "./check-lua";
+import { checkLua, checkLuaLimits } from "./check-lua";
 import { generate, modelKeys, readManifest } from "./generate";
 import { checkBlocks } from "./check-blocks";
 import { checkModelKeys } from "./check-keys";
@@ -105,6 +105,8 @@ export function transpileEntry(entry: string, target: Target, checks?: ImageChec
   const check = checkLua(written);
   if (check.lualib.length > 0) throw new BuildError(`emitted Lua references lualib: ${check.lualib.join(", ")}`);
   if (check.globals.length > 0) throw new BuildError(`emitted Lua touches undeclared globals: ${check.globals.join(", ")}`);
+  const over = checkLuaLimits(written);
+  if (over.length > 0) throw new BuildError(`emitted Lua is over a Lua limit of the boards:\n${over.join("\n")}`);
   return written;
 }
 

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { checkLua } from "../build/check-lua";
+import { checkLua, checkLuaLimits } from "../build/check-lua";
 import { ROOT } from "../build/compile";
 import { lintSubset } from "../build/lint-subset";
 
@@ -106,5 +106,31 @@ describe("Lua output checker", () => {
     expect(checkLua("foo = 1\nlocal y = bar").globals).toEqual(["bar", "foo"]);
     expect(checkLua("local t = {}\nlocal n = string.len('a') + math.floor(1)\nfor k, v in pairs(t) do end\nlocal s = table.concat(t)").globals).toEqual([]);
     expect(checkLua("local s = unpack({})\nos.exit()\nlocal f = io.open('x')").globals).toEqual(["io", "os", "unpack"]);
+  });
+});
+
+// NodeMCU's Lua 5.1 (ESP8266) compiles with 50 active locals and 60 upvalues per function: its
+// luac.cross refuses a 51st local ("has more than 50 local variables") and a 61st upvalue.
+describe("Lua limits of the boards", () => {
+  const locals = (n: number, pre = "") => Array.from({ length: n }, (_, i) => `local ${pre}${i} = ${i}`).join("\n");
+  it("takes 50 locals in a chunk or function and refuses 51", () => {
+    expect(checkLuaLimits(locals(50, "v"))).toEqual([]);
+    expect(checkLuaLimits(locals(51, "v"))).toEqual(["main chunk has 51 local variables (NodeMCU's Lua 5.1 takes 50)"]);
+    expect(checkLuaLimits(`return function(a, b)\n${locals(49, "v")}\nend`)).toHaveLength(1);
+  });
+  it("counts what is active at once: a block's locals end with it, a for loop holds three hidden ones", () => {
+    expect(checkLuaLimits(`${locals(40, "a")}\ndo\n${locals(10, "b")}\nend\ndo\n${locals(10, "c")}\nend`)).toEqual([]);
+    expect(checkLuaLimits(`${locals(46, "a")}\nfor i = 1, 2 do end`)).toEqual([]);
+    expect(checkLuaLimits(`${locals(47, "a")}\nfor i = 1, 2 do end`)).toHaveLength(1);
+    expect(checkLuaLimits(`${locals(45, "a")}\nfor k, v in pairs({}) do end`)).toEqual([]);
+    expect(checkLuaLimits(`${locals(46, "a")}\nfor k, v in pairs({}) do end`)).toHaveLength(1);
+  });
+  it("takes 60 upvalues and refuses 61, counted through nested functions", () => {
+    const up = (n: number) => `${locals(40, "a")}\nreturn function()\n${locals(n - 40, "b")}\nreturn function() return ${[...Array.from({ length: 40 }, (_, i) => `a${i}`), ...Array.from({ length: n - 40 }, (_, i) => `b${i}`)].join("+")} end\nend`;
+    expect(checkLuaLimits(up(60))).toEqual([]);
+    expect(checkLuaLimits(up(61))).toEqual(["function at line 63 has 61 upvalues (NodeMCU's Lua 5.1 takes 60)"]);
+  });
+  it("a field name is no variable", () => {
+    expect(checkLuaLimits(`local a = 1\nreturn function(t) return t.a, { a = 2 } end`)).toEqual([]);
   });
 });

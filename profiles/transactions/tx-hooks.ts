@@ -1,0 +1,230 @@
+// The transactions block's hooks: the board's inputs (plug, unplug, pilot, relay, token), the
+// authorization block's answers, the CSMS's TransactionEventResponse, the once-a-second tick (meter
+// values, timeouts: tx-tick.ts) and the catch-up after a reboot. Each ends in transaction.ts evaluate().
+
+import { idiv, imod } from "../../firmware/arith";
+import { connectorSet } from "../../firmware/connectors";
+import { jsonDecode, JsonObject } from "../../firmware/json";
+import { modelInt } from "../../firmware/model";
+import { outboxQueued } from "../../firmware/outbox";
+import { Ctx, emit } from "../../firmware/station";
+import { clearTx, evaluate, recoverLost, txAsk, txAuthorize, txDeauthorize, txForceEnd } from "./transaction";
+import { tickTx } from "./tx-tick";
+import { txNewGen, txStoreOpen } from "./tx-store";
+import { evConnected, evseUsable, flag, newTx, sameToken, Tx, txBlock } from "./tx-state";
+
+function groupOf(info: JsonObject): string {
+  const g = info.groupIdToken as JsonObject | undefined;
+  return g !== undefined ? string.lower(g.idToken as string) : "";
+}
+
+/** The EVSE a token at the station's reader (evseId 0) is meant for: its transaction's, else the first free one with a cable, else the first free. */
+function tokenEvse(ctx: Ctx, token: JsonObject): Tx | undefined {
+  const ev = txBlock(ctx).evses;
+  for (let i = 0; i < ev.length; i++) if (ev[i].authorized && sameToken(ev[i].token, token)) return ev[i];
+  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].connectorId > 0) return ev[i];
+  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].id === "") return ev[i];
+  return undefined;
+}
+
+function onToken(ctx: Ctx, evseId: number, token: JsonObject): void {
+  const t = evseId === 0 ? tokenEvse(ctx, token) : txBlock(ctx).evses[evseId - 1];
+  if (t === undefined) return;
+  // F01.FR.23 likewise for a local start: an Unavailable or Faulted EVSE authorizes nobody (a stop still works).
+  if (!t.authorized && !evseUsable(ctx, t.evseId)) return;
+  // E07.FR.01a: the token that authorized stops without an Authorize.
+  if (t.authorized && sameToken(t.token, token)) {
+    txDeauthorize(ctx, t, "Local", "StopAuthorized", token);
+    return;
+  }
+  txAsk(ctx, t, token, t.authorized);
+}
+
+function onAuthorized(ctx: Ctx, evseId: number, token: JsonObject, info: JsonObject, ref: number): void {
+  const t = txBlock(ctx).evses[evseId - 1];
+  if (t === undefined || t.askRef !== ref) return;
+  t.askRef = 0;
+  const accepted = info.status === "Accepted";
+  if (t.askStop) {
+    // E07.FR.01b: another token of the same group ends the authorization.
+    if (accepted && t.authorized && t.group !== "" && groupOf(info) === t.group) txDeauthorize(ctx, t, "Local", "StopAuthorized", token);
+    return;
+  }
+  // E02.FR.20: a failed authorization sends nothing.
+  if (!accepted) {
+    t.remotePending = false;
+    return;
+  }
+  txAuthorize(ctx, t, token, groupOf(info), "Authorized");
+}
+
+/** E05: what a TransactionEventResponse said about the transaction's token. */
+function onResult(ctx: Ctx, p: JsonObject | undefined, ref: number): void {
+  const b = txBlock(ctx);
+  const gen = idiv(ref, 2);
+  const q = b.queued[gen];
+  if (q !== undefined) {
+    if (q > 1) b.queued[gen] = q - 1;
+    else {
+      b.queued[gen] = undefined as unknown as number;
+      b.ids[gen] = undefined as unknown as string;
+    }
+  }
+  if (p === undefined || imod(ref, 2) !== 1) return;
+  const info = p.idTokenInfo as JsonObject | undefined;
+  if (info === undefined) return;
+  let t: Tx | undefined;
+  for (let i = 0; i < b.evses.length; i++) if (b.evses[i].gen === gen && b.evses[i].id !== "") t = b.evses[i];
+  if (t === undefined || t.token === undefined) return;
+  emit(ctx, "tokenInfo", t.token, info);
+  if (info.status === "Accepted" || !t.authorized) return;
+  if (flag(ctx, "TxCtrlr/StopTxOnInvalidId")) {
+    // E05.FR.09/10: deauthorized; ended when TxStopPoint says so.
+    txDeauthorize(ctx, t, "DeAuthorized", "Deauthorized", undefined);
+    return;
+  }
+  // E05.FR.02/03: the transaction stays; energy stops now, or after MaxEnergyOnInvalidId more Wh.
+  if (modelInt(ctx, "TxCtrlr/MaxEnergyOnInvalidId") > 0) t.invalidWh = ctx.hal.readMeter(t.evseId).energyWh;
+  else t.invalid = true;
+  evaluate(ctx, t, "");
+}
+
+/**
+ * A queued event of a transaction after a reboot: its seqNo is taken (the next one follows it); a
+ * queued Ended means the transaction is over already; a transaction the journal has no record of
+ * (the power went between queuing its event and recording it) is taken up to be ended.
+ */
+function catchUp(ctx: Ctx, payload: string): void {
+  const [v] = jsonDecode(payload, 8, false);
+  const p = v as JsonObject | undefined;
+  if (p === undefined || type(p) !== "table") return;
+  const info = p.transactionInfo as JsonObject | undefined;
+  if (info === undefined) return;
+  const ev = txBlock(ctx).evses;
+  let t: Tx | undefined;
+  for (let i = 0; i < ev.length; i++) if (ev[i].id !== "" && ev[i].id === info.transactionId) t = ev[i];
+  if (t === undefined) {
+    const evse = p.evse as JsonObject | undefined;
+    for (let i = 0; i < ev.length && t === undefined; i++) {
+      if (ev[i].id === "" && (evse === undefined || evse.id === i + 1)) t = ev[i];
+    }
+    if (t === undefined || p.eventType === "Ended") return;
+    t.id = info.transactionId as string;
+    t.gen = txNewGen(ctx);
+    t.lost = true;
+  }
+  if (!t.lost) return;
+  const seq = p.seqNo as number;
+  if (seq >= t.seq) t.seq = seq + 1;
+  if (p.evse !== undefined) t.evseSent = true;
+  if (p.eventType === "Ended") {
+    t.lost = false;
+    clearTx(ctx, t);
+  }
+}
+
+// ---- the board ----
+
+function onPlug(ctx: Ctx, evseId: number, connectorId: number): void {
+  const t = txBlock(ctx).evses[evseId - 1];
+  // E01.FR.14: one connector of an EVSE at a time.
+  if (t === undefined || (t.connectorId > 0 && t.connectorId !== connectorId)) return;
+  t.connectorId = connectorId;
+  t.evSide = true;
+  t.waitSince = -1;
+  if (t.id !== "" && t.txConn === 0) {
+    t.txConn = connectorId;
+    connectorSet(ctx, evseId, connectorId, "tx", true);
+  }
+  evaluate(ctx, t, "CablePluggedIn");
+}
+
+/** The EV is gone (cable out at either end): E09 deauthorizes when StopTxOnEVSideDisconnect, E10 suspends otherwise. */
+function evGone(ctx: Ctx, t: Tx): void {
+  if (t.id !== "" && t.stoppedReason === "") t.stoppedReason = "EVDisconnected";
+  if (flag(ctx, "TxCtrlr/StopTxOnEVSideDisconnect")) t.authorized = false;
+  evaluate(ctx, t, t.id !== "" ? "EVCommunicationLost" : "");
+  // A transaction that goes on keeps its reason open for what really ends it.
+  if (t.id !== "" && t.stoppedReason === "EVDisconnected" && t.authorized) t.stoppedReason = "";
+}
+
+function onUnplug(ctx: Ctx, evseId: number, connectorId: number): void {
+  const t = txBlock(ctx).evses[evseId - 1];
+  if (t === undefined || t.connectorId !== connectorId) return;
+  const wasConnected = evConnected(t);
+  t.connectorId = 0;
+  t.evSide = false;
+  t.done = false;
+  if (wasConnected) evGone(ctx, t);
+  else evaluate(ctx, t, "");
+}
+
+function onPilot(ctx: Ctx, evseId: number, pilot: string): void {
+  const t = txBlock(ctx).evses[evseId - 1];
+  if (t === undefined) return;
+  if (pilot === "E" || pilot === "F") {
+    // E06.FR.16: a fault ends the transaction.
+    txForceEnd(ctx, t, "Other", "AbnormalCondition");
+    return;
+  }
+  if (t.connectorId === 0) return;
+  if (pilot === "A") {
+    if (t.evSide) {
+      t.evSide = false;
+      evGone(ctx, t);
+    }
+    return;
+  }
+  if (!t.evSide) {
+    t.evSide = true;
+    t.waitSince = -1;
+    evaluate(ctx, t, "CablePluggedIn");
+    return;
+  }
+  evaluate(ctx, t, "");
+}
+
+export const txSessions = {
+  name: "transactions",
+  results: { TransactionEvent: onResult },
+  on: {
+    start: (ctx: Ctx) => {
+      const b = txBlock(ctx);
+      b.evses = [];
+      for (let e = 1; e <= ctx.img.evses.length; e++) b.evses[e - 1] = newTx(e);
+      b.gen = 0;
+      b.ref = 0;
+      b.queued = {};
+      b.ids = {};
+      txStoreOpen(ctx);
+    },
+    restored: (ctx: Ctx) => {
+      const ev = txBlock(ctx).evses;
+      for (let i = 0; i < ev.length; i++) {
+        // The board reports the cables still plugged in after this.
+        ev[i].connectorId = 0;
+        ev[i].evSide = false;
+      }
+      // The power may have gone between queuing an event and recording it.
+      outboxQueued(ctx, "TransactionEvent", (payload: string) => catchUp(ctx, payload));
+      for (let i = 0; i < ev.length; i++) if (ev[i].lost) recoverLost(ctx, ev[i]);
+    },
+    tick: (ctx: Ctx, now: number) => {
+      const ev = txBlock(ctx).evses;
+      for (let i = 0; i < ev.length; i++) tickTx(ctx, ev[i], now);
+    },
+    plug: onPlug,
+    unplug: onUnplug,
+    pilot: onPilot,
+    relay: (ctx: Ctx, evseId: number) => {
+      const t = txBlock(ctx).evses[evseId - 1];
+      if (t !== undefined) evaluate(ctx, t, "");
+    },
+    token: onToken,
+    authorized: onAuthorized,
+    stopTx: (ctx: Ctx, evseId: number, stoppedReason: string, triggerReason: string) => {
+      const ev = txBlock(ctx).evses;
+      for (let i = 0; i < ev.length; i++) if (evseId === 0 || i + 1 === evseId) txForceEnd(ctx, ev[i], stoppedReason, triggerReason);
+    },
+  },
+};
