@@ -126,17 +126,21 @@ function u16(n: number): string {
 
 /** The framed record, or undefined and why it cannot be one. */
 function frame(kind: string, key: string | number, value: JValue | undefined): LuaMultiReturn<[string | undefined, string | undefined]> {
-  const out: string[] = [string.char(value === undefined ? 0x82 : 0x83)];
+  const out: string[] = ["", string.char(value === undefined ? 0x82 : 0x83)];
   let why = cborEncode(kind, out);
   if (why === undefined) why = cborEncode(key, out);
   if (why === undefined && value !== undefined) why = cborEncode(value, out);
   if (why !== undefined) return $multi(undefined, why);
-  const body = table.concat(out);
-  if (body.length > MAX_BODY) return $multi(undefined, "record of " + fmtNum(body.length) + " bytes");
-  const len = u16(body.length);
+  let n = 0;
+  for (let i = 1; i < out.length; i++) n = n + out[i].length;
+  if (n > MAX_BODY) return $multi(undefined, "record of " + fmtNum(n) + " bytes");
+  // The body is summed and joined from its pieces: one copy of it, not one per concatenation.
+  const len = u16(n);
   let [a, b] = adler(len, 1, 2, 1, 0);
-  [a, b] = adler(body, 1, body.length, a, b);
-  return $multi(string.char(MAGIC) + len + body + u16(b) + u16(a), undefined);
+  for (let i = 1; i < out.length; i++) [a, b] = adler(out[i], 1, out[i].length, a, b);
+  out[0] = string.char(MAGIC) + len;
+  out[out.length] = u16(b) + u16(a);
+  return $multi(table.concat(out), undefined);
 }
 
 /** n bytes of a segment from off (fewer at its end), through the window when they fit in one. */

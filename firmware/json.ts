@@ -365,8 +365,29 @@ export function jsonWriteString(s: string, out: string[]): void {
   out[out.length] = "\"";
 }
 
+/** Pieces squash joins into one: bounds the piece table of a large payload. */
+const SQUASH = 48;
+
+/**
+ * Joins the pieces from `mark` on into one once there are SQUASH of them; the index the next ones
+ * start at. A payload of n pieces (about 5 bytes each) would otherwise grow a table of n slots of
+ * 16 bytes, doubled as it grows; so every byte is copied once more and the table stays small.
+ */
+function squash(out: string[], mark: number): number {
+  const n = out.length;
+  if (n - mark < SQUASH) return mark;
+  out[mark] = table.concat(out, "", mark + 1, n);
+  for (let i = n - 1; i > mark; i--) table.remove(out);
+  return mark + 1;
+}
+
 /** Appends the JSON text of v to out, in pieces (join them with table.concat). */
 export function jsonWrite(v: Json, out: string[]): void {
+  write(v, out, out.length);
+}
+
+/** jsonWrite: the pieces from `mark` on are this call's own; the mark it leaves. */
+function write(v: Json, out: string[], mark: number): number {
   const t = type(v);
   if (t === "string") jsonWriteString(v as string, out);
   else if (t === "number") out[out.length] = fmtNum(v as number);
@@ -377,7 +398,7 @@ export function jsonWrite(v: Json, out: string[]): void {
     out[out.length] = "[";
     for (let i = 0; i < a.length; i++) {
       if (i > 0) out[out.length] = ",";
-      jsonWrite(a[i], out);
+      mark = squash(out, write(a[i], out, mark));
     }
     out[out.length] = "]";
   } else {
@@ -388,10 +409,11 @@ export function jsonWrite(v: Json, out: string[]): void {
       first = false;
       jsonWriteString(k as string, out);
       out[out.length] = ":";
-      jsonWrite(x as Json, out);
+      mark = squash(out, write(x as Json, out, mark));
     }
     out[out.length] = "}";
   }
+  return mark;
 }
 
 /** Encodes a value; tables without ARRAY_MT are objects. */

@@ -80,7 +80,10 @@ interface Board {
   uptime: number;
   rtc: number | undefined;
   seed: number;
-  store: { [key: string]: string };
+  /** Flash files as pages of at most PAGE bytes (a saved value is one page of its own size). */
+  files: { [key: string]: string[] };
+  /** Bytes held in files: flash, not RAM (the footprint bench takes it off the heap). */
+  flashBytes: number;
   meters: MeterReading[];
   /** Per EVSE: pilot state and contactor feedback as Node last reported them. */
   pilot: string[];
@@ -90,6 +93,24 @@ interface Board {
   locked: { [k: string]: boolean };
   out: string[];
   st: Station | undefined;
+}
+
+/** Page size of the simulated flash: the most one append copies in the VM's heap. */
+const PAGE = 512;
+
+/** The board of this VM: one per VM, so the footprint bench can ask how much flash it holds. */
+let current: Board | undefined;
+
+/** Bytes of simulated flash the board holds in the VM's heap (0 before a board is made). */
+export function simFlashBytes(): number {
+  return current === undefined ? 0 : current.flashBytes;
+}
+
+function put(b: Board, key: string, pages: string[] | undefined): void {
+  const old = b.files[key];
+  if (old !== undefined) for (let i = 0; i < old.length; i++) b.flashBytes = b.flashBytes - old[i].length;
+  if (pages !== undefined) for (let i = 0; i < pages.length; i++) b.flashBytes = b.flashBytes + pages[i].length;
+  b.files[key] = pages as string[];
 }
 
 function makeHal(b: Board): Hal {
@@ -127,28 +148,60 @@ function makeHal(b: Board): Hal {
       b.seed = (b.seed * 75 + 74) % 65537;
       return b.seed % n;
     },
-    load: (key) => b.store[key],
+    load: (key) => {
+      const f = b.files[key];
+      return f === undefined ? undefined : f.length === 1 ? f[0] : table.concat(f);
+    },
     save: (key, value) => {
-      b.store[key] = value;
+      put(b, key, [value]);
       emitLine("save\t" + esc(key) + "\t" + esc(value));
     },
     erase: (key) => {
-      b.store[key] = undefined as unknown as string;
+      put(b, key, undefined);
       emitLine("erase\t" + esc(key));
     },
     append: (key, data) => {
-      const old = b.store[key];
-      b.store[key] = old !== undefined ? old + data : data;
-      emitLine("append\t" + esc(key) + "\t" + esc(data));
+      let f = b.files[key];
+      if (f === undefined) {
+        f = [];
+        b.files[key] = f;
+      }
+      b.flashBytes = b.flashBytes + data.length;
+      // The last page is filled up to PAGE, the rest goes to new pages: an append rebuilds at most
+      // one page in the VM's heap, never the whole segment.
+      let at = 1;
+      const last = f.length - 1;
+      if (last >= 0 && f[last].length < PAGE) {
+        at = PAGE - f[last].length + 1;
+        f[last] = f[last] + string.sub(data, 1, at - 1);
+      }
+      for (; at <= data.length; at = at + PAGE) f[f.length] = string.sub(data, at, at + PAGE - 1);
+      // In pieces: the line is never joined in the VM.
+      const o = b.out;
+      o[o.length] = "append\t";
+      escapeField(key, o);
+      o[o.length] = "\t";
+      escapeField(data, o);
+      o[o.length] = "\n";
       return true;
     },
     read: (key, offset, length) => {
-      const s = b.store[key];
-      return s !== undefined ? string.sub(s, offset + 1, offset + length) : undefined;
+      const f = b.files[key];
+      if (f === undefined) return undefined;
+      const out: string[] = [];
+      let pos = 0;
+      for (let i = 0; i < f.length && pos < offset + length; i++) {
+        const n = f[i].length;
+        if (pos + n > offset) out[out.length] = string.sub(f[i], math.max(offset - pos, 0) + 1, offset + length - pos);
+        pos = pos + n;
+      }
+      return out.length === 1 ? out[0] : table.concat(out);
     },
     size: (key) => {
-      const s = b.store[key];
-      return s !== undefined ? s.length : 0;
+      const f = b.files[key];
+      let n = 0;
+      if (f !== undefined) for (let i = 0; i < f.length; i++) n = n + f[i].length;
+      return n;
     },
     // The feedback changes when the hardware has moved: Node answers with a relay/lock input.
     setRelay: (evseId, closed) => emitLine("relay\t" + int(evseId) + "\t" + (closed ? "1" : "0")),
@@ -176,7 +229,8 @@ function makeHal(b: Board): Hal {
  * large frame is never joined in Lua.
  */
 export function simBoard(fw: Firmware): (line: string) => string[] {
-  const b: Board = { uptime: 0, rtc: undefined, seed: 1, store: {}, meters: [], pilot: [], relay: [], plugged: {}, locked: {}, out: [], st: undefined };
+  const b: Board = { uptime: 0, rtc: undefined, seed: 1, files: {}, flashBytes: 0, meters: [], pilot: [], relay: [], plugged: {}, locked: {}, out: [], st: undefined };
+  current = b;
   const hal = makeHal(b);
   return (line: string) => {
     const f = fields(line, 3);
@@ -190,7 +244,7 @@ export function simBoard(fw: Firmware): (line: string) => string[] {
       fw.tick(st);
     } else if (kind === "store") {
       const kv = fields(rest, 2);
-      b.store[unescapeField(kv[0])] = unescapeField(kv[1]);
+      put(b, unescapeField(kv[0]), [unescapeField(kv[1])]);
     } else if (kind === "start") {
       const a = fields(rest, 2);
       b.rtc = a[0] === "-" ? undefined : num(a[0]);

@@ -94,6 +94,8 @@ function __sim_board(src, name, strip)
   if not made then return reply(false, errstr(ev)) end
   if type(ev) ~= "function" then return reply(false, "simBoard returned " .. type(ev) .. ", expected a function") end
   boardEvent = ev
+  -- The simulated flash lives in this heap; heap figures take it off (a board's flash is not RAM).
+  __sim_flash = type(mod.simFlashBytes) == "function" and mod.simFlashBytes or nil
   return reply(true, "")
 end
 
@@ -141,7 +143,10 @@ function __sim_event(line)
   local s = arg(line)
   local ev, err = getEvent()
   if not ev then return reply(false, err) end
-  return answer(result(pcall(ev, s)))
+  local ok, r = pcall(ev, s)
+  -- The heap as the board's event left it, before the bridge encodes its output (the bench reads it).
+  __sim_after = collectgarbage("count")
+  return answer(result(ok, r))
 end
 
 -- Count hook with count = 1: the hook runs once per VM instruction of Lua code (hooks are disabled while
@@ -186,7 +191,9 @@ end
 function __sim_heap(full)
   -- Two cycles: objects with finalizers (5.2+) are only freed by the cycle after the one that finds them.
   if arg(full) == "1" then collectgarbage("collect"); collectgarbage("collect") end
-  return reply(true, tostring(collectgarbage("count")))
+  local kb = collectgarbage("count")
+  if __sim_flash then kb = kb - __sim_flash() / 1024 end
+  return reply(true, tostring(kb))
 end
 
 -- Bytecode of the main function of src: 5.3 strips it itself, 5.1 has no strip flag (done in JS).

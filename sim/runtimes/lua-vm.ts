@@ -24,7 +24,7 @@ export interface LuaVm {
   loadBoard(chunk: string, chunkName: string, strip?: boolean): void;
   /** Calls the board's event(line) (image.event without a board) with a byte string and returns the byte string it returns ("" if it returns nil). Throws on a Lua error (message included). */
   event(line: string): string;
-  /** collectgarbage("count") in KB, after a full collection when full=true. On the fengari runtimes (lua5.3-int32, lua5.3-f32) this is the process' JS heap (fengari has no GC of its own). */
+  /** collectgarbage("count") in KB, less the simulated flash the sim HAL holds in the heap (hal/sim/board.ts simFlashBytes), after a full collection when full=true. On the fengari runtimes (lua5.3-int32, lua5.3-f32) this is the process' JS heap (fengari has no GC of its own). */
   heapKb(full: boolean): number;
   /** Runs a Lua snippet in the harness (not the image) and returns its first result via tostring; for diagnostics/benchmarks. */
   eval(src: string): string;
