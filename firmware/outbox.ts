@@ -146,6 +146,8 @@ export function outboxAdd(st: Station, action: string, payload: string | string[
     }
     o.diskSeq[o.diskSeq.length] = c.seq;
     o.diskAt[o.diskAt.length] = at;
+    // The first in line is the head as it is: not read back from the flash just written.
+    if (o.diskAt.length === 1 && o.head === undefined) o.head = c;
     return true;
   }
   const first = opts !== undefined && opts.first === true;

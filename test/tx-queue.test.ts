@@ -185,6 +185,25 @@ describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
     for (const e of l) expect(e.offline).toBe(true);
   });
 
+  it.skipIf(journalIsPlaceholder)("E04: periodic Updated events, all answered, then the power goes: the Ended event takes the seqNo after the last one (only the seqNo was journalled for them)", async () => {
+    const t = await txStation(runtime, PPC);
+    const set = t.csms.call("SetVariables", { setVariableData: [{ component: { name: "SampledDataCtrlr" }, variable: { name: "TxUpdatedInterval" }, attributeValue: "5" }] });
+    expect((set[2] as { setVariableResult: { attributeStatus: string }[] }).setVariableResult[0].attributeStatus).toBe("Accepted");
+    const s = await charging(t);
+    await advance(t, 17);
+    const before = await tes(t);
+    expect(before.filter((e) => e.triggerReason === "MeterValuePeriodic").length).toBeGreaterThanOrEqual(3);
+    const lastSeq = before.at(-1)!.seqNo;
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 2);
+    const l = await tes(t);
+    expect(l).toHaveLength(1);
+    expect(l[0]).toMatchObject({ eventType: "Ended", seqNo: lastSeq + 1, transactionInfo: { transactionId: s.transactionInfo.transactionId, stoppedReason: "PowerLoss" } });
+  });
+
   it.skipIf(journalIsPlaceholder)("E04: power lost mid-transaction: after the reboot it is ended, PowerLoss, with its id and the next seqNo; the cable starts nothing new", async () => {
     const t = await txStation(runtime, PPC);
     const s = await charging(t);

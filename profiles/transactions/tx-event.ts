@@ -9,7 +9,7 @@ import { modelGet, modelInt } from "../../firmware/model";
 import { rpcCall } from "../../firmware/rpc";
 import { Ctx, isOnline } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
-import { txSave } from "./tx-store";
+import { txSaveSeq } from "./tx-store";
 import { Tx, txBlock } from "./tx-state";
 
 /** Result refs: the transaction's gen, doubled, plus 1 when the event carried the transaction's idToken. */
@@ -79,5 +79,5 @@ export function sendTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: 
     b.queued[t.gen] = (q !== undefined ? q : 0) + 1;
     b.ids[t.gen] = t.id;
   }
-  txSave(ctx, t);
+  txSaveSeq(ctx, t);
 }

@@ -54,6 +54,8 @@ export interface Tx {
   /** Epoch of the last clock-aligned slot reported (Sample.Clock), of the last TxEnded aligned slot. */
   lastClock: number;
   lastEndedClock: number;
+  /** What the last whole journal record held but the seqNo (tx-store.ts), "" none. */
+  savedSig: string;
   /** MeterValueType JSON texts kept for the Ended event (TxEndedInterval), bounded by ENDED_SAMPLES. */
   endedSamples: string[];
   /** The hardware as last set: pilot offer (0.1 A), relay, locked connector (0 none), connector flagged "tx" (0 none). */
@@ -96,7 +98,7 @@ export function newTx(evseId: number): Tx {
     evseId, connectorId: 0, evSide: false, authorized: false, token: undefined, group: "", waitSince: -1, invalid: false,
     done: false, remoteStartId: -1, remotePending: false, profile: "", state: "", askRef: 0, askStop: false,
     id: "", gen: 0, seq: 0, tokenSent: false, wasAuth: false, wasConn: false, evseSent: false, phasesSent: 0, stoppedReason: "",
-    startAt: 0, lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], offer: 0, offerAt: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, lost: false,
+    startAt: 0, lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], savedSig: "", offer: 0, offerAt: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, lost: false,
   };
 }
 

@@ -1,6 +1,8 @@
 // Persistence of the transactions (E04, B12.FR.05): each EVSE's running transaction is one journal
 // record, rewritten when it changes, so a power loss never loses a transactionId, its seqNo or the
-// samples kept for its Ended event. The TransactionEvents themselves are the outbox's records.
+// samples kept for its Ended event. An event that changed nothing but the seqNo writes a record of
+// its own (key -evseId: [gen, seq]) instead of the whole transaction. The TransactionEvents
+// themselves are the outbox's records.
 
 import { jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
 import { journalOwner, journalPut, JValue } from "../../firmware/journal";
@@ -47,10 +49,27 @@ function fromRecord(t: Tx, v: JValue): void {
   t.lost = t.id !== "";
 }
 
+/** What the record holds but the seqNo, in short: equal means only the seqNo moved since the last full record. */
+function sig(t: Tx): string {
+  const tok = t.token !== undefined ? (t.token.idToken as string) : "";
+  return string.format("%s|%d|%s|%d|%s|%s|%s|%s|%s|%s|%d|%s|%d|%d|%s", t.id, t.gen, t.group, t.connectorId, tostring(t.authorized), tostring(t.tokenSent),
+    tostring(t.evseSent), tostring(t.wasAuth), tostring(t.wasConn), t.stoppedReason, t.remoteStartId, t.state, t.endedSamples.length, t.profile.length, tok);
+}
+
 /** Writes the EVSE's transaction (or its end: no record while none runs). */
 export function txSave(ctx: Ctx, t: Tx): void {
   const at = journalPut(ctx, KIND, t.evseId, t.id !== "" ? record(t) : undefined);
   if (at === undefined) ctx.hal.log(1, "journal full: transaction state not saved");
+  t.savedSig = t.id !== "" ? sig(t) : "";
+}
+
+/** After an event: the seqNo alone when nothing else changed, else the whole transaction. */
+export function txSaveSeq(ctx: Ctx, t: Tx): void {
+  if (t.id === "" || sig(t) !== t.savedSig) {
+    txSave(ctx, t);
+    return;
+  }
+  if (journalPut(ctx, KIND, -t.evseId, [t.gen, t.seq]) === undefined) ctx.hal.log(1, "journal full: seqNo not saved");
 }
 
 /** A new transaction number, persisted before use so it is never handed out twice. */
@@ -68,6 +87,13 @@ export function txStoreOpen(ctx: Ctx): void {
       const b = txBlock(c);
       if (key === GEN) {
         if (value !== undefined && (value as number) > b.gen) b.gen = value as number;
+        return;
+      }
+      if ((key as number) < 0) {
+        // A seqNo of the transaction recorded before it (a stale one: another gen, or lower).
+        const ts = b.evses[-(key as number) - 1];
+        const r = value as number[] | undefined;
+        if (ts !== undefined && r !== undefined && ts.id !== "" && ts.gen === r[0] && r[1] > ts.seq) ts.seq = r[1];
         return;
       }
       const t = b.evses[(key as number) - 1];
