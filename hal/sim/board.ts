@@ -76,6 +76,11 @@ function nums(s: string | undefined): number[] {
   return out;
 }
 
+interface Erased {
+  pages: string[];
+  bytes: number;
+}
+
 interface Board {
   uptime: number;
   rtc: number | undefined;
@@ -84,6 +89,13 @@ interface Board {
   files: { [key: string]: string[] };
   /** Bytes held in files: flash, not RAM (the footprint bench takes it off the heap). */
   flashBytes: number;
+  /**
+   * Erased or rewritten files' pages until the GC takes them (weak values): flash a board erases
+   * frees no RAM, so the heap figures keep them off while the heap holds them. The last four at most
+   * (a VM without weak tables never lets them go).
+   */
+  erased: { [k: number]: Erased | undefined };
+  erasedCount: number;
   meters: MeterReading[];
   /** Per EVSE: pilot state and contactor feedback as Node last reported them. */
   pilot: string[];
@@ -101,18 +113,11 @@ const PAGE = 512;
 /** The board of this VM: one per VM, so the footprint bench can ask how much flash it holds. */
 let current: Board | undefined;
 
-/**
- * Erased or rewritten files' pages until the GC takes them (weak values): flash a board erases frees
- * no RAM, so the heap figures keep them off while the heap holds them. The last four at most (a VM
- * without weak tables never lets them go).
- */
-const erased = setmetatable({} as { [k: number]: { pages: string[]; bytes: number } | undefined }, { __mode: "v" });
-let erasedCount = 0;
-
 /** Bytes of simulated flash the board holds in the VM's heap, erased pages not yet collected included (0 before a board is made). */
 export function simFlashBytes(): number {
-  let n = current === undefined ? 0 : current.flashBytes;
-  for (const [, e] of pairs(erased)) n = n + (e as { bytes: number }).bytes;
+  if (current === undefined) return 0;
+  let n = current.flashBytes;
+  for (const [, e] of pairs(current.erased)) n = n + (e as Erased).bytes;
   return n;
 }
 
@@ -122,9 +127,9 @@ function put(b: Board, key: string, pages: string[] | undefined): void {
     let n = 0;
     for (let i = 0; i < old.length; i++) n = n + old[i].length;
     b.flashBytes = b.flashBytes - n;
-    erasedCount = erasedCount + 1;
-    erased[erasedCount] = { pages: old, bytes: n };
-    erased[erasedCount - 4] = undefined;
+    b.erasedCount = b.erasedCount + 1;
+    b.erased[b.erasedCount] = { pages: old, bytes: n };
+    b.erased[b.erasedCount - 4] = undefined;
   }
   if (pages !== undefined) for (let i = 0; i < pages.length; i++) b.flashBytes = b.flashBytes + pages[i].length;
   b.files[key] = pages as string[];
@@ -246,7 +251,7 @@ function makeHal(b: Board): Hal {
  * large frame is never joined in Lua.
  */
 export function simBoard(fw: Firmware): (line: string) => string[] {
-  const b: Board = { uptime: 0, rtc: undefined, seed: 1, files: {}, flashBytes: 0, meters: [], pilot: [], relay: [], plugged: {}, locked: {}, out: [], st: undefined };
+  const b: Board = { uptime: 0, rtc: undefined, seed: 1, files: {}, flashBytes: 0, erased: setmetatable({}, { __mode: "v" }), erasedCount: 0, meters: [], pilot: [], relay: [], plugged: {}, locked: {}, out: [], st: undefined };
   current = b;
   const hal = makeHal(b);
   return (line: string) => {
