@@ -49,7 +49,7 @@ export interface CallOpts {
   /** Persisted calls: how many attempts in all (MessageAttempts) and the base wait (MessageAttemptInterval). */
   attempts?: number;
   interval?: number;
-  /** Persisted calls: may be dropped, oldest first, when the journal is full (E04.FR.07). */
+  /** Persisted calls: may be dropped, every other one, when the journal is full (E04.FR.07/08). */
   droppable?: boolean;
   /** Ahead of everything (BootNotification); when the RAM queue is full, the newest RAM call gives way. */
   first?: boolean;
@@ -66,6 +66,8 @@ export interface Outbox {
   seq: number;
   /** Persisted calls dropped for a full journal, and discarded after their last attempt, since boot. */
   dropped: number;
+  /** Seq of the call dropped last (-1: none since the last pass over the queue): E04.FR.08 thins from there. */
+  droppedSeq: number;
   discarded: number;
   /** Seq of the newest call when the connection last dropped: persisted calls up to it not yet sent were queued during an outage. */
   cut: number;
@@ -109,15 +111,24 @@ function fromRecord(seq: number, v: JValue): QueuedCall | undefined {
 }
 
 /**
- * Drops the oldest droppable persisted call that is not in flight (E04.FR.07/08); false when none is.
- * Its record stays in the journal until the next compaction, which leaves it out.
+ * Drops a droppable persisted call that is not in flight (E04.FR.07); false when none is. E04.FR.08:
+ * intermediate ones first, every other one: the 1st, the 3rd, the 5th…, then again over what is left,
+ * so what stays thins out evenly instead of losing its start or its end. Its record stays in the
+ * journal until the next compaction, which leaves it out.
  */
 function dropOne(st: Station): boolean {
   const o = st.out;
-  for (let i = 0; i < o.diskAt.length; i++) {
-    if (i === 0 && o.head !== undefined) continue;
-    const v = journalGet(st, o.diskAt[i]) as JValue[] | undefined;
-    if (v !== undefined && v[5] === 1) {
+  // One kept after the last dropped, then the next goes; past the end, again from the start.
+  for (let pass = 0; pass < 2; pass++) {
+    let keep = o.droppedSeq >= 0 ? 1 : 0;
+    for (let i = 0; i < o.diskAt.length; i++) {
+      if ((i === 0 && o.head !== undefined) || o.diskSeq[i] <= o.droppedSeq) continue;
+      const v = journalGet(st, o.diskAt[i]) as JValue[] | undefined;
+      if (v === undefined || v[5] !== 1) continue;
+      if (keep > 0) {
+        keep = keep - 1;
+        continue;
+      }
       const seq = o.diskSeq[i];
       st.hal.log(2, "journal full: dropped queued " + (v[0] as string) + " " + string.format("%d", seq));
       // Out of the live set first, so the compaction the tombstone may cause leaves it behind.
@@ -125,8 +136,10 @@ function dropOne(st: Station): boolean {
       table.remove(o.diskAt, i + 1);
       journalPut(st, KIND, seq, undefined);
       o.dropped = o.dropped + 1;
+      o.droppedSeq = seq;
       return true;
     }
+    o.droppedSeq = -1;
   }
   return false;
 }

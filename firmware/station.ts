@@ -245,7 +245,7 @@ export function createStation(hal: Hal, img: Image, core: Block[]): Station {
     outstanding: undefined,
     outstandingId: "",
     outstandingSince: 0,
-    out: { ram: [], diskSeq: [], diskAt: [], head: undefined, seq: 0, dropped: 0, discarded: 0, cut: 0 },
+    out: { ram: [], diskSeq: [], diskAt: [], head: undefined, seq: 0, dropped: 0, droppedSeq: -1, discarded: 0, cut: 0 },
     lastCallAt: hal.uptime(),
     triggering: false,
     holdSends: false,

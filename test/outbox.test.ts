@@ -99,7 +99,7 @@ describe("outbox", () => {
     expect(again.results.map((x) => x[2])).toEqual([2, 3]);
   });
 
-  it("a full journal drops the oldest droppable call, never the others, and counts it (E04.FR.07/08)", () => {
+  it("a full journal drops droppable calls, never the others, and counts them (E04.FR.07)", () => {
     const r = rig(4, {}, 1024);
     stationClosed(r.st);
     const pad = "x".repeat(100);
@@ -120,6 +120,36 @@ describe("outbox", () => {
     expect(got[got.length - 1]).toBe(99);
     expect(got.length + r.st.out.dropped).toBe(41);
     expect(r.logs.some((l) => l.includes("journal full: dropped queued TransactionEvent"))).toBe(true);
+  });
+
+  it("E04.FR.08: the dropped ones are every other one, the 1st, 3rd, 5th…, then again over what is left; the queue keeps its start and its end", () => {
+    const r = rig(4, {}, 1024);
+    stationClosed(r.st);
+    const pad = "x".repeat(100);
+    const dropped: number[] = [];
+    for (let n = 1; n <= 30; n++) {
+      const before = r.logs.length;
+      expect(rpcCall(r.st, "TransactionEvent", { n, pad }, { persist: true, droppable: true })).toBe(true);
+      for (const l of r.logs.slice(before)) {
+        const m = /dropped queued TransactionEvent (\d+)/.exec(l);
+        if (m) dropped.push(Number(m[1]));
+      }
+    }
+    stationOpened(r.st);
+    const got: number[] = [];
+    for (let seen = 0; r.sent.length > seen; seen++) {
+      const f = r.sent[r.sent.length - 1];
+      if (f[2] === "TransactionEvent") got.push((f[3] as { n: number }).n);
+      r.answer();
+    }
+    expect(got.length + dropped.length).toBe(30);
+    // The first drops (outbox seqs, one per call) skip one kept call each.
+    expect(dropped.length).toBeGreaterThanOrEqual(3);
+    expect([dropped[1] - dropped[0], dropped[2] - dropped[1]]).toEqual([2, 2]);
+    // What is delivered spans the session: its start is thinned, not cut off, and the newest is there.
+    expect(got[0]).toBeLessThanOrEqual(4);
+    expect(got[got.length - 1]).toBe(30);
+    for (let i = 1; i < got.length; i++) expect(got[i]).toBeGreaterThan(got[i - 1]);
   });
 
   it("calls leave one at a time in the order they were made, RAM and persisted alike", () => {
