@@ -95,7 +95,7 @@ export function stationFrame(st: Station, text: string): void {
 }
 
 /** A board's input: each known event becomes its typed hook, with the state read back through the HAL. */
-export function stationInput(st: Station, event: string, evseId: number, connectorId: number): void {
+function stationInput(st: Station, event: string, evseId: number, connectorId: number): void {
   if (event === "plug" || event === "unplug") {
     if (connectorIndex(st, evseId, connectorId) < 0) {
       st.hal.log(2, "input " + event + " for an unknown connector");
@@ -118,7 +118,7 @@ export function stationInput(st: Station, event: string, evseId: number, connect
 }
 
 /** An identifier presented at a reader: an IdTokenType for the blocks. */
-export function stationToken(st: Station, evseId: number, idToken: string, type: string): void {
+function stationToken(st: Station, evseId: number, idToken: string, type: string): void {
   if (evseId < 0 || evseId > st.img.evses.length) {
     st.hal.log(2, "token at an unknown EVSE");
     return;

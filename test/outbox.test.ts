@@ -78,6 +78,17 @@ function rig(queue = 4, store: Record<string, string> = {}, journalBytes = 16384
 
 const action = (f: unknown[]) => f[2];
 
+/** Answers every call as it goes out; the n of each TransactionEvent delivered, in order. */
+function deliver(r: Rig): number[] {
+  const got: number[] = [];
+  for (let seen = 0; r.sent.length > seen; seen++) {
+    const f = r.sent[r.sent.length - 1];
+    if (f[2] === "TransactionEvent") got.push((f[3] as { n: number }).n);
+    r.answer();
+  }
+  return got;
+}
+
 describe("outbox", () => {
   it("persisted calls survive a power loss and go after the next boot, in order; answered ones do not (E04)", () => {
     const store: Record<string, string> = {};
@@ -110,12 +121,7 @@ describe("outbox", () => {
     expect(rpcCall(r.st, "TransactionEvent", { n: 99, pad }, { persist: true })).toBe(true);
     expect(r.st.out.dropped).toBeGreaterThan(0);
     stationOpened(r.st);
-    const got: number[] = [];
-    for (let seen = 0; r.sent.length > seen; seen++) {
-      const f = r.sent[r.sent.length - 1];
-      if (f[2] === "TransactionEvent") got.push((f[3] as { n: number }).n);
-      r.answer();
-    }
+    const got = deliver(r);
     expect(got[0]).toBe(0);
     expect(got[got.length - 1]).toBe(99);
     expect(got.length + r.st.out.dropped).toBe(41);
@@ -136,12 +142,7 @@ describe("outbox", () => {
       }
     }
     stationOpened(r.st);
-    const got: number[] = [];
-    for (let seen = 0; r.sent.length > seen; seen++) {
-      const f = r.sent[r.sent.length - 1];
-      if (f[2] === "TransactionEvent") got.push((f[3] as { n: number }).n);
-      r.answer();
-    }
+    const got = deliver(r);
     expect(got.length + dropped.length).toBe(30);
     // The first drops (outbox seqs, one per call) skip one kept call each.
     expect(dropped.length).toBeGreaterThanOrEqual(3);

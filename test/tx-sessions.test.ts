@@ -9,6 +9,35 @@ const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": 
 const trig = (l: TE[]) => { const r = l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.chargingState ?? "-"}`); if (process.env.TXDEBUG) console.log(JSON.stringify(r)); return r; };
 
 describe.each(RUNTIMES)("transactions on %s", (runtime) => {
+  it("a welded contactor and a pilot in state F make the EVSE Faulted (StatusNotification) until the hardware agrees again", async () => {
+    const t = await txStation(runtime, PPC);
+    const statuses = async () => (await sent(t)).filter((f) => f[2] === "StatusNotification").map((f) => (f[3] as { connectorStatus: string }).connectorStatus);
+    plug(t);
+    token(t, "OK1");
+    await advance(t, 3);
+    expect(evse(t).relayClosed).toBe(true);
+    await statuses();
+    t.board.setFaults(1, { relayWelded: true });
+    token(t, "OK1");
+    // Commanded open, still closed: Faulted once the feedback has lagged for the grace period.
+    await advance(t, 1);
+    expect(await statuses()).toEqual([]);
+    await advance(t, 4);
+    expect(await statuses()).toEqual(["Faulted"]);
+    expect(t.logs.some((l) => l.includes("EVSE 1 faulted"))).toBe(true);
+    t.board.setFaults(1, { relayWelded: false });
+    await advance(t, 2);
+    expect(evse(t).relayClosed).toBe(false);
+    expect(await statuses()).toEqual(["Occupied"]);
+    // IEC 61851 F: the EVSE is not available.
+    pilot(t, "F");
+    await advance(t, 1);
+    expect(await statuses()).toEqual(["Faulted"]);
+    pilot(t, "B");
+    await advance(t, 1);
+    expect(await statuses()).toEqual(["Occupied"]);
+  });
+
   it("TC_E_03_CS / TC_E_15_CS: cable first, local start and stop with the same token (TxStartPoint PowerPathClosed)", async () => {
     const t = await txStation(runtime, PPC);
     plug(t);

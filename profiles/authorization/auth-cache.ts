@@ -44,7 +44,7 @@ function cache(ctx: Ctx): Cache {
 }
 
 /** Identifiers are compared by type and value, the value case-insensitively (IdTokenType, C01.FR.25). */
-export function tokenKey(idToken: JsonObject): string {
+function tokenKey(idToken: JsonObject): string {
   return (idToken.type as string) + "|" + string.lower(idToken.idToken as string);
 }
 

@@ -33,7 +33,7 @@ function hasLock(ctx: Ctx, evseId: number, connectorId: number): boolean {
  * lower it here). The connector's rated current while energy is allowed (authorized, EV connected,
  * token not refused, in a transaction or starting one with the energy transfer), else 0.
  */
-export function txOffer(ctx: Ctx, t: Tx): number {
+function txOffer(ctx: Ctx, t: Tx): number {
   if (!t.authorized || !evConnected(t) || t.invalid) return 0;
   if (t.id === "" && !startPoint(ctx, "EnergyTransfer")) return 0;
   const a = modelLookup(ctx, "Connector#" + fmtNum(t.evseId) + "." + fmtNum(t.connectorId) + "/MaxCurrent");
@@ -66,6 +66,18 @@ function hardware(ctx: Ctx, t: Tx): void {
     if (t.locked > 0) ctx.hal.setLock(e, t.locked, false);
     if (lock > 0) ctx.hal.setLock(e, lock, true);
     t.locked = lock;
+  }
+}
+
+/** The EVSE's connectors are Faulted while the pilot or the contactor says so (the Faulted input of connectors.ts). */
+export function txFault(ctx: Ctx, t: Tx, pilot: boolean, relay: boolean): void {
+  const was = t.pilotFault || t.relayFault;
+  const now = pilot || relay;
+  t.pilotFault = pilot;
+  t.relayFault = relay;
+  if (now !== was) {
+    ctx.hal.log(1, "EVSE " + fmtNum(t.evseId) + (now ? " faulted" : " ok"));
+    connectorSet(ctx, t.evseId, 0, "faulted", now);
   }
 }
 

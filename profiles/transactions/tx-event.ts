@@ -13,7 +13,7 @@ import { txSaveSeq } from "./tx-store";
 import { Tx, txBlock } from "./tx-state";
 
 /** Result refs: the transaction's gen, doubled, plus 1 when the event carried the transaction's idToken. */
-export function teRef(gen: number, carriesToken: boolean): number {
+function teRef(gen: number, carriesToken: boolean): number {
   return gen * 2 + (carriesToken ? 1 : 0);
 }
 

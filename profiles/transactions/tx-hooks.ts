@@ -8,7 +8,7 @@ import { jsonDecode, JsonObject } from "../../firmware/json";
 import { modelInt } from "../../firmware/model";
 import { outboxQueued } from "../../firmware/outbox";
 import { Ctx, emit } from "../../firmware/station";
-import { clearTx, evaluate, recoverLost, txAsk, txAuthorize, txDeauthorize, txForceEnd } from "./transaction";
+import { clearTx, evaluate, recoverLost, txAsk, txFault, txAuthorize, txDeauthorize, txForceEnd } from "./transaction";
 import { tickTx } from "./tx-tick";
 import { txNewGen, txStoreOpen } from "./tx-store";
 import { evConnected, evseUsable, flag, newTx, sameToken, Tx, txBlock } from "./tx-state";
@@ -162,7 +162,10 @@ function onUnplug(ctx: Ctx, evseId: number, connectorId: number): void {
 function onPilot(ctx: Ctx, evseId: number, pilot: string): void {
   const t = txBlock(ctx).evses[evseId - 1];
   if (t === undefined) return;
-  if (pilot === "E" || pilot === "F") {
+  // IEC 61851 E (error) and F (EVSE not available): the EVSE is Faulted until the pilot is back.
+  const fault = pilot === "E" || pilot === "F";
+  txFault(ctx, t, fault, t.relayFault);
+  if (fault) {
     // E06.FR.16: a fault ends the transaction.
     txForceEnd(ctx, t, "Other", "AbnormalCondition");
     return;

@@ -68,6 +68,10 @@ export interface Tx {
   invalidWh: number;
   /** Restored after a reboot mid-transaction: ended (PowerLoss) as soon as the clock is known. */
   lost: boolean;
+  /** Faulted (the connectors' status): the pilot reports E or F, or the contactor's feedback has disagreed with its command for relayOdd ticks in a row. */
+  pilotFault: boolean;
+  relayFault: boolean;
+  relayOdd: number;
 }
 
 /** TxEnded samples kept per transaction: the first, and the latest ones as they come (J02.FR.20). */
@@ -98,7 +102,7 @@ export function newTx(evseId: number): Tx {
     evseId, connectorId: 0, evSide: false, authorized: false, token: undefined, group: "", waitSince: -1, invalid: false,
     done: false, remoteStartId: -1, remotePending: false, profile: "", state: "", askRef: 0, askStop: false,
     id: "", gen: 0, seq: 0, tokenSent: false, wasAuth: false, wasConn: false, evseSent: false, phasesSent: 0, stoppedReason: "",
-    startAt: 0, lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], savedSig: "", offer: 0, offerAt: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, lost: false,
+    startAt: 0, lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], savedSig: "", offer: 0, offerAt: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, lost: false, pilotFault: false, relayFault: false, relayOdd: 0,
   };
 }
 

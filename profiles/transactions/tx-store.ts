@@ -69,7 +69,8 @@ export function txSaveSeq(ctx: Ctx, t: Tx): void {
     txSave(ctx, t);
     return;
   }
-  if (journalPut(ctx, KIND, -t.evseId, [t.gen, t.seq]) === undefined) ctx.hal.log(1, "journal full: seqNo not saved");
+  // No room for it: txSave says so.
+  if (journalPut(ctx, KIND, -t.evseId, [t.gen, t.seq]) === undefined) txSave(ctx, t);
 }
 
 /** A new transaction number, persisted before use so it is never handed out twice. */

@@ -9,7 +9,7 @@ import { meterValue } from "../../firmware/meter";
 import { modelGet, modelInt } from "../../firmware/model";
 import { rpcCall, rpcHasRoom } from "../../firmware/rpc";
 import { Ctx, isOnline, registration } from "../../firmware/station";
-import { chargingState, endedSample, evaluate, recoverLost, shouldStart, txForceEnd } from "./transaction";
+import { chargingState, endedSample, evaluate, recoverLost, shouldStart, txFault, txForceEnd } from "./transaction";
 import { sendTE } from "./tx-event";
 import { txSave } from "./tx-store";
 import { evConnected, Tx } from "./tx-state";
@@ -21,6 +21,9 @@ function slot(ctx: Ctx, interval: number): number | undefined {
 }
 
 export function tickTx(ctx: Ctx, t: Tx, now: number): void {
+  // Faulted once the contactor's feedback has disagreed with its command for 3 ticks (welded, or failing to close).
+  t.relayOdd = ctx.hal.relayClosed(t.evseId) !== t.relay ? t.relayOdd + 1 : 0;
+  if (t.relayOdd >= 3 !== t.relayFault) txFault(ctx, t, t.pilotFault, !t.relayFault);
   if (t.lost) {
     recoverLost(ctx, t);
     return;
