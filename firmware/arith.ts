@@ -9,7 +9,7 @@
  * floor(a / b), exact on every VM for integers |a| < 2^31 and 1 < b < 2^30 (a float a is floored first;
  * above 2^24 a single float is integral anyway). b = 1 is excluded: a / 1 may round to 2^31, no integer.
  */
-export function idiv(a: number, b: number): number {
+function idiv(a: number, b: number): number {
   const n = math.floor(a); // an integer on Lua 5.3, so the products below are integer arithmetic
   let q = math.floor(n / b);
   let r = n - q * b; // exact: it is small, and a 32-bit product that wraps still leaves it right
@@ -28,3 +28,5 @@ export function idiv(a: number, b: number): number {
 export function imod(a: number, b: number): number {
   return math.floor(a) - idiv(a, b) * b;
 }
+
+export { idiv };

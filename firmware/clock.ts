@@ -33,9 +33,11 @@ export function syncFromCsms(ctx: Ctx, currentTime: string): void {
 }
 
 /** Does the CSMS's time set the clock (ClockCtrlr.TimeSource lists Heartbeat)? */
-export function clockFromCsms(ctx: Ctx): boolean {
+function clockFromCsms(ctx: Ctx): boolean {
   const st = ctx as Station;
   const sources = modelGet(st, "ClockCtrlr/TimeSource") as string;
   const [at] = string.find("," + sources + ",", ",Heartbeat,", 1, true);
   return at !== undefined;
 }
+
+export { clockFromCsms };

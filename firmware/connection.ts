@@ -21,7 +21,7 @@ function percentEncode(s: string): string {
 }
 
 /** Asks the board to open the WebSocket to CSMS URL + "/" + identity, subprotocol ocpp2.0.1. */
-export function connect(st: Station): void {
+function connect(st: Station): void {
   const url = modelGet(st, "Internal/CsmsUrl");
   const id = modelGet(st, "SecurityCtrlr/Identity");
   if (url === undefined || id === undefined || url === "" || id === "") {
@@ -41,7 +41,7 @@ export function connect(st: Station): void {
  * Part 4 §5.3: the first retry waits RetryBackOffWaitMinimum plus up to RetryBackOffRandomRange;
  * each failed attempt doubles the wait, at most RetryBackOffRepeatTimes times.
  */
-export function scheduleReconnect(st: Station): void {
+function scheduleReconnect(st: Station): void {
   let wait = modelInt(st, "OCPPCommCtrlr/RetryBackOffWaitMinimum");
   const doublings = math.min(st.retries, modelInt(st, "OCPPCommCtrlr/RetryBackOffRepeatTimes"));
   // Doubling stops past a day: 3600 s doubled 20 times would wrap a 32-bit integer.
@@ -62,3 +62,5 @@ export function connectionTick(st: Station): void {
   }
   if (!st.online && !st.connecting && now >= st.reconnectAt) connect(st);
 }
+
+export { connect, scheduleReconnect };

@@ -39,7 +39,7 @@ function state(ctx: Ctx): ConnectorState {
 }
 
 /** Flat index of (evseId, connectorId), or -1 when the connector does not exist. */
-export function connectorIndex(ctx: Ctx, evseId: number, connectorId: number): number {
+function connectorIndex(ctx: Ctx, evseId: number, connectorId: number): number {
   const evses = ctx.img.evses;
   if (evseId < 1 || evseId > evses.length || connectorId < 1 || connectorId > evses[evseId - 1]) return -1;
   let k = 0;
@@ -111,7 +111,7 @@ function update(st: Station, evseId: number, connectorId: number, k: number): vo
  * Sets one input of a connector; evseId 0 means every EVSE, connectorId 0 every connector of the
  * EVSE. The status follows, reported at once when online and Accepted, else after reconnect (B04).
  */
-export function connectorSet(ctx: Ctx, evseId: number, connectorId: number, input: ConnectorInput, on: boolean): void {
+function connectorSet(ctx: Ctx, evseId: number, connectorId: number, input: ConnectorInput, on: boolean): void {
   const st = ctx as Station;
   const s = state(st);
   const evses = st.img.evses;
@@ -149,7 +149,7 @@ export function connectorStationOff(ctx: Ctx, off: boolean): void {
   state(ctx).stationOff = off;
 }
 
-export function connectorStatus(ctx: Ctx, evseId: number, connectorId: number): string | undefined {
+function connectorStatus(ctx: Ctx, evseId: number, connectorId: number): string | undefined {
   const k = connectorIndex(ctx, evseId, connectorId);
   return k < 0 ? undefined : state(ctx).now[k];
 }
@@ -167,7 +167,7 @@ export function connectorPlugged(ctx: Ctx, evseId: number, connectorId: number):
  * Is a transaction running on the EVSE (evseId 0: on any EVSE)? As the transaction block reported
  * through connectorSet(..., "tx", ...): how other blocks (reset, availability) know an EVSE is busy.
  */
-export function evseInTx(ctx: Ctx, evseId: number): boolean {
+function evseInTx(ctx: Ctx, evseId: number): boolean {
   const evses = ctx.img.evses;
   const s = state(ctx);
   for (let e = 1; e <= evses.length; e++) {
@@ -285,3 +285,5 @@ export const coreConnectors: Block = {
     unplug: (ctx: Ctx, evseId: number, connectorId: number) => setPlug(ctx, evseId, connectorId, false),
   },
 };
+
+export { connectorIndex, connectorSet, connectorStatus, evseInTx };

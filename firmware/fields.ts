@@ -32,7 +32,7 @@ export function escapeField(s: string, out: string[]): void {
 }
 
 /** The field s stands for. */
-export function unescapeField(s: string): string {
+function unescapeField(s: string): string {
   const [bs] = string.find(s, "\\", 1, true);
   if (bs === undefined) return s;
   const out: string[] = [];
@@ -65,3 +65,5 @@ export function eachRecord(text: string, fn: (key: string, value: string) => voi
     pos = last + 2;
   }
 }
+
+export { unescapeField };

@@ -11,6 +11,7 @@ export type Json = string | number | boolean | JsonObject | Json[];
 export interface JsonObject { [key: string]: Json | undefined }
 
 const ARRAY_MT = {};
+const RAW_MT = {};
 const NULL_MT = {};
 const DEEP_MT = {};
 
@@ -26,6 +27,11 @@ export const NULL_TEXT = "null";
 /** Marks a table as a JSON array for the encoder; returns the same table. */
 export function jarr<T>(t: T[]): T[] {
   return setmetatable(t, ARRAY_MT);
+}
+
+/** JSON text the encoder writes as it is: a value encoded once, kept or built as text (meter values). */
+export function jraw(text: string): Json {
+  return setmetatable({ text }, RAW_MT) as unknown as Json;
 }
 
 export function isArray(v: unknown): boolean {
@@ -103,7 +109,7 @@ export function utf8Prefix(s: string, maxBytes: number): string {
 }
 
 /** Length of the valid UTF-8 sequence of s starting with lead byte c (>= 0x80) at i, or 0 when invalid (also for CBOR). */
-export function utf8Len(s: string, c: number, i: number): number {
+function utf8Len(s: string, c: number, i: number): number {
   let n: number;
   let min: number;
   let cp: number;
@@ -178,7 +184,7 @@ function readString(): string | undefined {
 }
 
 /** An ASCII digit byte? */
-export function isDigit(c: number | undefined): boolean {
+function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 48 && c <= 57;
 }
 
@@ -330,7 +336,7 @@ const SINGLE = 16777216 + HALF + HALF === 16777216;
 const FLOAT_FMT = SINGLE ? "%.7g" : "%.14g";
 
 /** Numbers as JSON: integers without a decimal point on every VM (Lua 5.3 prints 3.0 for floats). */
-export function fmtNum(n: number): string {
+function fmtNum(n: number): string {
   if (n !== n || n === math.huge || n === -math.huge) return "0";
   if (math.floor(n) === n) {
     // float: 2^31 is a float on 32-bit VMs; an integer compares with it exactly.
@@ -347,7 +353,7 @@ export function fmtNum(n: number): string {
 const ESC: { [b: number]: string } = { [34]: "\\\"", [92]: "\\\\", [8]: "\\b", [12]: "\\f", [10]: "\\n", [13]: "\\r", [9]: "\\t" };
 
 /** Appends s as a JSON string to out, in pieces: an unescaped string is pushed as it is, not copied. */
-export function jsonWriteString(s: string, out: string[]): void {
+function jsonWriteString(s: string, out: string[]): void {
   const n = s.length;
   let runStart = 1;
   out[out.length] = "\"";
@@ -366,7 +372,7 @@ export function jsonWriteString(s: string, out: string[]): void {
 }
 
 /** Pieces squash joins into one: bounds the piece table of a large payload. */
-const SQUASH = 48;
+const SQUASH = 96;
 
 /**
  * Joins the pieces from `mark` on into one once there are SQUASH of them; the index the next ones
@@ -382,7 +388,7 @@ function squash(out: string[], mark: number): number {
 }
 
 /** Appends the JSON text of v to out, in pieces (join them with table.concat). */
-export function jsonWrite(v: Json, out: string[]): void {
+function jsonWrite(v: Json, out: string[]): void {
   write(v, out, out.length);
 }
 
@@ -392,26 +398,30 @@ function write(v: Json, out: string[], mark: number): number {
   if (t === "string") jsonWriteString(v as string, out);
   else if (t === "number") out[out.length] = fmtNum(v as number);
   else if (t === "boolean") out[out.length] = v === true ? "true" : "false";
-  else if (v === JSON_NULL) out[out.length] = "null";
-  else if (getmetatable(v as object) === ARRAY_MT) {
-    const a = v as Json[];
-    out[out.length] = "[";
-    for (let i = 0; i < a.length; i++) {
-      if (i > 0) out[out.length] = ",";
-      mark = squash(out, write(a[i], out, mark));
+  else {
+    const mt = getmetatable(v as object);
+    if (mt === NULL_MT) out[out.length] = "null";
+    else if (mt === RAW_MT) out[out.length] = (v as unknown as { text: string }).text;
+    else if (mt === ARRAY_MT) {
+      const a = v as Json[];
+      out[out.length] = "[";
+      for (let i = 0; i < a.length; i++) {
+        if (i > 0) out[out.length] = ",";
+        mark = squash(out, write(a[i], out, mark));
+      }
+      out[out.length] = "]";
+    } else {
+      let first = true;
+      out[out.length] = "{";
+      for (const [k, x] of pairs(v as JsonObject)) {
+        if (!first) out[out.length] = ",";
+        first = false;
+        jsonWriteString(k as string, out);
+        out[out.length] = ":";
+        mark = squash(out, write(x as Json, out, mark));
+      }
+      out[out.length] = "}";
     }
-    out[out.length] = "]";
-  } else {
-    let first = true;
-    out[out.length] = "{";
-    for (const [k, x] of pairs(v as JsonObject)) {
-      if (!first) out[out.length] = ",";
-      first = false;
-      jsonWriteString(k as string, out);
-      out[out.length] = ":";
-      mark = squash(out, write(x as Json, out, mark));
-    }
-    out[out.length] = "}";
   }
   return mark;
 }
@@ -422,3 +432,5 @@ export function jsonEncode(v: Json): string {
   jsonWrite(v, out);
   return table.concat(out);
 }
+
+export { utf8Len, isDigit, fmtNum, jsonWriteString, jsonWrite };

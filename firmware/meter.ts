@@ -7,12 +7,12 @@
 
 import { idiv, imod } from "./arith";
 import { epochNow } from "./clock";
-import { jarr, JsonObject } from "./json";
+import { fmtNum } from "./json";
 import type { Ctx } from "./station";
 import { isoTime } from "./time";
 
-const PHASES = ["L1", "L2", "L3"];
-const PHASES_N = ["L1-N", "L2-N", "L3-N"];
+const PHASES = [",\"phase\":\"L1\"", ",\"phase\":\"L2\"", ",\"phase\":\"L3\""];
+const PHASES_N = [",\"phase\":\"L1-N\"", ",\"phase\":\"L2-N\"", ",\"phase\":\"L3-N\""];
 
 /** Tenths as a decimal number: 165 -> 16.5. */
 function tenths(v: number): number {
@@ -20,44 +20,47 @@ function tenths(v: number): number {
   return idiv(v, 10) + imod(v, 10) / 10;
 }
 
-function sample(out: JsonObject[], value: number, context: string, measurand: string, unit: string | undefined, phase: string | undefined, location: string | undefined): void {
-  const s: JsonObject = { value, context, measurand };
-  if (unit !== undefined) s.unitOfMeasure = { unit };
-  if (phase !== undefined) s.phase = phase;
-  if (location !== undefined) s.location = location;
-  out[out.length] = s;
+/**
+ * One SampledValueType as JSON text: one string per sample, not a table of fields (a TE of 13
+ * samples would hold 13 tables and their keys to encode them once). The names are schema
+ * enumerations: nothing in them needs escaping.
+ */
+function sample(out: string[], value: number, context: string, measurand: string, unit: string, more: string): void {
+  out[out.length] = string.format("%s{\"value\":%s,\"context\":\"%s\",\"measurand\":\"%s\",\"unitOfMeasure\":{\"unit\":\"%s\"}%s}",
+    out.length > 1 ? "," : "", fmtNum(value), context, measurand, unit, more);
 }
 
 /** Is name one of the members of a comma-separated list? */
-export function listHas(csv: string, name: string): boolean {
+function listHas(csv: string, name: string): boolean {
   const [at] = string.find("," + csv + ",", "," + name + ",", 1, true);
   return at !== undefined;
 }
 
 /**
- * One MeterValueType {timestamp, sampledValue[]} of the EVSE's meter now, with the measurands of a
+ * One MeterValueType {timestamp, sampledValue[]} as JSON text (jraw puts it in a payload) of the EVSE's meter now, with the measurands of a
  * comma-separated list (Energy.Active.Import.Register, Power.Active.Import, Current.Import, Voltage,
  * SoC) and this ReadingContext; every phase the meter has is reported (J.2.3). at: the timestamp
  * (epoch seconds) when not now, e.g. the clock-aligned boundary a late tick samples for. Undefined
  * when the list yields nothing or the time is unknown.
  */
-export function meterValue(ctx: Ctx, evseId: number, context: string, measurandsCsv: string, at?: number): JsonObject | undefined {
+export function meterValue(ctx: Ctx, evseId: number, context: string, measurandsCsv: string, at?: number): string | undefined {
   const t = at !== undefined ? at : epochNow(ctx);
   if (t === undefined || measurandsCsv === "") return undefined;
   const m = ctx.hal.readMeter(evseId);
-  const out: JsonObject[] = [];
-  if (listHas(measurandsCsv, "Energy.Active.Import.Register")) sample(out, m.energyWh, context, "Energy.Active.Import.Register", "Wh", undefined, undefined);
-  if (listHas(measurandsCsv, "Power.Active.Import")) sample(out, m.powerW, context, "Power.Active.Import", "W", undefined, undefined);
+  const out: string[] = ["{\"timestamp\":\"" + isoTime(t) + "\",\"sampledValue\":["];
+  if (listHas(measurandsCsv, "Energy.Active.Import.Register")) sample(out, m.energyWh, context, "Energy.Active.Import.Register", "Wh", "");
+  if (listHas(measurandsCsv, "Power.Active.Import")) sample(out, m.powerW, context, "Power.Active.Import", "W", "");
   if (listHas(measurandsCsv, "Current.Import")) {
-    for (let i = 0; i < m.currentDa.length && i < 3; i++) sample(out, tenths(m.currentDa[i]), context, "Current.Import", "A", PHASES[i], undefined);
+    for (let i = 0; i < m.currentDa.length && i < 3; i++) sample(out, tenths(m.currentDa[i]), context, "Current.Import", "A", PHASES[i]);
   }
   if (listHas(measurandsCsv, "Voltage")) {
-    for (let i = 0; i < m.voltageDv.length && i < 3; i++) sample(out, tenths(m.voltageDv[i]), context, "Voltage", "V", PHASES_N[i], undefined);
+    for (let i = 0; i < m.voltageDv.length && i < 3; i++) sample(out, tenths(m.voltageDv[i]), context, "Voltage", "V", PHASES_N[i]);
   }
   // Errata 6.2.58: location EV only for SoC, and only when the EV reports one.
-  if (listHas(measurandsCsv, "SoC") && m.socPercent >= 0) sample(out, m.socPercent, context, "SoC", "Percent", undefined, "EV");
-  if (out.length === 0) return undefined;
-  return { timestamp: isoTime(t), sampledValue: jarr(out) };
+  if (listHas(measurandsCsv, "SoC") && m.socPercent >= 0) sample(out, m.socPercent, context, "SoC", "Percent", ",\"location\":\"EV\"");
+  if (out.length === 1) return undefined;
+  out[out.length] = "]}";
+  return table.concat(out);
 }
 
 /** Phases drawing current now (numberOfPhasesUsed), 0 when the meter shows none. */
@@ -67,3 +70,5 @@ export function phasesUsed(ctx: Ctx, evseId: number): number {
   for (let i = 0; i < m.currentDa.length && i < 3; i++) if (m.currentDa[i] > 0) n = n + 1;
   return n;
 }
+
+export { listHas };

@@ -48,7 +48,7 @@ export function readHead(data: string, pos: number): void {
 }
 
 /** Reads the record whose "\n" is at pos; returns the position of the next record's "\n" (or 0 at the end). */
-export function readRecord(data: string, pos: number): number {
+function readRecord(data: string, pos: number): number {
   const [nl] = string.find(data, "\n", pos + 1, true);
   const last = nl === undefined ? data.length : nl - 1;
   let a = pos + 1;
@@ -65,7 +65,7 @@ export function readRecord(data: string, pos: number): number {
 }
 
 /** Position of the record with this key, or undefined. */
-export function findRecord(ctx: Ctx, key: string): number | undefined {
+function findRecord(ctx: Ctx, key: string): number | undefined {
   const st = ctx as Station;
   const [at] = string.find(st.img.model.data, "\n" + key + "|", 1, true);
   return at;
@@ -84,13 +84,13 @@ export function mutability(flags: string): string {
   return string.sub(flags, 1, 1);
 }
 
-export function hasFlag(flags: string, f: string): boolean {
+function hasFlag(flags: string, f: string): boolean {
   const [at] = string.find(flags, f, 1, true);
   return at !== undefined;
 }
 
 /** Splits a key into its parts: component, component instance, evse, connector, variable, variable instance. */
-export function splitKey(key: string): LuaMultiReturn<[string, string, number, number, string, string]> {
+function splitKey(key: string): LuaMultiReturn<[string, string, number, number, string, string]> {
   const [slash] = string.find(key, "/", 1, true);
   let comp = string.sub(key, 1, (slash as number) - 1);
   let v = string.sub(key, (slash as number) + 1);
@@ -140,7 +140,7 @@ export function variableKey(v: string, vi: string): string {
 }
 
 /** Actual value of the record just read with readRecord (getter, written value, or default). */
-export function recordValue(ctx: Ctx, key: string, flags: string, dflt: string): string {
+function recordValue(ctx: Ctx, key: string, flags: string, dflt: string): string {
   const st = ctx as Station;
   if (hasFlag(flags, "D")) {
     const [comp, , evse, conn, v] = splitKey(key);
@@ -155,7 +155,7 @@ export function recordValue(ctx: Ctx, key: string, flags: string, dflt: string):
  * Actual value of a variable by key, or undefined when the build has no such variable. For keys
  * read from the table or built from a CSMS request; code names its keys through modelGet.
  */
-export function modelLookup(ctx: Ctx, key: string): string | undefined {
+function modelLookup(ctx: Ctx, key: string): string | undefined {
   const st = ctx as Station;
   const w = st.vals[key];
   if (w !== undefined) return w;
@@ -223,7 +223,7 @@ export function modelWritten(ctx: Ctx, key: string): string | undefined {
 }
 
 /** Changes a value in RAM only (key, or key + "|Target" etc.); a value equal to the default frees its slot. Follow with modelSave. */
-export function modelPut(ctx: Ctx, key: string, value: string): void {
+function modelPut(ctx: Ctx, key: string, value: string): void {
   const st = ctx as Station;
   const at = findRecord(st, key);
   let dflt: string | undefined;
@@ -236,7 +236,7 @@ export function modelPut(ctx: Ctx, key: string, value: string): void {
 }
 
 /** Writes the persistent values to flash as one record. */
-export function modelSave(ctx: Ctx): void {
+function modelSave(ctx: Ctx): void {
   const st = ctx as Station;
   save(st, STORE_KEY, st.vals, true);
 }
@@ -248,7 +248,7 @@ export function modelSet(ctx: Ctx, key: ModelKey, value: string): void {
 }
 
 /** Writes a value by a key that comes from outside (factory provisioning) and persists it at once. */
-export function modelProvision(ctx: Ctx, key: string, value: string): void {
+function modelProvision(ctx: Ctx, key: string, value: string): void {
   const st = ctx as Station;
   modelPut(st, key, value);
   modelSave(st);
@@ -283,3 +283,5 @@ export function modelLoad(ctx: Ctx): void {
     save(st, STORE_KEY, st.vals, true);
   }
 }
+
+export { readRecord, findRecord, hasFlag, splitKey, recordValue, modelLookup, modelPut, modelSave, modelProvision };

@@ -76,7 +76,7 @@ export interface Outbox {
 const KIND = "out";
 
 /** Hands a CALL's outcome (payload, or undefined for failure) to the block that sent it. */
-export function notifyResult(st: Station, call: QueuedCall, payload: JsonObject | undefined): void {
+function notifyResult(st: Station, call: QueuedCall, payload: JsonObject | undefined): void {
   const h = st.results[call.action];
   if (h !== undefined) {
     const [ok, err] = pcall(h, st, payload, call.ref);
@@ -356,3 +356,5 @@ export function outboxRestore(st: Station): void {
     },
   });
 }
+
+export { notifyResult };

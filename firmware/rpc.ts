@@ -34,7 +34,7 @@ const KEEP_BYTES = 512;
 export const RPC_LATER: JsonObject = { rpcLater: true };
 
 /** A handler returns this instead of a payload to answer with a CALLERROR. */
-export function rpcError(code: string, description: string): JsonObject {
+function rpcError(code: string, description: string): JsonObject {
   return { rpcErrorCode: code, description } as unknown as JsonObject;
 }
 
@@ -178,7 +178,7 @@ function answer(st: Station, id: string, r: JsonObject): void {
 }
 
 /** Answers the CSMS request a handler answered RPC_LATER (a payload, or an rpcError); false when it was answered for already. */
-export function rpcAnswer(ctx: Ctx, payload: JsonObject): boolean {
+function rpcAnswer(ctx: Ctx, payload: JsonObject): boolean {
   const st = ctx as Station;
   const id = st.later;
   if (id === undefined) return false;
@@ -300,7 +300,7 @@ export function rpcReceive(st: Station, text: string): void {
 }
 
 /** Sends the next CALL of the outbox when nothing is outstanding (Part 4 §4.1.1: one CALL at a time). */
-export function pump(st: Station): void {
+function pump(st: Station): void {
   if (st.outstanding !== undefined || !st.online || st.holdSends) return;
   const call = outboxNext(st, st.hal.uptime());
   if (call === undefined) return;
@@ -327,7 +327,7 @@ export function pump(st: Station): void {
  * Queues a CALL whose payload is already JSON text (or its pieces, in order); false when it cannot
  * be kept (outbox.ts says when). opts.ref is handed back to the block's result handler.
  */
-export function rpcCallJson(ctx: Ctx, action: string, json: string | string[], opts?: CallOpts): boolean {
+function rpcCallJson(ctx: Ctx, action: string, json: string | string[], opts?: CallOpts): boolean {
   const st = ctx as Station;
   if (!outboxAdd(st, action, json, opts)) return false;
   pump(st);
@@ -340,7 +340,7 @@ export function rpcCall(ctx: Ctx, action: string, payload: JsonObject, opts?: Ca
 }
 
 /** How many more RAM CALLs the outbox takes. */
-export function rpcRoom(ctx: Ctx): number {
+function rpcRoom(ctx: Ctx): number {
   return outboxRoom(ctx as Station);
 }
 
@@ -423,3 +423,5 @@ export function rpcDisconnected(st: Station): void {
   }
   if (st.outstanding !== undefined) finishOutstanding(st, undefined, true);
 }
+
+export { rpcError, rpcAnswer, pump, rpcCallJson, rpcRoom };

@@ -184,19 +184,19 @@ type AnyHook = (this: void, ctx: Ctx, a: unknown, b: unknown, c: unknown, d: unk
  * Calls hook `name` of every block that has one, in order (core parts first). Each hook runs under
  * pcall: a failing block is logged and the others, and the board's loop, carry on.
  */
-export function emit(ctx: Ctx, name: "start" | "restored" | "connected" | "disconnected" | "accepted"): void;
-export function emit(ctx: Ctx, name: "tick", now: number): void;
-export function emit(ctx: Ctx, name: "plug" | "unplug", evseId: number, connectorId: number): void;
-export function emit(ctx: Ctx, name: "pilot", evseId: number, state: string): void;
-export function emit(ctx: Ctx, name: "relay", evseId: number, closed: boolean): void;
-export function emit(ctx: Ctx, name: "lock", evseId: number, connectorId: number, locked: boolean): void;
-export function emit(ctx: Ctx, name: "token", evseId: number, idToken: JsonObject): void;
-export function emit(ctx: Ctx, name: "status", evseId: number, connectorId: number, status: string): void;
-export function emit(ctx: Ctx, name: "authorize", evseId: number, idToken: JsonObject, ref: number): void;
-export function emit(ctx: Ctx, name: "authorized", evseId: number, idToken: JsonObject, info: JsonObject, ref: number): void;
-export function emit(ctx: Ctx, name: "tokenInfo", idToken: JsonObject, info: JsonObject): void;
-export function emit(ctx: Ctx, name: "stopTx", evseId: number, stoppedReason: string, triggerReason: string): void;
-export function emit(ctx: Ctx, name: HookName, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
+function emit(ctx: Ctx, name: "start" | "restored" | "connected" | "disconnected" | "accepted"): void;
+function emit(ctx: Ctx, name: "tick", now: number): void;
+function emit(ctx: Ctx, name: "plug" | "unplug", evseId: number, connectorId: number): void;
+function emit(ctx: Ctx, name: "pilot", evseId: number, state: string): void;
+function emit(ctx: Ctx, name: "relay", evseId: number, closed: boolean): void;
+function emit(ctx: Ctx, name: "lock", evseId: number, connectorId: number, locked: boolean): void;
+function emit(ctx: Ctx, name: "token", evseId: number, idToken: JsonObject): void;
+function emit(ctx: Ctx, name: "status", evseId: number, connectorId: number, status: string): void;
+function emit(ctx: Ctx, name: "authorize", evseId: number, idToken: JsonObject, ref: number): void;
+function emit(ctx: Ctx, name: "authorized", evseId: number, idToken: JsonObject, info: JsonObject, ref: number): void;
+function emit(ctx: Ctx, name: "tokenInfo", idToken: JsonObject, info: JsonObject): void;
+function emit(ctx: Ctx, name: "stopTx", evseId: number, stoppedReason: string, triggerReason: string): void;
+function emit(ctx: Ctx, name: HookName, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
   const blocks = (ctx as Station).blocks;
   for (let i = 0; i < blocks.length; i++) {
     const on = blocks[i].on;
@@ -273,3 +273,5 @@ export function createStation(hal: Hal, img: Image, core: Block[]): Station {
   }
   return st;
 }
+
+export { emit };

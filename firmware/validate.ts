@@ -81,7 +81,7 @@ function fail(code: string, why: string): string {
 }
 
 /** Characters of a UTF-8 byte string: every byte that is not a continuation byte starts one. */
-export function utf8Chars(s: string): number {
+function utf8Chars(s: string): number {
   let n = 0;
   for (let i = 1; i <= s.length; i++) {
     const b = string.byte(s, i) as number;
@@ -106,7 +106,7 @@ function daysIn(year: number, month: number): number {
 }
 
 /** RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T and Z in either case. */
-export function isDateTime(s: string, zoneOptional?: boolean): boolean {
+function isDateTime(s: string, zoneOptional?: boolean): boolean {
   const n = s.length;
   if (n < 19) return false;
   const hi = two(s, 1);
@@ -315,7 +315,7 @@ function checkValue(v: unknown, s: string, p: number): string | undefined {
  * of at most 255 bytes naming the JSON path of the first violation found, or nothing when valid.
  * forResponse (a CSMS's answers): read leniently, see `lenient` above.
  */
-export function validate(
+function validate(
   payload: unknown,
   schema: Schema,
   schemas: { [name: string]: Schema },
@@ -330,3 +330,5 @@ export function validate(
   // Never half a UTF-8 sequence from a long key.
   return $multi(errCode, utf8Prefix(why, 255));
 }
+
+export { utf8Chars, isDateTime, validate };

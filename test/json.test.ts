@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { ROOT, transpileEntry } from "../build/compile";
 import { createLuaVm } from "../sim/runtimes/lua-vm";
 import { RUNTIMES, RuntimeName } from "../sim/runtimes/image";
+import { jarr, jraw, jsonEncode } from "../firmware/json";
 
 type Probe = (bytes: string) => string;
 const probes: Partial<Record<RuntimeName, Probe>> = {};
@@ -132,5 +133,15 @@ describe.each(RUNTIMES)("json on %s", (runtime) => {
       const out = probes[runtime]!(s);
       expect(out === "NULL" || out.startsWith("OK\t") || out.startsWith("ERR\t")).toBe(true);
     }
+  });
+});
+
+// Text encoded once (a meter value built as JSON text) goes into a payload as it is.
+describe("jraw", () => {
+  it("is written verbatim inside objects and arrays, beside ordinary values", () => {
+    const mv = '{"timestamp":"2026-12-02T10:00:00Z","sampledValue":[{"value":16.5,"context":"Sample.Periodic"}]}';
+    const text = jsonEncode({ meterValue: jarr([jraw(mv), jraw(mv)]), seqNo: 3 });
+    expect(JSON.parse(text)).toEqual({ meterValue: [JSON.parse(mv), JSON.parse(mv)], seqNo: 3 });
+    expect(text).toContain(`[${mv},${mv}]`);
   });
 });

@@ -49,12 +49,12 @@ function tokenKey(idToken: JsonObject): string {
 }
 
 /** AuthCacheCtrlr.Enabled (C10.FR.11). */
-export function cacheEnabled(ctx: Ctx): boolean {
+function cacheEnabled(ctx: Ctx): boolean {
   return modelGet(ctx, "AuthCacheCtrlr/Enabled") === "true";
 }
 
 /** C02.FR.03, C03.FR.02/C05.FR.02: what the CSMS says about these types is never cached. */
-export function cacheable(idToken: JsonObject): boolean {
+function cacheable(idToken: JsonObject): boolean {
   const t = idToken.type as string;
   return t !== "NoAuthorization" && t !== "Central";
 }
@@ -250,3 +250,5 @@ export function cacheRestore(ctx: Ctx): void {
     },
   });
 }
+
+export { cacheEnabled, cacheable };

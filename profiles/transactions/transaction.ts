@@ -9,7 +9,7 @@
 
 import { epochNow } from "../../firmware/clock";
 import { connectorSet, evseBusy } from "../../firmware/connectors";
-import { fmtNum, jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
+import { fmtNum, JsonObject } from "../../firmware/json";
 import { meterValue } from "../../firmware/meter";
 import { modelGet, modelInt, modelLookup } from "../../firmware/model";
 import { Ctx, emit } from "../../firmware/station";
@@ -70,7 +70,7 @@ function hardware(ctx: Ctx, t: Tx): void {
 }
 
 /** The EVSE's connectors are Faulted while the pilot or the contactor says so (the Faulted input of connectors.ts). */
-export function txFault(ctx: Ctx, t: Tx, pilot: boolean, relay: boolean): void {
+function txFault(ctx: Ctx, t: Tx, pilot: boolean, relay: boolean): void {
   const was = t.pilotFault || t.relayFault;
   const now = pilot || relay;
   t.pilotFault = pilot;
@@ -82,7 +82,7 @@ export function txFault(ctx: Ctx, t: Tx, pilot: boolean, relay: boolean): void {
 }
 
 /** ChargingStateEnumType from the cable, the authorization, the relay, the pilot and the power. */
-export function chargingState(ctx: Ctx, t: Tx): string {
+function chargingState(ctx: Ctx, t: Tx): string {
   if (!evConnected(t)) return "Idle";
   if (!t.authorized) return "EVConnected";
   const e = t.evseId;
@@ -105,7 +105,7 @@ function newId(ctx: Ctx, gen: number): string {
   return string.sub(id, 1, 36);
 }
 
-export function shouldStart(ctx: Ctx, t: Tx, cs: string): boolean {
+function shouldStart(ctx: Ctx, t: Tx, cs: string): boolean {
   // G03.FR.06, F01.FR.23: an Inoperative (or Faulted) EVSE starts no transaction, a cable notwithstanding.
   if (!evseUsable(ctx, t.evseId)) return false;
   const conn = evConnected(t);
@@ -130,13 +130,13 @@ function stopCause(ctx: Ctx, t: Tx, cs: string): string {
   return "";
 }
 
-export function endedSample(ctx: Ctx, t: Tx, context: string, measurands: string, at?: number): void {
+function endedSample(ctx: Ctx, t: Tx, context: string, measurands: string, at?: number): void {
   const mv = meterValue(ctx, t.evseId, context, measurands, at);
   if (mv === undefined) return;
   const s = t.endedSamples;
   // J02.FR.20: over the bound, intermediate samples go first; the first one (the start) stays.
   if (s.length >= ENDED_SAMPLES) table.remove(s, 2);
-  s[s.length] = jsonEncode(mv);
+  s[s.length] = mv;
 }
 
 function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
@@ -167,11 +167,9 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
 
 /** Ends the transaction: TransactionEvent(Ended) with the Transaction.End sample and the kept ones. */
 function endTx(ctx: Ctx, t: Tx, trigger: string, stopToken: JsonObject | undefined): void {
-  const mv: JsonObject[] = [];
-  for (let i = 0; i < t.endedSamples.length; i++) {
-    const [v] = jsonDecode(t.endedSamples[i], 8, false);
-    if (v !== undefined) mv[mv.length] = v as JsonObject;
-  }
+  // The kept samples are JSON text already: they go as they are.
+  const mv: string[] = [];
+  for (let i = 0; i < t.endedSamples.length; i++) mv[i] = t.endedSamples[i];
   const last = meterValue(ctx, t.evseId, "Transaction.End", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
   if (last !== undefined) mv[mv.length] = last;
   t.authorized = false;
@@ -181,7 +179,7 @@ function endTx(ctx: Ctx, t: Tx, trigger: string, stopToken: JsonObject | undefin
 }
 
 /** Forgets the EVSE's transaction and its session, once its Ended event is queued. */
-export function clearTx(ctx: Ctx, t: Tx): void {
+function clearTx(ctx: Ctx, t: Tx): void {
   t.authorized = false;
   if (t.txConn > 0) connectorSet(ctx, t.evseId, t.txConn, "tx", false);
   evseBusy(ctx, t.evseId, false);
@@ -207,7 +205,7 @@ export function clearTx(ctx: Ctx, t: Tx): void {
  * Everything that follows an input on an EVSE. trigger: what happened (a TriggerReasonEnumType), ""
  * when only a state may have changed; stopToken: the token that ended the authorization.
  */
-export function evaluate(ctx: Ctx, t: Tx, trigger: string, stopToken?: JsonObject): void {
+function evaluate(ctx: Ctx, t: Tx, trigger: string, stopToken?: JsonObject): void {
   if (t.lost && !recoverLost(ctx, t)) return;
   let cs = chargingState(ctx, t);
   let sent = false;
@@ -243,7 +241,7 @@ export function evaluate(ctx: Ctx, t: Tx, trigger: string, stopToken?: JsonObjec
 }
 
 /** Forces the end of the EVSE's transaction (stopTx, EVConnectionTimeOut, faults, power loss). */
-export function txForceEnd(ctx: Ctx, t: Tx, stoppedReason: string, trigger: string): void {
+function txForceEnd(ctx: Ctx, t: Tx, stoppedReason: string, trigger: string): void {
   t.authorized = false;
   if (t.id !== "") {
     t.stoppedReason = stoppedReason;
@@ -253,7 +251,7 @@ export function txForceEnd(ctx: Ctx, t: Tx, stoppedReason: string, trigger: stri
 }
 
 /** A transaction the journal restored after a reboot is ended with PowerLoss once the time is known. */
-export function recoverLost(ctx: Ctx, t: Tx): boolean {
+function recoverLost(ctx: Ctx, t: Tx): boolean {
   if (epochNow(ctx) === undefined) return false;
   t.lost = false;
   txForceEnd(ctx, t, "PowerLoss", "AbnormalCondition");
@@ -263,7 +261,7 @@ export function recoverLost(ctx: Ctx, t: Tx): boolean {
 // ---- authorization ----
 
 /** Authorizes charging on the EVSE for token (group: its groupIdToken, "" none). */
-export function txAuthorize(ctx: Ctx, t: Tx, token: JsonObject, group: string, trigger: string): void {
+function txAuthorize(ctx: Ctx, t: Tx, token: JsonObject, group: string, trigger: string): void {
   t.authorized = true;
   t.token = token;
   t.group = group;
@@ -275,7 +273,7 @@ export function txAuthorize(ctx: Ctx, t: Tx, token: JsonObject, group: string, t
 }
 
 /** Ends the authorization (E07 local stop, F03 remote stop): ends or updates the transaction per TxStopPoint. */
-export function txDeauthorize(ctx: Ctx, t: Tx, stoppedReason: string, trigger: string, stopToken: JsonObject | undefined): void {
+function txDeauthorize(ctx: Ctx, t: Tx, stoppedReason: string, trigger: string, stopToken: JsonObject | undefined): void {
   t.authorized = false;
   t.waitSince = -1;
   if (t.id === "") {
@@ -287,10 +285,12 @@ export function txDeauthorize(ctx: Ctx, t: Tx, stoppedReason: string, trigger: s
 }
 
 /** Asks the authorization block about a token for this EVSE (stop: to end by group, E07.FR.01b). */
-export function txAsk(ctx: Ctx, t: Tx, token: JsonObject, stop: boolean): void {
+function txAsk(ctx: Ctx, t: Tx, token: JsonObject, stop: boolean): void {
   const b = txBlock(ctx);
   b.ref = b.ref + 1;
   t.askRef = b.ref;
   t.askStop = stop;
   emit(ctx, "authorize", t.evseId, token, b.ref);
 }
+
+export { txFault, chargingState, shouldStart, endedSample, clearTx, evaluate, txForceEnd, recoverLost, txAuthorize, txDeauthorize, txAsk };

@@ -3,7 +3,7 @@
 // through the persisted outbox with the E13 retry settings.
 
 import { epochNow } from "../../firmware/clock";
-import { jarr, JsonObject } from "../../firmware/json";
+import { jarr, Json, JsonObject, jraw } from "../../firmware/json";
 import { meterValue, phasesUsed } from "../../firmware/meter";
 import { modelGet, modelInt } from "../../firmware/model";
 import { rpcCall } from "../../firmware/rpc";
@@ -22,7 +22,7 @@ function teRef(gen: number, carriesToken: boolean): number {
  * changed, always in Started and on Trigger). stopToken: the token that ended the authorization
  * (E07.FR.02). meter: MeterValueTypes to send besides the Transaction.Begin sample.
  */
-export function sendTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: string, meter: JsonObject[] | undefined, stopToken: JsonObject | undefined): void {
+export function sendTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: string, meter: string[] | undefined, stopToken: JsonObject | undefined): void {
   const now = epochNow(ctx);
   const info: JsonObject = { transactionId: t.id };
   const p: JsonObject = { eventType, timestamp: isoTime(now !== undefined ? now : 0), triggerReason: trigger, seqNo: t.seq, transactionInfo: info };
@@ -42,15 +42,15 @@ export function sendTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: 
     t.tokenSent = true;
     carries = true;
   }
-  const mv: JsonObject[] = [];
+  const mv: Json[] = [];
   // E01.FR.16/17: evse once the EV is connected; the Transaction.Begin sample goes with it (TC_J_08).
   if (!t.evseSent && t.connectorId > 0) {
     p.evse = { id: t.evseId, connectorId: t.connectorId };
     t.evseSent = true;
     const begin = meterValue(ctx, t.evseId, "Transaction.Begin", modelGet(ctx, "SampledDataCtrlr/TxStartedMeasurands") as string);
-    if (begin !== undefined) mv[mv.length] = begin;
+    if (begin !== undefined) mv[mv.length] = jraw(begin);
   }
-  if (meter !== undefined) for (let i = 0; i < meter.length; i++) mv[mv.length] = meter[i];
+  if (meter !== undefined) for (let i = 0; i < meter.length; i++) mv[mv.length] = jraw(meter[i]);
   if (mv.length > 0) p.meterValue = jarr(mv);
   if (info.stoppedReason === undefined && eventType === "Ended" && t.stoppedReason !== "") info.stoppedReason = t.stoppedReason;
   // E02.FR.18/19: the phases in use when energy flows, again when they change.

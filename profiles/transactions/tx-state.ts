@@ -89,7 +89,7 @@ export interface TxBlock {
   ids: { [gen: number]: string };
 }
 
-export function txBlock(ctx: Ctx): TxBlock {
+function txBlock(ctx: Ctx): TxBlock {
   return blockData(ctx, "transactions") as unknown as TxBlock;
 }
 
@@ -143,3 +143,5 @@ export function evseUsable(ctx: Ctx, evseId: number): boolean {
   }
   return false;
 }
+
+export { txBlock };

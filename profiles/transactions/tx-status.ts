@@ -1,6 +1,6 @@
 // E14 GetTransactionStatus, and F06 TriggerMessage for TransactionEvent and MeterValues (J01).
 
-import { JsonObject, jarr } from "../../firmware/json";
+import { JsonObject, jarr, jraw } from "../../firmware/json";
 import { meterValue } from "../../firmware/meter";
 import { modelGet } from "../../firmware/model";
 import { outboxPersisted } from "../../firmware/outbox";
@@ -47,7 +47,7 @@ function triggerMeter(ctx: Ctx, evseId: number): string {
     if (evseId === 0 || e === evseId) {
       const mv = meterValue(ctx, e, "Trigger", modelGet(ctx, "AlignedDataCtrlr/Measurands") as string);
       if (mv === undefined) return "Rejected";
-      rpcCall(ctx, "MeterValues", { evseId: e, meterValue: jarr([mv]) });
+      rpcCall(ctx, "MeterValues", { evseId: e, meterValue: jarr([jraw(mv)]) });
     }
   }
   return "Accepted";

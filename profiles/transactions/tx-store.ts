@@ -57,7 +57,7 @@ function sig(t: Tx): string {
 }
 
 /** Writes the EVSE's transaction (or its end: no record while none runs). */
-export function txSave(ctx: Ctx, t: Tx): void {
+function txSave(ctx: Ctx, t: Tx): void {
   const at = journalPut(ctx, KIND, t.evseId, t.id !== "" ? record(t) : undefined);
   if (at === undefined) ctx.hal.log(1, "journal full: transaction state not saved");
   t.savedSig = t.id !== "" ? sig(t) : "";
@@ -113,3 +113,5 @@ export function txStoreOpen(ctx: Ctx): void {
     },
   });
 }
+
+export { txSave };

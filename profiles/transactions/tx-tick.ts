@@ -4,7 +4,7 @@
 
 import { imod } from "../../firmware/arith";
 import { epochNow } from "../../firmware/clock";
-import { jarr } from "../../firmware/json";
+import { jarr, jraw } from "../../firmware/json";
 import { meterValue } from "../../firmware/meter";
 import { modelGet, modelInt } from "../../firmware/model";
 import { rpcCall, rpcHasRoom } from "../../firmware/rpc";
@@ -76,7 +76,7 @@ export function tickTx(ctx: Ctx, t: Tx, now: number): void {
       const mv = meterValue(ctx, t.evseId, "Sample.Clock", modelGet(ctx, "AlignedDataCtrlr/Measurands") as string, s);
       // J01.FR.22: an EVSE in a transaction reports them in its events; J01.FR.14: an idle one in MeterValues.
       if (mv !== undefined && t.id !== "") sendTE(ctx, t, "Updated", "MeterValueClock", chargingState(ctx, t), [mv], undefined);
-      else if (mv !== undefined && isOnline(ctx) && registration(ctx) === "Accepted" && rpcHasRoom(ctx)) rpcCall(ctx, "MeterValues", { evseId: t.evseId, meterValue: jarr([mv]) });
+      else if (mv !== undefined && isOnline(ctx) && registration(ctx) === "Accepted" && rpcHasRoom(ctx)) rpcCall(ctx, "MeterValues", { evseId: t.evseId, meterValue: jarr([jraw(mv)]) });
     }
     t.lastClock = s;
   }
