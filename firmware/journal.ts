@@ -124,23 +124,23 @@ function u16(n: number): string {
   return string.char(hi, n - hi * 256);
 }
 
-/** The framed record, or undefined and why it cannot be one. */
-function frame(kind: string, key: string | number, value: JValue | undefined): LuaMultiReturn<[string | undefined, string | undefined]> {
+/** The framed record as its pieces and its length, or undefined and why it cannot be one. */
+function frame(kind: string, key: string | number, value: JValue | undefined): LuaMultiReturn<[string[] | undefined, number, string | undefined]> {
   const out: string[] = ["", string.char(value === undefined ? 0x82 : 0x83)];
   let why = cborEncode(kind, out);
   if (why === undefined) why = cborEncode(key, out);
   if (why === undefined && value !== undefined) why = cborEncode(value, out);
-  if (why !== undefined) return $multi(undefined, why);
+  if (why !== undefined) return $multi(undefined, 0, why);
   let n = 0;
   for (let i = 1; i < out.length; i++) n = n + out[i].length;
-  if (n > MAX_BODY) return $multi(undefined, "record of " + fmtNum(n) + " bytes");
-  // The body is summed and joined from its pieces: one copy of it, not one per concatenation.
+  if (n > MAX_BODY) return $multi(undefined, 0, "record of " + fmtNum(n) + " bytes");
+  // Summed over its pieces and handed to the flash as they are: the record is never joined.
   const len = u16(n);
   let [a, b] = adler(len, 1, 2, 1, 0);
   for (let i = 1; i < out.length; i++) [a, b] = adler(out[i], 1, out[i].length, a, b);
   out[0] = string.char(MAGIC) + len;
   out[out.length] = u16(b) + u16(a);
-  return $multi(table.concat(out), undefined);
+  return $multi(out, n + OVERHEAD, undefined);
 }
 
 /** n bytes of a segment from off (fewer at its end), through the window when they fit in one. */
@@ -320,7 +320,7 @@ export function journalOpen(st: Ctx): void {
  */
 export function journalPut(st: Ctx, kind: string, key: string | number, value: JValue | undefined): number | undefined {
   const j = state(st);
-  const [rec, why] = frame(kind, key, value);
+  const [rec, size, why] = frame(kind, key, value);
   if (rec === undefined) {
     log(st, 1, "cannot store " + kind + ": " + (why as string));
     return undefined;
@@ -328,14 +328,14 @@ export function journalPut(st: Ctx, kind: string, key: string | number, value: J
   const cap = capacity(st);
   if (j.target >= 0) {
     if (j.targetFailed) return undefined;
-    const room = j.targetUsed + rec.length <= cap;
+    const room = j.targetUsed + size <= cap;
     if (!room || !st.hal.append(SEGMENTS[j.target], rec)) {
       log(st, 1, room ? "append to " + SEGMENTS[j.target] + " failed" : "live set beyond capacity");
       j.targetFailed = true;
       return undefined;
     }
     const at = j.targetUsed;
-    j.targetUsed = at + rec.length;
+    j.targetUsed = at + size;
     j.targetRecords = j.targetRecords + 1;
     return at;
   }
@@ -343,9 +343,9 @@ export function journalPut(st: Ctx, kind: string, key: string | number, value: J
     log(st, 1, "put before open");
     return undefined;
   }
-  if (j.repair || j.used + rec.length > cap) compact(st, j);
-  if (j.used + rec.length > cap) {
-    log(st, 1, "full: " + kind + " record of " + fmtNum(rec.length) + " bytes not stored");
+  if (j.repair || j.used + size > cap) compact(st, j);
+  if (j.used + size > cap) {
+    log(st, 1, "full: " + kind + " record of " + fmtNum(size) + " bytes not stored");
     return undefined;
   }
   const seg = SEGMENTS[j.active];
@@ -357,7 +357,7 @@ export function journalPut(st: Ctx, kind: string, key: string | number, value: J
     return undefined;
   }
   const at = j.used;
-  j.used = at + rec.length;
+  j.used = at + size;
   j.records = j.records + 1;
   return at;
 }

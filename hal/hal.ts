@@ -49,10 +49,11 @@ export interface Hal {
   save(key: string, value: string): void;
   erase(key: string): void;
   /**
-   * Appends bytes at the end of the file (creating it): the journal's only write. Returns false
-   * when the write failed (flash full, I/O error). A power loss may leave any prefix of the bytes.
+   * Appends the parts, one after the other, at the end of the file (creating it): the journal's
+   * only write (a record in pieces: its header, body and checksum are never joined in RAM). Returns
+   * false when the write failed (flash full, I/O error). A power loss may leave any prefix of the bytes.
    */
-  append(key: string, data: string): boolean;
+  append(key: string, parts: string[]): boolean;
   /** Bytes [offset, offset + length) of the file (fewer at its end), or undefined when absent; offset from 0. */
   read(key: string, offset: number, length: number): string | undefined;
   /** Length of the file in bytes, 0 when absent. */

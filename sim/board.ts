@@ -254,7 +254,18 @@ export class Board {
     try {
       for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
         const out = this.image.event(`${this.uptime}\t${next[0]}\t${next[1]}`);
-        if (out.length > 0) for (const line of out.split("\n")) if (line !== "" && !this.powerLost) this.effect(line);
+        for (let pos = 0; pos < out.length && !this.powerLost; ) {
+          const nl = out.indexOf("\n", pos);
+          const line = out.slice(pos, nl < 0 ? out.length : nl);
+          pos = nl < 0 ? out.length : nl + 1;
+          if (line.startsWith("appendn\t")) {
+            // "appendn <key> <n>", the n bytes raw, a newline.
+            const f = line.split("\t");
+            const n = Number(f[2]);
+            this.append(unescField(f[1]), out.slice(pos, pos + n));
+            pos += n + 1;
+          } else if (line !== "") this.effect(line);
+        }
         if (this.powerLost) this.queue.length = 0;
       }
     } catch (e) {
@@ -410,7 +421,16 @@ export class Board {
     return this.image.heapKb(full);
   }
 
-  private effect(line: string): void {
+  /** The flash write of an append effect; a power loss injected here keeps only its first bytes. */
+  private append(key: string, bytes: string): void {
+    let data = bytes;
+    const at = this.powerLossAt;
+    if (this.cutHere()) data = data.slice(0, Math.min(at?.bytes ?? 0, data.length));
+    this.appendedBytes += data.length;
+    this.store.set(key, (this.store.data.get(key) ?? "") + data);
+  }
+
+    private effect(line: string): void {
     const f = line.split("\t");
     const t = this.opts.transport;
     switch (f[0]) {
@@ -448,15 +468,9 @@ export class Board {
       case "erase":
         if (!this.cutHere()) this.store.set(unescField(f[1]), undefined);
         break;
-      case "append": {
-        const k = unescField(f[1]);
-        let data = unescField(f.slice(2).join("\t"));
-        const at = this.powerLossAt;
-        if (this.cutHere()) data = data.slice(0, Math.min(at?.bytes ?? 0, data.length));
-        this.appendedBytes += data.length;
-        this.store.set(k, (this.store.data.get(k) ?? "") + data);
+      case "append":
+        this.append(unescField(f[1]), unescField(f.slice(2).join("\t")));
         break;
-      }
       case "offer": {
         // The PWM generator cannot offer more than the EVSE is rated for, nor less than nothing.
         const e = this.evseOf(f[1], line);

@@ -23,7 +23,7 @@ function station(store: FlashStore, capacity: number) {
     load: (k: string) => store.data.get(k),
     save: (k: string, v: string) => store.set(k, v),
     erase: (k: string) => store.set(k, undefined),
-    append: (k: string, d: string) => (store.set(k, (store.data.get(k) ?? "") + d), true),
+    append: (k: string, parts: string[]) => (store.set(k, (store.data.get(k) ?? "") + parts.join("")), true),
     read: (k: string, off: number, n: number) => store.data.get(k)?.slice(off, off + n),
     size: (k: string) => store.data.get(k)?.length ?? 0,
     log: (_l: number, m: string) => logs.push(m),

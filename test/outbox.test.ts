@@ -37,7 +37,7 @@ function rig(queue = 4, store: Record<string, string> = {}, journalBytes = 16384
     load: (k: string) => store[k],
     save: (k: string, v: string) => void (store[k] = v),
     erase: (k: string) => void delete store[k],
-    append: (k: string, v: string) => void (store[k] = (store[k] ?? "") + v) === undefined,
+    append: (k: string, parts: string[]) => void (store[k] = (store[k] ?? "") + parts.join("")) === undefined,
     read: (k: string, off: number, len: number) => store[k]?.slice(off, off + len),
     size: (k: string) => store[k]?.length ?? 0,
     ...IDLE_EVSE,

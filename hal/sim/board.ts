@@ -16,9 +16,10 @@
 //   token  <evse>\t<IdTokenEnumType>\t<idToken>
 // pilot, relay and lock change what the HAL reads back and then call the firmware's input entry
 // point; meter only changes what readMeter returns. Before start they only set the state.
-// Effects (image → Node): connect, send / sendx, disconnect, rtc, save, erase, append, log, reboot,
+// Effects (image → Node): connect, send / sendx, disconnect, rtc, save, erase, appendn, log, reboot,
 //   relay <evse>\t<0|1> and lock <evse>\t<connector>\t<0|1> (commands: the feedback comes back as
 //   an input once the hardware moved), offer <evse>\t<0.1 A per phase, 0: no PWM>, heap.
+//   appendn <key>\t<n> is followed by the n bytes appended, raw, and a newline.
 
 import type { Hal, MeterReading } from "../hal";
 import type { Firmware } from "../../firmware/entry";
@@ -182,28 +183,48 @@ function makeHal(b: Board): Hal {
       put(b, key, undefined);
       emitLine("erase\t" + esc(key));
     },
-    append: (key, data) => {
+    append: (key, parts) => {
       let f = b.files[key];
       if (f === undefined) {
         f = [];
         b.files[key] = f;
       }
-      b.flashBytes = b.flashBytes + data.length;
-      // The last page is filled up to PAGE, the rest goes to new pages: an append rebuilds at most
-      // one page in the VM's heap, never the whole segment.
-      let at = 1;
-      const last = f.length - 1;
-      if (last >= 0 && f[last].length < PAGE) {
-        at = PAGE - f[last].length + 1;
-        f[last] = f[last] + string.sub(data, 1, at - 1);
+      // Pages of PAGE bytes: the last one is filled up, then new ones; each page is joined once
+      // from its pieces, so an append copies no more than it writes (plus the last page).
+      let n = 0;
+      let page: string[] = [];
+      let fill = 0;
+      let slot = f.length;
+      if (slot > 0 && f[slot - 1].length < PAGE) {
+        slot = slot - 1;
+        page[0] = f[slot];
+        fill = f[slot].length;
       }
-      for (; at <= data.length; at = at + PAGE) f[f.length] = string.sub(data, at, at + PAGE - 1);
-      // In pieces: the line is never joined in the VM.
+      for (let i = 0; i < parts.length; i++) {
+        const data = parts[i];
+        n = n + data.length;
+        let at = 1;
+        while (at <= data.length) {
+          const take = math.min(PAGE - fill, data.length - at + 1);
+          page[page.length] = take === data.length ? data : string.sub(data, at, at + take - 1);
+          fill = fill + take;
+          at = at + take;
+          if (fill === PAGE) {
+            f[slot] = table.concat(page);
+            slot = slot + 1;
+            page = [];
+            fill = 0;
+          }
+        }
+      }
+      if (fill > 0) f[slot] = table.concat(page);
+      b.flashBytes = b.flashBytes + n;
+      // "appendn <key> <n>", then the n bytes raw and a newline: no escaped copy of them in the VM.
       const o = b.out;
-      o[o.length] = "append\t";
+      o[o.length] = "appendn\t";
       escapeField(key, o);
-      o[o.length] = "\t";
-      escapeField(data, o);
+      o[o.length] = "\t" + int(n) + "\n";
+      for (let i = 0; i < parts.length; i++) o[o.length] = parts[i];
       o[o.length] = "\n";
       return true;
     },

@@ -85,9 +85,10 @@ export function simBoard(fw: Firmware): (line: string) => string[] {
         check("plugged");
         return false;
       },
-      append: (k, v) => {
+      append: (k, parts) => {
         check("append");
         const old = store[k];
+        const v = table.concat(parts);
         store[k] = old !== undefined ? old + v : v;
         return true;
       },

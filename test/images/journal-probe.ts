@@ -70,7 +70,7 @@ interface Flash {
   load(key: string): string | undefined;
   save(key: string, value: string): void;
   erase(key: string): void;
-  append(key: string, data: string): boolean;
+  append(key: string, parts: string[]): boolean;
   read(key: string, offset: number, length: number): string | undefined;
   size(key: string): number;
   log(level: number, msg: string): void;
@@ -89,7 +89,8 @@ const hal: Flash = {
     if (!write()) error("power lost");
     flash.files[key] = undefined as unknown as string;
   },
-  append: (key: string, data: string) => {
+  append: (key: string, parts: string[]) => {
+    const data = table.concat(parts);
     const old = flash.files[key];
     const had = old !== undefined ? old : "";
     if (!write()) {
