@@ -117,6 +117,34 @@ describe.each(RUNTIMES)("meter values in transactions on %s", (runtime) => {
     }
   });
 
+  it("two EVSEs due in the same second: one meter-value event a tick, the other a tick later, each on its own interval; clock-aligned ones keep the boundary", async () => {
+    const t = await txStation(runtime, { ...PPC, "SampledDataCtrlr/TxUpdatedInterval": "10", "AlignedDataCtrlr/Interval": "30" });
+    plug(t, 1);
+    plug(t, 2);
+    token(t, "OK41", 1);
+    token(t, "OK42", 2);
+    await tes(t);
+    const frames: { at: number; te: TE }[] = [];
+    for (let s = 0; s < 65; s++) {
+      await advance(t, 1);
+      for (const te of await tes(t)) frames.push({ at: t.board.uptime, te });
+    }
+    const metered = frames.filter((f) => f.te.triggerReason === "MeterValuePeriodic" || f.te.triggerReason === "MeterValueClock");
+    // Never two in one tick.
+    const ticks = metered.map((f) => f.at);
+    expect(new Set(ticks).size).toBe(ticks.length);
+    for (const id of [frames[0].te.transactionInfo.transactionId, frames.find((f) => f.te.transactionInfo.transactionId !== frames[0].te.transactionInfo.transactionId)!.te.transactionInfo.transactionId]) {
+      const mine = metered.filter((f) => f.te.transactionInfo.transactionId === id);
+      const periodic = mine.filter((f) => f.te.triggerReason === "MeterValuePeriodic").map((f) => epoch(f.te.timestamp));
+      expect(periodic.length).toBeGreaterThanOrEqual(5);
+      for (let i = 1; i < periodic.length; i++) expect(periodic[i] - periodic[i - 1]).toBeGreaterThanOrEqual(10);
+      for (let i = 1; i < periodic.length; i++) expect(periodic[i] - periodic[i - 1]).toBeLessThanOrEqual(11);
+      const clock = mine.filter((f) => f.te.triggerReason === "MeterValueClock").map((f) => epoch(f.te.meterValue![0].timestamp));
+      expect(clock.length).toBeGreaterThanOrEqual(2);
+      for (const x of clock) expect(x % 30).toBe(0);
+    }
+  });
+
   it("TC_J_01_CS: idle EVSEs send clock-aligned MeterValues every AlignedDataCtrlr.Interval, Sample.Clock, on the boundaries, one per EVSE", async () => {
     const t = await txStation(runtime, { "AlignedDataCtrlr/Interval": "30", "AlignedDataCtrlr/Measurands": "Energy.Active.Import.Register,Voltage" });
     await advance(t, 95);

@@ -199,6 +199,8 @@ export const txSessions = {
       b.ref = 0;
       b.queued = {};
       b.ids = {};
+      b.meterSlot = true;
+      b.turn = 0;
       txStoreOpen(ctx);
     },
     restored: (ctx: Ctx) => {
@@ -213,8 +215,13 @@ export const txSessions = {
       for (let i = 0; i < ev.length; i++) if (ev[i].lost) recoverLost(ctx, ev[i]);
     },
     tick: (ctx: Ctx, now: number) => {
-      const ev = txBlock(ctx).evses;
-      for (let i = 0; i < ev.length; i++) tickTx(ctx, ev[i], now);
+      const b = txBlock(ctx);
+      const n = b.evses.length;
+      // One meter-value event a tick, each tick another EVSE first: a tick's work and RAM stay those
+      // of one event whatever the number of EVSEs; one due meanwhile goes a tick later.
+      b.meterSlot = true;
+      b.turn = b.turn + 1 < n ? b.turn + 1 : 0;
+      for (let k = 0; k < n; k++) tickTx(ctx, b.evses[b.turn + k < n ? b.turn + k : b.turn + k - n], now);
     },
     plug: onPlug,
     unplug: onUnplug,

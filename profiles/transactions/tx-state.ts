@@ -87,6 +87,9 @@ export interface TxBlock {
   queued: { [gen: number]: number };
   /** gen -> transactionId of transactions with queued events. */
   ids: { [gen: number]: string };
+  /** A meter-value event may still go this tick (one a tick), and the EVSE the tick began with. */
+  meterSlot: boolean;
+  turn: number;
 }
 
 function txBlock(ctx: Ctx): TxBlock {

@@ -12,7 +12,7 @@ import { Ctx, isOnline, registration } from "../../firmware/station";
 import { chargingState, endedSample, evaluate, recoverLost, shouldStart, txFault, txForceEnd } from "./transaction";
 import { sendTE } from "./tx-event";
 import { txSave } from "./tx-store";
-import { evConnected, Tx } from "./tx-state";
+import { evConnected, Tx, txBlock } from "./tx-state";
 
 /** Clock-aligned slot start for an interval, or undefined when the time is unknown. */
 function slot(ctx: Ctx, interval: number): number | undefined {
@@ -44,9 +44,11 @@ export function tickTx(ctx: Ctx, t: Tx, now: number): void {
     t.invalid = true;
     changed = true;
   }
+  const b = txBlock(ctx);
   if (t.id !== "") {
     const upd = modelInt(ctx, "SampledDataCtrlr/TxUpdatedInterval");
-    if (upd > 0 && now - t.lastUpdated >= upd) {
+    if (upd > 0 && now - t.lastUpdated >= upd && b.meterSlot) {
+      b.meterSlot = false;
       t.lastUpdated = now;
       // J02.FR.11: periodic samples in Updated events.
       const mv = meterValue(ctx, t.evseId, "Sample.Periodic", modelGet(ctx, "SampledDataCtrlr/TxUpdatedMeasurands") as string);
@@ -70,8 +72,10 @@ export function tickTx(ctx: Ctx, t: Tx, now: number): void {
   }
   const ai = modelInt(ctx, "AlignedDataCtrlr/Interval");
   const s = ai > 0 ? slot(ctx, ai) : undefined;
-  if (s !== undefined) {
-    if (t.lastClock > 0 && s > t.lastClock) {
+  const due = s !== undefined && t.lastClock > 0 && s > t.lastClock;
+  if (s !== undefined && (!due || b.meterSlot)) {
+    if (due) {
+      b.meterSlot = false;
       // Stamped with the boundary itself, also when the tick comes late or the clock was just set.
       const mv = meterValue(ctx, t.evseId, "Sample.Clock", modelGet(ctx, "AlignedDataCtrlr/Measurands") as string, s);
       // J01.FR.22: an EVSE in a transaction reports them in its events; J01.FR.14: an idle one in MeterValues.
