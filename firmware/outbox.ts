@@ -36,6 +36,8 @@ export interface QueuedCall {
   notBefore: number;
   /** Has gone out on the wire (this boot): a resend is then the same frame again. */
   sent: boolean;
+  /** Persisted calls: the payload says "offline": true when it first goes after an outage it was queued in (CallOpts.markOffline). */
+  markOffline: boolean;
 }
 
 /** What a block may say about a CALL it queues (rpcCall). */
@@ -53,6 +55,11 @@ export interface CallOpts {
   droppable?: boolean;
   /** Ahead of everything (BootNotification); when the RAM queue is full, the newest RAM call gives way. */
   first?: boolean;
+  /**
+   * Persisted calls whose payload (an object) has an "offline" flag: queued before an outage and
+   * first sent after it, the payload goes with "offline": true (E11.FR.07 for TransactionEvent).
+   */
+  markOffline?: boolean;
 }
 
 export interface Outbox {
@@ -86,19 +93,20 @@ function notifyResult(st: Station, call: QueuedCall, payload: JsonObject | undef
 
 function newCall(o: Outbox, action: string, payload: string | string[], opts: CallOpts | undefined, triggered: boolean): QueuedCall {
   o.seq = o.seq + 1;
-  const c: QueuedCall = { action, payload, ref: 0, triggered, seq: o.seq, persisted: false, attempts: 1, interval: 0, tries: 0, notBefore: 0, sent: false };
+  const c: QueuedCall = { action, payload, ref: 0, triggered, seq: o.seq, persisted: false, attempts: 1, interval: 0, tries: 0, notBefore: 0, sent: false, markOffline: false };
   if (opts !== undefined) {
     if (opts.ref !== undefined) c.ref = opts.ref;
     if (opts.triggered === true) c.triggered = true;
     if (opts.attempts !== undefined && opts.attempts > 1) c.attempts = opts.attempts;
     if (opts.interval !== undefined && opts.interval > 0) c.interval = opts.interval;
+    if (opts.markOffline === true) c.markOffline = true;
   }
   return c;
 }
 
-/** The journal record of a persisted call: [action, payload, ref, attempts, interval, droppable]. */
+/** The journal record of a persisted call: [action, payload, ref, attempts, interval, flags: 1 droppable + 2 markOffline]. */
 function record(c: QueuedCall, droppable: boolean): JValue {
-  return [c.action, c.payload as string, c.ref, c.attempts, c.interval, droppable ? 1 : 0];
+  return [c.action, c.payload as string, c.ref, c.attempts, c.interval, (droppable ? 1 : 0) + (c.markOffline ? 2 : 0)];
 }
 
 function fromRecord(seq: number, v: JValue): QueuedCall | undefined {
@@ -106,7 +114,7 @@ function fromRecord(seq: number, v: JValue): QueuedCall | undefined {
   if (type(r) !== "table" || type(r[0]) !== "string" || type(r[1]) !== "string") return undefined;
   return {
     action: r[0] as string, payload: r[1] as string, ref: r[2] as number, triggered: false, seq,
-    persisted: true, attempts: r[3] as number, interval: r[4] as number, tries: 0, notBefore: 0, sent: false,
+    persisted: true, attempts: r[3] as number, interval: r[4] as number, tries: 0, notBefore: 0, sent: false, markOffline: (r[5] as number) >= 2,
   };
 }
 
@@ -124,7 +132,7 @@ function dropOne(st: Station): boolean {
     for (let i = 0; i < o.diskAt.length; i++) {
       if ((i === 0 && o.head !== undefined) || o.diskSeq[i] <= o.droppedSeq) continue;
       const v = journalGet(st, o.diskAt[i]) as JValue[] | undefined;
-      if (v === undefined || v[5] !== 1) continue;
+      if (v === undefined || (v[5] !== 1 && v[5] !== 3)) continue;
       if (keep > 0) {
         keep = keep - 1;
         continue;
@@ -261,7 +269,7 @@ export function outboxDone(st: Station, call: QueuedCall, payload: JsonObject | 
 }
 
 /**
- * The payload to send, and the call marked as sent. E11.FR.07: a TransactionEvent still waiting
+ * The payload to send, and the call marked as sent. E11.FR.07: a markOffline call still waiting
  * (never sent) when the connection dropped goes out with offline true; a call already on the wire
  * is resent as it was (the CSMS may have it: the same frame again, errata §4.1.4).
  */
@@ -269,7 +277,7 @@ export function outboxPayload(st: Station, call: QueuedCall): string | string[] 
   const p = call.payload;
   const first = !call.sent;
   call.sent = true;
-  if (!first || !call.persisted || call.seq > st.out.cut || call.action !== "TransactionEvent" || type(p) !== "string") return p;
+  if (!first || !call.persisted || call.seq > st.out.cut || !call.markOffline || type(p) !== "string") return p;
   const text = p as string;
   const [marked] = string.find(text, "\"offline\":true", 1, true);
   if (marked !== undefined || string.sub(text, 1, 1) !== "{" || string.sub(text, 2, 2) === "}") return text;

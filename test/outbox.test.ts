@@ -153,6 +153,30 @@ describe("outbox", () => {
     for (let i = 1; i < got.length; i++) expect(got[i]).toBeGreaterThan(got[i - 1]);
   });
 
+  it("E11.FR.07 as a call option: a markOffline call still waiting when the connection drops goes with offline true; the one on the wire and others go as they were", () => {
+    const r = rig();
+    r.tick(1);
+    while (r.sent.length > 0 && r.sent[r.sent.length - 1][2] === "StatusNotification") {
+      r.answer();
+      r.sent.length = 0;
+    }
+    rpcCall(r.st, "MeterValues", { n: 1 }, { persist: true, markOffline: true });
+    rpcCall(r.st, "MeterValues", { n: 2 }, { persist: true, markOffline: true });
+    rpcCall(r.st, "MeterValues", { n: 3 }, { persist: true });
+    stationClosed(r.st);
+    stationOpened(r.st);
+    r.tick(1);
+    const got: unknown[] = [];
+    for (let i = 0; i < 10 && got.length < 4; i++) {
+      const f = r.sent[r.sent.length - 1];
+      if (f === undefined) break;
+      if (f[2] === "MeterValues") got.push(f[3]);
+      r.answer();
+    }
+    // n 1 was on the wire: resent as it was; n 2 waited through the outage; n 3 has no flag to set.
+    expect(got).toEqual([{ n: 1 }, { offline: true, n: 2 }, { n: 3 }]);
+  });
+
   it("calls leave one at a time in the order they were made, RAM and persisted alike", () => {
     const r = rig();
     rpcCall(r.st, "Heartbeat", {}, { ref: 1 });

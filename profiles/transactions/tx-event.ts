@@ -72,6 +72,8 @@ export function sendTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: 
     interval: modelInt(ctx, "OCPPCommCtrlr/MessageAttemptInterval[TransactionEvent]"),
     // E04.FR.07/08: only intermediate meter-value events may give way when the journal is full.
     droppable: eventType === "Updated" && periodic && p.triggerReason === trigger,
+    // E11.FR.07: an event queued before an outage and sent after it says it happened offline.
+    markOffline: true,
     ref: teRef(t.gen, carries),
   });
   if (ok) {
