@@ -286,15 +286,15 @@ export function outboxPayload(st: Station, call: QueuedCall): string | string[] 
 }
 
 /**
- * Hands the JSON payload of every queued persisted call of an action to fn, oldest first (read back
- * from flash): after a power loss, a block learns what it had queued but may not have recorded.
+ * Hands the JSON payload and the ref of every queued persisted call of an action to fn, oldest first
+ * (read back from flash): after a power loss, a block learns what it had queued but may not have recorded.
  */
-export function outboxQueued(ctx: Ctx, action: string, fn: (this: void, payload: string) => void): void {
+export function outboxQueued(ctx: Ctx, action: string, fn: (this: void, payload: string, ref: number) => void): void {
   const st = ctx as Station;
   const o = st.out;
   for (let i = 0; i < o.diskAt.length; i++) {
     const r = journalGet(st, o.diskAt[i]) as JValue[] | undefined;
-    if (r !== undefined && r[0] === action && type(r[1]) === "string") fn(r[1] as string);
+    if (r !== undefined && r[0] === action && type(r[1]) === "string") fn(r[1] as string, r[2] as number);
   }
 }
 

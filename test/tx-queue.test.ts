@@ -243,4 +243,27 @@ describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
     const seqs = mine.map((e) => e.seqNo);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   });
+
+  it.skipIf(journalIsPlaceholder)("E14 after a reboot: the events still queued from before it count for GetTransactionStatus until answered", async () => {
+    const t = await txStation(runtime, PPC);
+    const s = await charging(t);
+    const id = s.transactionInfo.transactionId;
+    t.teAnswer = undefined;
+    token(t, "OK30");
+    await flush(t);
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    expect(boot[2]).toBe("BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await t.settle();
+    // Ended already (local stop before the power went), its events waiting in the journal.
+    expect(call(t, "GetTransactionStatus", { transactionId: id })).toEqual({ ongoingIndicator: false, messagesInQueue: true });
+    t.teAnswer = ACCEPT;
+    for (let i = 0; i < 10; i++) {
+      for (const f of t.csms.takeCalls()) if (f[2] === "TransactionEvent") t.csms.reply(f, {});
+      await advance(t, 1);
+    }
+    expect(call(t, "GetTransactionStatus", { transactionId: id })).toEqual({ ongoingIndicator: false, messagesInQueue: false });
+  });
 });

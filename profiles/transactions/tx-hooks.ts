@@ -94,13 +94,19 @@ function onResult(ctx: Ctx, p: JsonObject | undefined, ref: number): void {
  * queued Ended means the transaction is over already; a transaction the journal has no record of
  * (the power went between queuing its event and recording it) is taken up to be ended.
  */
-function catchUp(ctx: Ctx, payload: string): void {
+function catchUp(ctx: Ctx, payload: string, ref: number): void {
   const [v] = jsonDecode(payload, 8, false);
   const p = v as JsonObject | undefined;
   if (p === undefined || type(p) !== "table") return;
   const info = p.transactionInfo as JsonObject | undefined;
   if (info === undefined) return;
-  const ev = txBlock(ctx).evses;
+  const b = txBlock(ctx);
+  // E14: counted as queued again, under the gen its ref carries (the result comes back with it).
+  const gen = idiv(ref, 2);
+  const q = b.queued[gen];
+  b.queued[gen] = (q !== undefined ? q : 0) + 1;
+  b.ids[gen] = info.transactionId as string;
+  const ev = b.evses;
   let t: Tx | undefined;
   for (let i = 0; i < ev.length; i++) if (ev[i].id !== "" && ev[i].id === info.transactionId) t = ev[i];
   if (t === undefined) {
@@ -211,7 +217,7 @@ export const txSessions = {
         ev[i].evSide = false;
       }
       // The power may have gone between queuing an event and recording it.
-      outboxQueued(ctx, "TransactionEvent", (payload: string) => catchUp(ctx, payload));
+      outboxQueued(ctx, "TransactionEvent", (payload: string, ref: number) => catchUp(ctx, payload, ref));
       for (let i = 0; i < ev.length; i++) if (ev[i].lost) recoverLost(ctx, ev[i]);
     },
     tick: (ctx: Ctx, now: number) => {
