@@ -200,6 +200,9 @@ function makeHal(b: Board): Hal {
         page[0] = f[slot];
         fill = f[slot].length;
       }
+      // Where the new bytes begin: they go to Node from the pages, not as the parts (a slot each).
+      const first = slot;
+      const skip = fill;
       for (let i = 0; i < parts.length; i++) {
         const data = parts[i];
         n = n + data.length;
@@ -218,13 +221,14 @@ function makeHal(b: Board): Hal {
         }
       }
       if (fill > 0) f[slot] = table.concat(page);
+      const last = fill > 0 ? slot : slot - 1;
       b.flashBytes = b.flashBytes + n;
       // "appendn <key> <n>", then the n bytes raw and a newline: no escaped copy of them in the VM.
       const o = b.out;
       o[o.length] = "appendn\t";
       escapeField(key, o);
       o[o.length] = "\t" + int(n) + "\n";
-      for (let i = 0; i < parts.length; i++) o[o.length] = parts[i];
+      for (let k = first; n > 0 && k <= last; k++) o[o.length] = k === first && skip > 0 ? string.sub(f[k], skip + 1) : f[k];
       o[o.length] = "\n";
       return true;
     },
