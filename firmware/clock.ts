@@ -1,6 +1,6 @@
 // The wall clock: epoch seconds as uptime + offset, set from the board's RTC or from the CSMS.
 
-import { modelGet } from "./model";
+import { listHas, modelGet } from "./model";
 import type { Ctx, Station } from "./station";
 import { parseIsoTime } from "./time";
 
@@ -36,8 +36,7 @@ export function syncFromCsms(ctx: Ctx, currentTime: string): void {
 function clockFromCsms(ctx: Ctx): boolean {
   const st = ctx as Station;
   const sources = modelGet(st, "ClockCtrlr/TimeSource") as string;
-  const [at] = string.find("," + sources + ",", ",Heartbeat,", 1, true);
-  return at !== undefined;
+  return listHas(sources, "Heartbeat");
 }
 
 export { clockFromCsms };

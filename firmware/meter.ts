@@ -8,6 +8,7 @@
 import { idiv, imod } from "./arith";
 import { epochNow } from "./clock";
 import { fmtNum } from "./json";
+import { listHas } from "./model";
 import type { Ctx } from "./station";
 import { isoTime } from "./time";
 
@@ -28,12 +29,6 @@ function tenths(v: number): number {
 function sample(out: string[], value: number, context: string, measurand: string, unit: string, more: string): void {
   out[out.length] = string.format("%s{\"value\":%s,\"context\":\"%s\",\"measurand\":\"%s\",\"unitOfMeasure\":{\"unit\":\"%s\"}%s}",
     out.length > 1 ? "," : "", fmtNum(value), context, measurand, unit, more);
-}
-
-/** Is name one of the members of a comma-separated list? */
-function listHas(csv: string, name: string): boolean {
-  const [at] = string.find("," + csv + ",", "," + name + ",", 1, true);
-  return at !== undefined;
 }
 
 /**
@@ -70,5 +65,3 @@ export function phasesUsed(ctx: Ctx, evseId: number): number {
   for (let i = 0; i < m.currentDa.length && i < 3; i++) if (m.currentDa[i] > 0) n = n + 1;
   return n;
 }
-
-export { listHas };

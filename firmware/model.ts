@@ -284,4 +284,10 @@ export function modelLoad(ctx: Ctx): void {
   }
 }
 
+/** Is name one of the members of a comma-separated list (a MemberList value, a valuesList)? */
+export function listHas(csv: string, name: string): boolean {
+  const [at] = string.find("," + csv + ",", "," + name + ",", 1, true);
+  return at !== undefined;
+}
+
 export { readRecord, findRecord, hasFlag, splitKey, recordValue, modelLookup, modelPut, modelSave, modelProvision };

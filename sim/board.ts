@@ -430,7 +430,7 @@ export class Board {
     this.store.set(key, (this.store.data.get(key) ?? "") + data);
   }
 
-    private effect(line: string): void {
+  private effect(line: string): void {
     const f = line.split("\t");
     const t = this.opts.transport;
     switch (f[0]) {
@@ -467,9 +467,6 @@ export class Board {
         break;
       case "erase":
         if (!this.cutHere()) this.store.set(unescField(f[1]), undefined);
-        break;
-      case "append":
-        this.append(unescField(f[1]), unescField(f.slice(2).join("\t")));
         break;
       case "offer": {
         // The PWM generator cannot offer more than the EVSE is rated for, nor less than nothing.

@@ -1,13 +1,12 @@
 // B05 Set variables and B06 Get variables: one result per item, looked up in the device model.
 
 import { fmtNum, jarr, Json, JsonObject } from "../../firmware/json";
-import { componentKey, findRecord, hasComponent, hasFlag, modelInt, modelPut, modelSave, modelSetAfterReboot, modelWritten, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
+import { componentKey, findRecord, hasComponent, hasFlag, listHas, modelInt, modelPut, modelSave, modelSetAfterReboot, modelWritten, mutability, readRecord, rec, recordValue, variableKey } from "../../firmware/model";
 import { rpcError, rpcRequestBytes } from "../../firmware/rpc";
 import { isDateTime, utf8Chars } from "../../firmware/validate";
 import { epochNow } from "../../firmware/clock";
 import { Ctx } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
-import { listHas } from "../../firmware/meter";
 
 /** Flag letter that says a record supports an attribute type; Actual always exists. */
 function attrFlag(attr: string): string | undefined {

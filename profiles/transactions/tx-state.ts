@@ -3,8 +3,7 @@
 // survive a power loss, in the journal (tx-store.ts).
 
 import { JsonObject } from "../../firmware/json";
-import { modelGet, modelLookup } from "../../firmware/model";
-import { listHas } from "../../firmware/meter";
+import { listHas, modelGet, modelLookup } from "../../firmware/model";
 import { connectorStatus } from "../../firmware/connectors";
 import { blockData, Ctx } from "../../firmware/station";
 

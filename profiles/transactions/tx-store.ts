@@ -91,7 +91,7 @@ export function txStoreOpen(ctx: Ctx): void {
         return;
       }
       if ((key as number) < 0) {
-        // A seqNo of the transaction recorded before it (a stale one: another gen, or lower).
+        // The seqNo of an event that changed nothing else; one of another transaction (gen) or lower than the record's is stale.
         const ts = b.evses[-(key as number) - 1];
         const r = value as number[] | undefined;
         if (ts !== undefined && r !== undefined && ts.id !== "" && ts.gen === r[0] && r[1] > ts.seq) ts.seq = r[1];

@@ -23,7 +23,8 @@ function slot(ctx: Ctx, interval: number): number | undefined {
 export function tickTx(ctx: Ctx, t: Tx, now: number): void {
   // Faulted once the contactor's feedback has disagreed with its command for 3 ticks (welded, or failing to close).
   t.relayOdd = ctx.hal.relayClosed(t.evseId) !== t.relay ? t.relayOdd + 1 : 0;
-  if (t.relayOdd >= 3 !== t.relayFault) txFault(ctx, t, t.pilotFault, !t.relayFault);
+  const relayFault = t.relayOdd >= 3;
+  if (relayFault !== t.relayFault) txFault(ctx, t, t.pilotFault, relayFault);
   if (t.lost) {
     recoverLost(ctx, t);
     return;
