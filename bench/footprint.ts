@@ -245,8 +245,10 @@ export interface ReportRun {
 export interface RunResult {
   /** Heap above the empty VM, KB: idle after boot (full GC). */
   idleTotalKb: number;
-  /** (c) as budgeted: GC collected before and stopped during each step; max over steps. */
+  /** (c) as budgeted: the reachable heap at every instruction of the exchange. */
   report: ReportRun;
+  /** (c) with a full GC before and the GC stopped during each step: live state plus one step's garbage (info). */
+  reportStep: ReportRun;
   /** (c) with the GC stopped over the whole exchange, so every part's garbage adds up (info). */
   reportGcOff: ReportRun;
   /** (c) with the GC running, tuned for RAM, the heap sampled every instruction (info). */
@@ -260,8 +262,10 @@ export interface RunResult {
 export interface SessionRun {
   implemented: boolean;
   note: string;
-  /** Heap above the empty VM: live before an event plus what the event allocates (GC stopped during it), max over the events. */
+  /** Heap above the empty VM: the reachable heap at every instruction of the session's events, max. */
   peakKb: number;
+  /** Info: in a second session, live before an event plus all it allocates (full GC before, GC stopped during it), max over the events. */
+  perEventKb?: number;
   /** Info: heap above the empty VM in a second session with the GC running (pause 100, stepmul 1000), sampled every instruction. */
   gcOnPeakKb?: number;
   /** TransactionEvents the CSMS received. */
@@ -293,14 +297,36 @@ function notInBuild(answer: Frame): boolean {
 }
 
 /**
- * How (c) treats the GC. "per-step": a full collection before each step and the GC stopped during it,
+ * How (c) treats the GC. "reach" (budgeted): the reachable heap at every VM instruction of the board's
+ * events (a full collection whenever the heap, garbage included, rises above the highest reachable heap
+ * seen so far, so every sample above it is checked): the RAM a board needs, as every target collects
+ * when an allocation fails (Lua 5.2+ emergency GC; NodeMCU's EGC on 5.1), and what it can never go
+ * below. "per-step": a full collection before each step and the GC stopped during it,
  * so a sample is the live state plus everything that one step allocates (budgeted: a bound that does
  * not depend on GC tuning; a device's GC gets to run between two messages). "gc-off": the GC stopped
  * from the request to the last part, so the garbage of every part adds up. "gc-on": the GC running,
  * tuned for RAM (pause 100, stepmul 1000), the heap sampled before every Lua VM instruction: what such a
  * device would see, garbage of earlier steps not yet swept included (so it can exceed "per-step").
  */
-export type ReportMode = "per-step" | "gc-off" | "gc-on";
+export type ReportMode = "reach" | "per-step" | "gc-off" | "gc-on";
+
+// "reach": __sim_watch runs before every VM instruction of a board event (lua-harness.ts). The heap
+// less the simulated flash only needs a collection when it passes the highest reachable heap yet; after
+// one it is exactly the reachable heap. C functions' transient buffers are not seen, their results are.
+const REACH_ON = String.raw`
+local count = collectgarbage
+local flash = __sim_flash or function() return 0 end
+count("collect")
+__bench_reach = count("count") - flash() / 1024
+__sim_watch = function()
+  if count("count") - flash() / 1024 > __bench_reach then
+    count("collect")
+    local c = count("count") - flash() / 1024
+    if c > __bench_reach then __bench_reach = c end
+  end
+end
+return ""`;
+const REACH_OFF = String.raw`__sim_watch = nil; return __bench_reach`;
 
 const HOOK_ON = String.raw`
 local count = collectgarbage
@@ -324,7 +350,7 @@ return __bench_peak`;
 export function reportExchange(csms: ScriptedCsms, vm: LuaVm, baselineKb: number, requestId: number, mode: ReportMode): ReportRun {
   const samples: number[] = [];
   const live: number[] = [];
-  const sample = () => (mode === "gc-on" ? Number(vm.eval(HOOK_READ)) : vm.heapKb(false)) - baselineKb;
+  const sample = () => (mode === "gc-on" ? Number(vm.eval(HOOK_READ)) : mode === "reach" ? Number(vm.eval("return __bench_reach")) : vm.heapKb(false)) - baselineKb;
   const step = (fn: () => void) => {
     if (mode === "per-step") {
       vm.gc("restart");
@@ -339,6 +365,7 @@ export function reportExchange(csms: ScriptedCsms, vm: LuaVm, baselineKb: number
   let note = "";
   vm.gc("collect");
   if (mode === "gc-on") vm.eval(HOOK_ON);
+  else if (mode === "reach") vm.eval(REACH_ON);
   else vm.gc("stop");
   try {
     samples.push(sample());
@@ -366,6 +393,7 @@ export function reportExchange(csms: ScriptedCsms, vm: LuaVm, baselineKb: number
     }
   } finally {
     if (mode === "gc-on") vm.eval(HOOK_OFF);
+    if (mode === "reach") vm.eval(REACH_OFF);
     vm.gc("restart");
     vm.gc("collect");
   }
@@ -483,11 +511,21 @@ export async function sessionExchange(board: Board, csms: ScriptedCsms, vm: LuaV
       count();
     }
   };
-  // Budgeted, as (c) per-step: a full GC before each event the board hands the image and the GC
-  // stopped during it, so a sample is the live state plus all that one event allocates: the RAM a
-  // device needs when it collects on allocation failure (NodeMCU's EGC), whatever its GC tuning.
-  const image = board.image;
+  // Budgeted, as (c): the reachable heap at every instruction of the board's events.
+  vm.eval(REACH_ON);
   let peak = 0;
+  try {
+    await session("A");
+  } finally {
+    peak = Number(vm.eval(REACH_OFF));
+    vm.gc("collect");
+  }
+  const journalBytes = board.appendedBytes - appended0;
+  const eventsA = events;
+  // Info: a second session as (c) per-step: a full GC before each event the board hands the image and
+  // the GC stopped during it, so a sample is the live state plus all that one event allocates.
+  const image = board.image;
+  let perEvent = 0;
   board.image = {
     ...image,
     event: (line) => {
@@ -496,7 +534,7 @@ export async function sessionExchange(board: Board, csms: ScriptedCsms, vm: LuaV
       try {
         const out = image.event(line);
         // As the board's event left the heap: the bridge's copies of the output are not the device's.
-        peak = Math.max(peak, Number(vm.eval(String.raw`return __sim_after - (__sim_flash and __sim_flash() or 0) / 1024`)));
+        perEvent = Math.max(perEvent, Number(vm.eval(String.raw`return __sim_after - (__sim_flash and __sim_flash() or 0) / 1024`)));
         return out;
       } finally {
         vm.gc("restart");
@@ -504,18 +542,16 @@ export async function sessionExchange(board: Board, csms: ScriptedCsms, vm: LuaV
     },
   };
   try {
-    await session("A");
+    await session("B");
   } finally {
     board.image = image;
   }
-  const journalBytes = board.appendedBytes - appended0;
-  const eventsA = events;
-  // Info: a second session with the GC running, tuned for RAM, the heap sampled every instruction.
+  // Info: a third session with the GC running, tuned for RAM, the heap sampled every instruction.
   vm.gc("collect");
   vm.eval(HOOK_ON);
   let gcOnPeak = 0;
   try {
-    await session("B");
+    await session("C");
   } finally {
     gcOnPeak = Number(vm.eval(HOOK_OFF));
     vm.gc("restart");
@@ -543,7 +579,7 @@ export async function sessionExchange(board: Board, csms: ScriptedCsms, vm: LuaV
   board.unplug(1);
   await settle();
   csms.take();
-  return { implemented: true, note: `${evses} EVSEs, 120 s`, peakKb: peak - baselineKb, gcOnPeakKb: gcOnPeak - baselineKb, events: eventsA, updatedInstructions, journalBytes };
+  return { implemented: true, note: `${evses} EVSEs, 120 s`, peakKb: peak - baselineKb, perEventKb: perEvent - baselineKb, gcOnPeakKb: gcOnPeak - baselineKb, events: eventsA, updatedInstructions, journalBytes };
 }
 
 /**
@@ -558,8 +594,9 @@ export async function measureRun(image: { configFile: string; imageFile: string 
     if (vm === undefined) throw new Error("no Lua VM");
     const idleTotalKb = vm.heapKb(true) - baselineKb;
     const reportGcOff = reportExchange(csms, vm, baselineKb, 1, "gc-off");
-    const report = reportExchange(csms, vm, baselineKb, 2, "per-step");
+    const reportStep = reportExchange(csms, vm, baselineKb, 2, "per-step");
     const reportGcOn = reportExchange(csms, vm, baselineKb, 3, "gc-on");
+    const report = reportExchange(csms, vm, baselineKb, 4, "reach");
     await settle();
     csms.take();
     const getVariables = cpu(board, csms, vm, "GetVariables",
@@ -567,7 +604,7 @@ export async function measureRun(image: { configFile: string; imageFile: string 
     const setVariables = cpu(board, csms, vm, "SetVariables",
       SET_VARIABLES_10.map(([c, v, i, value]) => ({ attributeValue: value, component: { name: c }, variable: i === undefined ? { name: v } : { name: v, instance: i } })));
     const session = await sessionExchange(board, csms, vm, baselineKb, settle);
-    return { idleTotalKb, report, reportGcOff, reportGcOn, getVariables, setVariables, session };
+    return { idleTotalKb, report, reportStep, reportGcOff, reportGcOn, getVariables, setVariables, session };
   } finally {
     board.image.close();
   }
@@ -604,9 +641,12 @@ export interface Row {
   codeFromSourceKb: number;
   idleTotalKb: number;
   idleDynamicKb: number;
-  /** (c) budgeted: max over the report's steps of (live before the step + what the step allocates). */
+  /** (c) budgeted: the reachable heap at every instruction of the report exchange, max. */
   reportPeakTotalKb: number;
   reportPeakDynamicKb: number;
+  /** (c) max over the report's steps of (live before the step + all the step allocates) (info). */
+  reportStepTotalKb: number;
+  reportStepDynamicKb: number;
   /** (c) with the GC stopped over the whole exchange: every part's garbage adds up (info). */
   reportGcOffTotalKb: number;
   reportGcOffDynamicKb: number;
@@ -619,9 +659,10 @@ export interface Row {
   reportNote: string;
   reportParts: number;
   report: ReportRun;
+  reportStep: ReportRun;
   reportGcOff: ReportRun;
   reportGcOn: ReportRun;
-  /** (d) peak during a charging session on every EVSE (GC running, sampled every instruction). */
+  /** (d) peak during a charging session on every EVSE: the reachable heap at every instruction. */
   sessionPeakTotalKb: number;
   sessionPeakDynamicKb: number;
   session: SessionRun;
@@ -655,15 +696,18 @@ export async function measureConfig(configFile: string, target: Target, baseline
     idleDynamicKb: run.idleTotalKb - code,
     reportPeakTotalKb: run.report.peakKb,
     reportPeakDynamicKb: run.report.peakKb - code,
+    reportStepTotalKb: run.reportStep.peakKb,
+    reportStepDynamicKb: run.reportStep.peakKb - code,
     reportGcOffTotalKb: run.reportGcOff.peakKb,
     reportGcOffDynamicKb: run.reportGcOff.peakKb - code,
     reportGcOnTotalKb: run.reportGcOn.peakKb,
     reportGcOnDynamicKb: run.reportGcOn.peakKb - code,
-    reportLiveMaxKb: Math.max(...run.report.liveBeforeKb, run.idleTotalKb),
+    reportLiveMaxKb: Math.max(...run.reportStep.liveBeforeKb, run.idleTotalKb),
     reportImplemented: run.report.implemented,
     reportNote: run.report.note,
     reportParts: run.report.parts,
     report: run.report,
+    reportStep: run.reportStep,
     reportGcOff: run.reportGcOff,
     reportGcOn: run.reportGcOn,
     sessionPeakTotalKb: run.session.peakKb,
@@ -706,6 +750,7 @@ const cpuCell = (c: CpuResult) =>
   c.instructions === undefined ? "n/a" : `${c.instructions}${c.requests > 1 ? ` (${c.requests} req)` : ""}${c.failed ? " (!)" : ""}`;
 const NA_REPORT = " n/a (GetBaseReport not in build)";
 const peakCell = (r: Row) => `${kb(r.reportPeakTotalKb)} / ${kb(r.reportPeakDynamicKb)}${r.reportImplemented ? "" : NA_REPORT}`;
+const stepCell = (r: Row) => `${kb(r.reportStepTotalKb)} / ${kb(r.reportStepDynamicKb)}${r.reportImplemented ? "" : NA_REPORT}`;
 const gcOffCell = (r: Row) => `${kb(r.reportGcOffTotalKb)} / ${kb(r.reportGcOffDynamicKb)}${r.reportImplemented ? ` (${r.reportParts} parts)` : NA_REPORT}`;
 const gcOnCell = (r: Row) => `${kb(r.reportGcOnTotalKb)} / ${kb(r.reportGcOnDynamicKb)}${r.reportImplemented ? "" : NA_REPORT}`;
 const budgetCell = (r: Row) => {
@@ -713,7 +758,7 @@ const budgetCell = (r: Row) => {
   return broken.length === 0 ? "✓" : "✗ " + broken.map((b) => b.name).join(", ");
 };
 
-const HEAD = ["config", "target", "ROM bytes", "sim HAL ROM bytes", "code KB (HAL)", "idle KB tot / dyn", "report peak KB tot / dyn", "GC off KB tot / dyn", "GC running KB tot / dyn", "session peak KB tot / dyn", "TE Updated instr", "journal bytes / session", "GetVariables×10 instr", "SetVariables×10 instr", "budgets", "goal ROM ≤ 100 KB", "goal peak ≤ 20 KB"];
+const HEAD = ["config", "target", "ROM bytes", "sim HAL ROM bytes", "code KB (HAL)", "idle KB tot / dyn", "report peak KB tot / dyn", "per step KB tot / dyn", "GC off KB tot / dyn", "GC running KB tot / dyn", "session peak KB tot / dyn", "TE Updated instr", "journal bytes / session", "GetVariables×10 instr", "SetVariables×10 instr", "budgets", "goal ROM ≤ 100 KB", "goal peak ≤ 20 KB"];
 
 function cells(r: Row): string[] {
   return [
@@ -724,9 +769,10 @@ function cells(r: Row): string[] {
     `${kb(r.codeKb)} (HAL ${kb(r.halCodeKb)})`,
     `${kb(r.idleTotalKb)} / ${kb(r.idleDynamicKb)}`,
     peakCell(r),
+    stepCell(r),
     gcOffCell(r),
     gcOnCell(r),
-    r.session.implemented ? `${kb(r.sessionPeakTotalKb)} / ${kb(r.sessionPeakDynamicKb)} (GC on ${kb((r.session.gcOnPeakKb ?? 0) - (r.sessionPeakTotalKb - r.sessionPeakDynamicKb))}; ${r.session.events} TEs)` : r.session.note,
+    r.session.implemented ? `${kb(r.sessionPeakTotalKb)} / ${kb(r.sessionPeakDynamicKb)} (per event ${kb((r.session.perEventKb ?? 0) - r.codeKb)}; GC on ${kb((r.session.gcOnPeakKb ?? 0) - r.codeKb)}; ${r.session.events} TEs)` : r.session.note,
     r.session.updatedInstructions !== undefined ? String(r.session.updatedInstructions) : "n/a",
     r.session.implemented ? String(r.session.journalBytes) : "n/a",
     cpuCell(r.getVariables10),
@@ -790,10 +836,11 @@ export function renderMarkdown(rows: Row[]): string {
     "| sim HAL ROM | stripped bytecode of the simulator's HAL `hal-sim.luac`, built apart from the image (a board brings its own) |",
     "| code | (a) RAM after loading the stripped image and the sim HAL (a board's HAL is resident too), before `start`, above an empty VM (harness only), full GC; (HAL): the sim HAL's share |",
     "| idle | (b) after BootNotification Accepted and the first StatusNotifications answered, full GC |",
-    "| report peak | (c) GetBaseReport FullInventory, every NotifyReport part answered: max over the steps of the live heap before the step plus all the step allocates (full GC before, GC stopped during each step); budgeted |",
+    "| report peak | (c) GetBaseReport FullInventory, every NotifyReport part answered: the reachable heap before every VM instruction of the station's events (a full GC whenever the heap, garbage included, rises above the highest reachable heap so far), max; budgeted. Every target collects when an allocation fails (Lua 5.3's emergency GC, NodeMCU's EGC on 5.1), so this is the RAM a board needs and the least it can run in (C functions' transient buffers aside) |",
+    "| per step | the same exchange, a full GC before each step and the GC stopped during it: the live state plus all one step allocates (info: the garbage a step makes) |",
     "| GC off | the same exchange with the GC stopped from the request to the last part: the garbage of every part adds up (info) |",
     "| GC running | the same exchange with the GC running, tuned for RAM (`setpause` 100, `setstepmul` 1000), heap sampled before every VM instruction: what a RAM-tuned device would see, garbage not yet swept included (info) |",
-    "| session peak | (d) a charging session on every EVSE: plug, authorize, 120 s of charging with periodic meter values every 10 s (4 measurands per phase), unplug; every CALL answered; as (c) per-step: a full GC before each event the board hands the image and the GC stopped during it, max over the events (the RAM a device that collects on allocation failure needs); in brackets, a second session with the GC running (pause 100, stepmul 1000), the heap sampled every instruction (info). The simulated flash the sim HAL holds in the heap (the journal's pages) is taken off every figure |",
+    "| session peak | (d) a charging session on every EVSE: plug, authorize, 120 s of charging with periodic meter values every 10 s (4 measurands per phase), unplug; every CALL answered; measured as (c) report peak, budgeted. In brackets (info, dyn): per event, a second session as (c) per step (a full GC before each event the board hands the image, the GC stopped during it); GC on, a third session with the GC running (pause 100, stepmul 1000), the heap sampled every instruction. The simulated flash the sim HAL holds in the heap (the journal's pages) is taken off every figure |",
     "| TE Updated instr | VM instructions of the tick that built and sent one periodic TransactionEvent Updated (Energy, Power, Current and Voltage per phase) |",
     "| journal bytes / session | bytes that session appended to the flash journal (both EVSEs) |",
     "| tot / dyn | KB above the empty VM / the same minus code |",

@@ -247,6 +247,9 @@ function forgetHead(st: Station): void {
  */
 export function outboxDone(st: Station, call: QueuedCall, payload: JsonObject | undefined, lost: boolean): void {
   if (!call.persisted) {
+    // Done with: the frame is let go before the result handler, which may build the next one (B07: a
+    // NotifyReport part follows its answer), so two frames are never held at once.
+    call.payload = "";
     notifyResult(st, call, payload);
     return;
   }
@@ -265,6 +268,7 @@ export function outboxDone(st: Station, call: QueuedCall, payload: JsonObject | 
     st.out.discarded = st.out.discarded + 1;
   }
   forgetHead(st);
+  call.payload = "";
   notifyResult(st, call, payload);
 }
 

@@ -143,7 +143,11 @@ function __sim_event(line)
   local s = arg(line)
   local ev, err = getEvent()
   if not ev then return reply(false, err) end
+  -- __sim_watch (the bench's): a count hook over the board's event only, not over the bridge's copies.
+  local watch = __sim_watch
+  if watch then sethook(watch, "", 1) end
   local ok, r = pcall(ev, s)
+  if watch then sethook() end
   -- The heap as the board's event left it, before the bridge encodes its output (the bench reads it).
   __sim_after = collectgarbage("count")
   return answer(result(ok, r))
