@@ -19,7 +19,7 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     plug(t);
     const l = await tes(t);
     // F02.FR.21: the first event after the request says RemoteStart, with its id and token.
-    expect(trig(l)[0]).toBe("Started/RemoteStart/SuspendedEVSE");
+    expect(trig(l)[0]).toBe("Started/RemoteStart/EVConnected");
     expect(l[0].transactionInfo.remoteStartId).toBe(7);
     expect(l[0].idToken).toEqual({ idToken: "OK20", type: "Central" });
     expect(l[1].transactionInfo.remoteStartId).toBeUndefined();
@@ -32,7 +32,7 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     expect(asked(t.logs)).toEqual([]);
     plug(t);
     const l = await tes(t);
-    expect(trig(l)[0]).toBe("Started/RemoteStart/SuspendedEVSE");
+    expect(trig(l)[0]).toBe("Started/RemoteStart/EVConnected");
     expect(l[0].transactionInfo.remoteStartId).toBe(8);
   });
 
@@ -51,7 +51,7 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     const r = call(t, "RequestStartTransaction", rst("OK21", 10, 1));
     expect(r).toEqual({ status: "Accepted", transactionId: started.transactionInfo.transactionId });
     const l = await tes(t);
-    expect(trig(l)[0]).toBe("Updated/RemoteStart/SuspendedEVSE");
+    expect(trig(l)[0]).toBe("Updated/RemoteStart/-");
     expect(l[0].transactionInfo.remoteStartId).toBe(10);
     expect(l[0].idToken?.idToken).toBe("OK21");
   });
@@ -113,7 +113,7 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     token(t, "OK27");
     const [s] = await tes(t);
     call(t, "RequestStopTransaction", { transactionId: s.transactionInfo.transactionId });
-    expect(trig(await tes(t))).toEqual(["Updated/RemoteStop/EVConnected"]);
+    expect(trig(await tes(t))).toEqual(["Updated/RemoteStop/-"]);
     expect(evse(t).relayClosed).toBe(false);
     unplug(t);
     const l = await tes(t);

@@ -49,7 +49,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     token(t, "OK1");
     let l = await tes(t);
     // E01.FR.05: Started on authorization, before the contactor closes.
-    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE"]);
+    expect(trig(l)).toEqual(["Started/Authorized/EVConnected"]);
     const s = l[0];
     expect(s.seqNo).toBe(0);
     expect(s.idToken).toEqual({ idToken: "OK1", type: "ISO14443" });
@@ -100,7 +100,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     token(t, "OK1");
     await advance(t, 4);
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE", "Updated/ChargingStateChanged/SuspendedEV"]);
+    expect(trig(l)).toEqual(["Started/Authorized/EVConnected", "Updated/ChargingStateChanged/SuspendedEV"]);
     expect(l.map((e) => e.seqNo)).toEqual([0, 1]);
   });
 
@@ -112,7 +112,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     plug(t);
     const l = await tes(t);
     // The EV answers the offer at once (its pilot goes from B straight to C).
-    expect(trig(l)).toEqual(["Started/CablePluggedIn/SuspendedEVSE", "Updated/ChargingStateChanged/Charging"]);
+    expect(trig(l)).toEqual(["Started/CablePluggedIn/EVConnected", "Updated/ChargingStateChanged/Charging"]);
     expect(l[0].idToken?.idToken).toBe("OK2");
     expect(l[0].evse).toEqual({ id: 1, connectorId: 1 });
   });
@@ -137,7 +137,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     token(t, "OK3");
     await advance(t, 1);
     l = await tes(t);
-    expect(trig(l)).toEqual(["Updated/Authorized/SuspendedEVSE", "Updated/ChargingStateChanged/Charging"]);
+    expect(trig(l)).toEqual(["Updated/Authorized/-", "Updated/ChargingStateChanged/Charging"]);
     expect(l[0].idToken?.idToken).toBe("OK3");
     expect(l.map((e) => e.seqNo)).toEqual([1, 2]);
     // Config E local stop (E07 other stop points): StopAuthorized, then EVConnected; the Ended comes with the unplug, Local.
@@ -163,7 +163,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(l[0].meterValue).toBeUndefined();
     plug(t);
     l = await tes(t);
-    expect(trig(l)).toEqual(["Updated/CablePluggedIn/SuspendedEVSE", "Updated/ChargingStateChanged/Charging"]);
+    expect(trig(l)).toEqual(["Updated/CablePluggedIn/EVConnected", "Updated/ChargingStateChanged/Charging"]);
     expect(l[0].evse).toEqual({ id: 1, connectorId: 1 });
     expect(l[0].meterValue![0].sampledValue[0]).toMatchObject({ value: evse(t).reading.energyWh, context: "Transaction.Begin" });
   });
@@ -223,8 +223,45 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(evse(t).locked[0]).toBe(true);
     pilot(t, "C");
     l = await tes(t);
-    expect(trig(l)).toEqual(["Updated/CablePluggedIn/SuspendedEVSE", "Updated/ChargingStateChanged/Charging"]);
+    expect(trig(l)).toEqual(["Updated/CablePluggedIn/EVConnected", "Updated/ChargingStateChanged/Charging"]);
     expect(evse(t).relayClosed).toBe(true);
+  });
+
+  it("TC_E_27_CS: fixed cable, EV gone without StopTxOnEVSideDisconnect: the connector is Available, EVConnectionTimeOut deauthorizes (E10.FR.02): Ended, EVConnectTimeout, Timeout", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStopPoint": "Authorized", "TxCtrlr/StopTxOnEVSideDisconnect": "false", "OCPPCommCtrlr/UnlockOnEVSideDisconnect": "false", "TxCtrlr/EVConnectionTimeOut": "30" });
+    // EVSE 2 has a fixed cable (cType2): its plug-in is the EV's.
+    plug(t, 2);
+    token(t, "OK27", 2);
+    await advance(t, 1);
+    await sent(t);
+    unplug(t, 2);
+    let calls = await sent(t);
+    expect(trig(calls.filter((f) => f[2] === "TransactionEvent").map((f) => f[3] as TE))).toEqual(["Updated/EVCommunicationLost/Idle"]);
+    // Step 3: the cable is free again while the transaction waits for the EV.
+    expect(calls.filter((f) => f[2] === "StatusNotification").map((f) => (f[3] as { connectorStatus: string }).connectorStatus)).toEqual(["Available"]);
+    await advance(t, 29);
+    expect(await tes(t)).toEqual([]);
+    await advance(t, 2);
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Ended/EVConnectTimeout/-"]);
+    expect(l[0].transactionInfo.stoppedReason).toBe("Timeout");
+  });
+
+  it("TC_E_26_CS with a fixed cable: the EV back within EVConnectionTimeOut resumes the transaction, the connector Occupied again", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStopPoint": "Authorized", "TxCtrlr/StopTxOnEVSideDisconnect": "false", "TxCtrlr/EVConnectionTimeOut": "30" });
+    plug(t, 2);
+    token(t, "OK28", 2);
+    await advance(t, 1);
+    await sent(t);
+    unplug(t, 2);
+    await sent(t);
+    await advance(t, 10);
+    plug(t, 2);
+    const calls = await sent(t);
+    expect(calls.filter((f) => f[2] === "StatusNotification").map((f) => (f[3] as { connectorStatus: string }).connectorStatus)).toEqual(["Occupied"]);
+    expect(trig(calls.filter((f) => f[2] === "TransactionEvent").map((f) => f[3] as TE))[0]).toBe("Updated/CablePluggedIn/EVConnected");
+    await advance(t, 40);
+    expect((await tes(t)).filter((e) => e.eventType === "Ended")).toEqual([]);
   });
 
   it("TC_E_20_CS: TxStopPoint EVConnected, StopTxOnEVSideDisconnect false: the EV-side unplug ends it, EVDisconnected", async () => {
@@ -288,7 +325,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(await tes(t)).toEqual([]);
     token(t, "GRP2");
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Ended/StopAuthorized/EVConnected"]);
+    expect(trig(l)).toEqual(["Ended/StopAuthorized/-"]);
     expect(l[0].idToken?.idToken).toBe("GRP2");
   });
 
@@ -298,7 +335,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     plug(t);
     token(t, "OK14");
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE", "Ended/Deauthorized/EVConnected"]);
+    expect(trig(l)).toEqual(["Started/Authorized/EVConnected", "Ended/Deauthorized/-"]);
     expect(l[1].transactionInfo.stoppedReason).toBe("DeAuthorized");
     expect(evse(t).relayClosed).toBe(false);
     expect(t.logs).toContain("tokenInfo OK14 Invalid");
@@ -310,8 +347,8 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     plug(t);
     token(t, "OK15");
     const l = await tes(t);
-    // The Started event's answer comes before the EV could draw: energy never flows.
-    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE"]);
+    // The Started event's answer comes before the EV could draw: energy never flows, the EVSE holds it back.
+    expect(trig(l)).toEqual(["Started/Authorized/EVConnected", "Updated/ChargingStateChanged/SuspendedEVSE"]);
     expect(evse(t).relayClosed).toBe(false);
     expect(evse(t).locked[0]).toBe(true);
   });

@@ -86,11 +86,16 @@ function chargingState(ctx: Ctx, t: Tx): string {
   if (!evConnected(t)) return "Idle";
   if (!t.authorized) return "EVConnected";
   const e = t.evseId;
-  if (t.invalid || t.offer === 0 || !ctx.hal.relayClosed(e)) return "SuspendedEVSE";
+  // E05: a refused token holds the energy back.
+  if (t.invalid) return "SuspendedEVSE";
+  // Authorized, the power path not closed yet: connected (IEC 61851 B), the offer on its way (TC_E_26
+  // step 5 and the OCTT's EnergyTransferStarted: CablePluggedIn with EVConnected).
+  if (!ctx.hal.relayClosed(e)) return "EVConnected";
+  if (t.offer === 0) return "SuspendedEVSE";
   const p = ctx.hal.pilotState(e);
   if (p === "C" || p === "D" || ctx.hal.readMeter(e).powerW > 0) return "Charging";
   // The EV has a moment to answer a new offer before it counts as not taking it.
-  if (ctx.hal.uptime() - t.offerAt < EV_ANSWER_S) return "SuspendedEVSE";
+  if (ctx.hal.uptime() - t.offerAt < EV_ANSWER_S) return "EVConnected";
   // E01.FR.19: offered, not taken.
   return "SuspendedEV";
 }
@@ -293,4 +298,4 @@ function txAsk(ctx: Ctx, t: Tx, token: JsonObject, stop: boolean): void {
   emit(ctx, "authorize", t.evseId, token, b.ref);
 }
 
-export { txFault, chargingState, shouldStart, endedSample, clearTx, evaluate, txForceEnd, recoverLost, txAuthorize, txDeauthorize, txAsk };
+export { hasLock, txFault, chargingState, shouldStart, endedSample, clearTx, evaluate, txForceEnd, recoverLost, txAuthorize, txDeauthorize, txAsk };

@@ -8,7 +8,7 @@ import { jsonDecode, JsonObject } from "../../firmware/json";
 import { modelInt } from "../../firmware/model";
 import { outboxQueued } from "../../firmware/outbox";
 import { Ctx, emit } from "../../firmware/station";
-import { clearTx, evaluate, recoverLost, txAsk, txFault, txAuthorize, txDeauthorize, txForceEnd } from "./transaction";
+import { clearTx, evaluate, hasLock, recoverLost, txAsk, txFault, txAuthorize, txDeauthorize, txForceEnd } from "./transaction";
 import { tickTx } from "./tx-tick";
 import { txNewGen, txStoreOpen } from "./tx-store";
 import { evConnected, evseUsable, flag, newTx, sameToken, Tx, txBlock } from "./tx-state";
@@ -136,13 +136,7 @@ function onPlug(ctx: Ctx, evseId: number, connectorId: number): void {
   // E01.FR.14: one connector of an EVSE at a time.
   if (t === undefined || (t.connectorId > 0 && t.connectorId !== connectorId)) return;
   t.connectorId = connectorId;
-  t.evSide = true;
-  t.waitSince = -1;
-  if (t.id !== "" && t.txConn === 0) {
-    t.txConn = connectorId;
-    connectorSet(ctx, evseId, connectorId, "tx", true);
-  }
-  evaluate(ctx, t, "CablePluggedIn");
+  evBack(ctx, t, connectorId);
 }
 
 /** The EV is gone (cable out at either end): E09 deauthorizes when StopTxOnEVSideDisconnect, E10 suspends otherwise. */
@@ -152,6 +146,24 @@ function evGone(ctx: Ctx, t: Tx): void {
   evaluate(ctx, t, t.id !== "" ? "EVCommunicationLost" : "");
   // A transaction that goes on keeps its reason open for what really ends it.
   if (t.id !== "" && t.stoppedReason === "EVDisconnected" && t.authorized) t.stoppedReason = "";
+  // E10 with a fixed cable: the connector is free again (TC_E_27 step 3: Available), and the EV has
+  // EVConnectionTimeOut to come back before the transaction is deauthorized (E10.FR.02, tx-tick.ts).
+  if (t.id !== "" && t.authorized && t.txConn > 0 && !hasLock(ctx, t.evseId, t.txConn)) {
+    connectorSet(ctx, t.evseId, t.txConn, "tx", false);
+    t.txConn = 0;
+    t.waitSince = ctx.hal.uptime();
+  }
+}
+
+/** The EV is back on the EVSE's connector: a running transaction holds it again (Occupied). */
+function evBack(ctx: Ctx, t: Tx, connectorId: number): void {
+  t.evSide = true;
+  t.waitSince = -1;
+  if (t.id !== "" && t.txConn === 0) {
+    t.txConn = connectorId;
+    connectorSet(ctx, t.evseId, connectorId, "tx", true);
+  }
+  evaluate(ctx, t, "CablePluggedIn");
 }
 
 function onUnplug(ctx: Ctx, evseId: number, connectorId: number): void {
@@ -185,9 +197,7 @@ function onPilot(ctx: Ctx, evseId: number, pilot: string): void {
     return;
   }
   if (!t.evSide) {
-    t.evSide = true;
-    t.waitSince = -1;
-    evaluate(ctx, t, "CablePluggedIn");
+    evBack(ctx, t, t.connectorId);
     return;
   }
   evaluate(ctx, t, "");
