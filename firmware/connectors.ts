@@ -14,7 +14,7 @@ import { Block, Ctx, emit, Station } from "./station";
 import { isoTime } from "./time";
 
 /** What decides a connector's status; each a flag per connector. */
-export type ConnectorInput = "plugged" | "tx" | "reserved" | "unavailable" | "faulted";
+export type ConnectorInput = "plugged" | "tx" | "reserved" | "unavailable" | "faulted" | "closing";
 
 interface ConnectorState {
   /** Per EVSE: a transaction runs on it (evseBusy), connector known or not. */
@@ -24,6 +24,8 @@ interface ConnectorState {
   reserved: boolean[];
   unavailable: boolean[];
   faulted: boolean[];
+  /** Out of use while a scheduled reset waits for the transactions to end (B12): free connectors only. */
+  closing: boolean[];
   /** Current and last reported ConnectorStatusEnumType per connector, flat over (EVSE, connector). */
   now: string[];
   told: string[];
@@ -55,6 +57,8 @@ function derive(s: ConnectorState, k: number): string {
   if (s.unavailable[k] && !s.tx[k]) return "Unavailable";
   if (s.plugged[k] || s.tx[k]) return "Occupied";
   if (s.reserved[k]) return "Reserved";
+  // B12 (Part 2 B12 scenario 3a): an OnIdle reset waiting for transactions makes the Available ones Unavailable.
+  if (s.closing[k]) return "Unavailable";
   return "Available";
 }
 
@@ -248,7 +252,7 @@ export const coreConnectors: Block = {
   on: {
     start: (ctx: Ctx) => {
       const st = ctx as Station;
-      const s: ConnectorState = { busy: [], plugged: [], tx: [], reserved: [], unavailable: [], faulted: [], now: [], told: [], owe: [], offlineSince: -1, stationOff: false };
+      const s: ConnectorState = { busy: [], plugged: [], tx: [], reserved: [], unavailable: [], faulted: [], closing: [], now: [], told: [], owe: [], offlineSince: -1, stationOff: false };
       st.data.connectors = s as unknown as { [k: string]: unknown };
       let n = 0;
       for (let e = 0; e < st.img.evses.length; e++) {
@@ -261,6 +265,7 @@ export const coreConnectors: Block = {
         s.reserved[k] = false;
         s.unavailable[k] = false;
         s.faulted[k] = false;
+        s.closing[k] = false;
         s.now[k] = "Available";
         s.told[k] = "";
         s.owe[k] = false;

@@ -234,7 +234,8 @@ describe.each(RUNTIMES)("Reset on %s", (runtime) => {
     await token(t, 1, "TX");
     t.csms.take();
     expect(call(t, "Reset", { type: "OnIdle" })).toEqual({ status: "Scheduled" });
-    await step(t, 5);
+    // B12 scenario 3a: the Available EVSE is made Unavailable while the reset waits; the busy one stays Occupied.
+    expect(statuses(await step(t, 5))).toEqual(["2.1:Unavailable"]);
     expect(t.board.rebootRequested).toBe(false);
     // OnIdle ends nothing itself.
     expect(t.logs.filter((l) => l.startsWith("stopTx"))).toEqual([]);

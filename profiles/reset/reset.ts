@@ -10,7 +10,7 @@
 // restart apart from the whole station, so Reset with an evseId is Rejected (B11.FR.09, B12.FR.09,
 // TC_B_28/29), and EVSE.AllowReset is not declared (B11.FR.10 concerns stations that can).
 
-import { evseInTx } from "../../firmware/connectors";
+import { connectorSet, evseInTx } from "../../firmware/connectors";
 import { JsonObject } from "../../firmware/json";
 import { modelInt } from "../../firmware/model";
 import { stationReboot } from "../../firmware/reboot";
@@ -61,8 +61,10 @@ function onReset(ctx: Ctx, p: JsonObject): JsonObject {
     s.reason = "RemoteReset";
     return { status: "Accepted" };
   }
-  // B12.FR.01, B11.FR.07: the reboot follows once every transaction ended (B12.FR.03).
+  // B12.FR.01, B11.FR.07: the reboot follows once every transaction ended (B12.FR.03); meanwhile the
+  // EVSEs that are Available become Unavailable, so no new transaction holds the reset up.
   s.reason = "ScheduledReset";
+  connectorSet(ctx, 0, 0, "closing", true);
   return { status: "Scheduled" };
 }
 
