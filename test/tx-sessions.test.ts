@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RUNTIMES } from "../sim/runtimes/image";
-import { evse, meter, pilot, plug, sent, tes, token, txStation, unplug, advance, TE } from "./tx-harness";
+import { ACCEPT, advance, evse, meter, pilot, plug, sent, TE, tes, token, txStation, unplug } from "./tx-harness";
 
 const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
 const trig = (l: TE[]) => { const r = l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.chargingState ?? "-"}`); if (process.env.TXDEBUG) console.log(JSON.stringify(r)); return r; };
@@ -207,6 +207,28 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(trig(l)).toEqual(["Ended/EVCommunicationLost/Idle"]);
     expect(l[0].transactionInfo.stoppedReason).toBe("EVDisconnected");
     expect(evse(t).relayClosed).toBe(false);
+    // E09.FR.03: UnlockOnEVSideDisconnect false: the cable stays locked until its driver comes back;
+    // another card neither frees it nor starts anything on it.
+    await advance(t, 5);
+    expect(evse(t).locked[0]).toBe(true);
+    token(t, "OTHER7");
+    await advance(t, 1);
+    expect(evse(t).locked[0]).toBe(true);
+    token(t, "OK7");
+    await advance(t, 1);
+    expect(evse(t).locked[0]).toBe(false);
+    expect(await tes(t)).toEqual([]);
+  });
+
+  it("E09.FR.02: with UnlockOnEVSideDisconnect the cable is let go when the EV side leaves", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStopPoint": "Authorized", "OCPPCommCtrlr/UnlockOnEVSideDisconnect": "true" });
+    plug(t);
+    token(t, "OK7b");
+    await advance(t, 1);
+    expect(evse(t).locked[0]).toBe(true);
+    pilot(t, "A");
+    await advance(t, 1);
+    expect(evse(t).locked[0]).toBe(false);
   });
 
   it("TC_E_26_CS: EV-side disconnect without StopTxOnEVSideDisconnect (E10): suspended, resumed on replug without a new authorization", async () => {
@@ -339,6 +361,27 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(l[1].transactionInfo.stoppedReason).toBe("DeAuthorized");
     expect(evse(t).relayClosed).toBe(false);
     expect(t.logs).toContain("tokenInfo OK14 Invalid");
+    // E05.FR.11: the cable stays locked until the owner presents the card again.
+    await advance(t, 2);
+    expect(evse(t).locked[0]).toBe(true);
+    token(t, "OK14");
+    await advance(t, 1);
+    expect(evse(t).locked[0]).toBe(false);
+  });
+
+  it("E05.FR.11 / F05: UnlockConnector lets a held cable go (no transaction runs on it); the owner's card then starts a new session", async () => {
+    const t = await txStation(runtime, PPC);
+    t.teAnswer = (te) => (te.idToken !== undefined ? { idTokenInfo: { status: "Invalid" } } : {});
+    plug(t);
+    token(t, "OK14u");
+    await tes(t);
+    expect(evse(t).locked[0]).toBe(true);
+    t.csms.deliver(JSON.stringify([2, "u1", "UnlockConnector", { evseId: 1, connectorId: 1 }]));
+    await advance(t, 1);
+    expect(evse(t).locked[0]).toBe(false);
+    t.teAnswer = ACCEPT;
+    token(t, "OK14u");
+    expect(trig(await tes(t))).toEqual(["Started/Authorized/EVConnected"]);
   });
 
   it("E05.FR.02: with StopTxOnInvalidId false the transaction stays, energy stops: ChargingStateChanged SuspendedEVSE", async () => {

@@ -59,9 +59,10 @@ function hardware(ctx: Ctx, t: Tx): void {
     t.relay = false;
     ctx.hal.setRelay(e, false);
   }
-  // Locked while a transaction runs on a socket; E09.FR.02 frees it when the EV end leaves.
+  // Locked while a transaction runs on a socket; E09.FR.02 frees it when the EV end leaves; held for
+  // its owner after a deauthorized end (t.hold).
   let lock = 0;
-  if (t.id !== "" && t.connectorId > 0 && hasLock(ctx, e, t.connectorId) && (t.evSide || !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect"))) lock = t.connectorId;
+  if ((t.id !== "" || t.hold !== undefined) && t.connectorId > 0 && hasLock(ctx, e, t.connectorId) && (t.evSide || t.hold !== undefined || !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect"))) lock = t.connectorId;
   if (lock !== t.locked) {
     if (t.locked > 0) ctx.hal.setLock(e, t.locked, false);
     if (lock > 0) ctx.hal.setLock(e, lock, true);
@@ -178,6 +179,10 @@ function endTx(ctx: Ctx, t: Tx, trigger: string, stopToken: JsonObject | undefin
   const last = meterValue(ctx, t.evseId, "Transaction.End", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
   if (last !== undefined) mv[mv.length] = last;
   t.authorized = false;
+  // The cable stays locked until its owner comes back when the token was refused (E05.FR.11) or the EV
+  // side let go with StopTxOnEVSideDisconnect and not UnlockOnEVSideDisconnect (E09.FR.03).
+  const r = t.stoppedReason;
+  if (t.connectorId > 0 && (r === "DeAuthorized" || (r === "EVDisconnected" && flag(ctx, "TxCtrlr/StopTxOnEVSideDisconnect") && !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect")))) t.hold = t.token;
   // The state the transaction ends in: energy no longer flows, the EV is connected or gone (TC_E_22_CS).
   sendTE(ctx, t, "Ended", trigger, evConnected(t) ? "EVConnected" : "Idle", mv, stopToken);
   clearTx(ctx, t);

@@ -21,7 +21,7 @@ function groupOf(info: JsonObject): string {
 /** The EVSE a token at the station's reader (evseId 0) is meant for: its transaction's, else the first free one with a cable, else the first free. */
 function tokenEvse(ctx: Ctx, token: JsonObject): Tx | undefined {
   const ev = txBlock(ctx).evses;
-  for (let i = 0; i < ev.length; i++) if (ev[i].authorized && sameToken(ev[i].token, token)) return ev[i];
+  for (let i = 0; i < ev.length; i++) if (sameToken(ev[i].authorized ? ev[i].token : ev[i].hold, token)) return ev[i];
   for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].connectorId > 0) return ev[i];
   for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].id === "") return ev[i];
   return undefined;
@@ -30,6 +30,12 @@ function tokenEvse(ctx: Ctx, token: JsonObject): Tx | undefined {
 function onToken(ctx: Ctx, evseId: number, token: JsonObject): void {
   const t = evseId === 0 ? tokenEvse(ctx, token) : txBlock(ctx).evses[evseId - 1];
   if (t === undefined) return;
+  // E09.FR.03, E05.FR.11: the owner of a held cable gets it back, and that is all the card does.
+  if (!t.authorized && sameToken(t.hold, token)) {
+    t.hold = undefined;
+    evaluate(ctx, t, "");
+    return;
+  }
   // F01.FR.23 likewise for a local start: an Unavailable or Faulted EVSE authorizes nobody (a stop still works).
   if (!t.authorized && !evseUsable(ctx, t.evseId)) return;
   // E07.FR.01a: the token that authorized stops without an Authorize.
@@ -171,6 +177,7 @@ function onUnplug(ctx: Ctx, evseId: number, connectorId: number): void {
   if (t === undefined || t.connectorId !== connectorId) return;
   const wasConnected = evConnected(t);
   t.connectorId = 0;
+  t.hold = undefined;
   t.evSide = false;
   t.done = false;
   if (wasConnected) evGone(ctx, t);
@@ -247,6 +254,14 @@ export const txSessions = {
       if (t !== undefined) evaluate(ctx, t, "");
     },
     token: onToken,
+    // The lock opened (UnlockConnector, F05): a held cable is let go.
+    lock: (ctx: Ctx, evseId: number, connectorId: number, locked: boolean) => {
+      const t = txBlock(ctx).evses[evseId - 1];
+      if (t !== undefined && !locked && t.hold !== undefined && t.locked === connectorId) {
+        t.hold = undefined;
+        t.locked = 0;
+      }
+    },
     authorized: onAuthorized,
     stopTx: (ctx: Ctx, evseId: number, stoppedReason: string, triggerReason: string) => {
       const ev = txBlock(ctx).evses;

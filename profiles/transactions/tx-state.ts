@@ -21,6 +21,8 @@ export interface Tx {
   waitSince: number;
   /** E05 with StopTxOnInvalidId false: the transaction stays, energy does not flow. */
   invalid: boolean;
+  /** The token whose cable stays locked after its transaction ended (E09.FR.03, E05.FR.11) until it comes back, undefined none. */
+  hold: JsonObject | undefined;
   /** A transaction already ended on this plug-in: the same connection starts no new one. */
   done: boolean;
   /** RequestStartTransaction: its id goes with the next TE (F01.FR.19/25, F02.FR.21); -1 none. */
@@ -101,7 +103,7 @@ export function tx(ctx: Ctx, evseId: number): Tx | undefined {
 
 export function newTx(evseId: number): Tx {
   return {
-    evseId, connectorId: 0, evSide: false, authorized: false, token: undefined, group: "", waitSince: -1, invalid: false,
+    evseId, connectorId: 0, evSide: false, authorized: false, token: undefined, group: "", waitSince: -1, invalid: false, hold: undefined,
     done: false, remoteStartId: -1, remotePending: false, profile: "", state: "", askRef: 0, askStop: false,
     id: "", gen: 0, seq: 0, tokenSent: false, wasAuth: false, wasConn: false, evseSent: false, phasesSent: 0, stoppedReason: "",
     startAt: 0, lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], savedSig: "", offer: 0, offerAt: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, lost: false, pilotFault: false, relayFault: false, relayOdd: 0,
