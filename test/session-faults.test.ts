@@ -10,6 +10,8 @@ describe.each(RUNTIMES)("a session under faults on %s", (runtime) => {
     const r = await runSession(runtime, {});
     expect(r.problems).toEqual([]);
     expect(r.events.length).toBeGreaterThan(6);
+    // Both sessions and the probe after them.
+    expect(r.transactions).toBe(3);
   });
 
   it("the connection cut at sampled message boundaries (E04, E13)", async () => {

@@ -3,7 +3,9 @@
 // happens, what reaches the CSMS must hold together (checkDelivery): every TransactionEvent at least
 // once, a resend identical to the first copy, no gap in seqNo, never two events with one
 // (transactionId, seqNo), Started first and Ended last, energy never decreasing, and the station
-// still takes a new session afterwards.
+// still takes a new session afterwards (a probe session once every fault is spent). A session may
+// vanish whole: power lost before its first event was durable leaves nothing to deliver (the card
+// swipe is gone with the power; its driver would swipe again).
 
 import { Frame, NOW_ISO, ScriptedCsms, startStation, TestStation } from "./harness";
 import type { RuntimeName } from "../sim/runtimes/image";
@@ -26,6 +28,8 @@ export interface RunOutcome {
   cuts: number;
   powerLosses: number;
   problems: string[];
+  /** Transactions the CSMS heard of (the probe's included). */
+  transactions: number;
   /** The station's log lines (for a failure's story). */
   logs: string[];
 }
@@ -55,6 +59,7 @@ class FaultCsms extends ScriptedCsms {
 }
 
 const TOKEN = "FAULT-TOKEN-1";
+const PROBE = "FAULT-PROBE";
 
 function answers(csms: FaultCsms): void {
   csms.autoReply = {
@@ -89,7 +94,13 @@ export const SESSION: { name: string; run: Step }[] = [
     run: (t, csms) => {
       // The CSMS stops the last transaction it heard of, if the line is up.
       const id = [...csms.transactions].pop();
-      if (id !== undefined && csms.open) csms.call("RequestStopTransaction", { transactionId: id });
+      if (id === undefined || !csms.open) return;
+      try {
+        csms.call("RequestStopTransaction", { transactionId: id });
+      } catch (e) {
+        // The power went while the station handled it (a flash write of the stop): no answer is right.
+        if (!t.board.powerLost) throw e;
+      }
     },
   },
   { name: "after stop", run: wait(15) },
@@ -120,6 +131,7 @@ export async function runSession(runtime: RuntimeName, fault: Fault, station: { 
   csms.cutAt = fault.cutAfterCall ?? -1;
   let powerLosses = 0;
   let flashWrites = 0;
+  let calls = 0;
   if (fault.powerLoss !== undefined) t.board.powerLossAt = { ...fault.powerLoss };
   const boot = csms.takeCalls().find((c) => c[2] === "BootNotification");
   if (boot !== undefined) csms.reply(boot, { status: "Accepted", interval: 300, currentTime: NOW_ISO });
@@ -138,10 +150,23 @@ export async function runSession(runtime: RuntimeName, fault: Fault, station: { 
       }
     }
     flashWrites += t.board.flashWrites;
+    calls = csms.calls;
+    // The station takes a new session afterwards: a probe with every fault spent or disarmed (its
+    // CALLs and flash writes are not counted, so no sweep aims at it).
+    t.board.powerLossAt = undefined;
+    csms.cutAt = -1;
+    t.board.plug(1);
+    t.board.presentToken(1, PROBE);
+    await wait(10)(t, csms);
+    t.board.unplug(1);
+    await wait(60)(t, csms);
   } finally {
     t.board.image.close();
   }
-  return { events: csms.events, calls: csms.calls, flashWrites, cuts: csms.cuts, powerLosses, problems: checkDelivery(csms.events), logs: t.logs };
+  const problems = checkDelivery(csms.events);
+  const probe = csms.events.some((f) => (f[3] as { eventType: string; idToken?: { idToken: string } }).idToken?.idToken === PROBE);
+  if (!probe) problems.push("the probe session after the faults reached no CSMS: the station takes no new session");
+  return { events: csms.events, calls, flashWrites, cuts: csms.cuts, powerLosses, problems, transactions: csms.transactions.size, logs: t.logs };
 }
 
 interface Te {
@@ -188,7 +213,6 @@ export function checkDelivery(frames: Frame[]): string[] {
       last = Math.max(last, wh);
     }
   }
-  if (order.size < 2) problems.push(`only ${order.size} transaction(s) reached the CSMS: the second session did not start`);
   return problems;
 }
 
