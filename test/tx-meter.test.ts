@@ -68,6 +68,20 @@ describe.each(RUNTIMES)("meter values in transactions on %s", (runtime) => {
     expect(times.slice(1).map((x, i) => x - times[i])).toEqual([10, 10, 10]);
   });
 
+  it("E06.FR.11: TxEndedInterval 0: Ended carries the values taken at the start (Transaction.Begin) and at the end", async () => {
+    const t = await txStation(runtime, { ...PPC, "SampledDataCtrlr/TxEndedInterval": "0", "SampledDataCtrlr/TxUpdatedInterval": "0", "AlignedDataCtrlr/TxEndedMeasurands": "" });
+    plug(t);
+    token(t, "OK42b");
+    const [s] = await tes(t);
+    await advance(t, 30);
+    token(t, "OK42b");
+    const [e] = (await tes(t)).filter((x) => x.eventType === "Ended");
+    const mv = e.meterValue!;
+    expect(mv.map((m) => m.sampledValue[0].context)).toEqual(["Transaction.Begin", "Transaction.End"]);
+    expect(epoch(mv[0].timestamp)).toBe(epoch(s.timestamp));
+    expect(mv[1].sampledValue[0].value).toBeGreaterThan(mv[0].sampledValue[0].value);
+  });
+
   it("J02.FR.20: the samples kept for Ended are bounded; the first stays, intermediate ones go", async () => {
     const t = await txStation(runtime, { ...PPC, "SampledDataCtrlr/TxEndedInterval": "1", "SampledDataCtrlr/TxUpdatedInterval": "0" });
     plug(t);

@@ -161,7 +161,9 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
   t.endedSamples = [];
   t.lastEndedClock = 0;
   if (t.authorized) t.tokenSent = false;
-  if (modelInt(ctx, "SampledDataCtrlr/TxEndedInterval") > 0) endedSample(ctx, t, "Sample.Periodic", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
+  // E06.FR.11: the Ended event carries the values taken at the start, also when TxEndedInterval is 0
+  // (then with the end only); with an interval the start is its first sample (TC_J_10: Sample.Periodic).
+  endedSample(ctx, t, modelInt(ctx, "SampledDataCtrlr/TxEndedInterval") > 0 ? "Sample.Periodic" : "Transaction.Begin", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
   if (t.connectorId > 0) {
     t.txConn = t.connectorId;
     connectorSet(ctx, t.evseId, t.connectorId, "tx", true);
