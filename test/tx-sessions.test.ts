@@ -416,6 +416,38 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(trig(await tes(t)).at(-1)).toBe("Updated/ChargingStateChanged/SuspendedEVSE");
   });
 
+  it("TC_C_45_CS / C16.FR.03: a master pass authorizes no transaction", async () => {
+    const t = await txStation(runtime, { ...PPC, "AuthCtrlr/MasterPassGroupId": "POLICE" });
+    token(t, "MASTER-1");
+    plug(t);
+    await advance(t, 5);
+    expect(await tes(t)).toEqual([]);
+    expect(evse(t).relayClosed).toBe(false);
+  });
+
+  it("TC_C_14_CS / C16.FR.02: a master pass (no UI) stops every ongoing transaction: StopAuthorized with its idToken, MasterPass", async () => {
+    const t = await txStation(runtime, { ...PPC, "AuthCtrlr/MasterPassGroupId": "POLICE" });
+    plug(t, 1);
+    plug(t, 2);
+    token(t, "OK45a", 1);
+    token(t, "OK45b", 2);
+    await advance(t, 2);
+    await tes(t);
+    token(t, "MASTER-1", 1);
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Ended/StopAuthorized/EVConnected", "Ended/StopAuthorized/EVConnected"]);
+    for (const e of l) {
+      expect(e.transactionInfo.stoppedReason).toBe("MasterPass");
+      expect(e.idToken?.idToken).toBe("MASTER-1");
+    }
+    expect(evse(t, 1).relayClosed).toBe(false);
+    // Without a MasterPassGroupId the same group is an ordinary one: the card starts and stops as any other.
+    const u = await txStation(runtime, PPC);
+    plug(u);
+    token(u, "MASTER-2");
+    expect(trig(await tes(u))).toEqual(["Started/Authorized/EVConnected"]);
+  });
+
   it("E01.FR.14: two EVSEs run their own transactions with their own ids; the fixed cable of EVSE 2 is never locked, offered 16 A", async () => {
     const t = await txStation(runtime, PPC);
     plug(t, 1);

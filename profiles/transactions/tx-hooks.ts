@@ -5,7 +5,7 @@
 import { idiv, imod } from "../../firmware/arith";
 import { connectorSet } from "../../firmware/connectors";
 import { jsonDecode, JsonObject } from "../../firmware/json";
-import { modelInt } from "../../firmware/model";
+import { modelInt, modelLookup } from "../../firmware/model";
 import { outboxQueued } from "../../firmware/outbox";
 import { Ctx, emit } from "../../firmware/station";
 import { clearTx, evaluate, hasLock, recoverLost, txAsk, txFault, txAuthorize, txDeauthorize, txForceEnd } from "./transaction";
@@ -51,6 +51,15 @@ function onAuthorized(ctx: Ctx, evseId: number, token: JsonObject, info: JsonObj
   if (t === undefined || t.askRef !== ref) return;
   t.askRef = 0;
   const accepted = info.status === "Accepted";
+  // C16 without a UI: a master pass stops every ongoing transaction (C16.FR.02) and starts none
+  // (C16.FR.03). Its group is AuthCtrlr.MasterPassGroupId, the authorization block's variable.
+  const master = modelLookup(ctx, "AuthCtrlr/MasterPassGroupId");
+  if (accepted && master !== undefined && master !== "" && groupOf(info) === string.lower(master)) {
+    const ev = txBlock(ctx).evses;
+    for (let i = 0; i < ev.length; i++) if (ev[i].id !== "" && ev[i].authorized) txDeauthorize(ctx, ev[i], "MasterPass", "StopAuthorized", token);
+    t.remotePending = false;
+    return;
+  }
   if (t.askStop) {
     // E07.FR.01b: another token of the same group ends the authorization.
     if (accepted && t.authorized && t.group !== "" && groupOf(info) === t.group) txDeauthorize(ctx, t, "Local", "StopAuthorized", token);
