@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    // The session fault sweep (issue #7 §7) fits the CI time: in npm test as well as in test:faults.
+    include: ["test/**/*.test.ts", "test/fuzz/session.faults.ts"],
     setupFiles: ["test/setup.ts"],
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 60000,
