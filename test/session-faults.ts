@@ -173,11 +173,13 @@ interface Te {
   eventType: string;
   seqNo: number;
   transactionInfo: { transactionId: string };
-  meterValue?: { sampledValue: { value: number; measurand?: string; phase?: string }[] }[];
+  meterValue?: { timestamp: string; sampledValue: { value: number; measurand?: string; phase?: string }[] }[];
 }
 
-const energyOf = (e: Te): number[] =>
-  (e.meterValue ?? []).flatMap((mv) => mv.sampledValue.filter((s) => (s.measurand ?? "Energy.Active.Import.Register") === "Energy.Active.Import.Register" && s.phase === undefined).map((s) => s.value));
+/** The energy register readings of an event with their sample times (an Ended event carries older samples). */
+const energyOf = (e: Te): [string, number][] =>
+  (e.meterValue ?? []).flatMap((mv) =>
+    mv.sampledValue.filter((s) => (s.measurand ?? "Energy.Active.Import.Register") === "Energy.Active.Import.Register" && s.phase === undefined).map((s): [string, number] => [mv.timestamp, s.value]));
 
 /** What the CSMS received must hold together; one line per problem. */
 export function checkDelivery(frames: Frame[]): string[] {
@@ -206,11 +208,13 @@ export function checkDelivery(frames: Frame[]): string[] {
     const ends = events.filter((e) => e.eventType === "Ended");
     if (ends.length !== 1) problems.push(`${id}: ${ends.length} Ended events`);
     else if (events[events.length - 1].eventType !== "Ended") problems.push(`${id}: Ended arrived before ${events[events.length - 1].eventType}`);
-    const bySeq = [...events].sort((a, b) => a.seqNo - b.seqNo);
+    // In the order the samples were taken (ISO times of one clock sort as text; stable for equal ones).
+    const samples = [...events].sort((a, b) => a.seqNo - b.seqNo).flatMap((e) => energyOf(e).map(([at, wh]) => ({ at, wh, seq: e.seqNo })));
+    samples.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     let last = -1;
-    for (const e of bySeq) for (const wh of energyOf(e)) {
-      if (wh < last) problems.push(`${id}: energy went down at seqNo ${e.seqNo} (${last} → ${wh})`);
-      last = Math.max(last, wh);
+    for (const x of samples) {
+      if (x.wh < last) problems.push(`${id}: energy went down at ${x.at} (seqNo ${x.seq}: ${last} → ${x.wh})`);
+      last = Math.max(last, x.wh);
     }
   }
   return problems;
