@@ -396,14 +396,15 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(evse(t).locked[0]).toBe(true);
   });
 
-  it("E05.FR.03: MaxEnergyOnInvalidId lets that much more energy flow first", async () => {
+  it("E05.FR.03: MaxEnergyOnInvalidId: energy flows until the transaction has delivered that much", async () => {
     const t = await txStation(runtime, { ...PPC, "TxCtrlr/StopTxOnInvalidId": "false", "TxCtrlr/MaxEnergyOnInvalidId": "20" });
     t.teAnswer = (te) => (te.idToken !== undefined ? { idTokenInfo: { status: "Invalid" } } : {});
     plug(t);
     token(t, "OK16");
     await advance(t, 1);
-    await tes(t);
-    const from = evse(t).reading.energyWh;
+    const [started] = await tes(t);
+    // Counted from the transaction's start (the register in Started), not from the refusal.
+    const from = started.meterValue![0].sampledValue[0].value;
     // About 3 Wh a second at 11 kW.
     let closedUntil = from;
     for (let i = 0; i < 20 && evse(t).relayClosed; i++) {
@@ -446,6 +447,28 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     plug(u);
     token(u, "MASTER-2");
     expect(trig(await tes(u))).toEqual(["Started/Authorized/EVConnected"]);
+  });
+
+  it("E05.FR.02: MaxEnergyOnInvalidId already delivered when the refusal comes (a late answer): energy stops at once", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/StopTxOnInvalidId": "false", "TxCtrlr/MaxEnergyOnInvalidId": "20", "OCPPCommCtrlr/MessageAttempts[TransactionEvent]": "3", "OCPPCommCtrlr/MessageAttemptInterval[TransactionEvent]": "5" });
+    // The Started event goes unanswered: about 3 Wh a second flow meanwhile; its resend is refused.
+    t.teAnswer = undefined;
+    plug(t);
+    token(t, "OK16b");
+    await advance(t, 2);
+    t.teAnswer = (te) => (te.idToken !== undefined ? { idTokenInfo: { status: "Invalid" } } : {});
+    await tes(t);
+    let s = 0;
+    let resent = -1;
+    while (evse(t).relayClosed && s < 60) {
+      await advance(t, 1);
+      s++;
+      if (resent < 0 && (await tes(t)).some((e) => e.eventType === "Started")) resent = s;
+    }
+    // The resend after MessageTimeout (30) + interval (5) brings the refusal; 100 Wh and more have
+    // flowed by then, so the energy stops in the same second (not 20 Wh later).
+    expect(resent).toBeGreaterThanOrEqual(30);
+    expect(s).toBe(resent);
   });
 
   it("E01.FR.14: two EVSEs run their own transactions with their own ids; the fixed cable of EVSE 2 is never locked, offered 16 A", async () => {

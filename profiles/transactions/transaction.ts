@@ -156,6 +156,7 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
   t.wasAuth = t.authorized;
   t.wasConn = evConnected(t);
   t.startAt = now;
+  t.startWh = ctx.hal.readMeter(t.evseId).energyWh;
   t.lastUpdated = now;
   t.lastEnded = now;
   t.endedSamples = [];

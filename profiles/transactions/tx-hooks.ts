@@ -98,8 +98,10 @@ function onResult(ctx: Ctx, p: JsonObject | undefined, ref: number): void {
     txDeauthorize(ctx, t, "DeAuthorized", "Deauthorized", undefined);
     return;
   }
-  // E05.FR.02/03: the transaction stays; energy stops now, or after MaxEnergyOnInvalidId more Wh.
-  if (modelInt(ctx, "TxCtrlr/MaxEnergyOnInvalidId") > 0) t.invalidWh = ctx.hal.readMeter(t.evseId).energyWh;
+  // E05.FR.02/03: the transaction stays; energy stops now, or once the transaction has delivered
+  // MaxEnergyOnInvalidId (counted from its start: at once when it has already).
+  const max = modelInt(ctx, "TxCtrlr/MaxEnergyOnInvalidId");
+  if (max > 0 && ctx.hal.readMeter(t.evseId).energyWh - t.startWh < max) t.invalidWh = t.startWh;
   else t.invalid = true;
   evaluate(ctx, t, "");
 }

@@ -65,8 +65,10 @@ export interface Tx {
   relay: boolean;
   locked: number;
   txConn: number;
-  /** E05.FR.03: energy register when the token was refused, -1 when not counting. */
+  /** E05.FR.03: the energy register at the start of the transaction while a refused token may still draw MaxEnergyOnInvalidId, -1 when not counting. */
   invalidWh: number;
+  /** The energy register when the transaction started (Wh). */
+  startWh: number;
   /** Restored after a reboot mid-transaction: ended (PowerLoss) as soon as the clock is known. */
   lost: boolean;
   /** Faulted (the connectors' status): the pilot reports E or F, or the contactor's feedback has disagreed with its command for relayOdd ticks in a row. */
@@ -106,7 +108,7 @@ export function newTx(evseId: number): Tx {
     evseId, connectorId: 0, evSide: false, authorized: false, token: undefined, group: "", waitSince: -1, invalid: false, hold: undefined,
     done: false, remoteStartId: -1, remotePending: false, profile: "", state: "", askRef: 0, askStop: false,
     id: "", gen: 0, seq: 0, tokenSent: false, wasAuth: false, wasConn: false, evseSent: false, phasesSent: 0, stoppedReason: "",
-    startAt: 0, lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], savedSig: "", offer: 0, offerAt: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, lost: false, pilotFault: false, relayFault: false, relayOdd: 0,
+    startAt: 0, lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], savedSig: "", offer: 0, offerAt: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, startWh: 0, lost: false, pilotFault: false, relayFault: false, relayOdd: 0,
   };
 }
 
