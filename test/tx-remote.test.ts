@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RUNTIMES } from "../sim/runtimes/image";
+import { Frame, bootAccepted } from "./harness";
 import { advance, call, evse, meter, plug, sent, tes, token, txStation, unplug, TE } from "./tx-harness";
 
 const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
@@ -161,3 +162,30 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
 function f0(frames: unknown[][]): { meterValue: { sampledValue: unknown[] }[] } {
   return frames[0][3] as { meterValue: { sampledValue: unknown[] }[] };
 }
+
+describe.each(RUNTIMES)("remote start with the authorization block on %s", (runtime) => {
+  it("F01.FR.01: a card presented while the remote start's Authorize is pending does not take it over: the CSMS's token starts, with its remoteStartId", async () => {
+    // The core build: the real authorization block, whose Authorize the CSMS answers by hand here.
+    const t = await bootAccepted(runtime);
+    t.csms.autoReply = { ...t.csms.autoReply, TransactionEvent: {}, MeterValues: {} };
+    t.board.plug(1);
+    await t.settle();
+    t.csms.take();
+    // An ISO14443 token: a Central one is not asked about (the CSMS made it).
+    const r = t.csms.call("RequestStartTransaction", { idToken: { idToken: "REMOTE1", type: "ISO14443" }, remoteStartId: 7, evseId: 1 });
+    expect(r[2]).toEqual({ status: "Accepted" });
+    await t.settle();
+    const auth = t.csms.takeCalls().filter((f) => f[2] === "Authorize");
+    expect(auth.map((f) => (f[3] as { idToken: { idToken: string } }).idToken.idToken)).toEqual(["REMOTE1"]);
+    t.board.presentToken(1, "LOCAL1");
+    await t.settle();
+    expect(t.csms.takeCalls().filter((f) => f[2] === "Authorize")).toEqual([]);
+    t.csms.reply(auth[0], { idTokenInfo: { status: "Accepted" } });
+    await t.settle();
+    const te = t.csms.takeCalls().filter((f: Frame) => f[2] === "TransactionEvent").map((f) => f[3] as TE);
+    expect(te[0].eventType).toBe("Started");
+    expect(te[0].triggerReason).toBe("RemoteStart");
+    expect(te[0].idToken?.idToken).toBe("REMOTE1");
+    expect(te[0].transactionInfo.remoteStartId).toBe(7);
+  });
+});

@@ -36,6 +36,9 @@ function onToken(ctx: Ctx, evseId: number, token: JsonObject): void {
     evaluate(ctx, t, "");
     return;
   }
+  // An authorization under way for this EVSE (a remote start's, F01.FR.01, or another card's) is not
+  // taken over: the card is ignored until its answer came.
+  if (!t.authorized && t.askRef !== 0) return;
   // F01.FR.23 likewise for a local start: an Unavailable or Faulted EVSE authorizes nobody (a stop still works).
   if (!t.authorized && !evseUsable(ctx, t.evseId)) return;
   // E07.FR.01a: the token that authorized stops without an Authorize.
