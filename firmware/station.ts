@@ -58,8 +58,8 @@ export interface Hooks {
   /** A connector's status changed (connectors.ts): for blocks that wait for an EVSE to be free. */
   status?: (this: void, ctx: Ctx, evseId: number, connectorId: number, status: string) => void;
 
-  /** Some block needs idToken authorized for an EVSE (C01..C05); ref comes back with the answer. */
-  authorize?: (this: void, ctx: Ctx, evseId: number, idToken: JsonObject, ref: number) => void;
+  /** Some block needs idToken authorized for an EVSE (C01..C05); ref comes back with the answer. stop: to end an authorization by group (E07.FR.01b), where a valid cached token answers at once. */
+  authorize?: (this: void, ctx: Ctx, evseId: number, idToken: JsonObject, ref: number, stop: boolean) => void;
   /** The answer: an IdTokenInfoType (status, groupIdToken, cacheExpiryDateTime ...). */
   authorized?: (this: void, ctx: Ctx, evseId: number, idToken: JsonObject, info: JsonObject, ref: number) => void;
   /** The CSMS told something about a token outside an Authorize (a TransactionEventResponse): C10 cache update. */
@@ -192,7 +192,7 @@ function emit(ctx: Ctx, name: "relay", evseId: number, closed: boolean): void;
 function emit(ctx: Ctx, name: "lock", evseId: number, connectorId: number, locked: boolean): void;
 function emit(ctx: Ctx, name: "token", evseId: number, idToken: JsonObject): void;
 function emit(ctx: Ctx, name: "status", evseId: number, connectorId: number, status: string): void;
-function emit(ctx: Ctx, name: "authorize", evseId: number, idToken: JsonObject, ref: number): void;
+function emit(ctx: Ctx, name: "authorize", evseId: number, idToken: JsonObject, ref: number, stop: boolean): void;
 function emit(ctx: Ctx, name: "authorized", evseId: number, idToken: JsonObject, info: JsonObject, ref: number): void;
 function emit(ctx: Ctx, name: "tokenInfo", idToken: JsonObject, info: JsonObject): void;
 function emit(ctx: Ctx, name: "stopTx", evseId: number, stoppedReason: string, triggerReason: string): void;

@@ -152,6 +152,16 @@ describe.each(RUNTIMES)("authorization on %s", (runtime) => {
     expect(a.info.status).toBe("Invalid");
   });
 
+  it("TC_C_41 E07.FR.01(b), C09.FR.07: to end an authorization a valid cached token (its group with it) is answered at once, without LocalPreAuthorize; an unknown one is asked (C09.FR.05)", async () => {
+    const t = await start(runtime);
+    await authorizeOnline(t, "t1", { status: "Accepted", groupIdToken: { idToken: "FLEET", type: "Central" } });
+    const a = await authorizeLocal(t, "STOP|t1");
+    expect(a.token).toBe("t1");
+    expect(a.info).toEqual({ status: "Accepted", groupIdToken: { idToken: "FLEET", type: "Central" } });
+    await present(t, "STOP|t2");
+    expect(authorizeCalls(t).map((c) => c[3])).toEqual([{ idToken: { idToken: "t2", type: "ISO14443" } }]);
+  });
+
   it("TC_C_09/C_12 C10.FR.03, C12.FR.05: a cached refusal is asked again; an Accepted answer updates the cache", async () => {
     const t = await start(runtime);
     await set(t, "AuthCtrlr", "LocalPreAuthorize", "true");

@@ -88,7 +88,7 @@ function sendAuthorize(ctx: Ctx, evseId: number, idToken: JsonObject, ref: numbe
   return true;
 }
 
-function onAuthorize(ctx: Ctx, evseId: number, idToken: JsonObject, ref: number): void {
+function onAuthorize(ctx: Ctx, evseId: number, idToken: JsonObject, ref: number, stop: boolean): void {
   // C01.FR.01 the other way round: with AuthCtrlr.Enabled false nothing is authorized (all accepted).
   // C02.FR.01: NoAuthorization is no identifier; C03.FR.01/C05.FR.01: a Central token came from the
   // CSMS itself and is never sent back in an Authorize.
@@ -102,10 +102,11 @@ function onAuthorize(ctx: Ctx, evseId: number, idToken: JsonObject, ref: number)
     return;
   }
   if (cacheEnabled(ctx) && cacheFind(ctx, idToken)) {
-    // C12.FR.02: a cached Accepted starts at once under LocalPreAuthorize (TC_C_36: without it, ask).
+    // C12.FR.02: a cached Accepted starts at once under LocalPreAuthorize (TC_C_36: without it, ask);
+    // E07.FR.01(b), C09.FR.07: it ends an authorization of its group at once, without an Authorize.
     // C10.FR.03/C12.FR.05: any other status is asked again, unless DisablePostAuthorize (TC_C_57).
     const accepted = entry.status === "Accepted";
-    if ((accepted && on(ctx, "AuthCtrlr/LocalPreAuthorize")) || (!accepted && on(ctx, "AuthCacheCtrlr/DisablePostAuthorize"))) {
+    if ((accepted && (stop || on(ctx, "AuthCtrlr/LocalPreAuthorize"))) || (!accepted && on(ctx, "AuthCacheCtrlr/DisablePostAuthorize"))) {
       answer(ctx, evseId, idToken, entryInfo(), ref);
       return;
     }

@@ -303,7 +303,7 @@ function txAsk(ctx: Ctx, t: Tx, token: JsonObject, stop: boolean): void {
   b.ref = b.ref + 1;
   t.askRef = b.ref;
   t.askStop = stop;
-  emit(ctx, "authorize", t.evseId, token, b.ref);
+  emit(ctx, "authorize", t.evseId, token, b.ref, stop);
 }
 
 export { hasLock, txFault, chargingState, shouldStart, endedSample, clearTx, evaluate, txForceEnd, recoverLost, txAuthorize, txDeauthorize, txAsk };

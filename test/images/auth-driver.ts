@@ -2,7 +2,7 @@
 // presented at a reader becomes an `authorize` request (ref counts up from 1), and every
 // `authorized` answer is logged as "AUTHORIZED <ref> <evseId> <idToken> <info JSON>" for the test to
 // read. A token "TI|<idToken>|<status>[|<group>]" instead reports that idTokenInfo through `tokenInfo`,
-// as a TransactionEventResponse would.
+// as a TransactionEventResponse would; a token "STOP|<idToken>" asks to end an authorization (stop).
 
 import { fmtNum, jsonEncode, JsonObject } from "../../firmware/json";
 import { blockData, Ctx, emit } from "../../firmware/station";
@@ -19,7 +19,8 @@ function onToken(ctx: Ctx, evseId: number, idToken: JsonObject): void {
   }
   const d = blockData(ctx, "auth-driver") as { n?: number };
   d.n = (d.n !== undefined ? d.n : 0) + 1;
-  emit(ctx, "authorize", evseId, idToken, d.n);
+  const stop = string.sub(t, 1, 5) === "STOP|";
+  emit(ctx, "authorize", evseId, stop ? { idToken: string.sub(t, 6), type: idToken.type as string } : idToken, d.n, stop);
 }
 
 function onAuthorized(ctx: Ctx, evseId: number, idToken: JsonObject, info: JsonObject, ref: number): void {
