@@ -4,10 +4,18 @@
 // Why: in the emitted Lua every function that calls string.byte holds the constants "string" and "byte"
 // and runs GETGLOBAL + GETTABLE per call; as an upvalue it holds no constant and runs one GETUPVAL. On the
 // core image that is about 3 KB of stripped bytecode (ROM), and fewer instructions in the codecs' loops.
-// Only `string.`, `table.` and `math.` fields are rewritten: those names are never locals in the subset,
-// while a bare global (type, pairs) may be shadowed by a parameter of the same name.
+// `string.`, `table.` and `math.` fields are rewritten (those names are never locals in the subset), and
+// calls of the base library's globals (type, pairs, ...) in a bundle that never declares a local or a
+// parameter of that name (one that does keeps the global: a rename there could change what it means).
 
 const LIB = /(?<![.:\w])(string|table|math)\.([A-Za-z_]\w*)\b(?!\s*=[^=])/g;
+const GLOBALS = ["type", "tonumber", "tostring", "pairs", "ipairs", "pcall", "error", "select", "next", "setmetatable", "getmetatable", "rawget", "rawset", "unpack"];
+
+/** Is name declared anywhere in src: a local, a parameter, a for variable, a local function? */
+function declared(src: string, name: string): boolean {
+  const n = `\\b${name}\\b`;
+  return [`\\blocal[ \\t]+(?:function[ \\t]+)?[\\w \\t,]*${n}`, `\\bfunction\\b[^(\\n]*\\([^)\\n]*${n}[^)\\n]*\\)`, `\\bfor[ \\t]+[\\w \\t,]*${n}[\\w \\t,]*\\b(?:in|=)`].some((re) => new RegExp(re).test(src));
+}
 
 /** The spans of Lua source that are code: strings and comments are left out. */
 function codeSpans(src: string): [number, number][] {
@@ -60,14 +68,25 @@ function codeSpans(src: string): [number, number][] {
 /** The bundle with string/table/math fields read once into main-chunk locals (see above). */
 export function hoistLibs(src: string): string {
   const used = new Set<string>();
+  const code = codeSpans(src);
+  const plain = code.map(([a, b]) => src.slice(a, b)).join("\n");
+  const globals = GLOBALS.filter((g) => !declared(plain, g));
+  const call = globals.length > 0 ? new RegExp(`(?<![.:\\w])(${globals.join("|")})(?=\\s*\\()`, "g") : undefined;
   let out = "";
   let last = 0;
-  for (const [a, b] of codeSpans(src)) {
+  for (const [a, b] of code) {
     out += src.slice(last, a);
-    out += src.slice(a, b).replace(LIB, (_all, lib: string, field: string) => {
+    let part = src.slice(a, b).replace(LIB, (_all, lib: string, field: string) => {
       used.add(`${lib}.${field}`);
       return `__${lib}_${field}`;
     });
+    if (call !== undefined) {
+      part = part.replace(call, (g: string) => {
+        used.add(g);
+        return `__${g}`;
+      });
+    }
+    out += part;
     last = b;
   }
   out += src.slice(last);

@@ -25,6 +25,15 @@ describe("hoistLibs", () => {
     expect(hoistLibs(src)).toBe(src);
   });
 
+  it("hoists called base globals unless the bundle declares a local, parameter or loop variable of that name", () => {
+    const out = hoistLibs("local n = tonumber(s)\nlocal f = function(type) return type end\nreturn pcall(f, type(n)), x.tostring(1), tostring\n");
+    expect(out.split("\n")[0]).toBe("local __pcall, __tonumber = pcall, tonumber");
+    expect(out).toContain("local n = __tonumber(s)");
+    // type is a parameter somewhere: every type() stays the global's; tostring is not called, x.tostring is a field.
+    expect(out).toContain("return __pcall(f, type(n)), x.tostring(1), tostring");
+    expect(hoistLibs("for _, pairs in ipairs(t) do end\nreturn pairs(t)\n").split("\n")[0]).toBe("local __ipairs = ipairs");
+  });
+
   it("the rewritten chunk runs the same on Lua 5.1 and 5.3", () => {
     const src = `return string.format("%d-%s", math.floor(7.9), table.concat({ string.sub("abcdef", 2, 3), "\\"string.sub\\"" }, ","))`;
     for (const rt of ["lua5.1", "lua5.3"] as const) {
