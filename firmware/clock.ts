@@ -2,7 +2,7 @@
 
 import { listHas, modelGet } from "./model";
 import type { Ctx, Station } from "./station";
-import { parseIsoTime } from "./time";
+import { isoTime, parseIsoTime } from "./time";
 
 /**
  * Wall clock in epoch seconds, or undefined before any time is known. The clock proper (RTC, or the
@@ -14,6 +14,32 @@ export function epochNow(ctx: Ctx): number | undefined {
   const off = st.clockOffset !== undefined ? st.clockOffset : st.csmsOffset;
   if (off === undefined) return undefined;
   return st.hal.uptime() + off;
+}
+
+/**
+ * The time to stamp a record with: the wall clock, or while it is unknown the uptime, which reads as
+ * a date in January 1970. A queued call so stamped is rebased when it is first sent (rebaseStamps):
+ * a station without an RTC may start a transaction offline before any CSMS told it the time.
+ */
+export function stampNow(ctx: Ctx): number {
+  const t = epochNow(ctx);
+  return t !== undefined ? t : ctx.hal.uptime();
+}
+
+/** Every quoted "1970-…Z" stamp of text (a JSON payload) moved by shift seconds onto the wall clock. */
+export function rebaseStamps(text: string, shift: number): string {
+  const out: string[] = [];
+  let from = 1;
+  for (;;) {
+    const [at] = string.find(text, "\"1970-", from, true);
+    if (at === undefined) break;
+    const t = parseIsoTime(string.sub(text, at + 1, at + 20));
+    out[out.length] = string.sub(text, from, at);
+    out[out.length] = t !== undefined && string.sub(text, at + 20, at + 21) === "Z\"" ? isoTime(t + shift) : string.sub(text, at + 1, at + 20);
+    from = at + 21;
+  }
+  out[out.length] = string.sub(text, from);
+  return table.concat(out);
 }
 
 /**

@@ -6,7 +6,7 @@
 // (16.1, 230.4) on every VM, single floats included.
 
 import { idiv, imod } from "./arith";
-import { epochNow } from "./clock";
+import { stampNow } from "./clock";
 import { fmtNum } from "./json";
 import { listHas } from "./model";
 import type { Ctx } from "./station";
@@ -35,12 +35,12 @@ function sample(out: string[], value: number, context: string, measurand: string
  * One MeterValueType {timestamp, sampledValue[]} as JSON text (jraw puts it in a payload) of the EVSE's meter now, with the measurands of a
  * comma-separated list (Energy.Active.Import.Register, Power.Active.Import, Current.Import, Voltage,
  * SoC) and this ReadingContext; every phase the meter has is reported (J.2.3). at: the timestamp
- * (epoch seconds) when not now, e.g. the clock-aligned boundary a late tick samples for. Undefined
- * when the list yields nothing or the time is unknown.
+ * (epoch seconds) when not now, e.g. the clock-aligned boundary a late tick samples for; while the
+ * wall clock is unknown, the uptime (clock.ts stampNow). Undefined when the list yields nothing.
  */
 export function meterValue(ctx: Ctx, evseId: number, context: string, measurandsCsv: string, at?: number): string | undefined {
-  const t = at !== undefined ? at : epochNow(ctx);
-  if (t === undefined || measurandsCsv === "") return undefined;
+  const t = at !== undefined ? at : stampNow(ctx);
+  if (measurandsCsv === "") return undefined;
   const m = ctx.hal.readMeter(evseId);
   const out: string[] = ["{\"timestamp\":\"" + isoTime(t) + "\",\"sampledValue\":["];
   if (listHas(measurandsCsv, "Energy.Active.Import.Register")) sample(out, m.energyWh, context, "Energy.Active.Import.Register", "Wh", "");

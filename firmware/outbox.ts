@@ -16,6 +16,7 @@
 
 import type { JsonObject } from "./json";
 import { journalGet, journalOwner, journalPut, JValue } from "./journal";
+import { epochNow, rebaseStamps } from "./clock";
 import type { Ctx, Station } from "./station";
 
 export interface QueuedCall {
@@ -38,7 +39,15 @@ export interface QueuedCall {
   sent: boolean;
   /** Persisted calls: the payload says "offline": true when it first goes after an outage it was queued in (CallOpts.markOffline). */
   markOffline: boolean;
+  /** Persisted calls: the record's flags (DROPPABLE, MARK_OFFLINE). */
+  flags: number;
+  /** Persisted calls stamped from the uptime (the wall clock unknown, clock.ts stampNow): the boot they were built in, else 0. */
+  boot: number;
 }
+
+/** Record flags of a persisted call. */
+const DROPPABLE = 1;
+const MARK_OFFLINE = 2;
 
 /** What a block may say about a CALL it queues (rpcCall). */
 export interface CallOpts {
@@ -93,7 +102,7 @@ function notifyResult(st: Station, call: QueuedCall, payload: JsonObject | undef
 
 function newCall(o: Outbox, action: string, payload: string | string[], opts: CallOpts | undefined, triggered: boolean): QueuedCall {
   o.seq = o.seq + 1;
-  const c: QueuedCall = { action, payload, ref: 0, triggered, seq: o.seq, persisted: false, attempts: 1, interval: 0, tries: 0, notBefore: 0, sent: false, markOffline: false };
+  const c: QueuedCall = { action, payload, ref: 0, triggered, seq: o.seq, persisted: false, attempts: 1, interval: 0, tries: 0, notBefore: 0, sent: false, markOffline: false, flags: 0, boot: 0 };
   if (opts !== undefined) {
     if (opts.ref !== undefined) c.ref = opts.ref;
     if (opts.triggered === true) c.triggered = true;
@@ -104,9 +113,9 @@ function newCall(o: Outbox, action: string, payload: string | string[], opts: Ca
   return c;
 }
 
-/** The journal record of a persisted call: [action, payload, ref, attempts, interval, flags: 1 droppable + 2 markOffline]. */
-function record(c: QueuedCall, droppable: boolean): JValue {
-  return [c.action, c.payload as string, c.ref, c.attempts, c.interval, (droppable ? 1 : 0) + (c.markOffline ? 2 : 0)];
+/** The journal record of a persisted call: [action, payload, ref, attempts, interval, flags, boot]. */
+function record(c: QueuedCall): JValue {
+  return [c.action, c.payload as string, c.ref, c.attempts, c.interval, c.flags, c.boot];
 }
 
 function fromRecord(seq: number, v: JValue): QueuedCall | undefined {
@@ -114,7 +123,8 @@ function fromRecord(seq: number, v: JValue): QueuedCall | undefined {
   if (type(r) !== "table" || type(r[0]) !== "string" || type(r[1]) !== "string") return undefined;
   return {
     action: r[0] as string, payload: r[1] as string, ref: r[2] as number, triggered: false, seq,
-    persisted: true, attempts: r[3] as number, interval: r[4] as number, tries: 0, notBefore: 0, sent: false, markOffline: (r[5] as number) >= 2,
+    persisted: true, attempts: r[3] as number, interval: r[4] as number, tries: 0, notBefore: 0, sent: false, markOffline: (r[5] as number) >= MARK_OFFLINE,
+    flags: r[5] as number, boot: r[6] !== undefined ? (r[6] as number) : 0,
   };
 }
 
@@ -132,7 +142,7 @@ function dropOne(st: Station): boolean {
     for (let i = 0; i < o.diskAt.length; i++) {
       if ((i === 0 && o.head !== undefined) || o.diskSeq[i] <= o.droppedSeq) continue;
       const v = journalGet(st, o.diskAt[i]) as JValue[] | undefined;
-      if (v === undefined || (v[5] !== 1 && v[5] !== 3)) continue;
+      if (v === undefined || (v[5] !== DROPPABLE && v[5] !== DROPPABLE + MARK_OFFLINE)) continue;
       if (keep > 0) {
         keep = keep - 1;
         continue;
@@ -158,7 +168,10 @@ export function outboxAdd(st: Station, action: string, payload: string | string[
   const c = newCall(o, action, payload, opts, st.triggering);
   if (opts !== undefined && opts.persist === true) {
     c.persisted = true;
-    const rec = record(c, opts.droppable === true);
+    c.flags = (opts.droppable === true ? DROPPABLE : 0) + (c.markOffline ? MARK_OFFLINE : 0);
+    const [stamped] = string.find(payload as string, "\"1970-", 1, true);
+    if (stamped !== undefined) c.boot = st.bootSeq;
+    const rec = record(c);
     let at = journalPut(st, KIND, c.seq, rec);
     while (at === undefined && dropOne(st)) at = journalPut(st, KIND, c.seq, rec);
     if (at === undefined) {
@@ -278,11 +291,21 @@ export function outboxDone(st: Station, call: QueuedCall, payload: JsonObject | 
  * is resent as it was (the CSMS may have it: the same frame again, errata §4.1.4).
  */
 export function outboxPayload(st: Station, call: QueuedCall): string | string[] {
-  const p = call.payload;
   const first = !call.sent;
   call.sent = true;
-  if (!first || !call.persisted || call.seq > st.out.cut || !call.markOffline || type(p) !== "string") return p;
-  const text = p as string;
+  if (!first || !call.persisted || type(call.payload) !== "string") return call.payload;
+  // Stamped from the uptime while the wall clock was unknown (this boot): moved onto it now, known
+  // once the CSMS accepted the station, and journaled so, so that a resend after a power loss is the
+  // same frame. Stamps of an earlier boot cannot be placed: they go as they are.
+  const now = epochNow(st);
+  if (call.boot === st.bootSeq && now !== undefined) {
+    call.boot = 0;
+    call.payload = rebaseStamps(call.payload as string, now - st.hal.uptime());
+    const at = journalPut(st, KIND, call.seq, record(call));
+    if (at !== undefined && st.out.diskSeq[0] === call.seq) st.out.diskAt[0] = at;
+  }
+  const text = call.payload as string;
+  if (call.seq > st.out.cut || !call.markOffline) return text;
   const [marked] = string.find(text, "\"offline\":true", 1, true);
   if (marked !== undefined || string.sub(text, 1, 1) !== "{" || string.sub(text, 2, 2) === "}") return text;
   call.payload = "{\"offline\":true," + string.sub(text, 2);

@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../build/compile";
 import { RUNTIMES } from "../sim/runtimes/image";
-import { Frame } from "./harness";
-import { ACCEPT, advance, call, flush, plug, sent, setVars, tes, token, txStation, TxStation, TE } from "./tx-harness";
+import { Frame, NOW_ISO, ScriptedCsms, startStation } from "./harness";
+import { ACCEPT, advance, call, flush, plug, sent, setVars, tes, token, txStation, TxStation, TE, TX_CONFIG, TX_FILE } from "./tx-harness";
 
 const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
 const OFFLINE = { ...PPC, "OCPPCommCtrlr/RetryBackOffWaitMinimum": "20", "OCPPCommCtrlr/RetryBackOffRandomRange": "0", "SampledDataCtrlr/TxUpdatedInterval": "30" };
@@ -265,5 +265,50 @@ describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
       await advance(t, 1);
     }
     expect(call(t, "GetTransactionStatus", { transactionId: id })).toEqual({ ongoingIndicator: false, messagesInQueue: false });
+  });
+
+  it("a transaction started offline before the station knew the time (no RTC): its events carry the CSMS's time once it is known, not 1970", async () => {
+    const csms = new ScriptedCsms();
+    csms.reachable = false;
+    const t = await startStation(runtime, { config: TX_CONFIG, configFile: TX_FILE, rtc: null, csms, provision: { ...OFFLINE, "SampledDataCtrlr/TxUpdatedInterval": "10" } });
+    await t.settle();
+    await t.settle();
+    const startUp = t.board.uptime;
+    t.board.plug(1);
+    t.board.presentToken(1, "OK-NOCLOCK");
+    for (let i = 0; i < 25; i++) {
+      t.board.advance(1);
+      await t.settle();
+    }
+    let bootAt = -1;
+    csms.autoReply = {
+      BootNotification: () => ((bootAt = t.board.uptime), { status: "Accepted", interval: 300, currentTime: NOW_ISO }),
+      StatusNotification: {},
+      MeterValues: {},
+      TransactionEvent: (f: Frame) => ACCEPT(f[3] as TE),
+    };
+    csms.reachable = true;
+    const events: TE[] = [];
+    for (let i = 0; i < 40; i++) {
+      t.board.advance(1);
+      await t.settle();
+      events.push(...csms.takeCalls().filter((f) => f[2] === "TransactionEvent").map((f) => f[3] as TE));
+    }
+    expect(bootAt).toBeGreaterThan(startUp);
+    const wall = (up: number) => new Date(Date.parse(NOW_ISO) + (up - bootAt) * 1000).toISOString().replace(".000Z", "Z");
+    const started = events.find((e) => e.eventType === "Started")!;
+    expect(started.timestamp).toBe(wall(startUp));
+    expect(started.meterValue![0].timestamp).toBe(wall(startUp));
+    // The periodic ones queued offline (every 10 s) too; none is left in 1970.
+    const offline = events.filter((e) => e.offline === true);
+    expect(offline.length).toBeGreaterThanOrEqual(3);
+    for (const e of events) {
+      expect(e.timestamp.startsWith("1970")).toBe(false);
+      for (const mv of e.meterValue ?? []) expect(mv.timestamp.startsWith("1970")).toBe(false);
+    }
+    // The periodic events keep their spacing across the moment the clock became known.
+    const periodic = events.filter((e) => e.triggerReason === "MeterValuePeriodic");
+    expect(periodic.length).toBeGreaterThanOrEqual(5);
+    expect(periodic.map((e) => Date.parse(e.timestamp) - Date.parse(started.timestamp))).toEqual(periodic.map((_, i) => (i + 1) * 10000));
   });
 });

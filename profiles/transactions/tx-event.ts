@@ -2,7 +2,7 @@
 // remoteStartId), chargingState when it changed, offline, numberOfPhasesUsed, meter values; queued
 // through the persisted outbox with the E13 retry settings.
 
-import { epochNow } from "../../firmware/clock";
+import { stampNow } from "../../firmware/clock";
 import { jarr, Json, JsonObject, jraw } from "../../firmware/json";
 import { meterValue, phasesUsed } from "../../firmware/meter";
 import { modelGet, modelInt } from "../../firmware/model";
@@ -23,9 +23,9 @@ function teRef(gen: number, carriesToken: boolean): number {
  * (E07.FR.02). meter: MeterValueTypes to send besides the Transaction.Begin sample.
  */
 export function sendTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: string, meter: string[] | undefined, stopToken: JsonObject | undefined): void {
-  const now = epochNow(ctx);
+  const now = stampNow(ctx);
   const info: JsonObject = { transactionId: t.id };
-  const p: JsonObject = { eventType, timestamp: isoTime(now !== undefined ? now : 0), triggerReason: trigger, seqNo: t.seq, transactionInfo: info };
+  const p: JsonObject = { eventType, timestamp: isoTime(now), triggerReason: trigger, seqNo: t.seq, transactionInfo: info };
   if (cs !== t.state || eventType === "Started" || trigger === "Trigger" || trigger === "ChargingStateChanged") info.chargingState = cs;
   t.state = cs;
   // F01.FR.19/25, F02.FR.21: the next event after a RequestStartTransaction says so.
