@@ -18,7 +18,7 @@ export function epochNow(ctx: Ctx): number | undefined {
 
 /**
  * The time to stamp a record with: the wall clock, or while it is unknown the uptime, which reads as
- * a date in January 1970. A queued call so stamped is rebased when it is first sent (rebaseStamps):
+ * a date of the 1970s. A queued call so stamped is rebased when it is first sent (rebaseStamps):
  * a station without an RTC may start a transaction offline before any CSMS told it the time.
  */
 export function stampNow(ctx: Ctx): number {
@@ -26,12 +26,12 @@ export function stampNow(ctx: Ctx): number {
   return t !== undefined ? t : ctx.hal.uptime();
 }
 
-/** Every quoted "1970-…Z" stamp of text (a JSON payload) moved by shift seconds onto the wall clock. */
+/** Every quoted "197…Z" stamp of text (a JSON payload: the uptime reads as a date of the 1970s) moved by shift seconds onto the wall clock. */
 export function rebaseStamps(text: string, shift: number): string {
   const out: string[] = [];
   let from = 1;
   for (;;) {
-    const [at] = string.find(text, "\"1970-", from, true);
+    const [at] = string.find(text, "\"197", from, true);
     if (at === undefined) break;
     const t = parseIsoTime(string.sub(text, at + 1, at + 20));
     out[out.length] = string.sub(text, from, at);

@@ -54,11 +54,11 @@ function derive(s: ConnectorState, k: number): string {
   // Unavailable takes effect once no transaction runs on the connector: when it ends, even with the
   // cable still in (G03.FR.05, G04.FR.06, G01.FR.05), in the same change, with no Available between.
   // No transaction starts on an Unavailable connector (F01.FR.23): its block checks connectorStatus.
-  if (s.unavailable[k] && !s.tx[k]) return "Unavailable";
+  // B12 (Part 2 B12 scenario 3a): an OnIdle reset waiting for transactions takes the others out of use,
+  // a plugged cable's too, so no new transaction holds it up.
+  if ((s.unavailable[k] || s.closing[k]) && !s.tx[k]) return "Unavailable";
   if (s.plugged[k] || s.tx[k]) return "Occupied";
   if (s.reserved[k]) return "Reserved";
-  // B12 (Part 2 B12 scenario 3a): an OnIdle reset waiting for transactions makes the Available ones Unavailable.
-  if (s.closing[k]) return "Unavailable";
   return "Available";
 }
 

@@ -169,7 +169,7 @@ export function outboxAdd(st: Station, action: string, payload: string | string[
   if (opts !== undefined && opts.persist === true) {
     c.persisted = true;
     c.flags = (opts.droppable === true ? DROPPABLE : 0) + (c.markOffline ? MARK_OFFLINE : 0);
-    const [stamped] = string.find(payload as string, "\"1970-", 1, true);
+    const [stamped] = string.find(payload as string, "\"197", 1, true);
     if (stamped !== undefined) c.boot = st.bootSeq;
     const rec = record(c);
     let at = journalPut(st, KIND, c.seq, rec);

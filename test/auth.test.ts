@@ -160,6 +160,12 @@ describe.each(RUNTIMES)("authorization on %s", (runtime) => {
     expect(a.info).toEqual({ status: "Accepted", groupIdToken: { idToken: "FLEET", type: "Central" } });
     await present(t, "STOP|t2");
     expect(authorizeCalls(t).map((c) => c[3])).toEqual([{ idToken: { idToken: "t2", type: "ISO14443" } }]);
+    // Offline too, whatever LocalAuthorizeOffline says (it is about starting); t2's Authorize is decided as offline.
+    await set(t, "AuthCtrlr", "LocalAuthorizeOffline", "false");
+    await goOffline(t);
+    answers(t);
+    expect((await authorizeLocal(t, "STOP|t1")).info.status).toBe("Accepted");
+    expect((await authorizeLocal(t, "t1")).info.status).toBe("Unknown");
   });
 
   it("TC_C_09/C_12 C10.FR.03, C12.FR.05: a cached refusal is asked again; an Accepted answer updates the cache", async () => {

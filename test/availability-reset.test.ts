@@ -236,6 +236,9 @@ describe.each(RUNTIMES)("Reset on %s", (runtime) => {
     expect(call(t, "Reset", { type: "OnIdle" })).toEqual({ status: "Scheduled" });
     // B12 scenario 3a: the Available EVSE is made Unavailable while the reset waits; the busy one stays Occupied.
     expect(statuses(await step(t, 5))).toEqual(["2.1:Unavailable"]);
+    // A cable plugged there meanwhile leaves it Unavailable (no Occupied, no new transaction).
+    t.board.plug(2);
+    expect(statuses(await step(t))).toEqual([]);
     expect(t.board.rebootRequested).toBe(false);
     // OnIdle ends nothing itself.
     expect(t.logs.filter((l) => l.startsWith("stopTx"))).toEqual([]);
@@ -243,7 +246,7 @@ describe.each(RUNTIMES)("Reset on %s", (runtime) => {
     await step(t);
     const { reason, after } = await rebootAccepted(t);
     expect(reason).toBe("ScheduledReset");
-    expect(statuses(after)).toEqual(["1.1:Occupied", "2.1:Available"]);
+    expect(statuses(after)).toEqual(["1.1:Occupied", "2.1:Occupied"]);
   });
 
   it("OnIdle while a cable is held by its lock, no transaction: Scheduled until the lock opens (errata 2.14, B11 idle)", async () => {

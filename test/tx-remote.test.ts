@@ -20,7 +20,7 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     plug(t);
     const l = await tes(t);
     // F02.FR.21: the first event after the request says RemoteStart, with its id and token.
-    expect(trig(l)[0]).toBe("Started/RemoteStart/EVConnected");
+    expect(trig(l)[0]).toBe("Started/RemoteStart/SuspendedEVSE");
     expect(l[0].transactionInfo.remoteStartId).toBe(7);
     expect(l[0].idToken).toEqual({ idToken: "OK20", type: "Central" });
     expect(l[1].transactionInfo.remoteStartId).toBeUndefined();
@@ -33,7 +33,7 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     expect(asked(t.logs)).toEqual([]);
     plug(t);
     const l = await tes(t);
-    expect(trig(l)[0]).toBe("Started/RemoteStart/EVConnected");
+    expect(trig(l)[0]).toBe("Started/RemoteStart/SuspendedEVSE");
     expect(l[0].transactionInfo.remoteStartId).toBe(8);
   });
 
@@ -72,7 +72,7 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     await tes(t);
     await advance(t, 15);
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Ended/EVConnectTimeout/-"]);
+    expect(trig(l)).toEqual(["Ended/EVConnectTimeout/Idle"]);
     expect(l[0].transactionInfo.stoppedReason).toBe("Timeout");
     expect(call(t, "RequestStartTransaction", rst("OK23", 13, 1)).status).toBe("Accepted");
   });

@@ -49,7 +49,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     token(t, "OK1");
     let l = await tes(t);
     // E01.FR.05: Started on authorization, before the contactor closes.
-    expect(trig(l)).toEqual(["Started/Authorized/EVConnected"]);
+    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE"]);
     const s = l[0];
     expect(s.seqNo).toBe(0);
     expect(s.idToken).toEqual({ idToken: "OK1", type: "ISO14443" });
@@ -100,7 +100,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     token(t, "OK1");
     await advance(t, 4);
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Started/Authorized/EVConnected", "Updated/ChargingStateChanged/SuspendedEV"]);
+    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE", "Updated/ChargingStateChanged/SuspendedEV"]);
     expect(l.map((e) => e.seqNo)).toEqual([0, 1]);
   });
 
@@ -112,7 +112,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     plug(t);
     const l = await tes(t);
     // The EV answers the offer at once (its pilot goes from B straight to C).
-    expect(trig(l)).toEqual(["Started/CablePluggedIn/EVConnected", "Updated/ChargingStateChanged/Charging"]);
+    expect(trig(l)).toEqual(["Started/CablePluggedIn/SuspendedEVSE", "Updated/ChargingStateChanged/Charging"]);
     expect(l[0].idToken?.idToken).toBe("OK2");
     expect(l[0].evse).toEqual({ id: 1, connectorId: 1 });
   });
@@ -208,12 +208,14 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(l[0].transactionInfo.stoppedReason).toBe("EVDisconnected");
     expect(evse(t).relayClosed).toBe(false);
     // E09.FR.03: UnlockOnEVSideDisconnect false: the cable stays locked until its driver comes back;
-    // another card neither frees it nor starts anything on it.
+    // another (valid) card neither frees it nor starts anything on it.
     await advance(t, 5);
     expect(evse(t).locked[0]).toBe(true);
-    token(t, "OTHER7");
+    pilot(t, "B");
+    token(t, "OK-OTHER7");
     await advance(t, 1);
     expect(evse(t).locked[0]).toBe(true);
+    expect(await tes(t)).toEqual([]);
     token(t, "OK7");
     await advance(t, 1);
     expect(evse(t).locked[0]).toBe(false);
@@ -265,7 +267,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(await tes(t)).toEqual([]);
     await advance(t, 2);
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Ended/EVConnectTimeout/-"]);
+    expect(trig(l)).toEqual(["Ended/EVConnectTimeout/Idle"]);
     expect(l[0].transactionInfo.stoppedReason).toBe("Timeout");
   });
 
@@ -320,7 +322,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     await advance(t, 1);
     const l = await tes(t);
     // chargingState goes with a change only (Idle already).
-    expect(trig(l)).toEqual(["Ended/EVConnectTimeout/-"]);
+    expect(trig(l)).toEqual(["Ended/EVConnectTimeout/Idle"]);
     expect(l[0].transactionInfo.stoppedReason).toBe("Timeout");
     token(t, "OK11");
     const again = await tes(t);
@@ -347,7 +349,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(await tes(t)).toEqual([]);
     token(t, "GRP2");
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Ended/StopAuthorized/-"]);
+    expect(trig(l)).toEqual(["Ended/StopAuthorized/EVConnected"]);
     expect(l[0].idToken?.idToken).toBe("GRP2");
   });
 
@@ -357,7 +359,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     plug(t);
     token(t, "OK14");
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Started/Authorized/EVConnected", "Ended/Deauthorized/-"]);
+    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE", "Ended/Deauthorized/EVConnected"]);
     expect(l[1].transactionInfo.stoppedReason).toBe("DeAuthorized");
     expect(evse(t).relayClosed).toBe(false);
     expect(t.logs).toContain("tokenInfo OK14 Invalid");
@@ -381,7 +383,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(evse(t).locked[0]).toBe(false);
     t.teAnswer = ACCEPT;
     token(t, "OK14u");
-    expect(trig(await tes(t))).toEqual(["Started/Authorized/EVConnected"]);
+    expect(trig(await tes(t))).toEqual(["Started/Authorized/SuspendedEVSE"]);
   });
 
   it("E05.FR.02: with StopTxOnInvalidId false the transaction stays, energy stops: ChargingStateChanged SuspendedEVSE", async () => {
@@ -391,7 +393,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     token(t, "OK15");
     const l = await tes(t);
     // The Started event's answer comes before the EV could draw: energy never flows, the EVSE holds it back.
-    expect(trig(l)).toEqual(["Started/Authorized/EVConnected", "Updated/ChargingStateChanged/SuspendedEVSE"]);
+    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE"]);
     expect(evse(t).relayClosed).toBe(false);
     expect(evse(t).locked[0]).toBe(true);
   });
@@ -446,7 +448,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     const u = await txStation(runtime, PPC);
     plug(u);
     token(u, "MASTER-2");
-    expect(trig(await tes(u))).toEqual(["Started/Authorized/EVConnected"]);
+    expect(trig(await tes(u))).toEqual(["Started/Authorized/SuspendedEVSE"]);
   });
 
   it("E05.FR.02: MaxEnergyOnInvalidId already delivered when the refusal comes (a late answer): energy stops at once", async () => {

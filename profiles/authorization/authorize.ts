@@ -20,6 +20,7 @@ interface Pending {
   evseId: number;
   idToken: JsonObject;
   ref: number;
+  stop: boolean;
 }
 
 interface AuthState {
@@ -64,9 +65,10 @@ function answer(ctx: Ctx, evseId: number, idToken: JsonObject, info: JsonObject,
  * does not know is accepted offline under OfflineTxForUnknownIdEnabled (C15.FR.08) and not cached
  * (C15.FR.01), else refused as Unknown.
  */
-function decideLocally(ctx: Ctx, evseId: number, idToken: JsonObject, ref: number, offline: boolean): void {
+function decideLocally(ctx: Ctx, evseId: number, idToken: JsonObject, ref: number, offline: boolean, stop: boolean): void {
   if (cacheEnabled(ctx) && cacheFind(ctx, idToken)) {
-    if (entry.status !== "Accepted" || !offline || on(ctx, "AuthCtrlr/LocalAuthorizeOffline")) {
+    // E07.FR.01(b): ending an authorization by a cached token of its group does not depend on LocalAuthorizeOffline.
+    if (entry.status !== "Accepted" || !offline || stop || on(ctx, "AuthCtrlr/LocalAuthorizeOffline")) {
       answer(ctx, evseId, idToken, entryInfo(), ref);
       return;
     }
@@ -78,13 +80,13 @@ function decideLocally(ctx: Ctx, evseId: number, idToken: JsonObject, ref: numbe
 }
 
 /** Sends an AuthorizeRequest for the identifier; false when it cannot be queued or too many wait. */
-function sendAuthorize(ctx: Ctx, evseId: number, idToken: JsonObject, ref: number): boolean {
+function sendAuthorize(ctx: Ctx, evseId: number, idToken: JsonObject, ref: number, stop: boolean): boolean {
   const s = state(ctx);
   // One outstanding identifier per reader and a spare: a reader repeating itself gets local answers.
   if (s.pending.length >= ctx.img.evses.length + 2) return false;
   s.seq = s.seq + 1;
   if (!rpcCall(ctx, "Authorize", { idToken }, { ref: s.seq })) return false;
-  s.pending[s.pending.length] = { seq: s.seq, evseId, idToken, ref };
+  s.pending[s.pending.length] = { seq: s.seq, evseId, idToken, ref, stop };
   return true;
 }
 
@@ -98,7 +100,7 @@ function onAuthorize(ctx: Ctx, evseId: number, idToken: JsonObject, ref: number,
   }
   const online = isOnline(ctx) && registration(ctx) === "Accepted";
   if (!online || on(ctx, "AuthCtrlr/DisableRemoteAuthorization")) {
-    decideLocally(ctx, evseId, idToken, ref, !online);
+    decideLocally(ctx, evseId, idToken, ref, !online, stop);
     return;
   }
   if (cacheEnabled(ctx) && cacheFind(ctx, idToken)) {
@@ -112,7 +114,7 @@ function onAuthorize(ctx: Ctx, evseId: number, idToken: JsonObject, ref: number,
     }
   }
   // C01.FR.02, C09.FR.05: unknown (or not usable) locally: ask the CSMS.
-  if (!sendAuthorize(ctx, evseId, idToken, ref)) decideLocally(ctx, evseId, idToken, ref, true);
+  if (!sendAuthorize(ctx, evseId, idToken, ref, stop)) decideLocally(ctx, evseId, idToken, ref, true, stop);
 }
 
 /** The AuthorizeResponse (C10.FR.04: cached whatever its status), or its failure: decided as offline. */
@@ -124,7 +126,7 @@ function onAuthorizeResult(ctx: Ctx, payload: JsonObject | undefined, myRef: num
   const p = table.remove(s.pending, at + 1) as Pending;
   if (payload === undefined) {
     ctx.hal.log(2, "Authorize failed: decided offline");
-    decideLocally(ctx, p.evseId, p.idToken, p.ref, true);
+    decideLocally(ctx, p.evseId, p.idToken, p.ref, true, p.stop);
     return;
   }
   const info = payload.idTokenInfo as JsonObject;
@@ -138,7 +140,7 @@ function onDisconnected(ctx: Ctx): void {
   const s = state(ctx);
   const waiting = s.pending;
   s.pending = [];
-  for (let i = 0; i < waiting.length; i++) decideLocally(ctx, waiting[i].evseId, waiting[i].idToken, waiting[i].ref, true);
+  for (let i = 0; i < waiting.length; i++) decideLocally(ctx, waiting[i].evseId, waiting[i].idToken, waiting[i].ref, true, waiting[i].stop);
 }
 
 export const authorizationAuthorize = {

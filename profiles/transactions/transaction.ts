@@ -87,16 +87,16 @@ function chargingState(ctx: Ctx, t: Tx): string {
   if (!evConnected(t)) return "Idle";
   if (!t.authorized) return "EVConnected";
   const e = t.evseId;
-  // E05: a refused token holds the energy back.
-  if (t.invalid) return "SuspendedEVSE";
-  // Authorized, the power path not closed yet: connected (IEC 61851 B), the offer on its way (TC_E_26
-  // step 5 and the OCTT's EnergyTransferStarted: CablePluggedIn with EVConnected).
-  if (!ctx.hal.relayClosed(e)) return "EVConnected";
-  if (t.offer === 0) return "SuspendedEVSE";
+  // E05: a refused token holds the energy back; nothing to offer yet: no transaction for it yet (a
+  // PowerPathClosed start, the OCTT's EnergyTransferStarted step 7) or no current to offer.
+  if (t.invalid || txOffer(ctx, t) === 0) return "SuspendedEVSE";
+  // The offer on its way (the power path closing, the EV answering it): the state stays as reported
+  // (SuspendedEVSE from a PowerPathClosed start), else connected, IEC 61851 B (TC_E_26 step 5 and
+  // EnergyTransferStarted step 3: CablePluggedIn with EVConnected).
   const p = ctx.hal.pilotState(e);
-  if (p === "C" || p === "D" || ctx.hal.readMeter(e).powerW > 0) return "Charging";
-  // The EV has a moment to answer a new offer before it counts as not taking it.
-  if (ctx.hal.uptime() - t.offerAt < EV_ANSWER_S) return "EVConnected";
+  const relay = ctx.hal.relayClosed(e);
+  if (relay && (p === "C" || p === "D" || ctx.hal.readMeter(e).powerW > 0)) return "Charging";
+  if (!relay || ctx.hal.uptime() - t.offerAt < EV_ANSWER_S) return t.state === "SuspendedEVSE" ? "SuspendedEVSE" : "EVConnected";
   // E01.FR.19: offered, not taken.
   return "SuspendedEV";
 }
@@ -276,6 +276,8 @@ function recoverLost(ctx: Ctx, t: Tx): boolean {
 /** Authorizes charging on the EVSE for token (group: its groupIdToken, "" none). */
 function txAuthorize(ctx: Ctx, t: Tx, token: JsonObject, group: string, trigger: string): void {
   t.authorized = true;
+  // A new authorization there (the CSMS's) ends any hold of the cable for an earlier owner.
+  t.hold = undefined;
   t.token = token;
   t.group = group;
   t.tokenSent = false;

@@ -19,14 +19,15 @@ function teRef(gen: number, carriesToken: boolean): number {
 
 /**
  * Queues one TransactionEvent for the EVSE's transaction with the chargingState cs (reported when it
- * changed, always in Started and on Trigger). stopToken: the token that ended the authorization
+ * changed, always in Started and Ended, on Trigger and on Deauthorized: the OCTT's StopAuthorized,
+ * Deauthorized (errata 6.2.118) and TC_B_22 read it there). stopToken: the token that ended the authorization
  * (E07.FR.02). meter: MeterValueTypes to send besides the Transaction.Begin sample.
  */
 export function sendTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: string, meter: string[] | undefined, stopToken: JsonObject | undefined): void {
   const now = stampNow(ctx);
   const info: JsonObject = { transactionId: t.id };
   const p: JsonObject = { eventType, timestamp: isoTime(now), triggerReason: trigger, seqNo: t.seq, transactionInfo: info };
-  if (cs !== t.state || eventType === "Started" || trigger === "Trigger" || trigger === "ChargingStateChanged") info.chargingState = cs;
+  if (cs !== t.state || eventType !== "Updated" || trigger === "Trigger" || trigger === "ChargingStateChanged" || trigger === "Deauthorized") info.chargingState = cs;
   t.state = cs;
   // F01.FR.19/25, F02.FR.21: the next event after a RequestStartTransaction says so.
   if (t.remotePending) {

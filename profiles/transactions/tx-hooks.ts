@@ -22,18 +22,21 @@ function groupOf(info: JsonObject): string {
 function tokenEvse(ctx: Ctx, token: JsonObject): Tx | undefined {
   const ev = txBlock(ctx).evses;
   for (let i = 0; i < ev.length; i++) if (sameToken(ev[i].authorized ? ev[i].token : ev[i].hold, token)) return ev[i];
-  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].connectorId > 0) return ev[i];
-  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].id === "") return ev[i];
+  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].askRef === 0 && ev[i].connectorId > 0) return ev[i];
+  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].askRef === 0 && ev[i].id === "") return ev[i];
   return undefined;
 }
 
 function onToken(ctx: Ctx, evseId: number, token: JsonObject): void {
   const t = evseId === 0 ? tokenEvse(ctx, token) : txBlock(ctx).evses[evseId - 1];
   if (t === undefined) return;
-  // E09.FR.03, E05.FR.11: the owner of a held cable gets it back, and that is all the card does.
-  if (!t.authorized && sameToken(t.hold, token)) {
-    t.hold = undefined;
-    evaluate(ctx, t, "");
+  // E09.FR.03, E05.FR.11: the owner of a held cable gets it back, and that is all the card does;
+  // another card does nothing there meanwhile.
+  if (!t.authorized && t.hold !== undefined) {
+    if (sameToken(t.hold, token)) {
+      t.hold = undefined;
+      evaluate(ctx, t, "");
+    }
     return;
   }
   // An authorization under way for this EVSE (a remote start's, F01.FR.01, or another card's) is not
@@ -58,8 +61,15 @@ function onAuthorized(ctx: Ctx, evseId: number, token: JsonObject, info: JsonObj
   // (C16.FR.03). Its group is AuthCtrlr.MasterPassGroupId, the authorization block's variable.
   const master = modelLookup(ctx, "AuthCtrlr/MasterPassGroupId");
   if (accepted && master !== undefined && master !== "" && groupOf(info) === string.lower(master)) {
+    // Held cables are let go too: the use case is that every cable becomes free.
     const ev = txBlock(ctx).evses;
-    for (let i = 0; i < ev.length; i++) if (ev[i].id !== "" && ev[i].authorized) txDeauthorize(ctx, ev[i], "MasterPass", "StopAuthorized", token);
+    for (let i = 0; i < ev.length; i++) {
+      const x = ev[i];
+      x.hold = undefined;
+      if (x.id !== "" && x.authorized) txDeauthorize(ctx, x, "MasterPass", "StopAuthorized", token);
+      else if (x.id !== "") txForceEnd(ctx, x, "MasterPass", "StopAuthorized");
+      else evaluate(ctx, x, "");
+    }
     t.remotePending = false;
     return;
   }

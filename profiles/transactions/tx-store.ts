@@ -42,7 +42,7 @@ function fromRecord(t: Tx, v: JValue): void {
   const ended = r.ended as string[];
   t.endedSamples = [];
   // A sample stamped from an earlier boot's uptime (no clock then, clock.ts stampNow) cannot be placed in time: left out.
-  for (let i = 0; i < ended.length; i++) if (string.sub(ended[i], 1, 19) !== "{\"timestamp\":\"1970-") t.endedSamples[t.endedSamples.length] = ended[i];
+  for (let i = 0; i < ended.length; i++) if (string.sub(ended[i], 1, 17) !== "{\"timestamp\":\"197") t.endedSamples[t.endedSamples.length] = ended[i];
   if (r.token !== undefined) {
     const [tok] = jsonDecode(r.token as string, 4, false);
     t.token = tok as JsonObject;
