@@ -145,6 +145,14 @@ describe.each(RUNTIMES)("authorization on %s", (runtime) => {
     expect(a.info).toEqual({ status: "Accepted", groupIdToken: { idToken: "G", type: "Central" } });
   });
 
+  it("TC_E_52_CS C01.FR.05: with DisableRemoteAuthorization no Authorize goes out: a token the cache does not know is Unknown, a cached Accepted one is taken", async () => {
+    const t = await start(runtime);
+    await authorizeOnline(t, "t1", { status: "Accepted" });
+    await set(t, "AuthCtrlr", "DisableRemoteAuthorization", "true");
+    expect((await authorizeLocal(t, "stranger")).info.status).toBe("Unknown");
+    expect((await authorizeLocal(t, "t1")).info.status).toBe("Accepted");
+  });
+
   it("TC_C_36: without LocalPreAuthorize a cached Accepted is still asked", async () => {
     const t = await start(runtime);
     await authorizeOnline(t, "t1", { status: "Accepted" });

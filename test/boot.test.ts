@@ -176,7 +176,15 @@ describe.each(RUNTIMES)("boot and status on %s", (runtime) => {
     expect(t.csms.takeCalls().map((c) => c[2])).toEqual(["BootNotification"]);
   });
 
-  it("status change is reported at once; TriggerMessage answers before the triggered message (F06.FR.04)", async () => {
+  it("TC_F_23_CS: TriggerMessage StatusNotification for an Available connector: Accepted, then its status (F06.FR.04/12)", async () => {
+    const t = await bootAccepted(runtime);
+    t.csms.deliver(JSON.stringify([2, "t23", "TriggerMessage", { requestedMessage: "StatusNotification", evse: { id: 1, connectorId: 1 } }]));
+    const frames = t.csms.take();
+    expect(frames[0]).toEqual([3, "t23", { status: "Accepted" }]);
+    expect(frames.slice(1).map((f) => f[3])).toEqual([{ timestamp: expect.any(String), connectorStatus: "Available", evseId: 1, connectorId: 1 }]);
+  });
+
+  it("TC_F_24_CS / TC_F_26_CS / TC_F_27_CS: status change is reported at once; TriggerMessage answers before the triggered message (F06.FR.04), BootNotification Rejected, an unimplemented one NotImplemented", async () => {
     const t = await bootAccepted(runtime);
     t.board.plug(2);
     await t.settle();

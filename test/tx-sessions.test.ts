@@ -196,6 +196,35 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(l[0].transactionInfo.stoppedReason).toBe("StoppedByEV");
   });
 
+  for (const point of ["PowerPathClosed", "EnergyTransfer"]) {
+    it(`${point === "PowerPathClosed" ? "TC_E_07_CS" : "TC_E_08_CS"}: TxStopPoint ${point}: the local stop ends the transaction at once, StopAuthorized, Local`, async () => {
+      const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": point });
+      plug(t);
+      token(t, "OK07");
+      await advance(t, 3);
+      expect(evse(t).relayClosed).toBe(true);
+      await tes(t);
+      token(t, "OK07");
+      const l = await tes(t);
+      expect(trig(l)).toEqual(["Ended/StopAuthorized/EVConnected"]);
+      expect(l[0].transactionInfo.stoppedReason).toBe("Local");
+      expect(evse(t).relayClosed).toBe(false);
+    });
+  }
+
+  it("TC_E_37_CS: TxStopPoint PowerPathClosed, the EV suspended then gone (StopTxOnEVSideDisconnect false): Ended, EVCommunicationLost, Idle", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "PowerPathClosed", "TxCtrlr/StopTxOnEVSideDisconnect": "false" });
+    t.board.setEv(1, { socPercent: 100 });
+    plug(t);
+    token(t, "OK37");
+    await advance(t, 5);
+    expect(trig(await tes(t)).at(-1)).toBe("Updated/ChargingStateChanged/SuspendedEV");
+    pilot(t, "A");
+    const l = await tes(t);
+    expect(trig(l)).toEqual(["Ended/EVCommunicationLost/Idle"]);
+    expect(["EVDisconnected", "StoppedByEV"]).toContain(l[0].transactionInfo.stoppedReason);
+  });
+
   it("TC_E_17_CS: EV-side disconnect with StopTxOnEVSideDisconnect: Ended, EVCommunicationLost, Idle, EVDisconnected", async () => {
     const t = await txStation(runtime, { "TxCtrlr/TxStopPoint": "Authorized", "OCPPCommCtrlr/UnlockOnEVSideDisconnect": "false" });
     plug(t);
@@ -428,7 +457,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(evse(t).relayClosed).toBe(false);
   });
 
-  it("TC_C_14_CS / C16.FR.02: a master pass (no UI) stops every ongoing transaction: StopAuthorized with its idToken, MasterPass", async () => {
+  it("TC_C_49_CS / C16.FR.02: a master pass (no UI) stops every ongoing transaction: StopAuthorized with its idToken, MasterPass", async () => {
     const t = await txStation(runtime, { ...PPC, "AuthCtrlr/MasterPassGroupId": "POLICE" });
     plug(t, 1);
     plug(t, 2);
