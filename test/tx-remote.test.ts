@@ -189,3 +189,36 @@ describe.each(RUNTIMES)("remote start with the authorization block on %s", (runt
     expect(te[0].transactionInfo.remoteStartId).toBe(7);
   });
 });
+
+describe.each(RUNTIMES)("group stop with the authorization block on %s", (runtime) => {
+  it("TC_C_42_CS / TC_C_44_CS (C09.FR.11): another token of the group that the CSMS answers Invalid does not stop the transaction", async () => {
+    const t = await bootAccepted(runtime);
+    t.csms.autoReply = { ...t.csms.autoReply, TransactionEvent: {}, MeterValues: {} };
+    t.board.plug(1);
+    t.board.presentToken(1, "FLEET-A");
+    await t.settle();
+    const [a1] = t.csms.takeCalls().filter((f) => f[2] === "Authorize");
+    t.csms.reply(a1, { idTokenInfo: { status: "Accepted", groupIdToken: { idToken: "FLEET", type: "Central" } } });
+    await t.settle();
+    expect(t.csms.takeCalls().filter((f) => f[2] === "TransactionEvent").map((f) => (f[3] as TE).eventType)).toContain("Started");
+    t.board.presentToken(1, "FLEET-B");
+    await t.settle();
+    const [a2] = t.csms.takeCalls().filter((f) => f[2] === "Authorize");
+    expect((a2[3] as { idToken: { idToken: string } }).idToken.idToken).toBe("FLEET-B");
+    t.csms.reply(a2, { idTokenInfo: { status: "Invalid", groupIdToken: { idToken: "FLEET", type: "Central" } } });
+    for (let i = 0; i < 5; i++) {
+      t.board.advance(1);
+      await t.settle();
+    }
+    const later = t.csms.takeCalls().filter((f) => f[2] === "TransactionEvent").map((f) => f[3] as TE);
+    expect(later.filter((e) => e.eventType === "Ended" || e.triggerReason === "StopAuthorized")).toEqual([]);
+    expect(t.board.evses[0].relayClosed).toBe(true);
+    // The same card again (cached Invalid now) is asked about again and still stops nothing.
+    t.board.presentToken(1, "FLEET-B");
+    await t.settle();
+    const [a3] = t.csms.takeCalls().filter((f) => f[2] === "Authorize");
+    t.csms.reply(a3, { idTokenInfo: { status: "Invalid", groupIdToken: { idToken: "FLEET", type: "Central" } } });
+    await t.settle();
+    expect(t.csms.takeCalls().filter((f) => f[2] === "TransactionEvent" && (f[3] as TE).eventType === "Ended")).toEqual([]);
+  });
+});
