@@ -311,4 +311,37 @@ describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
     expect(periodic.length).toBeGreaterThanOrEqual(5);
     expect(periodic.map((e) => Date.parse(e.timestamp) - Date.parse(started.timestamp))).toEqual(periodic.map((_, i) => (i + 1) * 10000));
   });
+
+  it("uptime stamps moved onto the wall clock are journaled so: a power loss before the answer resends the same frame", async () => {
+    const csms = new ScriptedCsms();
+    csms.reachable = false;
+    const t = await startStation(runtime, { config: TX_CONFIG, configFile: TX_FILE, rtc: null, csms, provision: { ...OFFLINE } });
+    await t.settle();
+    t.board.plug(1);
+    t.board.presentToken(1, "OK-REBASE");
+    for (let i = 0; i < 10; i++) {
+      t.board.advance(1);
+      await t.settle();
+    }
+    // Back online: the Started event goes with the CSMS's time, and is never answered.
+    csms.autoReply = { BootNotification: { status: "Accepted", interval: 300, currentTime: NOW_ISO }, StatusNotification: {}, MeterValues: {} };
+    csms.reachable = true;
+    let first: Frame | undefined;
+    for (let i = 0; i < 40 && first === undefined; i++) {
+      t.board.advance(1);
+      await t.settle();
+      first = csms.takeCalls().find((f) => f[2] === "TransactionEvent");
+    }
+    expect(first).toBeDefined();
+    expect((first![3] as TE).timestamp.startsWith("197")).toBe(false);
+    await t.board.powerCycle();
+    await t.settle();
+    let again: Frame | undefined;
+    for (let i = 0; i < 10 && again === undefined; i++) {
+      t.board.advance(1);
+      await t.settle();
+      again = csms.takeCalls().find((f) => f[2] === "TransactionEvent");
+    }
+    expect(JSON.stringify(again![3])).toBe(JSON.stringify(first![3]));
+  });
 });
