@@ -213,10 +213,11 @@ class Session {
       for (const x of more) if (x[0] !== 2) problems.push(`reply to a CALLRESULT: ${JSON.stringify(x).slice(0, 200)}`);
     }
     const sent = this.drain(calls, problems);
-    // Errata to Part 4 §4.1.4: the same frame right again is a retry; its answer is repeated and the
-    // report it started is not started twice.
+    // Errata to Part 4 §4.1.4: the same frame again as the last one answered is a retry (frames that
+    // get no answer, a stray response, may come between); its answer is repeated and the report it
+    // started is not started twice.
     const retry = this.lastBytes !== undefined && Buffer.compare(bytes, this.lastBytes) === 0;
-    this.lastBytes = bytes;
+    if (replies.length > 0) this.lastBytes = bytes;
     if (!retry) this.checkReports(exp, replies, sent, problems);
     this.heldReport = undefined;
     if (!this.t.csms.open) problems.push("the station closed the connection");
