@@ -60,6 +60,7 @@ export type ModelKey =
   | "SecurityCtrlr/SecurityProfile"
   | "TxCtrlr/EVConnectionTimeOut"
   | "TxCtrlr/MaxEnergyOnInvalidId"
+  | "TxCtrlr/ResumeAfterPowerLoss"
   | "TxCtrlr/StopTxOnEVSideDisconnect"
   | "TxCtrlr/StopTxOnInvalidId"
   | "TxCtrlr/TxStartPoint"

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { ROOT } from "../build/compile";
 import { RUNTIMES } from "../sim/runtimes/image";
 import { Frame, NOW_ISO, ScriptedCsms, startStation } from "./harness";
-import { ACCEPT, advance, call, flush, plug, sent, setVars, tes, token, txStation, TxStation, TE, TX_CONFIG, TX_FILE } from "./tx-harness";
+import { ACCEPT, advance, call, evse, flush, plug, sent, setVars, tes, token, txStation, TxStation, TE, TX_CONFIG, TX_FILE } from "./tx-harness";
 
 const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
 const OFFLINE = { ...PPC, "OCPPCommCtrlr/RetryBackOffWaitMinimum": "20", "OCPPCommCtrlr/RetryBackOffRandomRange": "0", "SampledDataCtrlr/TxUpdatedInterval": "30" };
@@ -222,6 +222,29 @@ describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
     // The event happened before the station was back online.
     expect(l[0].offline).toBe(true);
     expect(l[0].meterValue!.at(-1)!.sampledValue[0].context).toBe("Transaction.End");
+  });
+
+  it.skipIf(journalIsPlaceholder)("§6 TxCtrlr.ResumeAfterPowerLoss (the OEM's choice): power lost mid-transaction, the EV still there: the same transaction goes on after the reboot, next seqNo, charging again", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/ResumeAfterPowerLoss": "true" });
+    const s = await charging(t);
+    await advance(t, 3);
+    const before = await tes(t);
+    const lastSeq = before.length > 0 ? before.at(-1)!.seqNo : 1;
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    expect(boot[2]).toBe("BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 3);
+    const l = await tes(t);
+    expect(l.filter((e) => e.eventType !== "Updated")).toEqual([]);
+    expect(l[0]).toMatchObject({ seqNo: lastSeq + 1, transactionInfo: { transactionId: s.transactionInfo.transactionId } });
+    expect(l.map((e) => e.seqNo)).toEqual(l.map((_, i) => lastSeq + 1 + i));
+    expect(evse(t).relayClosed).toBe(true);
+    expect(l.at(-1)!.transactionInfo.chargingState ?? "Charging").toBe("Charging");
+    // It ends as any other: the same card stops it.
+    token(t, "OK30");
+    expect((await tes(t)).map((e) => `${e.eventType}/${e.transactionInfo.transactionId === s.transactionInfo.transactionId}`)).toEqual(["Ended/true"]);
   });
 
   it.skipIf(journalIsPlaceholder)("E04 / B12.FR.05: events queued when the power went are delivered after the reboot, in order", async () => {

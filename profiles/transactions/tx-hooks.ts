@@ -259,7 +259,8 @@ export const txSessions = {
       }
       // The power may have gone between queuing an event and recording it.
       outboxQueued(ctx, "TransactionEvent", (payload: string, ref: number) => catchUp(ctx, payload, ref));
-      for (let i = 0; i < ev.length; i++) if (ev[i].lost) recoverLost(ctx, ev[i]);
+      // Ended at once, unless it may go on: then the board's report of its cable (or the first tick) decides.
+      for (let i = 0; i < ev.length; i++) if (ev[i].lost && !flag(ctx, "TxCtrlr/ResumeAfterPowerLoss")) recoverLost(ctx, ev[i]);
     },
     tick: (ctx: Ctx, now: number) => {
       const b = txBlock(ctx);
