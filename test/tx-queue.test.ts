@@ -22,6 +22,20 @@ async function charging(t: TxStation): Promise<TE> {
   return l[0];
 }
 
+/** A charging transaction, its events answered, then a power cut and the station back, Accepted: its Started and the last seqNo before the cut. */
+async function cutMidTransaction(t: TxStation): Promise<{ started: TE; lastSeq: number }> {
+  const started = await charging(t);
+  await advance(t, 3);
+  const before = await tes(t);
+  const lastSeq = before.length > 0 ? before.at(-1)!.seqNo : 1;
+  await t.board.powerCycle();
+  await t.settle();
+  const [boot] = t.csms.takeCalls();
+  expect(boot[2]).toBe("BootNotification");
+  t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+  return { started, lastSeq };
+}
+
 /** The network goes for `seconds`, then comes back when the station retries. */
 async function outage(t: TxStation, seconds: number): Promise<void> {
   t.csms.reachable = false;
@@ -206,15 +220,7 @@ describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
 
   it.skipIf(journalIsPlaceholder)("E04: power lost mid-transaction: after the reboot it is ended, PowerLoss, with its id and the next seqNo; the cable starts nothing new", async () => {
     const t = await txStation(runtime, PPC);
-    const s = await charging(t);
-    await advance(t, 3);
-    const before = await tes(t);
-    const lastSeq = before.length > 0 ? before.at(-1)!.seqNo : 1;
-    await t.board.powerCycle();
-    await t.settle();
-    const [boot] = t.csms.takeCalls();
-    expect(boot[2]).toBe("BootNotification");
-    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    const { started: s, lastSeq } = await cutMidTransaction(t);
     await advance(t, 2);
     const l = await tes(t);
     expect(l).toHaveLength(1);
@@ -226,15 +232,7 @@ describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
 
   it.skipIf(journalIsPlaceholder)("§6 TxCtrlr.ResumeAfterPowerLoss (the OEM's choice): power lost mid-transaction, the EV still there: the same transaction goes on after the reboot, next seqNo, charging again", async () => {
     const t = await txStation(runtime, { ...PPC, "TxCtrlr/ResumeAfterPowerLoss": "true" });
-    const s = await charging(t);
-    await advance(t, 3);
-    const before = await tes(t);
-    const lastSeq = before.length > 0 ? before.at(-1)!.seqNo : 1;
-    await t.board.powerCycle();
-    await t.settle();
-    const [boot] = t.csms.takeCalls();
-    expect(boot[2]).toBe("BootNotification");
-    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    const { started: s, lastSeq } = await cutMidTransaction(t);
     await advance(t, 3);
     const l = await tes(t);
     expect(l.filter((e) => e.eventType !== "Updated")).toEqual([]);
