@@ -60,7 +60,6 @@ export type ModelKey =
   | "SecurityCtrlr/SecurityProfile"
   | "TxCtrlr/EVConnectionTimeOut"
   | "TxCtrlr/MaxEnergyOnInvalidId"
-  | "TxCtrlr/ResumeAfterPowerLoss"
   | "TxCtrlr/StopTxOnEVSideDisconnect"
   | "TxCtrlr/StopTxOnInvalidId"
   | "TxCtrlr/TxStartPoint"

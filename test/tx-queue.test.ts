@@ -230,21 +230,6 @@ describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
     expect(l[0].meterValue!.at(-1)!.sampledValue[0].context).toBe("Transaction.End");
   });
 
-  it.skipIf(journalIsPlaceholder)("§6 TxCtrlr.ResumeAfterPowerLoss (the OEM's choice): power lost mid-transaction, the EV still there: the same transaction goes on after the reboot, next seqNo, charging again", async () => {
-    const t = await txStation(runtime, { ...PPC, "TxCtrlr/ResumeAfterPowerLoss": "true" });
-    const { started: s, lastSeq } = await cutMidTransaction(t);
-    await advance(t, 3);
-    const l = await tes(t);
-    expect(l.filter((e) => e.eventType !== "Updated")).toEqual([]);
-    expect(l[0]).toMatchObject({ seqNo: lastSeq + 1, transactionInfo: { transactionId: s.transactionInfo.transactionId } });
-    expect(l.map((e) => e.seqNo)).toEqual(l.map((_, i) => lastSeq + 1 + i));
-    expect(evse(t).relayClosed).toBe(true);
-    expect(l.at(-1)!.transactionInfo.chargingState ?? "Charging").toBe("Charging");
-    // It ends as any other: the same card stops it.
-    token(t, "OK30");
-    expect((await tes(t)).map((e) => `${e.eventType}/${e.transactionInfo.transactionId === s.transactionInfo.transactionId}`)).toEqual(["Ended/true"]);
-  });
-
   it.skipIf(journalIsPlaceholder)("E04 / B12.FR.05: events queued when the power went are delivered after the reboot, in order", async () => {
     const t = await txStation(runtime, PPC);
     const s = await charging(t);

@@ -244,6 +244,12 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     token(t, "OK-OTHER7");
     await advance(t, 1);
     expect(evse(t).locked[0]).toBe(true);
+    // At the station's own reader the card goes to a free EVSE, not to the held one.
+    plug(t, 2);
+    token(t, "OK-OTHER7b", 0);
+    expect((await tes(t)).map((e) => `${e.eventType}/${e.evse?.id}`)).toEqual(["Started/2"]);
+    await advance(t, 2);
+    await tes(t);
     expect(await tes(t)).toEqual([]);
     token(t, "OK7");
     await advance(t, 1);

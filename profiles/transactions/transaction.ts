@@ -263,15 +263,11 @@ function txForceEnd(ctx: Ctx, t: Tx, stoppedReason: string, trigger: string): vo
   hardware(ctx, t);
 }
 
-/**
- * A transaction the journal restored after a reboot is ended with PowerLoss once the time is known;
- * it goes on instead where the OEM chose so (TxCtrlr.ResumeAfterPowerLoss) and its EV is back on the
- * EVSE, authorized (§6: ended or continued per configuration).
- */
+/** A transaction the journal restored after a reboot is ended with PowerLoss once the time is known. */
 function recoverLost(ctx: Ctx, t: Tx): boolean {
   if (epochNow(ctx) === undefined) return false;
   t.lost = false;
-  if (!(evConnected(t) && t.authorized && flag(ctx, "TxCtrlr/ResumeAfterPowerLoss"))) txForceEnd(ctx, t, "PowerLoss", "AbnormalCondition");
+  txForceEnd(ctx, t, "PowerLoss", "AbnormalCondition");
   return true;
 }
 

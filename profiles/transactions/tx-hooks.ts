@@ -22,8 +22,8 @@ function groupOf(info: JsonObject): string {
 function tokenEvse(ctx: Ctx, token: JsonObject): Tx | undefined {
   const ev = txBlock(ctx).evses;
   for (let i = 0; i < ev.length; i++) if (sameToken(ev[i].authorized ? ev[i].token : ev[i].hold, token)) return ev[i];
-  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].askRef === 0 && ev[i].connectorId > 0) return ev[i];
-  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].askRef === 0 && ev[i].id === "") return ev[i];
+  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].askRef === 0 && ev[i].hold === undefined && ev[i].connectorId > 0) return ev[i];
+  for (let i = 0; i < ev.length; i++) if (!ev[i].authorized && ev[i].askRef === 0 && ev[i].hold === undefined && ev[i].id === "") return ev[i];
   return undefined;
 }
 
@@ -259,8 +259,7 @@ export const txSessions = {
       }
       // The power may have gone between queuing an event and recording it.
       outboxQueued(ctx, "TransactionEvent", (payload: string, ref: number) => catchUp(ctx, payload, ref));
-      // Ended at once, unless it may go on: then the board's report of its cable (or the first tick) decides.
-      for (let i = 0; i < ev.length; i++) if (ev[i].lost && !flag(ctx, "TxCtrlr/ResumeAfterPowerLoss")) recoverLost(ctx, ev[i]);
+      for (let i = 0; i < ev.length; i++) if (ev[i].lost) recoverLost(ctx, ev[i]);
     },
     tick: (ctx: Ctx, now: number) => {
       const b = txBlock(ctx);

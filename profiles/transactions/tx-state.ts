@@ -125,7 +125,7 @@ export function stopPoint(ctx: Ctx, point: string): boolean {
   return listHas(modelGet(ctx, "TxCtrlr/TxStopPoint") as string, point);
 }
 
-export function flag(ctx: Ctx, key: "TxCtrlr/StopTxOnEVSideDisconnect" | "TxCtrlr/StopTxOnInvalidId" | "TxCtrlr/ResumeAfterPowerLoss" | "OCPPCommCtrlr/UnlockOnEVSideDisconnect"): boolean {
+export function flag(ctx: Ctx, key: "TxCtrlr/StopTxOnEVSideDisconnect" | "TxCtrlr/StopTxOnInvalidId" | "OCPPCommCtrlr/UnlockOnEVSideDisconnect"): boolean {
   return modelGet(ctx, key) === "true";
 }
 
