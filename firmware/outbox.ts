@@ -37,9 +37,7 @@ export interface QueuedCall {
   notBefore: number;
   /** Has gone out on the wire (this boot): a resend is then the same frame again. */
   sent: boolean;
-  /** Persisted calls: the payload says "offline": true when it first goes after an outage it was queued in (CallOpts.markOffline). */
-  markOffline: boolean;
-  /** Persisted calls: the record's flags (DROPPABLE, MARK_OFFLINE). */
+  /** Persisted calls: the record's flags: DROPPABLE, MARK_OFFLINE (the payload says "offline": true when it first goes after an outage it was queued in, CallOpts.markOffline). */
   flags: number;
   /** Persisted calls stamped from the uptime (the wall clock unknown, clock.ts stampNow): the boot they were built in, else 0. */
   boot: number;
@@ -102,13 +100,13 @@ function notifyResult(st: Station, call: QueuedCall, payload: JsonObject | undef
 
 function newCall(o: Outbox, action: string, payload: string | string[], opts: CallOpts | undefined, triggered: boolean): QueuedCall {
   o.seq = o.seq + 1;
-  const c: QueuedCall = { action, payload, ref: 0, triggered, seq: o.seq, persisted: false, attempts: 1, interval: 0, tries: 0, notBefore: 0, sent: false, markOffline: false, flags: 0, boot: 0 };
+  const c: QueuedCall = { action, payload, ref: 0, triggered, seq: o.seq, persisted: false, attempts: 1, interval: 0, tries: 0, notBefore: 0, sent: false, flags: 0, boot: 0 };
   if (opts !== undefined) {
     if (opts.ref !== undefined) c.ref = opts.ref;
     if (opts.triggered === true) c.triggered = true;
     if (opts.attempts !== undefined && opts.attempts > 1) c.attempts = opts.attempts;
     if (opts.interval !== undefined && opts.interval > 0) c.interval = opts.interval;
-    if (opts.markOffline === true) c.markOffline = true;
+    if (opts.markOffline === true) c.flags = MARK_OFFLINE;
   }
   return c;
 }
@@ -123,7 +121,7 @@ function fromRecord(seq: number, v: JValue): QueuedCall | undefined {
   if (type(r) !== "table" || type(r[0]) !== "string" || type(r[1]) !== "string") return undefined;
   return {
     action: r[0] as string, payload: r[1] as string, ref: r[2] as number, triggered: false, seq,
-    persisted: true, attempts: r[3] as number, interval: r[4] as number, tries: 0, notBefore: 0, sent: false, markOffline: (r[5] as number) >= MARK_OFFLINE,
+    persisted: true, attempts: r[3] as number, interval: r[4] as number, tries: 0, notBefore: 0, sent: false,
     flags: r[5] as number, boot: r[6] !== undefined ? (r[6] as number) : 0,
   };
 }
@@ -168,7 +166,7 @@ export function outboxAdd(st: Station, action: string, payload: string | string[
   const c = newCall(o, action, payload, opts, st.triggering);
   if (opts !== undefined && opts.persist === true) {
     c.persisted = true;
-    c.flags = (opts.droppable === true ? DROPPABLE : 0) + (c.markOffline ? MARK_OFFLINE : 0);
+    if (opts.droppable === true) c.flags = c.flags + DROPPABLE;
     const [stamped] = string.find(payload as string, "\"197", 1, true);
     if (stamped !== undefined) c.boot = st.bootSeq;
     const rec = record(c);
@@ -305,7 +303,7 @@ export function outboxPayload(st: Station, call: QueuedCall): string | string[] 
     if (at !== undefined && st.out.diskSeq[0] === call.seq) st.out.diskAt[0] = at;
   }
   const text = call.payload as string;
-  if (call.seq > st.out.cut || !call.markOffline) return text;
+  if (call.seq > st.out.cut || call.flags < MARK_OFFLINE) return text;
   const [marked] = string.find(text, "\"offline\":true", 1, true);
   if (marked !== undefined || string.sub(text, 1, 1) !== "{" || string.sub(text, 2, 2) === "}") return text;
   call.payload = "{\"offline\":true," + string.sub(text, 2);
