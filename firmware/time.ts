@@ -35,62 +35,77 @@ export function isoTime(epoch: number): string {
   return string.format("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, hh, mm, ss);
 }
 
-function digits(s: string, at: number, n: number): number | undefined {
-  let v = 0;
-  for (let i = at; i < at + n; i++) {
-    const c = string.byte(s, i);
-    if (c === undefined || c < 48 || c > 57) return undefined;
-    v = v * 10 + (c - 48);
+/** Two decimal digits at byte i, or -1. */
+function two(s: string, i: number): number {
+  const a = string.byte(s, i);
+  const b = string.byte(s, i + 1);
+  if (a === undefined || b === undefined || a < 48 || a > 57 || b < 48 || b > 57) return -1;
+  return (a - 48) * 10 + b - 48;
+}
+
+function daysIn(year: number, month: number): number {
+  // nonneg: year is four parsed digits.
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  if (month === 4 || month === 6 || month === 9 || month === 11) return 30;
+  return 31;
+}
+
+/**
+ * RFC 3339 date-time, YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T and Z in either case, any year:
+ * its day since 1970-01-01 and its second of that day in UTC (the offset applied, so it may fall
+ * outside 0..86399), or undefined. Without a zone it is not RFC 3339; read as UTC where zoneOptional.
+ * Days stay below 2^22 and seconds below 2^17, so nothing here leaves 32-bit integers or single floats.
+ */
+export function isoScan(s: string, zoneOptional: boolean): LuaMultiReturn<[number | undefined, number]> {
+  const hi = two(s, 1);
+  const lo = two(s, 3);
+  const month = two(s, 6);
+  const day = two(s, 9);
+  const h = two(s, 12);
+  const mi = two(s, 15);
+  const se = two(s, 18);
+  const t = string.byte(s, 11);
+  if (hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(hi * 100 + lo, month)) return $multi(undefined, 0);
+  if (string.byte(s, 5) !== 45 || string.byte(s, 8) !== 45 || (t !== 84 && t !== 116)) return $multi(undefined, 0);
+  // 60: a leap second
+  if (string.byte(s, 14) !== 58 || string.byte(s, 17) !== 58 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return $multi(undefined, 0);
+  let p = 20;
+  let c = string.byte(s, p);
+  if (c === 46) {
+    p = p + 1;
+    c = string.byte(s, p);
+    while (c !== undefined && c >= 48 && c <= 57) {
+      p = p + 1;
+      c = string.byte(s, p);
+    }
+    // At least one digit after the point.
+    if (p === 21) return $multi(undefined, 0);
   }
-  return v;
+  let offset = 0;
+  if (c === 43 || c === 45) {
+    const oh = two(s, p + 1);
+    const om = two(s, p + 4);
+    if (string.byte(s, p + 3) !== 58 || oh < 0 || oh > 23 || om < 0 || om > 59) return $multi(undefined, 0);
+    offset = c === 45 ? -(oh * 60 + om) * 60 : (oh * 60 + om) * 60;
+    p = p + 5;
+  } else if (c !== 90 && c !== 122 && (c !== undefined || !zoneOptional)) {
+    return $multi(undefined, 0);
+  }
+  if (c !== undefined && p !== s.length) return $multi(undefined, 0);
+  return $multi(daysFromCivil(hi * 100 + lo, month, day), h * 3600 + mi * 60 + se - offset);
 }
 
 /**
  * RFC 3339 date-time -> epoch seconds (fraction dropped, offset applied), or undefined, also when the
- * result is outside 0 .. 2^31 - 1 (1970-01-01T00:00:00Z .. 2038-01-19T03:14:07Z).
+ * result is outside 0 .. 2^31 - 1 (1970-01-01T00:00:00Z .. 2038-01-19T03:14:07Z). No zone at all is
+ * read as UTC: the validator lets it through in a CSMS's answers only.
  */
 export function parseIsoTime(s: string): number | undefined {
-  const y = digits(s, 1, 4);
-  const mo = digits(s, 6, 2);
-  const d = digits(s, 9, 2);
-  const h = digits(s, 12, 2);
-  const mi = digits(s, 15, 2);
-  const se = digits(s, 18, 2);
-  if (y === undefined || mo === undefined || d === undefined || h === undefined || mi === undefined || se === undefined) return undefined;
-  if (string.byte(s, 5) !== 45 || string.byte(s, 8) !== 45 || string.byte(s, 14) !== 58 || string.byte(s, 17) !== 58) return undefined;
-  const t = string.byte(s, 11);
-  if (t !== 84 && t !== 116 && t !== 32) return undefined;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60) return undefined;
-  let i = 20;
-  if (string.byte(s, i) === 46) {
-    i = i + 1;
-    const c0 = string.byte(s, i);
-    if (c0 === undefined || c0 < 48 || c0 > 57) return undefined;
-    let c = c0 as number | undefined;
-    while (c !== undefined && c >= 48 && c <= 57) { i = i + 1; c = string.byte(s, i); }
-  }
-  let offset = 0;
-  const z = string.byte(s, i);
-  if (z === 90 || z === 122) {
-    i = i + 1;
-  } else if (z === 43 || z === 45) {
-    const oh = digits(s, i + 1, 2);
-    const om = digits(s, i + 4, 2);
-    if (oh === undefined || om === undefined || string.byte(s, i + 3) !== 58 || oh > 23 || om > 59) return undefined;
-    offset = (oh * 60 + om) * 60;
-    if (z === 45) offset = -offset;
-    i = i + 6;
-  } else if (z !== undefined) {
-    return undefined;
-  }
-  // No zone at all (z undefined) is read as UTC: the validator lets it through in a CSMS's answers only.
-  if (i !== s.length + 1) return undefined;
+  const [days, sod] = isoScan(s, true);
   // Epoch seconds must fit 32-bit integers (NodeMCU ESP32) on every runtime. The range is checked
   // before the sum is formed, which could wrap on a 32-bit VM.
-  const days = daysFromCivil(y, mo, d);
-  if (days < 0 || days > 24855) return undefined;
+  if (days === undefined || days < 0 || days > 24855) return undefined;
   const base = days * 86400;
-  const sod = h * 3600 + mi * 60 + se - offset;
   if (sod < -base || sod > 2147483647 - base) return undefined;
   return base + sod;
 }

@@ -26,6 +26,7 @@
 // Nothing is allocated unless a violation is found; recursion follows the payload's nesting.
 
 import { isArray, isDigit, isObject, Json, JSON_DEEP, JsonObject, utf8Prefix } from "./json";
+import { isoScan } from "./time";
 
 /** One compact type spec (see the grammar above); a message's schema is an object spec. */
 export type Schema = string;
@@ -90,53 +91,10 @@ function utf8Chars(s: string): number {
   return n;
 }
 
-/** Two decimal digits at byte i, or -1. */
-function two(s: string, i: number): number {
-  const a = string.byte(s, i);
-  const b = string.byte(s, i + 1);
-  if (!isDigit(a) || !isDigit(b)) return -1;
-  return ((a as number) - 48) * 10 + (b as number) - 48;
-}
-
-function daysIn(year: number, month: number): number {
-  // nonneg: year is four parsed digits.
-  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
-  if (month === 4 || month === 6 || month === 9 || month === 11) return 30;
-  return 31;
-}
-
-/** RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM), T and Z in either case. */
+/** RFC 3339 date-time (time.ts isoScan); without a zone only where zoneOptional. */
 function isDateTime(s: string, zoneOptional?: boolean): boolean {
-  const n = s.length;
-  if (n < 19) return false;
-  const hi = two(s, 1);
-  const lo = two(s, 3);
-  const month = two(s, 6);
-  const day = two(s, 9);
-  const hour = two(s, 12);
-  const minute = two(s, 15);
-  const second = two(s, 18);
-  const t = string.byte(s, 11);
-  if (hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(hi * 100 + lo, month)) return false;
-  if (string.byte(s, 5) !== 45 || string.byte(s, 8) !== 45 || (t !== 84 && t !== 116)) return false;
-  if (string.byte(s, 14) !== 58 || string.byte(s, 17) !== 58) return false;
-  // 60: a leap second
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 60) return false;
-  let p = 20;
-  let c = string.byte(s, p);
-  if (c === 46) {
-    p = p + 1;
-    if (!isDigit(string.byte(s, p))) return false;
-    while (isDigit(string.byte(s, p))) p = p + 1;
-    c = string.byte(s, p);
-  }
-  if (c === 90 || c === 122) return p === n;
-  // Without a zone: not RFC 3339, read as UTC only where the caller allows it.
-  if (c === undefined) return zoneOptional === true;
-  if (c !== 43 && c !== 45) return false;
-  const oh = two(s, p + 1);
-  const om = two(s, p + 4);
-  return p + 5 === n && string.byte(s, p + 3) === 58 && oh >= 0 && oh <= 23 && om >= 0 && om <= 59;
+  const [days] = isoScan(s, zoneOptional === true);
+  return days !== undefined;
 }
 
 /** Whether v is one of the "|"-separated values between the "<" at byte open and the next ">". */
