@@ -62,5 +62,6 @@ export type ModelKey =
   | "TxCtrlr/MaxEnergyOnInvalidId"
   | "TxCtrlr/StopTxOnEVSideDisconnect"
   | "TxCtrlr/StopTxOnInvalidId"
+  | "TxCtrlr/TxResumptionTimeout"
   | "TxCtrlr/TxStartPoint"
   | "TxCtrlr/TxStopPoint";

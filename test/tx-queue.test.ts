@@ -230,6 +230,106 @@ describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
     expect(l[0].meterValue!.at(-1)!.sampledValue[0].context).toBe("Transaction.End");
   });
 
+  it.skipIf(journalIsPlaceholder)("E04: the socket's lock, still closed when the power came back, opens once the lost transaction has ended (PowerLoss)", async () => {
+    const t = await txStation(runtime, PPC);
+    await charging(t);
+    expect(evse(t).locked[0]).toBe(true);
+    // The lock holds its place without power; the board's clock knows the time, so the transaction
+    // ends as the station starts.
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 2);
+    expect((await tes(t)).map((e) => e.transactionInfo.stoppedReason)).toEqual(["PowerLoss"]);
+    expect(evse(t).locked[0]).toBe(false);
+    expect(evse(t).relayClosed).toBe(false);
+  });
+
+  it.skipIf(journalIsPlaceholder)("§6 TxCtrlr.TxResumptionTimeout > 0: power lost mid-transaction, the EV still there: the same transaction goes on (Updated, AbnormalCondition, next seqNo), charging again, locked, stopped by its card", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/TxResumptionTimeout": "60" });
+    const { started: s, lastSeq } = await cutMidTransaction(t);
+    await advance(t, 3);
+    const l = await tes(t);
+    expect(l.filter((e) => e.eventType !== "Updated")).toEqual([]);
+    expect(l[0]).toMatchObject({ triggerReason: "AbnormalCondition", seqNo: lastSeq + 1, transactionInfo: { transactionId: s.transactionInfo.transactionId } });
+    expect(l.map((e) => e.seqNo)).toEqual(l.map((_, i) => lastSeq + 1 + i));
+    expect(l.at(-1)!.transactionInfo.chargingState).toBe("Charging");
+    expect(evse(t).relayClosed).toBe(true);
+    expect(evse(t).locked[0]).toBe(true);
+    // Busy again: an OnIdle reset waits for it (B12.FR.01).
+    expect(call(t, "Reset", { type: "OnIdle" })).toMatchObject({ status: "Scheduled" });
+    expect(call(t, "GetTransactionStatus", { transactionId: s.transactionInfo.transactionId })).toMatchObject({ ongoingIndicator: true });
+    token(t, "OK30");
+    expect((await tes(t)).map((e) => `${e.eventType}/${e.transactionInfo.transactionId === s.transactionInfo.transactionId}/${e.transactionInfo.stoppedReason}`)).toEqual(["Ended/true/Local"]);
+    expect(evse(t).relayClosed).toBe(false);
+  });
+
+  it.skipIf(journalIsPlaceholder)("§6 TxResumptionTimeout: the cable pulled during the outage: nothing until the timeout, then Ended with PowerLoss and the lock open", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/TxResumptionTimeout": "20" });
+    plug(t);
+    token(t, "OK30");
+    const evs = await tes(t);
+    await advance(t, 3);
+    evs.push(...(await tes(t)));
+    const s = evs[0];
+    const lastSeq = evs.at(-1)!.seqNo;
+    // The power goes; meanwhile the cable is pulled (the board hears nothing while it is off).
+    t.board.powerLost = true;
+    t.board.unplug(1);
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 10);
+    expect(await tes(t)).toEqual([]);
+    expect(evse(t).locked[0]).toBe(true);
+    await advance(t, 12);
+    const l = await tes(t);
+    expect(l).toHaveLength(1);
+    expect(l[0]).toMatchObject({ eventType: "Ended", triggerReason: "AbnormalCondition", seqNo: lastSeq + 1, transactionInfo: { transactionId: s.transactionInfo.transactionId, stoppedReason: "PowerLoss" } });
+    expect(evse(t).locked[0]).toBe(false);
+    expect(evse(t).relayClosed).toBe(false);
+  });
+
+  it.skipIf(journalIsPlaceholder)("§6 TxResumptionTimeout: a cable without its EV (pilot A) does not resume it: Ended with PowerLoss after the timeout, no energy", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/TxResumptionTimeout": "5" });
+    const s = await charging(t);
+    await advance(t, 2);
+    await tes(t);
+    // The EV end of the cable is gone: the pilot reads A with the cable still in the socket.
+    evse(t).ev.pilot = () => "A" as "B";
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 8);
+    const l = await tes(t);
+    expect(l.map((e) => `${e.eventType}/${e.transactionInfo.stoppedReason}`)).toEqual(["Ended/PowerLoss"]);
+    expect(l[0].transactionInfo.transactionId).toBe(s.transactionInfo.transactionId);
+    expect(evse(t).relayClosed).toBe(false);
+  });
+
+  it.skipIf(journalIsPlaceholder)("§6 TxResumptionTimeout, E05.FR.02: a transaction whose token the CSMS refused (StopTxOnInvalidId false) is not resumed: no energy after the reboot, Ended with PowerLoss", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/TxResumptionTimeout": "5", "TxCtrlr/StopTxOnInvalidId": "false" });
+    t.teAnswer = (te) => (te.idToken !== undefined ? { idTokenInfo: { status: "Invalid" } } : {});
+    plug(t);
+    token(t, "OK30");
+    await advance(t, 3);
+    await tes(t);
+    expect(evse(t).relayClosed).toBe(false);
+    t.teAnswer = ACCEPT;
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    for (let i = 0; i < 8; i++) {
+      await advance(t, 1);
+      expect(evse(t).relayCommand).toBe(false);
+    }
+    expect((await tes(t)).map((e) => `${e.eventType}/${e.transactionInfo.stoppedReason}`)).toEqual(["Ended/PowerLoss"]);
+  });
+
   it.skipIf(journalIsPlaceholder)("E04 / B12.FR.05: events queued when the power went are delivered after the reboot, in order", async () => {
     const t = await txStation(runtime, PPC);
     const s = await charging(t);

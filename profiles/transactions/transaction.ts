@@ -263,8 +263,29 @@ function txForceEnd(ctx: Ctx, t: Tx, stoppedReason: string, trigger: string): vo
   hardware(ctx, t);
 }
 
-/** A transaction the journal restored after a reboot is ended with PowerLoss once the time is known. */
+/**
+ * A transaction the journal restored after a reboot (§6: ended or continued per configuration). It
+ * goes on when TxCtrlr.TxResumptionTimeout allows it: authorized, its token not refused (E05), and its
+ * EV on the EVSE (the pilot in B, C or D: a cable alone is no EV) within that many seconds of
+ * power-up; an Updated event (AbnormalCondition) tells the CSMS, the same transactionId, the next
+ * seqNo. Otherwise it ends with PowerLoss once the time is known. Returns whether the caller's
+ * evaluation goes on (not while it waits, nor after the resumption's own).
+ */
 function recoverLost(ctx: Ctx, t: Tx): boolean {
+  const e = t.evseId;
+  const now = ctx.hal.uptime();
+  if (t.authorized && !t.invalid && now < modelInt(ctx, "TxCtrlr/TxResumptionTimeout")) {
+    const p = ctx.hal.pilotState(e);
+    if (t.connectorId === 0 || (p !== "B" && p !== "C" && p !== "D")) return false;
+    t.lost = false;
+    t.startAt = now;
+    t.lastUpdated = now;
+    t.lastEnded = now;
+    t.txConn = t.connectorId;
+    connectorSet(ctx, e, t.connectorId, "tx", true);
+    evaluate(ctx, t, "AbnormalCondition");
+    return false;
+  }
   if (epochNow(ctx) === undefined) return false;
   t.lost = false;
   txForceEnd(ctx, t, "PowerLoss", "AbnormalCondition");
@@ -308,4 +329,4 @@ function txAsk(ctx: Ctx, t: Tx, token: JsonObject, stop: boolean): void {
   emit(ctx, "authorize", t.evseId, token, b.ref, stop);
 }
 
-export { hasLock, txFault, chargingState, shouldStart, endedSample, clearTx, evaluate, txForceEnd, recoverLost, txAuthorize, txDeauthorize, txAsk };
+export { hasLock, hardware, txFault, chargingState, shouldStart, endedSample, clearTx, evaluate, txForceEnd, recoverLost, txAuthorize, txDeauthorize, txAsk };

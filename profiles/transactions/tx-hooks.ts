@@ -3,12 +3,12 @@
 // values, timeouts: tx-tick.ts) and the catch-up after a reboot. Each ends in transaction.ts evaluate().
 
 import { idiv, imod } from "../../firmware/arith";
-import { connectorSet } from "../../firmware/connectors";
+import { connectorSet, evseBusy } from "../../firmware/connectors";
 import { jsonDecode, JsonObject } from "../../firmware/json";
 import { modelInt, modelLookup } from "../../firmware/model";
 import { outboxQueued } from "../../firmware/outbox";
 import { Ctx, emit } from "../../firmware/station";
-import { clearTx, evaluate, hasLock, recoverLost, txAsk, txFault, txAuthorize, txDeauthorize, txForceEnd } from "./transaction";
+import { clearTx, evaluate, hardware, hasLock, recoverLost, txAsk, txFault, txAuthorize, txDeauthorize, txForceEnd } from "./transaction";
 import { tickTx } from "./tx-tick";
 import { txNewGen, txStoreOpen } from "./tx-store";
 import { evConnected, evseUsable, flag, newTx, sameToken, Tx, txBlock } from "./tx-state";
@@ -259,7 +259,17 @@ export const txSessions = {
       }
       // The power may have gone between queuing an event and recording it.
       outboxQueued(ctx, "TransactionEvent", (payload: string, ref: number) => catchUp(ctx, payload, ref));
-      for (let i = 0; i < ev.length; i++) if (ev[i].lost) recoverLost(ctx, ev[i]);
+      for (let i = 0; i < ev.length; i++) {
+        const t = ev[i];
+        // The hardware as the power cut left it (a lock stays where it was, a welded contactor closed):
+        // what no transaction needs any more is let go, by hardware() now or when the lost one ends.
+        t.relay = ctx.hal.relayClosed(t.evseId);
+        for (let c = ctx.img.evses[i]; c > 0; c--) if (ctx.hal.lockState(t.evseId, c)) t.locked = c;
+        if (t.lost) {
+          evseBusy(ctx, t.evseId, true);
+          recoverLost(ctx, t);
+        } else hardware(ctx, t);
+      }
     },
     tick: (ctx: Ctx, now: number) => {
       const b = txBlock(ctx);

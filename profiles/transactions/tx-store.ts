@@ -18,6 +18,7 @@ function record(t: Tx): JValue {
   const r: Rec = {
     id: t.id, gen: t.gen, seq: t.seq, group: t.group, conn: t.connectorId, auth: t.authorized, tokSent: t.tokenSent,
     evseSent: t.evseSent, wasAuth: t.wasAuth, wasConn: t.wasConn, reason: t.stoppedReason, rsId: t.remoteStartId, profile: t.profile, state: t.state, ended: t.endedSamples,
+    wh: t.startWh, inv: t.invalid, invWh: t.invalidWh,
   };
   if (t.token !== undefined) r.token = jsonEncode(t.token);
   return r;
@@ -39,6 +40,11 @@ function fromRecord(t: Tx, v: JValue): void {
   t.remoteStartId = r.rsId as number;
   t.profile = r.profile as string;
   t.state = r.state as string;
+  // E05 survives the reboot: a refused token gets no more energy than before it. (A record of a
+  // firmware without these fields reads as a token not refused, counted from 0 Wh.)
+  t.startWh = r.wh !== undefined ? (r.wh as number) : 0;
+  t.invalid = r.inv === true;
+  t.invalidWh = r.invWh !== undefined ? (r.invWh as number) : -1;
   const ended = r.ended as string[];
   t.endedSamples = [];
   // A sample stamped from an earlier boot's uptime (no clock then, clock.ts stampNow) cannot be placed in time: left out.
@@ -53,8 +59,8 @@ function fromRecord(t: Tx, v: JValue): void {
 /** What the record holds but the seqNo, in short: equal means only the seqNo moved since the last full record. */
 function sig(t: Tx): string {
   const tok = t.token !== undefined ? (t.token.idToken as string) : "";
-  return string.format("%s|%d|%s|%d|%s|%s|%s|%s|%s|%s|%d|%s|%d|%d|%s", t.id, t.gen, t.group, t.connectorId, tostring(t.authorized), tostring(t.tokenSent),
-    tostring(t.evseSent), tostring(t.wasAuth), tostring(t.wasConn), t.stoppedReason, t.remoteStartId, t.state, t.endedSamples.length, t.profile.length, tok);
+  return string.format("%s|%d|%s|%d|%s|%s|%s|%s|%s|%s|%d|%s|%d|%d|%s|%s|%d", t.id, t.gen, t.group, t.connectorId, tostring(t.authorized), tostring(t.tokenSent),
+    tostring(t.evseSent), tostring(t.wasAuth), tostring(t.wasConn), t.stoppedReason, t.remoteStartId, t.state, t.endedSamples.length, t.profile.length, tok, tostring(t.invalid), t.invalidWh);
 }
 
 /** Writes the EVSE's transaction (or its end: no record while none runs). */
