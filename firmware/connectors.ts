@@ -17,8 +17,8 @@ import { isoTime } from "./time";
 export type ConnectorInput = "plugged" | "tx" | "reserved" | "unavailable" | "faulted" | "closing";
 
 interface ConnectorState {
-  /** Per EVSE: a transaction runs on it (evseBusy), connector known or not. */
-  busy: boolean[];
+  /** Per EVSE (evseBusy): 0 no transaction, 1 one runs (connector known or not), 2 an authorized one runs. */
+  busy: number[];
   plugged: boolean[];
   tx: boolean[];
   reserved: boolean[];
@@ -168,24 +168,19 @@ export function connectorPlugged(ctx: Ctx, evseId: number, connectorId: number):
 }
 
 /**
- * Is a transaction running on the EVSE (evseId 0: on any EVSE)? As the transaction block reported
- * through connectorSet(..., "tx", ...): how other blocks (reset, availability) know an EVSE is busy.
+ * Is a transaction running on the EVSE (evseId 0: on any EVSE), an authorized one where authorized
+ * (F05.FR.02)? As the transaction block reported (evseBusy): how other blocks (reset, availability,
+ * unlock) know an EVSE is busy.
  */
-function evseInTx(ctx: Ctx, evseId: number): boolean {
-  const evses = ctx.img.evses;
+function evseInTx(ctx: Ctx, evseId: number, authorized?: boolean): boolean {
   const s = state(ctx);
-  for (let e = 1; e <= evses.length; e++) {
-    if (evseId === 0 || e === evseId) {
-      if (s.busy[e - 1]) return true;
-      for (let c = 1; c <= evses[e - 1]; c++) if (s.tx[connectorIndex(ctx, e, c)]) return true;
-    }
-  }
+  for (let e = 1; e <= s.busy.length; e++) if ((evseId === 0 || e === evseId) && s.busy[e - 1] > (authorized === true ? 1 : 0)) return true;
   return false;
 }
 
-/** A transaction runs on the EVSE whether or not a connector is known yet (TxStartPoint Authorized): evseInTx says so. */
-export function evseBusy(ctx: Ctx, evseId: number, on: boolean): void {
-  state(ctx).busy[evseId - 1] = on;
+/** A transaction runs on the EVSE (level 1; 2: authorized) whether or not a connector is known yet (TxStartPoint Authorized); 0: none. */
+export function evseBusy(ctx: Ctx, evseId: number, level: number): void {
+  state(ctx).busy[evseId - 1] = level;
 }
 
 /** EVSE availability from its connectors: Occupied when any is, else the first connector's state. */
@@ -257,7 +252,7 @@ export const coreConnectors: Block = {
       let n = 0;
       for (let e = 0; e < st.img.evses.length; e++) {
         n = n + st.img.evses[e];
-        s.busy[e] = false;
+        s.busy[e] = 0;
       }
       for (let k = 0; k < n; k++) {
         s.plugged[k] = false;

@@ -63,7 +63,7 @@ describe.each(RUNTIMES)("transactions offline on %s", (runtime) => {
     plug(t);
     token(t, "GRP1");
     await advance(t, 2);
-    expect(trig(await tes(t))[0]).toBe("Started/Authorized");
+    expect(trig(await tes(t))[0]).toBe("Started/ChargingStateChanged");
     await down(t);
     token(t, "GRP2");
     await advance(t, 1);

@@ -113,9 +113,17 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     plug(t);
     token(t, "OK27");
     const [s] = await tes(t);
+    expect(evse(t).locked[0]).toBe(true);
+    // TC_F_05_CS with the transactions block: authorized, so the lock stays.
+    expect(call(t, "UnlockConnector", { evseId: 1, connectorId: 1 })).toEqual({ status: "OngoingAuthorizedTransaction" });
+    expect(evse(t).locked[0]).toBe(true);
     call(t, "RequestStopTransaction", { transactionId: s.transactionInfo.transactionId });
     expect(trig(await tes(t))).toEqual(["Updated/RemoteStop/-"]);
     expect(evse(t).relayClosed).toBe(false);
+    // F04.FR.02: energy off and the cable unlocked, so the driver can take it; the transaction runs
+    // until the unplug, no longer authorized: UnlockConnector may open it too (F05.FR.02 not met).
+    expect(evse(t).locked[0]).toBe(false);
+    expect(call(t, "UnlockConnector", { evseId: 1, connectorId: 1 })).toEqual({ status: "Unlocked" });
     unplug(t);
     const l = await tes(t);
     expect(trig(l)).toEqual(["Ended/EVCommunicationLost/Idle"]);

@@ -48,8 +48,9 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     meter(t, 1000, 0, [0, 0, 0], [2301, 2302, 2303], 40);
     token(t, "OK1");
     let l = await tes(t);
-    // E01.FR.05: Started on authorization, before the contactor closes.
-    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE"]);
+    // E01.FR.05: Started on authorization, before the contactor closes; the power path closing is the
+    // start point, not the authorization (EnergyTransferStarted step 7: ChargingStateChanged, SuspendedEVSE).
+    expect(trig(l)).toEqual(["Started/ChargingStateChanged/SuspendedEVSE"]);
     const s = l[0];
     expect(s.seqNo).toBe(0);
     expect(s.idToken).toEqual({ idToken: "OK1", type: "ISO14443" });
@@ -100,7 +101,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     token(t, "OK1");
     await advance(t, 4);
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE", "Updated/ChargingStateChanged/SuspendedEV"]);
+    expect(trig(l)).toEqual(["Started/ChargingStateChanged/SuspendedEVSE", "Updated/ChargingStateChanged/SuspendedEV"]);
     expect(l.map((e) => e.seqNo)).toEqual([0, 1]);
   });
 
@@ -132,10 +133,12 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(trig(l)).toEqual(["Started/CablePluggedIn/EVConnected"]);
     expect(l[0].evse).toEqual({ id: 1, connectorId: 1 });
     expect(l[0].idToken).toBeUndefined();
-    // No energy before authorization.
+    // No energy before authorization, and no lock: nobody owns the cable yet (F05.FR.02 applies to authorized transactions).
     expect(evse(t).relayClosed).toBe(false);
+    expect(evse(t).locked[0]).toBe(false);
     token(t, "OK3");
     await advance(t, 1);
+    expect(evse(t).locked[0]).toBe(true);
     l = await tes(t);
     expect(trig(l)).toEqual(["Updated/Authorized/-", "Updated/ChargingStateChanged/Charging"]);
     expect(l[0].idToken?.idToken).toBe("OK3");
@@ -145,6 +148,8 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     l = await tes(t);
     expect(trig(l)).toEqual(["Updated/StopAuthorized/EVConnected"]);
     expect(evse(t).relayClosed).toBe(false);
+    // E07 scenario step 2: the energy stops and the cable is unlocked (not permanently attached).
+    expect(evse(t).locked[0]).toBe(false);
     unplug(t);
     l = await tes(t);
     // TC_E_14_CS
@@ -394,7 +399,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     plug(t);
     token(t, "OK14");
     const l = await tes(t);
-    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE", "Ended/Deauthorized/EVConnected"]);
+    expect(trig(l)).toEqual(["Started/ChargingStateChanged/SuspendedEVSE", "Ended/Deauthorized/EVConnected"]);
     expect(l[1].transactionInfo.stoppedReason).toBe("DeAuthorized");
     expect(evse(t).relayClosed).toBe(false);
     expect(t.logs).toContain("tokenInfo OK14 Invalid");
@@ -418,7 +423,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(evse(t).locked[0]).toBe(false);
     t.teAnswer = ACCEPT;
     token(t, "OK14u");
-    expect(trig(await tes(t))).toEqual(["Started/Authorized/SuspendedEVSE"]);
+    expect(trig(await tes(t))).toEqual(["Started/ChargingStateChanged/SuspendedEVSE"]);
   });
 
   it("E05.FR.02: with StopTxOnInvalidId false the transaction stays, energy stops: ChargingStateChanged SuspendedEVSE", async () => {
@@ -428,7 +433,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     token(t, "OK15");
     const l = await tes(t);
     // The Started event's answer comes before the EV could draw: energy never flows, the EVSE holds it back.
-    expect(trig(l)).toEqual(["Started/Authorized/SuspendedEVSE"]);
+    expect(trig(l)).toEqual(["Started/ChargingStateChanged/SuspendedEVSE"]);
     expect(evse(t).relayClosed).toBe(false);
     expect(evse(t).locked[0]).toBe(true);
   });
@@ -483,7 +488,7 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     const u = await txStation(runtime, PPC);
     plug(u);
     token(u, "MASTER-2");
-    expect(trig(await tes(u))).toEqual(["Started/Authorized/SuspendedEVSE"]);
+    expect(trig(await tes(u))).toEqual(["Started/ChargingStateChanged/SuspendedEVSE"]);
   });
 
   it("E05.FR.02: MaxEnergyOnInvalidId already delivered when the refusal comes (a late answer): energy stops at once", async () => {

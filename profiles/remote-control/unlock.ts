@@ -31,11 +31,9 @@ function onUnlock(ctx: Ctx, p: JsonObject): JsonObject {
   const connectorId = p.connectorId as number;
   // F05.FR.03
   if (connectorIndex(ctx, evseId, connectorId) < 0) return { status: "UnknownConnector" };
-  // F05.FR.02: neither unlocked nor stopped. Which transactions are authorized is the transactions
-  // block's knowledge (connectors.ts only learns that one runs, "tx"): any running one counts, so a
-  // cable is never released under a charging EV (an unauthorized one, TxStartPoint EVConnected, may
-  // be unlocked by the spec, but need not be).
-  if (evseInTx(ctx, evseId)) return { status: "OngoingAuthorizedTransaction" };
+  // F05.FR.02: neither unlocked nor stopped under an authorized transaction; one not (or no longer)
+  // authorized, its energy stopped, lets the cable go (F04.FR.02, TC_E_17 EVConnected stop point).
+  if (evseInTx(ctx, evseId, true)) return { status: "OngoingAuthorizedTransaction" };
   // F05.FR.06: tried even with no cable in; F05.FR.04/05: the lock's feedback says how it went.
   ctx.hal.setLock(evseId, connectorId, false);
   if (!ctx.hal.lockState(evseId, connectorId)) return { status: "Unlocked" };

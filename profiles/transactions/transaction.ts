@@ -59,10 +59,13 @@ function hardware(ctx: Ctx, t: Tx): void {
     t.relay = false;
     ctx.hal.setRelay(e, false);
   }
-  // Locked while a transaction runs on a socket; E09.FR.02 frees it when the EV end leaves; held for
-  // its owner after a deauthorized end (t.hold).
+  // Locked while an authorized transaction runs on a socket: a stop that leaves the transaction
+  // running until the cable goes (TxStopPoint EVConnected) unlocks it (E07 scenario, F04.FR.02).
+  // E09.FR.02 frees it when the EV end leaves; held for its owner after a deauthorized end (t.hold).
   let lock = 0;
-  if ((t.id !== "" || t.hold !== undefined) && t.connectorId > 0 && hasLock(ctx, e, t.connectorId) && (t.evSide || t.hold !== undefined || !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect"))) lock = t.connectorId;
+  if (((t.id !== "" && t.authorized) || t.hold !== undefined) && t.connectorId > 0 && hasLock(ctx, e, t.connectorId) && (t.evSide || t.hold !== undefined || !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect"))) lock = t.connectorId;
+  // Reset, availability and UnlockConnector (F05.FR.02) see the transaction and whether it is authorized.
+  if (t.id !== "") evseBusy(ctx, e, t.authorized ? 2 : 1);
   if (lock !== t.locked) {
     if (t.locked > 0) ctx.hal.setLock(e, t.locked, false);
     if (lock > 0) ctx.hal.setLock(e, lock, true);
@@ -170,7 +173,7 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
     connectorSet(ctx, t.evseId, t.connectorId, "tx", true);
   }
   // Busy for reset and availability even before a cable names the connector (TxStartPoint Authorized).
-  evseBusy(ctx, t.evseId, true);
+  evseBusy(ctx, t.evseId, 1);
   sendTE(ctx, t, "Started", trigger, cs, undefined, undefined);
 }
 
@@ -195,7 +198,7 @@ function endTx(ctx: Ctx, t: Tx, trigger: string, stopToken: JsonObject | undefin
 function clearTx(ctx: Ctx, t: Tx): void {
   t.authorized = false;
   if (t.txConn > 0) connectorSet(ctx, t.evseId, t.txConn, "tx", false);
-  evseBusy(ctx, t.evseId, false);
+  evseBusy(ctx, t.evseId, 0);
   t.txConn = 0;
   t.id = "";
   t.token = undefined;
@@ -224,7 +227,11 @@ function evaluate(ctx: Ctx, t: Tx, trigger: string, stopToken?: JsonObject): voi
   let sent = false;
   if (t.id === "") {
     if (shouldStart(ctx, t, cs)) {
-      startTx(ctx, t, trigger !== "" ? trigger : "ChargingStateChanged", cs);
+      // A local authorization on a connected EV starts a PowerPathClosed transaction through the power
+      // path it closes, not as an Authorized start point (TC_E_01 / EnergyTransferStarted step 7:
+      // ChargingStateChanged, SuspendedEVSE).
+      if (trigger === "" || (trigger === "Authorized" && !startPoint(ctx, "Authorized") && startPoint(ctx, "PowerPathClosed"))) trigger = "ChargingStateChanged";
+      startTx(ctx, t, trigger, cs);
       sent = true;
     }
   } else {

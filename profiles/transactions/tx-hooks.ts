@@ -266,7 +266,7 @@ export const txSessions = {
         t.relay = ctx.hal.relayClosed(t.evseId);
         for (let c = ctx.img.evses[i]; c > 0; c--) if (ctx.hal.lockState(t.evseId, c)) t.locked = c;
         if (t.lost) {
-          evseBusy(ctx, t.evseId, true);
+          evseBusy(ctx, t.evseId, 1);
           recoverLost(ctx, t);
         } else hardware(ctx, t);
       }
