@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { decode } from "cbor-x";
 import { FlashStore } from "./board";
 import { flashName } from "./simulator";
+import { TX_RECORD } from "../profiles/transactions/tx-store";
 
 const MAGIC = 0xa5;
 const OVERHEAD = 7;
@@ -50,6 +51,12 @@ function readable(v: unknown): unknown {
   return v;
 }
 
+/** A transaction record (an array, profiles/transactions/tx-store.ts) with its fields named. */
+function named(kind: string, key: string | number, v: unknown): unknown {
+  if (kind !== "tx" || typeof key !== "number" || key < 1 || !Array.isArray(v) || v.length !== TX_RECORD.length + 2) return v;
+  return Object.fromEntries([...TX_RECORD, "endedSamples", "token"].map((f, i) => [f, v[i]]));
+}
+
 /** The record at p: the entry and its whole length, or the length its header claims (0: none to trust). */
 function recordAt(b: Buffer, p: number): { entry?: DumpEntry; whole: number } {
   if (p + OVERHEAD > b.length || b[p] !== MAGIC) return { whole: 0 };
@@ -66,7 +73,7 @@ function recordAt(b: Buffer, p: number): { entry?: DumpEntry; whole: number } {
     return { whole: n + OVERHEAD };
   }
   const [kind, key] = rec as [string, string | number];
-  const entry: DumpEntry = rec.length === 2 ? { position: p, kind, key, deleted: true } : { position: p, kind, key, value: readable(rec[2]) };
+  const entry: DumpEntry = rec.length === 2 ? { position: p, kind, key, deleted: true } : { position: p, kind, key, value: named(kind, key, readable(rec[2])) };
   return { entry, whole: n + OVERHEAD };
 }
 

@@ -10,6 +10,7 @@ import { spawnSync } from "node:child_process";
 import { FlashStore } from "../sim/board";
 import { flashName } from "../sim/simulator";
 import { journalCommand } from "../sim/journal-dump";
+import { TX_RECORD } from "../profiles/transactions/tx-store";
 import { main } from "../sim/cli";
 import { ROOT } from "../build/compile";
 import type { Hal } from "../hal/hal";
@@ -85,6 +86,23 @@ describe("ocpp-sim journal", () => {
         { position: c, kind: "tx", key: "TX-1", deleted: true },
       ],
     });
+  });
+
+  it("a transaction's record (profiles/transactions/tx-store.ts: an array) is printed with its fields named", () => {
+    const dir = tempDir();
+    const j = station(new FlashStore(path.join(dir, "CP001-flash.json")), 4096);
+    const values = TX_RECORD.map((f, i) => (f === "authorized" ? true : f === "id" ? "TX-9" : i));
+    const at = j.put("tx", 1, [...values, ["{\"timestamp\":\"2026-11-24T10:00:00Z\"}"], "{\"idToken\":\"OK1\",\"type\":\"ISO14443\"}"]);
+    const d = JSON.parse(run(["--state-dir", dir]).out);
+    expect(d.entries).toEqual([
+      {
+        position: at,
+        kind: "tx",
+        key: 1,
+        value: { ...Object.fromEntries(TX_RECORD.map((f, i) => [f, values[i]])), endedSamples: ["{\"timestamp\":\"2026-11-24T10:00:00Z\"}"], token: "{\"idToken\":\"OK1\",\"type\":\"ISO14443\"}" },
+      },
+    ]);
+    expect(d.entries[0].value).toMatchObject({ id: "TX-9", authorized: true, seq: 0 });
   });
 
   it("follows the pointer after compactions and notes a torn tail and a corrupt record where they sit", () => {

@@ -4,7 +4,7 @@
 // its own (key -evseId: [gen, seq]) instead of the whole transaction. The TransactionEvents
 // themselves are the outbox's records.
 
-import { jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
+import { fmtNum, jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
 import { journalOwner, journalPut, JValue } from "../../firmware/journal";
 import type { Ctx } from "../../firmware/station";
 import { newTx, Tx, txBlock } from "./tx-state";
@@ -12,55 +12,50 @@ import { newTx, Tx, txBlock } from "./tx-state";
 const KIND = "tx";
 const GEN = "gen";
 
-type Rec = { [k: string]: JValue };
+/**
+ * The Tx fields a record keeps, in its order: the record is a CBOR array of them, then the kept
+ * TxEnded samples and the idToken as JSON ("" none). seq first and profile last: sig() leaves them out.
+ */
+export const TX_RECORD = ["seq", "id", "gen", "group", "connectorId", "authorized", "tokenSent", "evseSent", "wasAuth", "wasConn", "stoppedReason", "remoteStartId", "state", "startWh", "invalid", "invalidWh", "profile"];
+
+type Fields = { [k: string]: JValue };
 
 function record(t: Tx): JValue {
-  const r: Rec = {
-    id: t.id, gen: t.gen, seq: t.seq, group: t.group, conn: t.connectorId, auth: t.authorized, tokSent: t.tokenSent,
-    evseSent: t.evseSent, wasAuth: t.wasAuth, wasConn: t.wasConn, reason: t.stoppedReason, rsId: t.remoteStartId, profile: t.profile, state: t.state, ended: t.endedSamples,
-    wh: t.startWh, inv: t.invalid, invWh: t.invalidWh,
-  };
-  if (t.token !== undefined) r.token = jsonEncode(t.token);
+  const f = t as unknown as Fields;
+  const n = TX_RECORD.length;
+  const r: JValue[] = [];
+  for (let i = 0; i < n; i++) r[i] = f[TX_RECORD[i]];
+  r[n] = t.endedSamples;
+  r[n + 1] = t.token !== undefined ? jsonEncode(t.token) : "";
   return r;
 }
 
 function fromRecord(t: Tx, v: JValue): void {
-  const r = v as Rec;
-  t.id = r.id as string;
-  t.gen = r.gen as number;
-  t.seq = r.seq as number;
-  t.group = r.group as string;
-  t.connectorId = r.conn as number;
-  t.authorized = r.auth as boolean;
-  t.tokenSent = r.tokSent as boolean;
-  t.evseSent = r.evseSent as boolean;
-  t.wasAuth = r.wasAuth as boolean;
-  t.wasConn = r.wasConn as boolean;
-  t.stoppedReason = r.reason as string;
-  t.remoteStartId = r.rsId as number;
-  t.profile = r.profile as string;
-  t.state = r.state as string;
-  // E05 survives the reboot: a refused token gets no more energy than before it. (A record of a
-  // firmware without these fields reads as a token not refused, counted from 0 Wh.)
-  t.startWh = r.wh !== undefined ? (r.wh as number) : 0;
-  t.invalid = r.inv === true;
-  t.invalidWh = r.invWh !== undefined ? (r.invWh as number) : -1;
-  const ended = r.ended as string[];
+  const r = v as JValue[];
+  const n = TX_RECORD.length;
+  // A record of another layout (an earlier firmware's) is not read: the outbox's queued events take the transaction up (catchUp).
+  if (type(r[0]) !== "number" || r.length !== n + 2) return;
+  const f = t as unknown as Fields;
+  for (let i = 0; i < n; i++) f[TX_RECORD[i]] = r[i];
+  const ended = r[n] as string[];
   t.endedSamples = [];
   // A sample stamped from an earlier boot's uptime (no clock then, clock.ts stampNow) cannot be placed in time: left out.
   for (let i = 0; i < ended.length; i++) if (string.sub(ended[i], 1, 17) !== "{\"timestamp\":\"197") t.endedSamples[t.endedSamples.length] = ended[i];
-  if (r.token !== undefined) {
-    const [tok] = jsonDecode(r.token as string, 4, false);
-    t.token = tok as JsonObject;
-  }
+  const [tok] = jsonDecode(r[n + 1] as string, 4, false);
+  t.token = tok as JsonObject | undefined;
   t.lost = t.id !== "";
 }
 
-/** What the record holds but the seqNo, in short: equal means only the seqNo moved since the last full record. */
+/** What the record holds but the seqNo, in short (the profile and the samples by their length): equal means only the seqNo moved since the last full record. */
 function sig(t: Tx): string {
-  const tok = t.token !== undefined ? (t.token.idToken as string) : "";
-  return string.format("%s|%d|%s|%d|%s|%s|%s|%s|%s|%s|%d|%s|%d|%d|%s|%s|%d", t.id, t.gen, t.group, t.connectorId, tostring(t.authorized), tostring(t.tokenSent),
-    tostring(t.evseSent), tostring(t.wasAuth), tostring(t.wasConn), t.stoppedReason, t.remoteStartId, t.state, t.endedSamples.length, t.profile.length, tok, tostring(t.invalid), t.invalidWh);
+  const f = t as unknown as Fields;
+  const out: string[] = [];
+  for (let i = 1; i < TX_RECORD.length - 1; i++) {
+    const v = f[TX_RECORD[i]];
+    out[i - 1] = type(v) === "number" ? fmtNum(v as number) : tostring(v as string | boolean);
+  }
+  out[out.length] = fmtNum(t.profile.length) + "|" + fmtNum(t.endedSamples.length) + "|" + (t.token !== undefined ? (t.token.idToken as string) : "");
+  return table.concat(out, "|");
 }
 
 /** Writes the EVSE's transaction (or its end: no record while none runs). */
