@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { ROOT } from "../build/compile";
 import { RUNTIMES } from "../sim/runtimes/image";
 import { Frame, NOW_ISO, ScriptedCsms, startStation } from "./harness";
-import { ACCEPT, advance, call, evse, flush, plug, sent, setVars, tes, token, txStation, TxStation, TE, TX_CONFIG, TX_FILE } from "./tx-harness";
+import { ACCEPT, advance, call, evse, flush, pilot, plug, sent, setVars, tes, token, txStation, TxStation, TE, TX_CONFIG, TX_FILE } from "./tx-harness";
 
 const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
 const OFFLINE = { ...PPC, "OCPPCommCtrlr/RetryBackOffWaitMinimum": "20", "OCPPCommCtrlr/RetryBackOffRandomRange": "0", "SampledDataCtrlr/TxUpdatedInterval": "30" };
@@ -65,6 +65,8 @@ async function transmissions(t: TxStation, seconds: number, answer: (f: Frame) =
   }
   return at;
 }
+
+const trig = (l: TE[]) => l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.chargingState ?? "-"}`);
 
 const journalIsPlaceholder = fs.readFileSync(path.join(ROOT, "firmware", "journal.ts"), "utf8").includes("PLACEHOLDER");
 
@@ -328,6 +330,122 @@ describe.each(RUNTIMES)("the TransactionEvent queue on %s", (runtime) => {
       expect(evse(t).relayCommand).toBe(false);
     }
     expect((await tes(t)).map((e) => `${e.eventType}/${e.transactionInfo.stoppedReason}`)).toEqual(["Ended/PowerLoss"]);
+  });
+
+  /** A charging transaction cut by a power loss; the EV end of the cable unplugged meanwhile (pilot A, the cable still in): the station waits within TxResumptionTimeout. */
+  async function waitingResumption(t: TxStation): Promise<{ started: TE; restore: () => void }> {
+    const started = await charging(t);
+    await advance(t, 2);
+    await tes(t);
+    const ev = evse(t).ev;
+    const pilotOf = ev.pilot.bind(ev);
+    ev.pilot = () => "A" as "B";
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 2);
+    expect(await tes(t)).toEqual([]);
+    return { started, restore: () => (ev.pilot = pilotOf) };
+  }
+
+  it.skipIf(journalIsPlaceholder)("§6 TxResumptionTimeout, F05.FR.02: while a transaction waits for its EV after the reboot, UnlockConnector is OngoingAuthorizedTransaction; the EV back, it charges locked", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/TxResumptionTimeout": "60" });
+    const { restore } = await waitingResumption(t);
+    expect(evse(t).locked[0]).toBe(true);
+    expect(call(t, "UnlockConnector", { evseId: 1, connectorId: 1 })).toEqual({ status: "OngoingAuthorizedTransaction" });
+    expect(evse(t).locked[0]).toBe(true);
+    restore();
+    pilot(t, "B");
+    await advance(t, 3);
+    expect(trig(await tes(t))).toEqual(["Updated/AbnormalCondition/EVConnected", "Updated/ChargingStateChanged/Charging"]);
+    expect(evse(t).relayClosed).toBe(true);
+    expect(evse(t).locked[0]).toBe(true);
+  });
+
+  it.skipIf(journalIsPlaceholder)("§6 TxResumptionTimeout: stopped while it waits for its EV: the owner's card ends it StopAuthorized with that token (E07.FR.02), RequestStopTransaction RemoteStop (F03), not PowerLoss", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/TxResumptionTimeout": "60" });
+    const { started } = await waitingResumption(t);
+    token(t, "OK30");
+    let l = await tes(t);
+    expect(l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.stoppedReason}/${e.idToken?.idToken}`)).toEqual(["Ended/StopAuthorized/Local/OK30"]);
+    expect(l[0].transactionInfo.transactionId).toBe(started.transactionInfo.transactionId);
+    expect(evse(t).locked[0]).toBe(false);
+    const u = await txStation(runtime, { ...PPC, "TxCtrlr/TxResumptionTimeout": "60" });
+    const w = await waitingResumption(u);
+    expect(call(u, "RequestStopTransaction", { transactionId: w.started.transactionInfo.transactionId })).toEqual({ status: "Accepted" });
+    l = await tes(u);
+    expect(l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.stoppedReason}`)).toEqual(["Ended/RemoteStop/Remote"]);
+  });
+
+  it.skipIf(journalIsPlaceholder)("§6 TxResumptionTimeout, E05.FR.02: a refusal that changed no charging state (TxStartPoint Authorized, no cable yet) is journaled: after a reboot the cable brings no energy, the transaction ends PowerLoss", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "Authorized", "TxCtrlr/TxStopPoint": "Authorized", "TxCtrlr/StopTxOnInvalidId": "false", "TxCtrlr/TxResumptionTimeout": "60" });
+    t.teAnswer = (te) => (te.idToken !== undefined ? { idTokenInfo: { status: "Invalid" } } : {});
+    token(t, "OK30");
+    expect(trig(await tes(t))).toEqual(["Started/Authorized/Idle"]);
+    t.teAnswer = ACCEPT;
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    plug(t);
+    for (let i = 0; i < 4; i++) {
+      await advance(t, 1);
+      expect(evse(t).relayCommand).toBe(false);
+    }
+    expect((await tes(t)).map((e) => `${e.eventType}/${e.transactionInfo.stoppedReason}`)).toEqual(["Ended/PowerLoss"]);
+  });
+
+  it.skipIf(journalIsPlaceholder)("§6 TxResumptionTimeout: the power gone between queuing a stop and journaling it: the stop is delivered and the transaction is not resumed", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected", "TxCtrlr/TxResumptionTimeout": "60" });
+    await charging(t);
+    await advance(t, 2);
+    await tes(t);
+    // The card stops the authorization: its event reaches the outbox, the journal's record of it does not.
+    t.board.powerLossAt = { writes: 2, bytes: 0 };
+    token(t, "OK30");
+    expect(t.board.powerLost).toBe(true);
+    // It went out once before the power did, unanswered.
+    expect(t.csms.takeCalls().map((f) => `${f[2]}/${(f[3] as TE).triggerReason}`)).toEqual(["TransactionEvent/StopAuthorized"]);
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    expect(boot[2]).toBe("BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    for (let i = 0; i < 4; i++) {
+      await advance(t, 1);
+      expect(evse(t).relayCommand).toBe(false);
+    }
+    const l = await tes(t);
+    expect(l.map((e) => `${e.eventType}/${e.triggerReason}`)).toEqual(["Updated/StopAuthorized", "Ended/AbnormalCondition"]);
+    expect(l[1].transactionInfo.stoppedReason).toBe("PowerLoss");
+    expect(l[1].seqNo).toBe(l[0].seqNo + 1);
+  });
+
+  it.skipIf(journalIsPlaceholder)("§6 TxResumptionTimeout with TxStopPoint EnergyTransfer: the resumed transaction is not ended StoppedByEV for the state it reported before the power went", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EnergyTransfer,EVConnected", "TxCtrlr/TxResumptionTimeout": "60" });
+    const { started: s } = await cutMidTransaction(t);
+    await advance(t, 4);
+    const l = await tes(t);
+    expect(l.filter((e) => e.eventType === "Ended")).toEqual([]);
+    expect(l.every((e) => e.transactionInfo.transactionId === s.transactionInfo.transactionId)).toBe(true);
+    expect(evse(t).relayClosed).toBe(true);
+  });
+
+  it.skipIf(journalIsPlaceholder)("§6 TxResumptionTimeout: a contactor that stays closed through the reboot (welded) is commanded open while the transaction waits, and the EVSE reports Faulted", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/TxResumptionTimeout": "60" });
+    await charging(t);
+    t.board.setFaults(1, { relayWelded: true });
+    const ev = evse(t).ev;
+    ev.pilot = () => "A" as "B";
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls();
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    expect(evse(t).relayCommand).toBe(false);
+    await advance(t, 4);
+    const st = (await sent(t, "StatusNotification")).map((f) => f[3] as { evseId: number; connectorStatus: string });
+    expect(st.filter((x) => x.evseId === 1).map((x) => x.connectorStatus)).toContain("Faulted");
   });
 
   it.skipIf(journalIsPlaceholder)("E04 / B12.FR.05: events queued when the power went are delivered after the reboot, in order", async () => {

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RUNTIMES } from "../sim/runtimes/image";
-import { ACCEPT, advance, evse, meter, pilot, plug, sent, TE, tes, token, txStation, unplug } from "./tx-harness";
+import { ACCEPT, advance, evse, flush, meter, pilot, plug, sent, TE, tes, token, txStation, unplug } from "./tx-harness";
 
 const PPC = { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" };
 const trig = (l: TE[]) => { const r = l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.chargingState ?? "-"}`); if (process.env.TXDEBUG) console.log(JSON.stringify(r)); return r; };
@@ -260,6 +260,39 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     await advance(t, 1);
     expect(evse(t).locked[0]).toBe(false);
     expect(await tes(t)).toEqual([]);
+  });
+
+  it("E09.FR.03 with a stop point that keeps the transaction (TxStopPoint EnergyTransfer, EV suspended): deauthorized, the cable stays locked for its owner; the owner's card lets it go", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "PowerPathClosed", "TxCtrlr/TxStopPoint": "EnergyTransfer", "OCPPCommCtrlr/UnlockOnEVSideDisconnect": "false" });
+    t.board.setEv(1, { socPercent: 100 });
+    plug(t);
+    token(t, "OK7c");
+    await advance(t, 5);
+    expect(trig(await tes(t)).at(-1)).toBe("Updated/ChargingStateChanged/SuspendedEV");
+    pilot(t, "A");
+    await advance(t, 2);
+    // Still running (no stop point met), no longer authorized, no energy, and locked.
+    expect(trig(await tes(t))[0]).toBe("Updated/EVCommunicationLost/Idle");
+    expect(evse(t).relayClosed).toBe(false);
+    expect(evse(t).locked[0]).toBe(true);
+    token(t, "OK-OTHER7c");
+    await advance(t, 1);
+    expect(evse(t).locked[0]).toBe(true);
+    token(t, "OK7c");
+    await advance(t, 1);
+    expect(evse(t).locked[0]).toBe(false);
+  });
+
+  it("TxStartPoint EnergyTransfer: the socket is locked before the contactor closes for the EV to start drawing", async () => {
+    const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "EnergyTransfer", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" });
+    plug(t);
+    token(t, "OK7d");
+    await flush(t);
+    expect(evse(t).relayCommand).toBe(true);
+    expect(evse(t).locked[0]).toBe(true);
+    await advance(t, 2);
+    expect(trig(await tes(t))[0]).toBe("Started/ChargingStateChanged/Charging");
+    expect(evse(t).locked[0]).toBe(true);
   });
 
   it("E09.FR.02: with UnlockOnEVSideDisconnect the cable is let go when the EV side leaves", async () => {

@@ -45,6 +45,18 @@ function hardware(ctx: Ctx, t: Tx): void {
   const e = t.evseId;
   const offer = txOffer(ctx, t);
   const closed = offer > 0;
+  // Locked while an authorized transaction runs on a socket, or the power flows to one starting
+  // (TxStartPoint EnergyTransfer); a stop that leaves the transaction running until the cable goes
+  // (TxStopPoint EVConnected) unlocks it (E07 scenario, F04.FR.02). E09.FR.02 frees it when the EV
+  // end leaves; held for its owner after a deauthorization (t.hold, E05.FR.11, E09.FR.03).
+  let lock = 0;
+  if (((t.authorized && (t.id !== "" || closed)) || t.hold !== undefined) && t.connectorId > 0 && hasLock(ctx, e, t.connectorId) && (t.evSide || t.hold !== undefined || !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect"))) lock = t.connectorId;
+  // Locked before the power flows, unlocked once it stopped.
+  if (lock > 0 && lock !== t.locked) {
+    if (t.locked > 0) ctx.hal.setLock(e, t.locked, false);
+    ctx.hal.setLock(e, lock, true);
+    t.locked = lock;
+  }
   // Closing: contactor, then the offer; opening: the offer goes first, so the EV stops drawing.
   if (closed && !t.relay) {
     t.relay = true;
@@ -59,18 +71,12 @@ function hardware(ctx: Ctx, t: Tx): void {
     t.relay = false;
     ctx.hal.setRelay(e, false);
   }
-  // Locked while an authorized transaction runs on a socket: a stop that leaves the transaction
-  // running until the cable goes (TxStopPoint EVConnected) unlocks it (E07 scenario, F04.FR.02).
-  // E09.FR.02 frees it when the EV end leaves; held for its owner after a deauthorized end (t.hold).
-  let lock = 0;
-  if (((t.id !== "" && t.authorized) || t.hold !== undefined) && t.connectorId > 0 && hasLock(ctx, e, t.connectorId) && (t.evSide || t.hold !== undefined || !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect"))) lock = t.connectorId;
+  if (lock === 0 && t.locked > 0) {
+    ctx.hal.setLock(e, t.locked, false);
+    t.locked = 0;
+  }
   // Reset, availability and UnlockConnector (F05.FR.02) see the transaction and whether it is authorized.
   if (t.id !== "") evseBusy(ctx, e, t.authorized ? 2 : 1);
-  if (lock !== t.locked) {
-    if (t.locked > 0) ctx.hal.setLock(e, t.locked, false);
-    if (lock > 0) ctx.hal.setLock(e, lock, true);
-    t.locked = lock;
-  }
 }
 
 /** The EVSE's connectors are Faulted while the pilot or the contactor says so (the Faulted input of connectors.ts). */
@@ -212,6 +218,7 @@ function clearTx(ctx: Ctx, t: Tx): void {
   t.stoppedReason = "";
   t.endedSamples = [];
   t.state = "";
+  t.lost = false;
   // The same plug-in starts no second transaction (a new authorization or a new plug-in does).
   t.done = t.connectorId > 0;
   txSave(ctx, t);
@@ -222,7 +229,7 @@ function clearTx(ctx: Ctx, t: Tx): void {
  * when only a state may have changed; stopToken: the token that ended the authorization.
  */
 function evaluate(ctx: Ctx, t: Tx, trigger: string, stopToken?: JsonObject): void {
-  if (t.lost && !recoverLost(ctx, t)) return;
+  if (t.lost && !recoverLost(ctx, t, trigger, stopToken)) return;
   let cs = chargingState(ctx, t);
   let sent = false;
   if (t.id === "") {
@@ -278,9 +285,16 @@ function txForceEnd(ctx: Ctx, t: Tx, stoppedReason: string, trigger: string): vo
  * seqNo. Otherwise it ends with PowerLoss once the time is known. Returns whether the caller's
  * evaluation goes on (not while it waits, nor after the resumption's own).
  */
-function recoverLost(ctx: Ctx, t: Tx): boolean {
+function recoverLost(ctx: Ctx, t: Tx, trigger: string, stopToken: JsonObject | undefined): boolean {
   const e = t.evseId;
   const now = ctx.hal.uptime();
+  // Stopped while it waited (a card, RequestStopTransaction, a master pass): it ends as stopped.
+  if (!t.authorized && t.stoppedReason !== "") {
+    t.lost = false;
+    endTx(ctx, t, trigger !== "" ? trigger : "AbnormalCondition", stopToken);
+    hardware(ctx, t);
+    return false;
+  }
   if (t.authorized && !t.invalid && now < modelInt(ctx, "TxCtrlr/TxResumptionTimeout")) {
     const p = ctx.hal.pilotState(e);
     if (t.connectorId === 0 || (p !== "B" && p !== "C" && p !== "D")) return false;
@@ -289,6 +303,8 @@ function recoverLost(ctx: Ctx, t: Tx): boolean {
     t.lastUpdated = now;
     t.lastEnded = now;
     t.txConn = t.connectorId;
+    // What it reported before the power went is no state to stop from (TxStopPoint EnergyTransfer).
+    t.state = "";
     connectorSet(ctx, e, t.connectorId, "tx", true);
     evaluate(ctx, t, "AbnormalCondition");
     return false;
@@ -297,6 +313,27 @@ function recoverLost(ctx: Ctx, t: Tx): boolean {
   t.lost = false;
   txForceEnd(ctx, t, "PowerLoss", "AbnormalCondition");
   return true;
+}
+
+/**
+ * After a reboot: the hardware as the power cut left it (a lock stays where it was, a welded contactor
+ * closed) is read back; what no transaction needs any more is let go, now or when the lost one ends.
+ */
+function txRestored(ctx: Ctx, t: Tx): void {
+  const e = t.evseId;
+  t.relay = ctx.hal.relayClosed(e);
+  for (let c = ctx.img.evses[e - 1]; c > 0; c--) if (ctx.hal.lockState(e, c)) t.locked = c;
+  if (!t.lost) {
+    hardware(ctx, t);
+    return;
+  }
+  // Busy as the transaction was (F05.FR.02 keeps the lock of an authorized one); no power until it is taken up.
+  evseBusy(ctx, e, t.authorized ? 2 : 1);
+  if (t.relay) {
+    t.relay = false;
+    ctx.hal.setRelay(e, false);
+  }
+  recoverLost(ctx, t, "", undefined);
 }
 
 // ---- authorization ----
@@ -336,4 +373,4 @@ function txAsk(ctx: Ctx, t: Tx, token: JsonObject, stop: boolean): void {
   emit(ctx, "authorize", t.evseId, token, b.ref, stop);
 }
 
-export { hasLock, hardware, txFault, chargingState, shouldStart, endedSample, clearTx, evaluate, txForceEnd, recoverLost, txAuthorize, txDeauthorize, txAsk };
+export { hasLock, txRestored, txFault, chargingState, shouldStart, endedSample, clearTx, evaluate, txForceEnd, recoverLost, txAuthorize, txDeauthorize, txAsk };

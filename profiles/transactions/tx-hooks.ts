@@ -3,14 +3,14 @@
 // values, timeouts: tx-tick.ts) and the catch-up after a reboot. Each ends in transaction.ts evaluate().
 
 import { idiv, imod } from "../../firmware/arith";
-import { connectorSet, evseBusy } from "../../firmware/connectors";
+import { connectorSet } from "../../firmware/connectors";
 import { jsonDecode, JsonObject } from "../../firmware/json";
 import { modelInt, modelLookup } from "../../firmware/model";
 import { outboxQueued } from "../../firmware/outbox";
 import { Ctx, emit } from "../../firmware/station";
-import { clearTx, evaluate, hardware, hasLock, recoverLost, txAsk, txFault, txAuthorize, txDeauthorize, txForceEnd } from "./transaction";
+import { clearTx, evaluate, hasLock, txAsk, txFault, txAuthorize, txDeauthorize, txForceEnd, txRestored } from "./transaction";
 import { tickTx } from "./tx-tick";
-import { txNewGen, txStoreOpen } from "./tx-store";
+import { txNewGen, txSave, txStoreOpen } from "./tx-store";
 import { evConnected, evseUsable, flag, newTx, sameToken, Tx, txBlock } from "./tx-state";
 
 function groupOf(info: JsonObject): string {
@@ -116,6 +116,8 @@ function onResult(ctx: Ctx, p: JsonObject | undefined, ref: number): void {
   const max = modelInt(ctx, "TxCtrlr/MaxEnergyOnInvalidId");
   if (max > 0 && ctx.hal.readMeter(t.evseId).energyWh - t.startWh < max) t.invalidWh = t.startWh;
   else t.invalid = true;
+  // Journaled at once, whether or not an event follows: a reboot must not undo the refusal.
+  txSave(ctx, t);
   evaluate(ctx, t, "");
 }
 
@@ -151,7 +153,12 @@ function catchUp(ctx: Ctx, payload: string, ref: number): void {
   }
   if (!t.lost) return;
   const seq = p.seqNo as number;
-  if (seq >= t.seq) t.seq = seq + 1;
+  if (seq >= t.seq) {
+    t.seq = seq + 1;
+    // An event the journal has not caught up with: what it changed (a stop?) is unknown, so the
+    // transaction is not resumed.
+    t.authorized = false;
+  }
   if (p.evse !== undefined) t.evseSent = true;
   if (p.eventType === "Ended") {
     t.lost = false;
@@ -172,7 +179,11 @@ function onPlug(ctx: Ctx, evseId: number, connectorId: number): void {
 /** The EV is gone (cable out at either end): E09 deauthorizes when StopTxOnEVSideDisconnect, E10 suspends otherwise. */
 function evGone(ctx: Ctx, t: Tx): void {
   if (t.id !== "" && t.stoppedReason === "") t.stoppedReason = "EVDisconnected";
-  if (flag(ctx, "TxCtrlr/StopTxOnEVSideDisconnect")) t.authorized = false;
+  if (flag(ctx, "TxCtrlr/StopTxOnEVSideDisconnect")) {
+    // E09.FR.03: the cable stays locked for its owner, also while a stop point keeps the transaction.
+    if (t.id !== "" && t.authorized && !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect")) t.hold = t.token;
+    t.authorized = false;
+  }
   evaluate(ctx, t, t.id !== "" ? "EVCommunicationLost" : "");
   // A transaction that goes on keeps its reason open for what really ends it.
   if (t.id !== "" && t.stoppedReason === "EVDisconnected" && t.authorized) t.stoppedReason = "";
@@ -259,17 +270,7 @@ export const txSessions = {
       }
       // The power may have gone between queuing an event and recording it.
       outboxQueued(ctx, "TransactionEvent", (payload: string, ref: number) => catchUp(ctx, payload, ref));
-      for (let i = 0; i < ev.length; i++) {
-        const t = ev[i];
-        // The hardware as the power cut left it (a lock stays where it was, a welded contactor closed):
-        // what no transaction needs any more is let go, by hardware() now or when the lost one ends.
-        t.relay = ctx.hal.relayClosed(t.evseId);
-        for (let c = ctx.img.evses[i]; c > 0; c--) if (ctx.hal.lockState(t.evseId, c)) t.locked = c;
-        if (t.lost) {
-          evseBusy(ctx, t.evseId, 1);
-          recoverLost(ctx, t);
-        } else hardware(ctx, t);
-      }
+      for (let i = 0; i < ev.length; i++) txRestored(ctx, ev[i]);
     },
     tick: (ctx: Ctx, now: number) => {
       const b = txBlock(ctx);
@@ -288,10 +289,10 @@ export const txSessions = {
       if (t !== undefined) evaluate(ctx, t, "");
     },
     token: onToken,
-    // The lock opened (UnlockConnector, F05): a held cable is let go.
+    // The lock opened (UnlockConnector, F05): a held cable is let go; one still needed is locked again at the next evaluation.
     lock: (ctx: Ctx, evseId: number, connectorId: number, locked: boolean) => {
       const t = txBlock(ctx).evses[evseId - 1];
-      if (t !== undefined && !locked && t.hold !== undefined && t.locked === connectorId) {
+      if (t !== undefined && !locked && t.locked === connectorId) {
         t.hold = undefined;
         t.locked = 0;
       }

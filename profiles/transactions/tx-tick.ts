@@ -26,7 +26,7 @@ export function tickTx(ctx: Ctx, t: Tx, now: number): void {
   const relayFault = t.relayOdd >= 3;
   if (relayFault !== t.relayFault) txFault(ctx, t, t.pilotFault, relayFault);
   if (t.lost) {
-    recoverLost(ctx, t);
+    recoverLost(ctx, t, "", undefined);
     return;
   }
   // E03.FR.05, C01.FR.26: no EV within EVConnectionTimeOut ends the authorization (and the transaction).
@@ -43,6 +43,8 @@ export function tickTx(ctx: Ctx, t: Tx, now: number): void {
   if (t.invalidWh >= 0 && ctx.hal.readMeter(t.evseId).energyWh - t.invalidWh >= modelInt(ctx, "TxCtrlr/MaxEnergyOnInvalidId")) {
     t.invalidWh = -1;
     t.invalid = true;
+    // Journaled at once: a reboot must not give the refused token its energy back.
+    txSave(ctx, t);
     changed = true;
   }
   const b = txBlock(ctx);
