@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { buildImage } from "../build/cli";
 import { ROOT } from "../build/compile";
 import { buildTxImage } from "./tx-harness";
+import { buildTxAuthImage } from "./tx-auth-harness";
 
 export default function setup(): void {
   const dir = path.join(ROOT, "build", "configs");
@@ -14,4 +15,6 @@ export default function setup(): void {
   }
   // The transactions tests' image: core plus the test-only authorization stand-in.
   buildTxImage();
+  // The Part 6 C test cases' image: core with the real authorization and transactions blocks.
+  buildTxAuthImage();
 }
