@@ -8,6 +8,7 @@ import * as tstl from "typescript-to-lua";
 import { BuildConfig } from "./config";
 import { pruneBundle } from "./bundle";
 import { hoistLibs } from "./hoist-libs";
+import { dropNilFields } from "./nil-fields";
 import { checkLua, checkLuaLimits } from "./check-lua";
 import { generate, modelKeys, readManifest } from "./generate";
 import { checkBlocks } from "./check-blocks";
@@ -87,7 +88,7 @@ export function transpileEntry(entry: string, target: Target, checks?: ImageChec
     program,
     writeFile: (name, text) => {
       // Lua source is bytes: keep it as a byte string (one char per byte) like every string here.
-      if (name.endsWith(".lua")) written = hoistLibs(pruneBundle(Buffer.from(text, "utf8").toString("latin1")));
+      if (name.endsWith(".lua")) written = hoistLibs(dropNilFields(pruneBundle(Buffer.from(text, "utf8").toString("latin1"))));
     },
   });
   const diagnostics = ts.sortAndDeduplicateDiagnostics([...pre, ...emitted.diagnostics]);

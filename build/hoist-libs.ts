@@ -18,7 +18,7 @@ function declared(src: string, name: string): boolean {
 }
 
 /** The spans of Lua source that are code: strings and comments are left out. */
-function codeSpans(src: string): [number, number][] {
+export function codeSpans(src: string): [number, number][] {
   const spans: [number, number][] = [];
   let from = 0;
   let i = 0;

@@ -66,6 +66,13 @@ export interface Hooks {
   tokenInfo?: (this: void, ctx: Ctx, idToken: JsonObject, info: JsonObject) => void;
   /** End the transaction on an EVSE (0: all) with this stoppedReason and triggerReason (B11, B12, G03, G04). */
   stopTx?: (this: void, ctx: Ctx, evseId: number, stoppedReason: string, triggerReason: string) => void;
+  /**
+   * A transaction runs on an EVSE from now (transactionId; its RequestStartTransaction chargingProfile
+   * as JSON text, "" none: a TxProfile, K05), or none any more (transactionId ""): for smart charging.
+   */
+  tx?: (this: void, ctx: Ctx, evseId: number, transactionId: string, profile: string) => void;
+  /** The most an EVSE may offer from now, in 0.1 A (-1: no limit): smart charging's composite schedule (K08). */
+  limit?: (this: void, ctx: Ctx, evseId: number, deciAmps: number) => void;
 }
 
 export type HookName = keyof Hooks;
@@ -196,6 +203,8 @@ function emit(ctx: Ctx, name: "authorize", evseId: number, idToken: JsonObject, 
 function emit(ctx: Ctx, name: "authorized", evseId: number, idToken: JsonObject, info: JsonObject, ref: number): void;
 function emit(ctx: Ctx, name: "tokenInfo", idToken: JsonObject, info: JsonObject): void;
 function emit(ctx: Ctx, name: "stopTx", evseId: number, stoppedReason: string, triggerReason: string): void;
+function emit(ctx: Ctx, name: "tx", evseId: number, transactionId: string, profile: string): void;
+function emit(ctx: Ctx, name: "limit", evseId: number, deciAmps: number): void;
 function emit(ctx: Ctx, name: HookName, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
   const blocks = (ctx as Station).blocks;
   for (let i = 0; i < blocks.length; i++) {

@@ -24,7 +24,7 @@ export function buildTxImage(): void {
       { maxPowerW: 22000, connectors: [{ type: "sType2", phases: 3, maxCurrentA: 32 }] },
       { maxPowerW: 11000, connectors: [{ type: "cType2", phases: 3, maxCurrentA: 16 }] },
     ],
-    blocks: [...(core.blocks as string[]).filter((b) => b !== "authorization"), "../test/blocks/auth-table"],
+    blocks: [...(core.blocks as string[]).filter((b) => b !== "authorization"), "../test/blocks/auth-table", "../test/blocks/test-smart"],
   };
   fs.mkdirSync(path.dirname(TX_FILE), { recursive: true });
   fs.writeFileSync(TX_FILE, JSON.stringify(cfg));

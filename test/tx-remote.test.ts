@@ -57,6 +57,21 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     expect(l[0].idToken?.idToken).toBe("OK21");
   });
 
+  it("K05 / F01.FR.09: the chargingProfile of a RequestStartTransaction goes with its transaction to smart charging (tx hook), and the end of the transaction is told", async () => {
+    const t = await txStation(runtime, PPC);
+    const profile = { id: 7, stackLevel: 0, chargingProfilePurpose: "TxProfile", chargingProfileKind: "Relative", chargingSchedule: [{ id: 1, chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit: 16 }] }] };
+    expect(call(t, "RequestStartTransaction", { ...rst("OK29", 21, 1), chargingProfile: profile }).status).toBe("Accepted");
+    plug(t);
+    const [s] = await tes(t);
+    const told = t.logs.filter((l) => l.startsWith("tx "));
+    expect(told).toHaveLength(1);
+    expect(told[0].startsWith(`tx 1 [${s.transactionInfo.transactionId}] {`)).toBe(true);
+    expect(JSON.parse(told[0].slice(told[0].indexOf("{")))).toEqual(profile);
+    call(t, "RequestStopTransaction", { transactionId: s.transactionInfo.transactionId });
+    await tes(t);
+    expect(t.logs.filter((l) => l.startsWith("tx ")).at(-1)).toBe("tx 1 [] ");
+  });
+
   it("TC_E_13_CS: TxStartPoint Authorized, remote: Started with RemoteStart, remoteStartId and idToken before any cable", async () => {
     const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "Authorized", "TxCtrlr/TxStopPoint": "Authorized" });
     call(t, "RequestStartTransaction", rst("OK22", 11, 1));

@@ -283,6 +283,31 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(evse(t).locked[0]).toBe(false);
   });
 
+  it("the limit hook (smart charging's composite limit, K08): the pilot offer follows it; below 6 A the energy pauses (SuspendedEVSE); -1 lifts it", async () => {
+    const t = await txStation(runtime, PPC);
+    plug(t);
+    token(t, "OK-CAP");
+    await advance(t, 3);
+    await tes(t);
+    expect(evse(t).offerDa).toBe(320);
+    token(t, "CAP100");
+    await advance(t, 3);
+    expect(evse(t).offerDa).toBe(100);
+    expect(evse(t).relayClosed).toBe(true);
+    // The EV follows the offer: about 10 A per phase.
+    expect(evse(t).ev.drawA).toBeLessThanOrEqual(10);
+    expect(await tes(t)).toEqual([]);
+    token(t, "CAP59");
+    await advance(t, 1);
+    expect(evse(t).offerDa).toBe(0);
+    expect(evse(t).relayClosed).toBe(false);
+    expect(trig(await tes(t))).toEqual(["Updated/ChargingStateChanged/SuspendedEVSE"]);
+    token(t, "CAP-1");
+    await advance(t, 3);
+    expect(evse(t).offerDa).toBe(320);
+    expect(trig(await tes(t)).at(-1)).toBe("Updated/ChargingStateChanged/Charging");
+  });
+
   it("TxStartPoint EnergyTransfer: the socket is locked before the contactor closes for the EV to start drawing", async () => {
     const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "EnergyTransfer", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" });
     plug(t);

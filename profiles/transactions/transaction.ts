@@ -38,7 +38,10 @@ function txOffer(ctx: Ctx, t: Tx): number {
   if (t.id === "" && !startPoint(ctx, "EnergyTransfer")) return 0;
   const a = modelLookup(ctx, "Connector#" + fmtNum(t.evseId) + "." + fmtNum(t.connectorId) + "/MaxCurrent");
   const n = a !== undefined ? tonumber(a) : undefined;
-  return n !== undefined ? n * 10 : 0;
+  if (n === undefined) return 0;
+  // Smart charging's limit; below IEC 61851's 6 A no current can be offered: paused (SuspendedEVSE).
+  if (t.cap >= 0 && t.cap < n * 10) return t.cap < 60 ? 0 : t.cap;
+  return n * 10;
 }
 
 function hardware(ctx: Ctx, t: Tx): void {
@@ -164,7 +167,6 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
   t.stoppedReason = "";
   t.wasAuth = t.authorized;
   t.wasConn = evConnected(t);
-  t.startAt = now;
   t.startWh = ctx.hal.readMeter(t.evseId).energyWh;
   t.lastUpdated = now;
   t.lastEnded = now;
@@ -180,6 +182,7 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
   }
   // Busy for reset and availability even before a cable names the connector (TxStartPoint Authorized).
   evseBusy(ctx, t.evseId, 1);
+  emit(ctx, "tx", t.evseId, t.id, t.profile);
   sendTE(ctx, t, "Started", trigger, cs, undefined, undefined);
 }
 
@@ -203,6 +206,7 @@ function endTx(ctx: Ctx, t: Tx, trigger: string, stopToken: JsonObject | undefin
 /** Forgets the EVSE's transaction and its session, once its Ended event is queued. */
 function clearTx(ctx: Ctx, t: Tx): void {
   t.authorized = false;
+  if (t.id !== "") emit(ctx, "tx", t.evseId, "", "");
   if (t.txConn > 0) connectorSet(ctx, t.evseId, t.txConn, "tx", false);
   evseBusy(ctx, t.evseId, 0);
   t.txConn = 0;
@@ -299,13 +303,13 @@ function recoverLost(ctx: Ctx, t: Tx, trigger: string, stopToken: JsonObject | u
     const p = ctx.hal.pilotState(e);
     if (t.connectorId === 0 || (p !== "B" && p !== "C" && p !== "D")) return false;
     t.lost = false;
-    t.startAt = now;
-    t.lastUpdated = now;
+      t.lastUpdated = now;
     t.lastEnded = now;
     t.txConn = t.connectorId;
     // What it reported before the power went is no state to stop from (TxStopPoint EnergyTransfer).
     t.state = "";
     connectorSet(ctx, e, t.connectorId, "tx", true);
+    emit(ctx, "tx", e, t.id, "");
     evaluate(ctx, t, "AbnormalCondition");
     return false;
   }

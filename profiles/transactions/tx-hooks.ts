@@ -298,6 +298,12 @@ export const txSessions = {
       }
     },
     authorized: onAuthorized,
+    limit: (ctx: Ctx, evseId: number, deciAmps: number) => {
+      const t = txBlock(ctx).evses[evseId - 1];
+      if (t === undefined || t.cap === deciAmps) return;
+      t.cap = deciAmps;
+      evaluate(ctx, t, "");
+    },
     stopTx: (ctx: Ctx, evseId: number, stoppedReason: string, triggerReason: string) => {
       const ev = txBlock(ctx).evses;
       for (let i = 0; i < ev.length; i++) if (evseId === 0 || i + 1 === evseId) txForceEnd(ctx, ev[i], stoppedReason, triggerReason);

@@ -48,8 +48,7 @@ export interface Tx {
   evseSent: boolean;
   phasesSent: number;
   stoppedReason: string;
-  /** Uptime of the start, of the last periodic sample and of the last TxEnded sample. */
-  startAt: number;
+  /** Uptime of the last periodic sample and of the last TxEnded sample. */
   lastUpdated: number;
   lastEnded: number;
   /** Epoch of the last clock-aligned slot reported (Sample.Clock), of the last TxEnded aligned slot. */
@@ -59,6 +58,8 @@ export interface Tx {
   savedSig: string;
   /** MeterValueType JSON texts kept for the Ended event (TxEndedInterval), bounded by ENDED_SAMPLES. */
   endedSamples: string[];
+  /** The most the EVSE may offer (0.1 A, -1 no limit): smart charging's (limit hook). */
+  cap: number;
   /** The hardware as last set: pilot offer (0.1 A), relay, locked connector (0 none), connector flagged "tx" (0 none). */
   offer: number;
   offerAt: number;
@@ -108,7 +109,7 @@ export function newTx(evseId: number): Tx {
     evseId, connectorId: 0, evSide: false, authorized: false, token: undefined, group: "", waitSince: -1, invalid: false, hold: undefined,
     done: false, remoteStartId: -1, remotePending: false, profile: "", state: "", askRef: 0, askStop: false,
     id: "", gen: 0, seq: 0, tokenSent: false, wasAuth: false, wasConn: false, evseSent: false, phasesSent: 0, stoppedReason: "",
-    startAt: 0, lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], savedSig: "", offer: 0, offerAt: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, startWh: 0, lost: false, pilotFault: false, relayFault: false, relayOdd: 0,
+    lastUpdated: 0, lastEnded: 0, lastClock: 0, lastEndedClock: 0, endedSamples: [], savedSig: "", cap: -1, offer: 0, offerAt: 0, relay: false, locked: 0, txConn: 0, invalidWh: -1, startWh: 0, lost: false, pilotFault: false, relayFault: false, relayOdd: 0,
   };
 }
 
