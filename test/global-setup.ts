@@ -7,6 +7,7 @@ import { buildImage } from "../build/cli";
 import { ROOT } from "../build/compile";
 import { buildTxImage } from "./tx-harness";
 import { buildTxAuthImage } from "./tx-auth-harness";
+import { buildScImage } from "./sc-harness";
 
 export default function setup(): void {
   const dir = path.join(ROOT, "build", "configs");
@@ -17,4 +18,6 @@ export default function setup(): void {
   buildTxImage();
   // The Part 6 C test cases' image: core with the real authorization and transactions blocks.
   buildTxAuthImage();
+  // The smart-charging tests' image: core with the authorization stand-in and the smart-charging block.
+  buildScImage();
 }

@@ -1,0 +1,60 @@
+// K09 GetChargingProfiles: the installed profiles that match the criteria, reported in one
+// ReportChargingProfiles per EVSE (0: the station), tbc on every one but the last (K09.FR.02), each
+// with the request's requestId (K09.FR.01). Every profile here was set by the CSMS: source CSO.
+
+import { jarr, Json, JsonObject } from "../../firmware/json";
+import { rpcCall, rpcRoom } from "../../firmware/rpc";
+import { Ctx } from "../../firmware/station";
+import { Profile, PURPOSES } from "./composite-schedule";
+import { scState } from "./charging-profiles";
+import { profileJsonOf } from "./profile-json";
+
+function listHas(list: Json[] | undefined, v: Json): boolean {
+  if (list === undefined) return true;
+  for (let i = 0; i < list.length; i++) if (list[i] === v) return true;
+  return false;
+}
+
+/** K09.FR.04/05/06: the EVSE asked (none: every one) and every criterion given. */
+function matches(p: Profile, evseId: number | undefined, c: JsonObject): boolean {
+  if (evseId !== undefined && p.evseId !== evseId) return false;
+  if (c.chargingProfilePurpose !== undefined && c.chargingProfilePurpose !== PURPOSES[p.purpose]) return false;
+  if (c.stackLevel !== undefined && c.stackLevel !== p.stackLevel) return false;
+  return listHas(c.chargingProfileId as Json[] | undefined, p.id) && listHas(c.chargingLimitSource as Json[] | undefined, "CSO");
+}
+
+function onGet(ctx: Ctx, p: JsonObject): JsonObject {
+  const list = scState(ctx).list;
+  const evseId = p.evseId as number | undefined;
+  const c = p.chargingProfile as JsonObject;
+  // One report per EVSE with a match; they must all fit the outbox now, or none is sent.
+  const groups: JsonObject[][] = [];
+  for (let e = 0; e <= ctx.img.evses.length; e++) {
+    const g: JsonObject[] = jarr([]);
+    for (let i = 0; i < list.length; i++) if (list[i].evseId === e && matches(list[i], evseId, c)) g[g.length] = profileJsonOf(list[i]);
+    if (g.length > 0) groups[groups.length] = g;
+  }
+  if (groups.length === 0) return { status: "NoProfiles" };
+  if (groups.length > rpcRoom(ctx)) return { status: "NoProfiles", statusInfo: { reasonCode: "OutOfMemory" } };
+  for (let i = 0; i < groups.length; i++) {
+    const first = groups[i][0];
+    rpcCall(ctx, "ReportChargingProfiles", {
+      requestId: p.requestId as number,
+      chargingLimitSource: "CSO",
+      tbc: i < groups.length - 1,
+      evseId: profileEvse(list, first.id as number),
+      chargingProfile: groups[i],
+    });
+  }
+  return { status: "Accepted" };
+}
+
+function profileEvse(list: Profile[], id: number): number {
+  for (let i = 0; i < list.length; i++) if (list[i].id === id) return list[i].evseId;
+  return 0;
+}
+
+export const smartChargingReports = {
+  name: "profile-report",
+  handlers: { GetChargingProfiles: onGet },
+};

@@ -1,0 +1,145 @@
+// The smart-charging block on every runtime against the schema-strict scripted CSMS: profiles set,
+// replaced, cleared, reported and kept across a reboot, the composite schedule answered, and the
+// composite limit on the pilot offer (the simulated EV follows it). Part 6 test cases by id.
+
+import { describe, expect, it } from "vitest";
+import { RUNTIMES } from "../sim/runtimes/image";
+import { advance, call, evse, plug, sent, TE, tes, token } from "./tx-harness";
+import { profile, scStation } from "./sc-harness";
+
+const trig = (l: TE[]) => l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.chargingState ?? "-"}`);
+
+describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
+  it("TC_K_01_CS: a TxDefaultProfile on EVSE 1 is Accepted and caps the offer of its sessions; EVSE 2 is not capped", async () => {
+    const t = await scStation(runtime);
+    expect(call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(1, "TxDefaultProfile", 0, [[0, 10]]) })).toEqual({ status: "Accepted" });
+    for (const e of [1, 2]) {
+      plug(t, e);
+      token(t, "OK-SC1", e);
+    }
+    await advance(t, 3);
+    expect(evse(t, 1).offerDa).toBe(100);
+    expect(evse(t, 2).offerDa).toBe(160);
+    // The EV follows: about 10 A on each of 3 phases, so at most ~6.9 kW.
+    expect(evse(t, 1).ev.drawA).toBeLessThanOrEqual(10);
+  });
+
+  it("TC_K_02_CS: a TxProfile without a transaction on the EVSE is Rejected, TxNotFound; TC_K_14_CS an unknown EVSE, UnknownEvse", async () => {
+    const t = await scStation(runtime);
+    expect(call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(2, "TxProfile", 0, [[0, 10]]) })).toMatchObject({ status: "Rejected", statusInfo: { reasonCode: "TxNotFound" } });
+    expect(call(t, "SetChargingProfile", { evseId: 7, chargingProfile: profile(3, "TxDefaultProfile", 0, [[0, 10]]) })).toMatchObject({ status: "Rejected", statusInfo: { reasonCode: "UnknownEvse" } });
+  });
+
+  it("TC_K_03_CS: a ChargingStationMaxProfile of 20 A is shared equally by the two EVSEs in a transaction", async () => {
+    const t = await scStation(runtime);
+    expect(call(t, "SetChargingProfile", { evseId: 0, chargingProfile: profile(4, "ChargingStationMaxProfile", 0, [[0, 20]], { chargingProfileKind: "Absolute" }, { startSchedule: "2026-01-01T00:00:00Z" }) })).toEqual({ status: "Accepted" });
+    plug(t, 1);
+    token(t, "OK-SC3", 1);
+    await advance(t, 2);
+    // Alone: the whole station limit.
+    expect(evse(t, 1).offerDa).toBe(200);
+    plug(t, 2);
+    token(t, "OK-SC3b", 2);
+    await advance(t, 2);
+    expect(evse(t, 1).offerDa).toBe(100);
+    expect(evse(t, 2).offerDa).toBe(100);
+  });
+
+  it("TC_K_05_CS / TC_K_08_CS: ClearChargingProfile by id Accepted and the cap is lifted at once (K10.FR.05); nothing to clear: Unknown (K10.FR.01)", async () => {
+    const t = await scStation(runtime);
+    call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(5, "TxDefaultProfile", 0, [[0, 8]]) });
+    plug(t);
+    token(t, "OK-SC5");
+    await advance(t, 2);
+    expect(evse(t).offerDa).toBe(80);
+    expect(call(t, "ClearChargingProfile", { chargingProfileId: 5 })).toEqual({ status: "Accepted" });
+    await advance(t, 1);
+    expect(evse(t).offerDa).toBe(320);
+    expect(call(t, "ClearChargingProfile", { chargingProfileId: 5 })).toEqual({ status: "Unknown" });
+    expect(call(t, "ClearChargingProfile", { chargingProfileCriteria: { chargingProfilePurpose: "TxDefaultProfile", stackLevel: 0 } })).toEqual({ status: "Unknown" });
+  });
+
+  it("TC_K_13_CS: profiles are kept across a reboot", async () => {
+    const t = await scStation(runtime);
+    call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(6, "TxDefaultProfile", 1, [[0, 12]]) });
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls().filter((f) => f[2] === "BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 1);
+    plug(t);
+    token(t, "OK-SC6");
+    await advance(t, 2);
+    expect(evse(t).offerDa).toBe(120);
+    expect(call(t, "GetVariables", { getVariableData: [{ component: { name: "SmartChargingCtrlr" }, variable: { name: "Entries", instance: "ChargingProfiles" } }] })).toMatchObject({ getVariableResult: [{ attributeStatus: "Accepted", attributeValue: "1" }] });
+  });
+
+  it("TC_K_29_CS / TC_K_30_CS / TC_K_31_CS: GetChargingProfiles reports the matching profiles per EVSE with the requestId, tbc on all but the last; none: NoProfiles", async () => {
+    const t = await scStation(runtime);
+    call(t, "SetChargingProfile", { evseId: 0, chargingProfile: profile(7, "ChargingStationMaxProfile", 0, [[0, 40]], { chargingProfileKind: "Absolute" }, { startSchedule: "2026-01-01T00:00:00Z" }) });
+    call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(8, "TxDefaultProfile", 2, [[0, 16.5], [3600, 6]]) });
+    await sent(t);
+    expect(call(t, "GetChargingProfiles", { requestId: 11, evseId: 1, chargingProfile: { chargingProfilePurpose: "TxDefaultProfile" } })).toEqual({ status: "Accepted" });
+    let r = (await sent(t, "ReportChargingProfiles")).map((f) => f[3] as Record<string, unknown>);
+    expect(r).toEqual([{ requestId: 11, chargingLimitSource: "CSO", tbc: false, evseId: 1, chargingProfile: [profile(8, "TxDefaultProfile", 2, [[0, 16.5], [3600, 6]])] }]);
+    expect(call(t, "GetChargingProfiles", { requestId: 12, chargingProfile: { chargingLimitSource: ["CSO"] } })).toEqual({ status: "Accepted" });
+    r = (await sent(t, "ReportChargingProfiles")).map((f) => f[3] as Record<string, unknown>);
+    expect(r.map((x) => `${x.requestId}/${x.evseId}/${x.tbc}`)).toEqual(["12/0/true", "12/1/false"]);
+    expect(call(t, "GetChargingProfiles", { requestId: 13, evseId: 2, chargingProfile: { stackLevel: 2 } })).toEqual({ status: "NoProfiles" });
+  });
+
+  it("TC_K_37_CS: RequestStartTransaction with a chargingProfile: the TxProfile caps the transaction; it goes with it", async () => {
+    const t = await scStation(runtime);
+    const cp = profile(9, "TxProfile", 0, [[0, 7]]);
+    expect(call(t, "RequestStartTransaction", { idToken: { idToken: "OK-SC9", type: "Central" }, remoteStartId: 5, evseId: 1, chargingProfile: cp }).status).toBe("Accepted");
+    plug(t);
+    await advance(t, 2);
+    const l = await tes(t);
+    expect(l[0].transactionInfo.remoteStartId).toBe(5);
+    expect(evse(t).offerDa).toBe(70);
+    const id = l[0].transactionInfo.transactionId;
+    expect(call(t, "GetChargingProfiles", { requestId: 1, evseId: 1, chargingProfile: { chargingProfilePurpose: "TxProfile" } })).toEqual({ status: "Accepted" });
+    const [rep] = (await sent(t, "ReportChargingProfiles")).map((f) => f[3] as { chargingProfile: { transactionId?: string }[] });
+    expect(rep.chargingProfile[0].transactionId).toBe(id);
+    call(t, "RequestStopTransaction", { transactionId: id });
+    await advance(t, 1);
+    expect(call(t, "GetChargingProfiles", { requestId: 2, chargingProfile: { chargingProfilePurpose: "TxProfile" } })).toEqual({ status: "NoProfiles" });
+  });
+
+  it("TC_K_39_CS / TC_K_47_CS: GetCompositeSchedule with no profile: the rated current for the duration; an unknown EVSE: Rejected", async () => {
+    const t = await scStation(runtime);
+    const r = call(t, "GetCompositeSchedule", { duration: 300, evseId: 1, chargingRateUnit: "A" }) as { status: string; schedule: Record<string, unknown> };
+    expect(r.status).toBe("Accepted");
+    expect(r.schedule).toMatchObject({ evseId: 1, duration: 300, chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit: 32 }] });
+    expect(call(t, "GetCompositeSchedule", { duration: 300, evseId: 9 })).toMatchObject({ status: "Rejected" });
+  });
+
+  it("TC_K_12_CS / TC_K_42_CS: a station that takes A only (SmartChargingCtrlr.RateUnit) rejects a profile and a composite schedule in W", async () => {
+    const t = await scStation(runtime, { "SmartChargingCtrlr/RateUnit": "A" });
+    const w = profile(12, "TxDefaultProfile", 0, [[0, 11000]], {}, { chargingRateUnit: "W" });
+    expect(call(t, "SetChargingProfile", { evseId: 1, chargingProfile: w })).toMatchObject({ status: "Rejected", statusInfo: { reasonCode: "UnsupportedRateUnit" } });
+    expect(call(t, "GetCompositeSchedule", { duration: 60, evseId: 1, chargingRateUnit: "W" })).toMatchObject({ status: "Rejected", statusInfo: { reasonCode: "UnsupportedRateUnit" } });
+    expect(call(t, "GetCompositeSchedule", { duration: 60, evseId: 1, chargingRateUnit: "A" })).toMatchObject({ status: "Accepted" });
+  });
+
+  it("TC_K_15_CS: with SmartChargingCtrlr.Enabled false a profile is Rejected (NotEnabled) and none caps the offer", async () => {
+    const t = await scStation(runtime);
+    call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(13, "TxDefaultProfile", 0, [[0, 9]]) });
+    call(t, "SetVariables", { setVariableData: [{ attributeValue: "false", component: { name: "SmartChargingCtrlr" }, variable: { name: "Enabled" } }] });
+    expect(call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(14, "TxDefaultProfile", 1, [[0, 9]]) })).toMatchObject({ status: "Rejected", statusInfo: { reasonCode: "NotEnabled" } });
+    plug(t);
+    token(t, "OK-SC15");
+    await advance(t, 2);
+    expect(evse(t).offerDa).toBe(320);
+  });
+
+  it("K08: GetCompositeSchedule in W merges TxDefault and a lower ChargingStationMax (230 V × 3 phases)", async () => {
+    const t = await scStation(runtime);
+    call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(10, "TxDefaultProfile", 0, [[0, 16], [600, 10]]) });
+    const r = call(t, "GetCompositeSchedule", { duration: 1200, evseId: 1, chargingRateUnit: "W" }) as { schedule: { chargingSchedulePeriod: unknown[] } };
+    expect(r.schedule.chargingSchedulePeriod).toEqual([
+      { startPeriod: 0, limit: 11040 },
+      { startPeriod: 600, limit: 6900 },
+    ]);
+  });
+});
