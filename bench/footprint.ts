@@ -255,6 +255,8 @@ export interface RunResult {
   reportGcOn: ReportRun;
   getVariables: CpuResult;
   setVariables: CpuResult;
+  /** (e) smart charging, when the build has it (info). */
+  smartCharging?: ScRun;
   session: SessionRun;
 }
 
@@ -587,6 +589,49 @@ export async function sessionExchange(board: Board, csms: ScriptedCsms, vm: LuaV
  * answered), running the stripped bytecode: the device runs that, and source would add line info
  * and local names to every function.
  */
+/** Smart charging with the most it takes installed: SC_PROFILES TxDefaultProfiles of SC_PERIODS periods each. */
+export interface ScRun {
+  note: string;
+  profiles: number;
+  /** Heap above the empty VM with them installed, full GC; and what they added to it. */
+  liveKb: number;
+  addedKb: number;
+  /** GetCompositeSchedule of EVSE 1 over a day: the reachable heap at every instruction, max; its instructions and periods. */
+  peakKb: number;
+  instructions: number;
+  periods: number;
+}
+
+const SC_PROFILES = 8;
+const SC_PERIODS = 24;
+
+/** (e) smart charging, when the build has it: SC_PROFILES profiles of SC_PERIODS periods, then one composite schedule of 24 periods. */
+export function smartChargingRun(board: Board, csms: ScriptedCsms, vm: LuaVm, baselineKb: number, evses: number): ScRun | undefined {
+  vm.gc("collect");
+  const beforeKb = vm.heapKb(true) - baselineKb;
+  for (let i = 0; i < SC_PROFILES; i++) {
+    const periods = Array.from({ length: SC_PERIODS }, (_, k) => ({ startPeriod: k * 600, limit: 6 + k + (i % 2) / 2 }));
+    const chargingProfile = { id: 100 + i, stackLevel: Math.floor(i / evses), chargingProfilePurpose: "TxDefaultProfile", chargingProfileKind: "Relative", chargingSchedule: [{ id: 1, chargingRateUnit: "A", chargingSchedulePeriod: periods }] };
+    const answer = csms.call("SetChargingProfile", { evseId: 1 + (i % evses), chargingProfile });
+    if (notInBuild(answer)) return undefined;
+    const status = answer[0] === 3 ? (answer[2] as { status: string }).status : `CALLERROR ${text(answer)}`;
+    if (status !== "Accepted") throw new Error(`SetChargingProfile ${i + 1} answered ${status}`);
+  }
+  vm.gc("collect");
+  const liveKb = vm.heapKb(true) - baselineKb;
+  const ask = { evseId: 1, duration: 86400, chargingRateUnit: "A" };
+  const { instructions, answer } = countedCall(board, csms, vm, "GetCompositeSchedule", ask);
+  const periods = answer[0] === 3 ? ((answer[2] as { schedule?: { chargingSchedulePeriod: unknown[] } }).schedule?.chargingSchedulePeriod.length ?? 0) : 0;
+  vm.eval(REACH_ON);
+  try {
+    csms.call("GetCompositeSchedule", ask);
+  } finally {
+    vm.eval(REACH_OFF);
+  }
+  const peakKb = Number(vm.eval("return __bench_reach")) - baselineKb;
+  return { note: `${SC_PROFILES} profiles × ${SC_PERIODS} periods`, profiles: SC_PROFILES, liveKb, addedKb: liveKb - beforeKb, peakKb, instructions, periods };
+}
+
 export async function measureRun(image: { configFile: string; imageFile: string }, target: Target, baselineKb: number): Promise<RunResult> {
   const { board, csms, settle } = await bootAccepted(target, image);
   try {
@@ -604,7 +649,8 @@ export async function measureRun(image: { configFile: string; imageFile: string 
     const setVariables = cpu(board, csms, vm, "SetVariables",
       SET_VARIABLES_10.map(([c, v, i, value]) => ({ attributeValue: value, component: { name: c }, variable: i === undefined ? { name: v } : { name: v, instance: i } })));
     const session = await sessionExchange(board, csms, vm, baselineKb, settle);
-    return { idleTotalKb, report, reportStep, reportGcOff, reportGcOn, getVariables, setVariables, session };
+    const smartCharging = smartChargingRun(board, csms, vm, baselineKb, loadConfig(image.configFile, ROOT).evses.length);
+    return { idleTotalKb, report, reportStep, reportGcOff, reportGcOn, getVariables, setVariables, session, smartCharging };
   } finally {
     board.image.close();
   }
@@ -668,6 +714,8 @@ export interface Row {
   session: SessionRun;
   getVariables10: CpuResult;
   setVariables10: CpuResult;
+  /** (e) smart charging with the most profiles and periods installed (info), when the build has it. */
+  smartCharging?: ScRun;
   perBlock: BlockCost[];
   budgets: Check[];
   goals: Check[];
@@ -715,6 +763,7 @@ export async function measureConfig(configFile: string, target: Target, baseline
     session: run.session,
     getVariables10: run.getVariables,
     setVariables10: run.setVariables,
+    smartCharging: run.smartCharging,
     perBlock: rom.perBlock,
     budgets: [],
     goals: [],
@@ -821,8 +870,16 @@ export function renderText(rows: Row[]): string {
   ];
   const cpuStatus = rows.map((r) => `${r.config} ${r.target}: GetVariables ${r.getVariables10.note}; SetVariables ${r.setVariables10.note}`);
   parts.push("", "Variable results", ...cpuStatus);
+  const sc = rows.filter((r) => r.smartCharging !== undefined);
+  if (sc.length > 0) parts.push("", "Smart charging (info)", textTable(SC_HEAD, sc.map(scCells)));
   return parts.join("\n");
 }
+
+const SC_HEAD = ["config", "target", "installed", "live KB tot / dyn", "profiles KB", "composite peak KB tot / dyn", "composite instr", "periods"];
+const scCells = (r: Row) => {
+  const x = r.smartCharging as ScRun;
+  return [r.config, r.target, x.note, `${kb(x.liveKb)} / ${kb(x.liveKb - r.codeKb)}`, kb(x.addedKb), `${kb(x.peakKb)} / ${kb(x.peakKb - r.codeKb)}`, String(x.instructions), String(x.periods)];
+};
 
 export function renderMarkdown(rows: Row[]): string {
   const gv = rows[0]?.getVariables10.note ?? "";
@@ -854,6 +911,9 @@ export function renderMarkdown(rows: Row[]): string {
     "",
     mdTable(BLOCK_HEAD, rows.flatMap(blockCells)),
     "",
+    ...(rows.some((r) => r.smartCharging !== undefined)
+      ? [`Smart charging (info; configs with the block): ${SC_PROFILES} TxDefaultProfiles of ${SC_PERIODS} periods installed (Entries and PeriodsPerSchedule at their maximum), the heap then (full GC) and what the profiles added to it; one GetCompositeSchedule of EVSE 1 over a day: its reachable peak (as (c)) and its VM instructions (decode, validate, compute, encode).`, "", mdTable(SC_HEAD, rows.filter((r) => r.smartCharging !== undefined).map(scCells)), ""]
+      : []),
     `GetVariables reads ${GET_VARIABLES_10.map(([c, v, i]) => `${c}/${v}${i ? `[${i}]` : ""}`).join(", ")}${gv ? ` (${gv} on ${rows[0].config})` : ""}.`,
     "",
     `SetVariables writes ${SET_VARIABLES_10.map(([c, v, i, x]) => `${c}/${v}${i ? `[${i}]` : ""}=${x}`).join(", ")}${sv ? ` (${sv} on ${rows[0].config})` : ""}.`,

@@ -5,7 +5,7 @@
 import { idiv } from "../../firmware/arith";
 import { jarr, Json, JsonObject } from "../../firmware/json";
 import { isoTime } from "../../firmware/time";
-import { Profile, PURPOSES } from "./composite-schedule";
+import { periodAt, periodCount, Profile, PURPOSES } from "./composite-schedule";
 
 /** A limit held in 0.1 A (unit "A") or W as a JSON number. */
 export function limitJson(v: number, unit: string): Json {
@@ -17,9 +17,10 @@ export function limitJson(v: number, unit: string): Json {
 
 export function profileJsonOf(p: Profile): JsonObject {
   const periods: JsonObject[] = jarr([]);
-  for (let i = 0; i < p.periods.length; i += 3) {
-    const per: JsonObject = { startPeriod: p.periods[i], limit: limitJson(p.periods[i + 1], p.rateUnit) };
-    if (p.periods[i + 2] > 0) per.numberPhases = p.periods[i + 2];
+  for (let i = 0; i < periodCount(p.periods); i++) {
+    const [start, limit, n] = periodAt(p.periods, i);
+    const per: JsonObject = { startPeriod: start, limit: limitJson(limit, p.rateUnit) };
+    if (n > 0) per.numberPhases = n;
     periods[periods.length] = per;
   }
   const sc: JsonObject = { id: p.scheduleId, chargingRateUnit: p.rateUnit, chargingSchedulePeriod: periods };

@@ -7,7 +7,7 @@
 
 import { jarr, Json, jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
 import { parseIsoTime } from "../../firmware/time";
-import { compositeSchedule, Profile, profileFromJson } from "../../profiles/smart-charging/composite-schedule";
+import { compositeSchedule, periodAt, periodCount, Profile, profileFromJson } from "../../profiles/smart-charging/composite-schedule";
 
 function time(v: Json | undefined): number {
   if (v === undefined) return -1;
@@ -21,8 +21,17 @@ export function event(line: string): string {
   if (c.profiles === undefined) {
     const p = profileFromJson(c.chargingProfile as JsonObject, c.evseId as number);
     if (p === undefined) return "null";
-    jarr(p.periods);
-    return jsonEncode(p as unknown as JsonObject);
+    // The packed periods as the flat triples they hold.
+    const flat: number[] = [];
+    for (let i = 0; i < periodCount(p.periods); i++) {
+      const [a, b, n] = periodAt(p.periods, i);
+      flat[flat.length] = a;
+      flat[flat.length] = b;
+      flat[flat.length] = n;
+    }
+    const o = p as unknown as JsonObject;
+    o.periods = jarr(flat);
+    return jsonEncode(o);
   }
   const list = c.profiles as JsonObject[];
   const profiles: Profile[] = [];
