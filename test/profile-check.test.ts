@@ -137,7 +137,7 @@ const FIXTURES: [string, Case, [string, number]][] = [
     ["", -1],
   ],
   ["K01.FR.03 a TxProfile without transactionId: the EVSE's transaction (K05)", { cp: { id: 7, purpose: "Tx", kind: "Relative" }, existing: BASE, limits: TX }, ["", -1]],
-  ["K01.FR.19/K01.FR.47 phaseToUse with numberPhases 1", { cp: { id: 7, purpose: "Default", stack: 1, periods: [[0, 16, 1, 2]] }, existing: BASE }, ["", -1]],
+  ["K01.FR.48 phaseToUse with numberPhases 1: this station cannot switch phases (no ACPhaseSwitchingSupported)", { cp: { id: 7, purpose: "Default", stack: 1, periods: [[0, 16, 1, 2]] }, existing: BASE }, ["InvalidSchedule", -1]],
   ["K01.FR.26 W when RateUnit is W only", { cp: { id: 7, purpose: "Default", unit: "W", periods: [[0, 11000, 3]] }, limits: { rateUnits: "W" } }, ["", -1]],
   [
     "2.12 PeriodsPerSchedule periods exactly, increasing (K01.FR.35), with a duration",

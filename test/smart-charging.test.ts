@@ -133,6 +133,93 @@ describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
     expect(evse(t).offerDa).toBe(320);
   });
 
+  it("a whole session with the block in the build: Started first, one Ended; no profile: each EVSE offers its rated current, the station's rated total shares nothing", async () => {
+    const t = await scStation(runtime);
+    for (const e of [1, 2]) {
+      plug(t, e);
+      token(t, "OK-SCX", e);
+    }
+    await advance(t, 3);
+    expect(evse(t, 1).offerDa).toBe(320);
+    expect(evse(t, 2).offerDa).toBe(160);
+    const l = await tes(t);
+    const first = l.filter((e) => e.evse?.id === 1 || e.seqNo === 0);
+    expect(first[0]).toMatchObject({ eventType: "Started", seqNo: 0 });
+    const id = l.find((e) => e.eventType === "Started" && e.evse?.id === 1)!.transactionInfo.transactionId;
+    call(t, "RequestStopTransaction", { transactionId: id });
+    await advance(t, 2);
+    const mine = (await tes(t)).filter((e) => e.transactionInfo.transactionId === id);
+    expect(mine.filter((e) => e.eventType === "Ended")).toHaveLength(1);
+    expect(mine.map((e) => e.seqNo)).toEqual([...mine.map((e) => e.seqNo)].sort((a, b) => a - b));
+  });
+
+  it("K01.FR.27: a profile with a decimal limit (6.1 A) is journaled exactly and comes back after a reboot", async () => {
+    const t = await scStation(runtime);
+    expect(call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(20, "TxDefaultProfile", 0, [[0, 6.1], [60, 16.5]]) })).toEqual({ status: "Accepted" });
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls().filter((f) => f[2] === "BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await sent(t);
+    expect(call(t, "GetChargingProfiles", { requestId: 3, chargingProfile: { chargingProfilePurpose: "TxDefaultProfile" } })).toEqual({ status: "Accepted" });
+    const [rep] = (await sent(t, "ReportChargingProfiles")).map((f) => f[3] as { chargingProfile: unknown[] });
+    expect(rep.chargingProfile).toEqual([profile(20, "TxDefaultProfile", 0, [[0, 6.1], [60, 16.5]])]);
+    plug(t);
+    token(t, "OK-SC20");
+    await advance(t, 2);
+    expect(evse(t).offerDa).toBe(61);
+  });
+
+  it("K05 / K01: a RequestStartTransaction chargingProfile that fails the K01 checks is not installed (stackLevel beyond ProfileStackLevel)", async () => {
+    const t = await scStation(runtime);
+    const cp = profile(21, "TxProfile", 99, [[0, 7]]);
+    expect(call(t, "RequestStartTransaction", { idToken: { idToken: "OK-SC21", type: "Central" }, remoteStartId: 6, evseId: 1, chargingProfile: cp }).status).toBe("Accepted");
+    plug(t);
+    await advance(t, 2);
+    expect(evse(t).offerDa).toBe(320);
+    expect(call(t, "GetChargingProfiles", { requestId: 4, chargingProfile: { chargingProfilePurpose: "TxProfile" } })).toEqual({ status: "NoProfiles" });
+  });
+
+  it("GetCompositeSchedule: duration 0 is Rejected (a schedule has a period); a very long one is answered for a week at most", async () => {
+    const t = await scStation(runtime);
+    expect(call(t, "GetCompositeSchedule", { duration: 0, evseId: 1 })).toMatchObject({ status: "Rejected" });
+    const r = call(t, "GetCompositeSchedule", { duration: 2147483647, evseId: 1 }) as { status: string; schedule: { duration: number } };
+    expect(r.status).toBe("Accepted");
+    expect(r.schedule.duration).toBe(604800);
+  });
+
+  it("a Relative TxDefaultProfile goes on from the transaction's start after a reboot that resumes it (TxResumptionTimeout)", async () => {
+    const t = await scStation(runtime, { "TxCtrlr/TxResumptionTimeout": "60" });
+    call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(22, "TxDefaultProfile", 0, [[0, 20], [30, 8]]) });
+    plug(t);
+    token(t, "OK-SC22");
+    await advance(t, 5);
+    expect(evse(t).offerDa).toBe(200);
+    await advance(t, 35);
+    expect(evse(t).offerDa).toBe(80);
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls().filter((f) => f[2] === "BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 3);
+    expect(evse(t).relayClosed).toBe(true);
+    expect(evse(t).offerDa).toBe(80);
+  });
+
+  it("without the time (no RTC, the CSMS unreachable after a reboot) each EVSE gets the lowest limit its profiles could set (fail safe)", async () => {
+    const t = await scStation(runtime);
+    call(t, "SetChargingProfile", { evseId: 0, chargingProfile: profile(23, "ChargingStationMaxProfile", 0, [[0, 30], [3600, 10]], { chargingProfileKind: "Absolute" }, { startSchedule: "2026-01-01T00:00:00Z" }) });
+    t.board.rtcBase = undefined;
+    t.csms.reachable = false;
+    await t.board.powerCycle();
+    await t.settle();
+    plug(t);
+    token(t, "OK-SC23");
+    await advance(t, 3);
+    expect(evse(t).relayClosed).toBe(true);
+    expect(evse(t).offerDa).toBe(100);
+  });
+
   it("K08: GetCompositeSchedule in W merges TxDefault and a lower ChargingStationMax (230 V × 3 phases)", async () => {
     const t = await scStation(runtime);
     call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(10, "TxDefaultProfile", 0, [[0, 16], [600, 10]]) });

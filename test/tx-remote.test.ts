@@ -92,6 +92,20 @@ describe.each(RUNTIMES)("remote control of transactions on %s", (runtime) => {
     expect(call(t, "RequestStartTransaction", rst("OK23", 13, 1)).status).toBe("Accepted");
   });
 
+  it("F01.FR.19: a remote start that timed out (no cable within EVConnectionTimeOut) leaves nothing behind: a later local session carries no remoteStartId and no TxProfile", async () => {
+    const t = await txStation(runtime, { ...PPC, "TxCtrlr/EVConnectionTimeOut": "10" });
+    const profile = { id: 8, stackLevel: 0, chargingProfilePurpose: "TxProfile", chargingProfileKind: "Relative", chargingSchedule: [{ id: 1, chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit: 7 }] }] };
+    call(t, "RequestStartTransaction", { ...rst("OK40", 30, 1), chargingProfile: profile });
+    await advance(t, 12);
+    expect(await tes(t)).toEqual([]);
+    plug(t);
+    token(t, "OK41");
+    const [s] = await tes(t);
+    expect(s.eventType).toBe("Started");
+    expect(s.transactionInfo.remoteStartId).toBeUndefined();
+    expect(t.logs.filter((l) => l.startsWith("tx ")).at(-1)).toBe(`tx 1 [${s.transactionInfo.transactionId}] `);
+  });
+
   it("F01.FR.24 / F01.FR.06: an EVSE already authorized, or one that does not exist, is Rejected; without evseId a free EVSE is chosen", async () => {
     const t = await txStation(runtime, PPC);
     plug(t, 1);

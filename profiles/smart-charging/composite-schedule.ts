@@ -152,7 +152,7 @@ function limitAt(p: Profile, t: number, dur: number, w0: number, txBase: number)
  * (K01.FR.50 with the errata: the period's numberPhases), rounded down. A current above the hardware
  * limit is taken as that first: the hardware cap wins anyway, and the product stays within 32 bits.
  */
-function convert(v: number, n: number, src: string, unit: string, phases: number, voltage: number, hwDa: number): number {
+export function convert(v: number, n: number, src: string, unit: string, phases: number, voltage: number, hwDa: number): number {
   if (src === unit) return v;
   const vp = voltage * (n > 0 ? n : phases);
   if (unit === "W") return idiv((v < hwDa ? v : hwDa) * vp, 10);

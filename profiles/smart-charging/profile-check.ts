@@ -92,10 +92,10 @@ function checkProfile(cp: JsonObject, evseId: number, existing: Profile[], limit
     const n = q.numberPhases;
     const use = q.phaseToUse;
     // K01.FR.31: the first startPeriod is 0; K01.FR.35: increasing. K01.FR.43: a station switches 1 or 3
-    // phases, it cannot ensure 2 (or a count no AC supply has). K01.FR.19: phaseToUse (1..3, 2.11) only
-    // with numberPhases 1.
+    // phases, it cannot ensure 2 (or a count no AC supply has).
     if ((i === 0 && start !== 0) || start <= last || (n !== undefined && n !== 1 && n !== 3)) return "InvalidSchedule";
-    if (use !== undefined && (n !== 1 || (use as number) < 1 || (use as number) > 3)) return "InvalidSchedule";
+    // K01.FR.48: this station cannot switch the phase an EV is on (no ACPhaseSwitchingSupported).
+    if (use !== undefined) return "InvalidSchedule";
     last = start;
   }
   const at = replaces(p.id, existing);

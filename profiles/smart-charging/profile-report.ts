@@ -6,7 +6,7 @@ import { jarr, Json, JsonObject } from "../../firmware/json";
 import { rpcCall, rpcRoom } from "../../firmware/rpc";
 import { Ctx } from "../../firmware/station";
 import { Profile, PURPOSES } from "./composite-schedule";
-import { scState } from "./charging-profiles";
+import { scState } from "./sc-state";
 import { profileJsonOf } from "./profile-json";
 
 function listHas(list: Json[] | undefined, v: Json): boolean {

@@ -148,8 +148,9 @@ function stopCause(ctx: Ctx, t: Tx, cs: string): string {
   return "";
 }
 
-function endedSample(ctx: Ctx, t: Tx, context: string, measurands: string, at?: number): void {
-  const mv = meterValue(ctx, t.evseId, context, measurands, at);
+/** A sample kept for the Ended event: TxEndedMeasurands, the clock-aligned ones (AlignedDataCtrlr) when stamped at a slot. */
+function endedSample(ctx: Ctx, t: Tx, context: string, at?: number): void {
+  const mv = meterValue(ctx, t.evseId, context, modelGet(ctx, at !== undefined ? "AlignedDataCtrlr/TxEndedMeasurands" : "SampledDataCtrlr/TxEndedMeasurands") as string, at);
   if (mv === undefined) return;
   const s = t.endedSamples;
   // J02.FR.20: over the bound, intermediate samples go first; the first one (the start) stays.
@@ -175,15 +176,16 @@ function startTx(ctx: Ctx, t: Tx, trigger: string, cs: string): void {
   if (t.authorized) t.tokenSent = false;
   // E06.FR.11: the Ended event carries the values taken at the start, also when TxEndedInterval is 0
   // (then with the end only); with an interval the start is its first sample (TC_J_10: Sample.Periodic).
-  endedSample(ctx, t, modelInt(ctx, "SampledDataCtrlr/TxEndedInterval") > 0 ? "Sample.Periodic" : "Transaction.Begin", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
+  endedSample(ctx, t, modelInt(ctx, "SampledDataCtrlr/TxEndedInterval") > 0 ? "Sample.Periodic" : "Transaction.Begin");
   if (t.connectorId > 0) {
     t.txConn = t.connectorId;
     connectorSet(ctx, t.evseId, t.connectorId, "tx", true);
   }
   // Busy for reset and availability even before a cable names the connector (TxStartPoint Authorized).
   evseBusy(ctx, t.evseId, 1);
-  emit(ctx, "tx", t.evseId, t.id, t.profile);
   sendTE(ctx, t, "Started", trigger, cs, undefined, undefined);
+  // Told once its Started is queued: what smart charging does about it comes after (limit hook).
+  emit(ctx, "tx", t.evseId, t.id, t.profile);
 }
 
 /** Ends the transaction: TransactionEvent(Ended) with the Transaction.End sample and the kept ones. */
@@ -205,8 +207,8 @@ function endTx(ctx: Ctx, t: Tx, trigger: string, stopToken: JsonObject | undefin
 
 /** Forgets the EVSE's transaction and its session, once its Ended event is queued. */
 function clearTx(ctx: Ctx, t: Tx): void {
+  const had = t.id !== "";
   t.authorized = false;
-  if (t.id !== "") emit(ctx, "tx", t.evseId, "", "");
   if (t.txConn > 0) connectorSet(ctx, t.evseId, t.txConn, "tx", false);
   evseBusy(ctx, t.evseId, 0);
   t.txConn = 0;
@@ -226,6 +228,7 @@ function clearTx(ctx: Ctx, t: Tx): void {
   // The same plug-in starts no second transaction (a new authorization or a new plug-in does).
   t.done = t.connectorId > 0;
   txSave(ctx, t);
+  if (had) emit(ctx, "tx", t.evseId, "", "");
 }
 
 /**
@@ -353,6 +356,11 @@ function txAuthorize(ctx: Ctx, t: Tx, token: JsonObject, group: string, trigger:
   t.invalid = false;
   t.invalidWh = -1;
   t.waitSince = evConnected(t) ? -1 : ctx.hal.uptime();
+  // A remote start's id and profile go with its own authorization only, never a later local one's.
+  if (!t.remotePending) {
+    t.remoteStartId = -1;
+    t.profile = "";
+  }
   evaluate(ctx, t, trigger);
 }
 
@@ -377,4 +385,4 @@ function txAsk(ctx: Ctx, t: Tx, token: JsonObject, stop: boolean): void {
   emit(ctx, "authorize", t.evseId, token, b.ref, stop);
 }
 
-export { hasLock, txRestored, txFault, chargingState, shouldStart, endedSample, clearTx, evaluate, txForceEnd, recoverLost, txAuthorize, txDeauthorize, txAsk };
+export { hasLock, hardware, txRestored, txFault, chargingState, shouldStart, endedSample, clearTx, evaluate, txForceEnd, recoverLost, txAuthorize, txDeauthorize, txAsk };

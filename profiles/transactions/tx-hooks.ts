@@ -8,7 +8,7 @@ import { jsonDecode, JsonObject } from "../../firmware/json";
 import { modelInt, modelLookup } from "../../firmware/model";
 import { outboxQueued } from "../../firmware/outbox";
 import { Ctx, emit } from "../../firmware/station";
-import { clearTx, evaluate, hasLock, txAsk, txFault, txAuthorize, txDeauthorize, txForceEnd, txRestored } from "./transaction";
+import { clearTx, evaluate, hardware, hasLock, txAsk, txFault, txAuthorize, txDeauthorize, txForceEnd, txRestored } from "./transaction";
 import { tickTx } from "./tx-tick";
 import { txNewGen, txSave, txStoreOpen } from "./tx-store";
 import { evConnected, evseUsable, flag, newTx, sameToken, Tx, txBlock } from "./tx-state";
@@ -298,11 +298,14 @@ export const txSessions = {
       }
     },
     authorized: onAuthorized,
+    // Only the hardware follows at once: a chargingState it changes is reported from the next tick
+    // (tickTx), never from inside the event that made smart charging speak.
     limit: (ctx: Ctx, evseId: number, deciAmps: number) => {
       const t = txBlock(ctx).evses[evseId - 1];
-      if (t === undefined || t.cap === deciAmps) return;
+      if (t === undefined) return;
       t.cap = deciAmps;
-      evaluate(ctx, t, "");
+      // A transaction the reboot left waiting keeps its hardware as it is until taken up (recoverLost).
+      if (!t.lost) hardware(ctx, t);
     },
     stopTx: (ctx: Ctx, evseId: number, stoppedReason: string, triggerReason: string) => {
       const ev = txBlock(ctx).evses;

@@ -14,9 +14,10 @@ const GEN = "gen";
 
 /**
  * The Tx fields a record keeps, in its order: the record is a CBOR array of them, then the kept
- * TxEnded samples and the idToken as JSON ("" none). seq first and profile last: sig() leaves them out.
+ * TxEnded samples and the idToken as JSON ("" none). seq first: sig() leaves it out. (The
+ * RequestStartTransaction's profile is smart charging's once the transaction started: not kept here.)
  */
-export const TX_RECORD = ["seq", "id", "gen", "group", "connectorId", "authorized", "tokenSent", "evseSent", "wasAuth", "wasConn", "stoppedReason", "remoteStartId", "state", "startWh", "invalid", "invalidWh", "profile"];
+export const TX_RECORD = ["seq", "id", "gen", "group", "connectorId", "authorized", "tokenSent", "evseSent", "wasAuth", "wasConn", "stoppedReason", "remoteStartId", "state", "startWh", "invalid", "invalidWh"];
 
 type Fields = { [k: string]: JValue };
 
@@ -46,15 +47,15 @@ function fromRecord(t: Tx, v: JValue): void {
   t.lost = t.id !== "";
 }
 
-/** What the record holds but the seqNo, in short (the profile and the samples by their length): equal means only the seqNo moved since the last full record. */
+/** What the record holds but the seqNo, in short (the samples by their count): equal means only the seqNo moved since the last full record. */
 function sig(t: Tx): string {
   const f = t as unknown as Fields;
   const out: string[] = [];
-  for (let i = 1; i < TX_RECORD.length - 1; i++) {
+  for (let i = 1; i < TX_RECORD.length; i++) {
     const v = f[TX_RECORD[i]];
     out[i - 1] = type(v) === "number" ? fmtNum(v as number) : tostring(v as string | boolean);
   }
-  out[out.length] = fmtNum(t.profile.length) + "|" + fmtNum(t.endedSamples.length) + "|" + (t.token !== undefined ? (t.token.idToken as string) : "");
+  out[out.length] = fmtNum(t.endedSamples.length) + "|" + (t.token !== undefined ? (t.token.idToken as string) : "");
   return table.concat(out, "|");
 }
 

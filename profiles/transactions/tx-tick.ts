@@ -60,14 +60,14 @@ export function tickTx(ctx: Ctx, t: Tx, now: number): void {
     const endi = modelInt(ctx, "SampledDataCtrlr/TxEndedInterval");
     if (endi > 0 && now - t.lastEnded >= endi) {
       t.lastEnded = now;
-      endedSample(ctx, t, "Sample.Periodic", modelGet(ctx, "SampledDataCtrlr/TxEndedMeasurands") as string);
+      endedSample(ctx, t, "Sample.Periodic");
       txSave(ctx, t);
     }
     const ae = modelInt(ctx, "AlignedDataCtrlr/TxEndedInterval");
     const se = ae > 0 ? slot(ctx, ae) : undefined;
     if (se !== undefined) {
       if (t.lastEndedClock > 0 && se > t.lastEndedClock) {
-        endedSample(ctx, t, "Sample.Clock", modelGet(ctx, "AlignedDataCtrlr/TxEndedMeasurands") as string, se);
+        endedSample(ctx, t, "Sample.Clock", se);
         txSave(ctx, t);
       }
       t.lastEndedClock = se;

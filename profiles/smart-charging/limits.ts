@@ -1,0 +1,133 @@
+// K08: the composite schedule of an EVSE or the station, answered to GetCompositeSchedule and applied
+// every second: each EVSE's limit goes to the transactions block (limit hook), which caps the pilot
+// offer with it (K10.FR.05: at once after a change too, applyLimits). A station-wide limit
+// (ChargingStationMaxProfile, external constraints) below the EVSEs' rated total is shared equally
+// among the EVSEs in a transaction (all of them when none is). Without the time no schedule can be
+// placed: each EVSE gets the lowest limit its profiles could set (fail safe).
+
+import { idiv } from "../../firmware/arith";
+import { epochNow } from "../../firmware/clock";
+import { jarr, JsonObject } from "../../firmware/json";
+import { listHas, modelGet } from "../../firmware/model";
+import { Ctx, emit } from "../../firmware/station";
+import { isoTime } from "../../firmware/time";
+import { compositeSchedule, convert, periodAt, periodCount } from "./composite-schedule";
+import { limitJson } from "./profile-json";
+import { evseHw, saveTx, scState, VOLTAGE } from "./sc-state";
+
+/** Periods of a GetCompositeSchedule answer at most, and the longest window it looks at (a week: the work stays bounded). */
+const MAX_COMPOSITE = 24;
+const MAX_WINDOW_S = 604800;
+
+/**
+ * K08: the composite schedule of evseId (0: the station, whose hardware limit is the sum of its
+ * EVSEs') from `from` for `duration` s in unit, at most maxPeriods periods: flat triples (start,
+ * limit in 0.1 A or W, numberPhases). Profiles are applied only while SmartChargingCtrlr.Enabled.
+ */
+export function composite(ctx: Ctx, evseId: number, from: number, duration: number, unit: string, maxPeriods: number): number[] {
+  const s = scState(ctx);
+  let phases = 3;
+  let hw = 0;
+  for (let e = 1; e <= ctx.img.evses.length; e++) {
+    if (evseId === 0 || e === evseId) {
+      const [n, a] = evseHw(ctx, e);
+      phases = n;
+      hw = hw + a;
+    }
+  }
+  if (evseId === 0) phases = 3;
+  const on = modelGet(ctx, "SmartChargingCtrlr/Enabled") === "true";
+  const tx = evseId > 0 ? s.txId[evseId - 1] : "";
+  const start = evseId > 0 ? s.txStart[evseId - 1] : -1;
+  return compositeSchedule(on ? s.list : [], evseId, start, tx, from, duration, unit, phases, VOLTAGE, hw, maxPeriods);
+}
+
+/** The composite limit (0.1 A) of evseId at now, as the first two of a triple. */
+function composite1(ctx: Ctx, evseId: number, now: number): LuaMultiReturn<[number, number]> {
+  const out = composite(ctx, evseId, now, 1, "A", 1);
+  return $multi(out[0], out[1]);
+}
+
+/** Without the time (fail safe): the lowest limit (0.1 A) any period of the EVSE's (or the station's) applicable profiles sets; -1 none. */
+function lowest(ctx: Ctx, evseId: number): number {
+  const s = scState(ctx);
+  const [phases, hw] = evseHw(ctx, evseId);
+  let low = -1;
+  if (modelGet(ctx, "SmartChargingCtrlr/Enabled") !== "true") return low;
+  for (let i = 0; i < s.list.length; i++) {
+    const p = s.list[i];
+    if ((p.evseId === 0 || p.evseId === evseId) && (p.purpose !== 3 || p.transactionId === s.txId[evseId - 1])) {
+      for (let k = 0; k < periodCount(p.periods); k++) {
+        const [, l, n] = periodAt(p.periods, k);
+        const v = convert(l, n, p.rateUnit, "A", phases, VOLTAGE, hw);
+        if (low < 0 || v < low) low = v;
+      }
+    }
+  }
+  return low;
+}
+
+/** Works out every EVSE's limit now and tells the transactions block of those that changed. */
+export function applyLimits(ctx: Ctx): void {
+  const now = epochNow(ctx);
+  const s = scState(ctx);
+  const n = ctx.img.evses.length;
+  let busy = 0;
+  let total = 0;
+  for (let e = 1; e <= n; e++) {
+    if (s.txId[e - 1] !== "") busy = busy + 1;
+    total = total + evseHw(ctx, e)[1];
+    // A transaction that started before the time was known: its start, now that it is.
+    if (now !== undefined && s.txId[e - 1] !== "" && s.txStart[e - 1] < 0) {
+      s.txStart[e - 1] = s.txUp[e - 1] >= 0 ? now - (ctx.hal.uptime() - s.txUp[e - 1]) : now;
+      saveTx(ctx, e);
+    }
+  }
+  // The station's limit, shared among the EVSEs in a transaction (all when none is) where it is below their rated total.
+  let share = -1;
+  if (now !== undefined) {
+    const [, station] = composite1(ctx, 0, now);
+    if (station < total) share = idiv(station, busy > 0 ? busy : n);
+  }
+  for (let e = 1; e <= n; e++) {
+    const [, hw] = evseHw(ctx, e);
+    let lim = now !== undefined ? composite1(ctx, e, now)[1] : lowest(ctx, e);
+    if (share >= 0 && (busy === 0 || s.txId[e - 1] !== "") && (lim < 0 || share < lim)) lim = share;
+    // At or above the rated current: no limit.
+    if (lim >= hw) lim = -1;
+    if (lim !== s.told[e - 1]) {
+      s.told[e - 1] = lim;
+      emit(ctx, "limit", e, lim);
+    }
+  }
+}
+
+/** K08: GetCompositeSchedule for an EVSE or the station (0), in the unit asked (A when none). */
+function onComposite(ctx: Ctx, p: JsonObject): JsonObject {
+  const evseId = p.evseId as number;
+  const now = epochNow(ctx);
+  // K08.FR.05 (unknown EVSE); without the time no schedule can start anywhere.
+  if (evseId < 0 || evseId > ctx.img.evses.length || now === undefined) return { status: "Rejected", statusInfo: { reasonCode: now === undefined ? "Unspecified" : "UnknownEvse" } };
+  // A schedule has at least one period (the schema's minItems): a window of at least a second.
+  if ((p.duration as number) < 1) return { status: "Rejected", statusInfo: { reasonCode: "InvalidValue" } };
+  const unit = p.chargingRateUnit !== undefined ? (p.chargingRateUnit as string) : "A";
+  // TC_K_42_CS: a unit the station does not take (SmartChargingCtrlr.RateUnit).
+  if (!listHas(modelGet(ctx, "SmartChargingCtrlr/RateUnit") as string, unit)) return { status: "Rejected", statusInfo: { reasonCode: "UnsupportedRateUnit" } };
+  const duration = (p.duration as number) < MAX_WINDOW_S ? (p.duration as number) : MAX_WINDOW_S;
+  const out = composite(ctx, evseId, now, duration, unit, MAX_COMPOSITE);
+  const periods: JsonObject[] = jarr([]);
+  for (let i = 0; i < out.length; i += 3) {
+    const per: JsonObject = { startPeriod: out[i], limit: limitJson(out[i + 1], unit) };
+    if (out[i + 2] > 0) per.numberPhases = out[i + 2];
+    periods[periods.length] = per;
+  }
+  return { status: "Accepted", schedule: { evseId, duration, scheduleStart: isoTime(now), chargingRateUnit: unit, chargingSchedulePeriod: periods } };
+}
+
+export const smartChargingLimits = {
+  name: "smart-charging-limits",
+  handlers: { GetCompositeSchedule: onComposite },
+  on: {
+    tick: (ctx: Ctx) => applyLimits(ctx),
+  },
+};

@@ -1,0 +1,47 @@
+// The smart-charging block's state: the installed profiles (compact, composite-schedule.ts) and each
+// EVSE's transaction as the transactions block told it (tx hook), with what the board rates.
+
+import { fmtNum, jarr } from "../../firmware/json";
+import { journalPut } from "../../firmware/journal";
+import { modelLookup } from "../../firmware/model";
+import { blockData, Ctx } from "../../firmware/station";
+import { Profile } from "./composite-schedule";
+
+/** Journal kind of the block: profiles by id, transactions by "t" .. evseId. */
+export const KIND = "cp";
+/** Profiles installed at most: SmartChargingCtrlr.Entries maxLimit (block.json). */
+export const MAX_PROFILES = 8;
+/** Nominal voltage of every phase, for A <-> W. */
+export const VOLTAGE = 230;
+
+export interface ScState {
+  list: Profile[];
+  /** Per EVSE (index evseId - 1): its transaction ("" none), when it started (epoch, -1 not known yet) and the uptime then (-1 unknown). */
+  txId: string[];
+  txStart: number[];
+  txUp: number[];
+  /** Per EVSE: the limit last handed to the transactions block (0.1 A, -1 none, -2 never). */
+  told: number[];
+}
+
+export function scState(ctx: Ctx): ScState {
+  return blockData(ctx, "smart-charging") as unknown as ScState;
+}
+
+/** The EVSE's phases and its connectors' highest rated current (0.1 A). */
+export function evseHw(ctx: Ctx, evseId: number): LuaMultiReturn<[number, number]> {
+  const ph = modelLookup(ctx, "EVSE#" + fmtNum(evseId) + "/SupplyPhases");
+  let hw = 0;
+  for (let c = 1; c <= ctx.img.evses[evseId - 1]; c++) {
+    const a = tonumber(modelLookup(ctx, "Connector#" + fmtNum(evseId) + "." + fmtNum(c) + "/MaxCurrent") as string);
+    if (a !== undefined && a * 10 > hw) hw = a * 10;
+  }
+  const n = ph !== undefined ? (tonumber(ph) as number) : 3;
+  return $multi(n === 1 ? 1 : 3, hw);
+}
+
+/** Journals the EVSE's transaction and its start (none: the record goes). */
+export function saveTx(ctx: Ctx, e: number): void {
+  const s = scState(ctx);
+  journalPut(ctx, KIND, "t" + fmtNum(e), s.txId[e - 1] !== "" ? jarr([s.txId[e - 1], s.txStart[e - 1]]) : undefined);
+}
