@@ -3,27 +3,14 @@
 // there in the last minute of a day. firmware/arith.ts, firmware/time.ts and json.ts fmtNum through
 // test/images/arith-probe.ts.
 
-import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, transpileEntry } from "../build/compile";
 import { RUNTIMES, RuntimeName } from "../sim/runtimes/image";
-import { createLuaVm } from "../sim/runtimes/lua-vm";
+import { loadProbes, Probe } from "./probe";
 
-type Probe = (line: string) => string;
-const probes: Partial<Record<RuntimeName, Probe>> = {};
+let probes: Partial<Record<RuntimeName, Probe>> = {};
 
 beforeAll(async () => {
-  const entry = path.join(ROOT, "test/images/arith-probe.ts");
-  const src = { "lua5.1": transpileEntry(entry, "lua5.1"), "lua5.3": transpileEntry(entry, "lua5.3") };
-  for (const r of RUNTIMES) {
-    if (r === "node") {
-      probes[r] = ((await import("./images/arith-probe")) as { event: Probe }).event;
-    } else {
-      const vm = createLuaVm(r);
-      vm.loadImage(src[r === "lua5.1" ? "lua5.1" : "lua5.3"], "=arith-probe");
-      probes[r] = (line) => vm.event(line);
-    }
-  }
+  probes = await loadProbes("arith-probe", () => import("./images/arith-probe"));
 }, 120000);
 
 const run = (runtime: RuntimeName, cmd: string, args: (string | number)[]) => probes[runtime]!(`${cmd} ${args.join(",")}`).split(",");

@@ -3,30 +3,17 @@
 // more", seeded random packets both ways, and random bytes that never raise and never overrun.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import * as path from "node:path";
 import { createRequire } from "node:module";
 import * as mp from "mqtt-packet";
-import { ROOT, transpileEntry } from "../build/compile";
-import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
+import type { LuaVm } from "../sim/runtimes/lua-vm";
 import { RUNTIMES, RuntimeName } from "../sim/runtimes/image";
+import { loadProbes, Probe } from "./probe";
 
-type Probe = (line: string) => string;
-const probes: Partial<Record<RuntimeName, Probe>> = {};
+let probes: Partial<Record<RuntimeName, Probe>> = {};
 const vms: Partial<Record<RuntimeName, LuaVm>> = {};
 
 beforeAll(async () => {
-  const entry = path.join(ROOT, "test/images/mqtt-probe.ts");
-  const src = { "lua5.1": transpileEntry(entry, "lua5.1"), "lua5.3": transpileEntry(entry, "lua5.3") };
-  for (const r of RUNTIMES) {
-    if (r === "node") {
-      probes[r] = ((await import("./images/mqtt-probe")) as { event: Probe }).event;
-    } else {
-      const vm = createLuaVm(r);
-      vm.loadImage(src[r === "lua5.1" ? "lua5.1" : "lua5.3"], "=mqtt-probe");
-      vms[r] = vm;
-      probes[r] = (line) => vm.event(line);
-    }
-  }
+  probes = await loadProbes("mqtt-probe", () => import("./images/mqtt-probe"), vms);
 }, 120000);
 
 const genVarInt = (createRequire(__filename)("mqtt-packet/numbers") as { genBufVariableByteInt: (n: number) => Buffer }).genBufVariableByteInt;

@@ -2,27 +2,14 @@
 // through test/images/profile-check-probe.ts: one fixture per Part 2 K01 requirement (with the errata) or
 // Part 6 TC_K_*_CS test case, the reasonCode and the replaced profile's index written out by hand.
 
-import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT, transpileEntry } from "../build/compile";
 import { RUNTIMES, RuntimeName } from "../sim/runtimes/image";
-import { createLuaVm } from "../sim/runtimes/lua-vm";
+import { loadProbes, Probe } from "./probe";
 
-type Probe = (line: string) => string;
-const probes: Partial<Record<RuntimeName, Probe>> = {};
+let probes: Partial<Record<RuntimeName, Probe>> = {};
 
 beforeAll(async () => {
-  const entry = path.join(ROOT, "test/images/profile-check-probe.ts");
-  const src = { "lua5.1": transpileEntry(entry, "lua5.1"), "lua5.3": transpileEntry(entry, "lua5.3") };
-  for (const r of RUNTIMES) {
-    if (r === "node") {
-      probes[r] = ((await import("./images/profile-check-probe")) as { event: Probe }).event;
-    } else {
-      const vm = createLuaVm(r);
-      vm.loadImage(src[r === "lua5.1" ? "lua5.1" : "lua5.3"], "=profile-check-probe");
-      probes[r] = (line) => vm.event(line);
-    }
-  }
+  probes = await loadProbes("profile-check-probe", () => import("./images/profile-check-probe"));
 }, 120000);
 
 const PURPOSE = { Max: "ChargingStationMaxProfile", Ext: "ChargingStationExternalConstraints", Default: "TxDefaultProfile", Tx: "TxProfile" };
