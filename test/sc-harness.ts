@@ -2,33 +2,18 @@
 // as the transactions tests) plus the smart-charging block; EVSE 1 a socket rated 32 A, EVSE 2 a
 // fixed cable rated 16 A, both 3 phases.
 
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildImage } from "../build/cli";
 import { ROOT } from "../build/compile";
 import { RuntimeName } from "../sim/runtimes/image";
 import { bootAccepted, Frame } from "./harness";
-import { ACCEPT, TE, TxStation } from "./tx-harness";
+import { ACCEPT, buildCoreVariant, TE, TxStation } from "./tx-harness";
 
 export const SC_CONFIG = "test-sc";
 export const SC_FILE = path.join(ROOT, "build", "out", `${SC_CONFIG}.json`);
 
-/** Builds the image (both Lua versions): from test/global-setup.ts, once per run. */
+/** Builds the image: from test/global-setup.ts, once per run. */
 export function buildScImage(): void {
-  const core = JSON.parse(fs.readFileSync(path.join(ROOT, "build", "configs", "core.json"), "utf8"));
-  const cfg = {
-    ...core,
-    $schema: undefined,
-    name: SC_CONFIG,
-    evses: [
-      { maxPowerW: 22000, connectors: [{ type: "sType2", phases: 3, maxCurrentA: 32 }] },
-      { maxPowerW: 11000, connectors: [{ type: "cType2", phases: 3, maxCurrentA: 16 }] },
-    ],
-    blocks: [...(core.blocks as string[]).filter((b) => b !== "authorization"), "../test/blocks/auth-table", "smart-charging"],
-  };
-  fs.mkdirSync(path.dirname(SC_FILE), { recursive: true });
-  fs.writeFileSync(SC_FILE, JSON.stringify(cfg));
-  for (const t of ["lua5.1", "lua5.3"] as const) buildImage(SC_FILE, t, undefined);
+  buildCoreVariant(SC_FILE, SC_CONFIG, (b) => [...b.filter((x) => x !== "authorization"), "../test/blocks/auth-table", "smart-charging"]);
 }
 
 /** A station booted Accepted with these device-model values; TransactionEvents answered Accepted. */

@@ -4,10 +4,9 @@
 
 import { describe, expect, it } from "vitest";
 import { RUNTIMES } from "../sim/runtimes/image";
-import { advance, call, evse, plug, sent, TE, tes, token } from "./tx-harness";
+import { advance, call, evse, plug, sent, tes, token } from "./tx-harness";
 import { profile, scStation } from "./sc-harness";
 
-const trig = (l: TE[]) => l.map((e) => `${e.eventType}/${e.triggerReason}/${e.transactionInfo.chargingState ?? "-"}`);
 
 describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
   it("TC_K_01_CS: a TxDefaultProfile on EVSE 1 is Accepted and caps the offer of its sessions; EVSE 2 is not capped", async () => {

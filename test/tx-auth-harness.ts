@@ -5,33 +5,18 @@
 // fixed cable. The scripted CSMS answers Authorize and TransactionEvent from one directory of
 // idTokens (t.directory), as a real CSMS would answer both from its own records.
 
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { buildImage } from "../build/cli";
 import { ROOT } from "../build/compile";
 import { RuntimeName } from "../sim/runtimes/image";
 import { bootAccepted, Frame, NOW_ISO } from "./harness";
-import { advance, flush, sent, TE, TxStation } from "./tx-harness";
+import { advance, buildCoreVariant, flush, sent, TE, TxStation } from "./tx-harness";
 
 export const TX_AUTH_CONFIG = "test-tx-auth";
 export const TX_AUTH_FILE = path.join(ROOT, "build", "out", `${TX_AUTH_CONFIG}.json`);
 
-/** Builds the image (both Lua versions; node runs the generated TypeScript): from test/global-setup.ts, once per run. */
+/** Builds the image (core with every real block): from test/global-setup.ts, once per run. */
 export function buildTxAuthImage(): void {
-  const core = JSON.parse(fs.readFileSync(path.join(ROOT, "build", "configs", "core.json"), "utf8"));
-  const cfg = {
-    ...core,
-    $schema: undefined,
-    name: TX_AUTH_CONFIG,
-    // EVSE 1: a socket (locks); EVSE 2: a fixed cable. Every block the real one (authorization included).
-    evses: [
-      { maxPowerW: 22000, connectors: [{ type: "sType2", phases: 3, maxCurrentA: 32 }] },
-      { maxPowerW: 11000, connectors: [{ type: "cType2", phases: 3, maxCurrentA: 16 }] },
-    ],
-  };
-  fs.mkdirSync(path.dirname(TX_AUTH_FILE), { recursive: true });
-  fs.writeFileSync(TX_AUTH_FILE, JSON.stringify(cfg));
-  for (const t of ["lua5.1", "lua5.3"] as const) buildImage(TX_AUTH_FILE, t, undefined);
+  buildCoreVariant(TX_AUTH_FILE, TX_AUTH_CONFIG, (b) => b);
 }
 
 export interface IdToken {

@@ -12,23 +12,31 @@ import { bootAccepted, Frame, TestStation } from "./harness";
 export const TX_CONFIG = "test-tx";
 export const TX_FILE = path.join(ROOT, "build", "out", `${TX_CONFIG}.json`);
 
-/** Builds the test image (both Lua versions; node runs the generated TypeScript): from test/global-setup.ts, once per run. */
-export function buildTxImage(): void {
+/**
+ * Builds a test image from core.json under another name and block list (both Lua versions; node runs
+ * the generated TypeScript): EVSE 1 a socket rated 32 A (it locks), EVSE 2 a fixed cable rated 16 A,
+ * both 3 phases. From test/global-setup.ts, once per run.
+ */
+export function buildCoreVariant(file: string, name: string, blocks: (core: string[]) => string[]): void {
   const core = JSON.parse(fs.readFileSync(path.join(ROOT, "build", "configs", "core.json"), "utf8"));
   const cfg = {
     ...core,
     $schema: undefined,
-    name: TX_CONFIG,
-    // EVSE 1: a socket (locks); EVSE 2: a fixed cable.
+    name,
     evses: [
       { maxPowerW: 22000, connectors: [{ type: "sType2", phases: 3, maxCurrentA: 32 }] },
       { maxPowerW: 11000, connectors: [{ type: "cType2", phases: 3, maxCurrentA: 16 }] },
     ],
-    blocks: [...(core.blocks as string[]).filter((b) => b !== "authorization"), "../test/blocks/auth-table", "../test/blocks/test-smart"],
+    blocks: blocks(core.blocks as string[]),
   };
-  fs.mkdirSync(path.dirname(TX_FILE), { recursive: true });
-  fs.writeFileSync(TX_FILE, JSON.stringify(cfg));
-  for (const t of ["lua5.1", "lua5.3"] as const) buildImage(TX_FILE, t, undefined);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(cfg));
+  for (const t of ["lua5.1", "lua5.3"] as const) buildImage(file, t, undefined);
+}
+
+/** The transactions tests' image: the authorization stand-in and the smart-charging stand-in in place of the real blocks. */
+export function buildTxImage(): void {
+  buildCoreVariant(TX_FILE, TX_CONFIG, (b) => [...b.filter((x) => x !== "authorization"), "../test/blocks/auth-table", "../test/blocks/test-smart"]);
 }
 
 export interface TE {

@@ -148,6 +148,9 @@ export const smartChargingProfiles = {
         s.txUp[e] = -1;
         s.told[e] = -2;
       }
+      // Read on first use (limits.ts): a board's provisioning may still set them after start.
+      s.phases = [];
+      s.hw = [];
       journalOwner(ctx, KIND, {
         replay: (c: Ctx, key: string | number, value: JValue | undefined) => {
           const x = scState(c);

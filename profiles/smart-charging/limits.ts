@@ -13,7 +13,7 @@ import { Ctx, emit } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
 import { compositeSchedule, convert, periodAt, periodCount } from "./composite-schedule";
 import { limitJson } from "./profile-json";
-import { evseHw, saveTx, scState, VOLTAGE } from "./sc-state";
+import { readHw, saveTx, scState, VOLTAGE } from "./sc-state";
 
 /** Periods of a GetCompositeSchedule answer at most, and the longest window it looks at (a week: the work stays bounded). */
 const MAX_COMPOSITE = 24;
@@ -30,9 +30,8 @@ export function composite(ctx: Ctx, evseId: number, from: number, duration: numb
   let hw = 0;
   for (let e = 1; e <= ctx.img.evses.length; e++) {
     if (evseId === 0 || e === evseId) {
-      const [n, a] = evseHw(ctx, e);
-      phases = n;
-      hw = hw + a;
+      phases = s.phases[e - 1];
+      hw = hw + s.hw[e - 1];
     }
   }
   if (evseId === 0) phases = 3;
@@ -51,7 +50,8 @@ function composite1(ctx: Ctx, evseId: number, now: number): LuaMultiReturn<[numb
 /** Without the time (fail safe): the lowest limit (0.1 A) any period of the EVSE's (or the station's) applicable profiles sets; -1 none. */
 function lowest(ctx: Ctx, evseId: number): number {
   const s = scState(ctx);
-  const [phases, hw] = evseHw(ctx, evseId);
+  const phases = s.phases[evseId - 1];
+  const hw = s.hw[evseId - 1];
   let low = -1;
   if (modelGet(ctx, "SmartChargingCtrlr/Enabled") !== "true") return low;
   for (let i = 0; i < s.list.length; i++) {
@@ -71,12 +71,13 @@ function lowest(ctx: Ctx, evseId: number): number {
 export function applyLimits(ctx: Ctx): void {
   const now = epochNow(ctx);
   const s = scState(ctx);
+  if (s.hw.length === 0) readHw(ctx);
   const n = ctx.img.evses.length;
   let busy = 0;
   let total = 0;
   for (let e = 1; e <= n; e++) {
     if (s.txId[e - 1] !== "") busy = busy + 1;
-    total = total + evseHw(ctx, e)[1];
+    total = total + s.hw[e - 1];
     // A transaction that started before the time was known: its start, now that it is.
     if (now !== undefined && s.txId[e - 1] !== "" && s.txStart[e - 1] < 0) {
       s.txStart[e - 1] = s.txUp[e - 1] >= 0 ? now - (ctx.hal.uptime() - s.txUp[e - 1]) : now;
@@ -90,11 +91,10 @@ export function applyLimits(ctx: Ctx): void {
     if (station < total) share = idiv(station, busy > 0 ? busy : n);
   }
   for (let e = 1; e <= n; e++) {
-    const [, hw] = evseHw(ctx, e);
     let lim = now !== undefined ? composite1(ctx, e, now)[1] : lowest(ctx, e);
     if (share >= 0 && (busy === 0 || s.txId[e - 1] !== "") && (lim < 0 || share < lim)) lim = share;
     // At or above the rated current: no limit.
-    if (lim >= hw) lim = -1;
+    if (lim >= s.hw[e - 1]) lim = -1;
     if (lim !== s.told[e - 1]) {
       s.told[e - 1] = lim;
       emit(ctx, "limit", e, lim);
@@ -105,6 +105,7 @@ export function applyLimits(ctx: Ctx): void {
 /** K08: GetCompositeSchedule for an EVSE or the station (0), in the unit asked (A when none). */
 function onComposite(ctx: Ctx, p: JsonObject): JsonObject {
   const evseId = p.evseId as number;
+  if (scState(ctx).hw.length === 0) readHw(ctx);
   const now = epochNow(ctx);
   // K08.FR.05 (unknown EVSE); without the time no schedule can start anywhere.
   if (evseId < 0 || evseId > ctx.img.evses.length || now === undefined) return { status: "Rejected", statusInfo: { reasonCode: now === undefined ? "Unspecified" : "UnknownEvse" } };

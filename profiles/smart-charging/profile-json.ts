@@ -9,8 +9,9 @@ import { periodAt, periodCount, Profile, PURPOSES } from "./composite-schedule";
 
 /** A limit held in 0.1 A (unit "A") or W as a JSON number. */
 export function limitJson(v: number, unit: string): Json {
+  if (unit === "W") return v;
   // nonneg: limits are held >= 0.
-  if (unit === "W" || v % 10 === 0) return unit === "W" ? v : idiv(v, 10);
+  if (v % 10 === 0) return idiv(v, 10);
   // float: one decimal; the nearest float reads back as v tenths (limitOf rounds to the nearest).
   return v / 10;
 }

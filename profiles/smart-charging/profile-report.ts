@@ -29,29 +29,27 @@ function onGet(ctx: Ctx, p: JsonObject): JsonObject {
   const c = p.chargingProfile as JsonObject;
   // One report per EVSE with a match; they must all fit the outbox now, or none is sent.
   const groups: JsonObject[][] = [];
+  const evses: number[] = [];
   for (let e = 0; e <= ctx.img.evses.length; e++) {
     const g: JsonObject[] = jarr([]);
     for (let i = 0; i < list.length; i++) if (list[i].evseId === e && matches(list[i], evseId, c)) g[g.length] = profileJsonOf(list[i]);
-    if (g.length > 0) groups[groups.length] = g;
+    if (g.length > 0) {
+      groups[groups.length] = g;
+      evses[evses.length] = e;
+    }
   }
   if (groups.length === 0) return { status: "NoProfiles" };
   if (groups.length > rpcRoom(ctx)) return { status: "NoProfiles", statusInfo: { reasonCode: "OutOfMemory" } };
   for (let i = 0; i < groups.length; i++) {
-    const first = groups[i][0];
     rpcCall(ctx, "ReportChargingProfiles", {
       requestId: p.requestId as number,
       chargingLimitSource: "CSO",
       tbc: i < groups.length - 1,
-      evseId: profileEvse(list, first.id as number),
+      evseId: evses[i],
       chargingProfile: groups[i],
     });
   }
   return { status: "Accepted" };
-}
-
-function profileEvse(list: Profile[], id: number): number {
-  for (let i = 0; i < list.length; i++) if (list[i].id === id) return list[i].evseId;
-  return 0;
 }
 
 export const smartChargingReports = {

@@ -22,22 +22,28 @@ export interface ScState {
   txUp: number[];
   /** Per EVSE: the limit last handed to the transactions block (0.1 A, -1 none, -2 never). */
   told: number[];
+  /** Per EVSE, read once (ReadOnly variables): its phases and its connectors' highest rated current (0.1 A). */
+  phases: number[];
+  hw: number[];
 }
 
 export function scState(ctx: Ctx): ScState {
   return blockData(ctx, "smart-charging") as unknown as ScState;
 }
 
-/** The EVSE's phases and its connectors' highest rated current (0.1 A). */
-export function evseHw(ctx: Ctx, evseId: number): LuaMultiReturn<[number, number]> {
-  const ph = modelLookup(ctx, "EVSE#" + fmtNum(evseId) + "/SupplyPhases");
-  let hw = 0;
-  for (let c = 1; c <= ctx.img.evses[evseId - 1]; c++) {
-    const a = tonumber(modelLookup(ctx, "Connector#" + fmtNum(evseId) + "." + fmtNum(c) + "/MaxCurrent") as string);
-    if (a !== undefined && a * 10 > hw) hw = a * 10;
+/** Reads each EVSE's phases and rated current (EVSE.SupplyPhases, Connector.MaxCurrent) into the state. */
+export function readHw(ctx: Ctx): void {
+  const s = scState(ctx);
+  for (let e = 1; e <= ctx.img.evses.length; e++) {
+    const ph = modelLookup(ctx, "EVSE#" + fmtNum(e) + "/SupplyPhases");
+    let hw = 0;
+    for (let c = 1; c <= ctx.img.evses[e - 1]; c++) {
+      const a = tonumber(modelLookup(ctx, "Connector#" + fmtNum(e) + "." + fmtNum(c) + "/MaxCurrent") as string);
+      if (a !== undefined && a * 10 > hw) hw = a * 10;
+    }
+    s.phases[e - 1] = ph !== undefined && tonumber(ph) === 1 ? 1 : 3;
+    s.hw[e - 1] = hw;
   }
-  const n = ph !== undefined ? (tonumber(ph) as number) : 3;
-  return $multi(n === 1 ? 1 : 3, hw);
 }
 
 /** Journals the EVSE's transaction and its start (none: the record goes). */
