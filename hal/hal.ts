@@ -21,6 +21,13 @@ export interface MeterReading {
   socPercent: number;
 }
 
+/** The second transport's functions (Hal.netOpen …) on a board that has them. */
+export interface NetHal {
+  netOpen(host: string, port: number, tls: boolean): void;
+  netSend(parts: string[]): void;
+  netClose(): void;
+}
+
 export interface Hal {
   // ---- transport: one OCPP-J WebSocket ----
   /** Opens the WebSocket; the board later calls stationOpened or stationClosed. auth is "user:password" or undefined (Part 4 §6.3: Basic auth). */
@@ -32,6 +39,17 @@ export interface Hal {
   send(parts: string[]): void;
   /** Closes the WebSocket. */
   disconnect(): void;
+
+  // ---- second transport (optional): one TCP byte stream, for a local EMS over MQTT (profiles/ems) ----
+  /**
+   * Opens a TCP connection (over TLS when tls and the board has it; one at a time: an open replaces the
+   * last); the board later calls the image's `net` entry point with "opened" or "closed", then "data".
+   */
+  netOpen?(host: string, port: number, tls: boolean): void;
+  /** Writes these bytes, in order, to the open connection. */
+  netSend?(parts: string[]): void;
+  /** Closes the connection: the board then reports "closed" once. */
+  netClose?(): void;
 
   // ---- time ----
   /** Monotonic integer seconds since power-up. */
