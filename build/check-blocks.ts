@@ -1,6 +1,6 @@
 // Build-time checks of the blocks compiled into one image, on the blocks themselves (each part is
 // loaded in Node, as the node runtime runs it): what they register must be what their block.json
-// declares, and no two register the same thing. At run time the core fills its tables from the
+// declares, and no two register the same thing (nor give the board the same entry point). At run time the core fills its tables from the
 // block list in order (firmware/station.ts), so a second registration would silently win.
 
 import * as fs from "node:fs";
@@ -9,7 +9,7 @@ import "../sim/runtimes/lua-shim";
 import "../sim/runtimes/tstl-shim";
 import { coreConnectors } from "../firmware/connectors";
 import type { Block } from "../firmware/station";
-import type { BlockManifest } from "./generate";
+import { BlockManifest, blockEntries } from "./generate";
 
 const TABLES = ["handlers", "results", "triggers", "getters"] as const;
 
@@ -64,6 +64,16 @@ export function checkBlocks(root: string, manifests: BlockManifest[]): string[] 
       }
     }
     for (const a of m.handles) if (!handled.has(a)) problems.push(`profiles/${m.name}/block.json: lists ${a} in "handles" but no part handles it`);
+    // An entry point a block gives the board must be a function its file exports.
+    for (const [name, e] of Object.entries(m.entries ?? {})) {
+      const mod = tsx.require(path.join(root, "profiles", m.name, e.file), __filename) as Record<string, unknown>;
+      if (typeof mod[e.export] !== "function") problems.push(`profiles/${m.name}/block.json: entry '${name}': ${e.file} exports no function '${e.export}'`);
+    }
+  }
+  try {
+    blockEntries(manifests);
+  } catch (err) {
+    problems.push((err as Error).message);
   }
   return problems;
 }

@@ -44,6 +44,11 @@ export interface Firmware {
   input(this: void, st: Station | undefined, event: string, evseId: number, connectorId: number): void;
   /** An identifier presented at the EVSE's reader (evseId 0: a reader for the whole station); type is an IdTokenEnumType. */
   token(this: void, st: Station | undefined, evseId: number, idToken: string, type: string): void;
+  /**
+   * The second transport (hal.netOpen): "opened", "closed" or "data" with the bytes received. Only in an
+   * image whose blocks give it (block.json "entries": profiles/ems): the core has none.
+   */
+  net?(this: void, st: Station | undefined, event: string, data: string): void;
 }
 
 /** Restores persisted state: the device-model store and the boot counter (before the blocks start). */

@@ -73,6 +73,11 @@ export interface Hooks {
   tx?: (this: void, ctx: Ctx, evseId: number, transactionId: string, profile: string) => void;
   /** The most an EVSE may offer from now, in 0.1 A (-1: no limit): smart charging's composite schedule (K08). */
   limit?: (this: void, ctx: Ctx, evseId: number, deciAmps: number) => void;
+  /**
+   * An external system (a local EMS, profiles/ems) limits an EVSE (0: the station's total) to `limit`
+   * in unit "A" (0.1 A) or "W" (W) from now on; limit -1 lifts it (K11–K13: ChargingStationExternalConstraints).
+   */
+  external?: (this: void, ctx: Ctx, evseId: number, limit: number, unit: string) => void;
 }
 
 export type HookName = keyof Hooks;
@@ -205,6 +210,7 @@ function emit(ctx: Ctx, name: "tokenInfo", idToken: JsonObject, info: JsonObject
 function emit(ctx: Ctx, name: "stopTx", evseId: number, stoppedReason: string, triggerReason: string): void;
 function emit(ctx: Ctx, name: "tx", evseId: number, transactionId: string, profile: string): void;
 function emit(ctx: Ctx, name: "limit", evseId: number, deciAmps: number): void;
+function emit(ctx: Ctx, name: "external", evseId: number, limit: number, unit: string): void;
 function emit(ctx: Ctx, name: HookName, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
   const blocks = (ctx as Station).blocks;
   for (let i = 0; i < blocks.length; i++) {

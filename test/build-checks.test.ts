@@ -29,6 +29,24 @@ function blocks(defs: Record<string, [Partial<BlockManifest>, string]>): { root:
 }
 
 describe("block registrations", () => {
+  it("an entry point a block gives the board: unknown names, one given twice, and one its file does not export fail the build", () => {
+    const { root, manifests } = blocks({
+      d: [{ entries: { net: { file: "part.ts", export: "netIn" } } }, `export const part = { name: "d" };\nexport function netIn() {}`],
+      e: [{ entries: { radio: { file: "part.ts", export: "part" } } }, `export const part = { name: "e" };`],
+      h: [{ entries: { net: { file: "part.ts", export: "missing" } } }, `export const part = { name: "h" };`],
+    });
+    expect(checkBlocks(root, [manifests[0]])).toEqual([]);
+    const problems = checkBlocks(root, [manifests[1]]);
+    expect(problems).toContain(`profiles/e/block.json: entry 'radio': part.ts exports no function 'part'`);
+    expect(problems.some((p) => p.includes("entry 'radio' is no optional entry point"))).toBe(true);
+    expect(checkBlocks(root, [manifests[2]])).toEqual([`profiles/h/block.json: entry 'net': part.ts exports no function 'missing'`]);
+    const twice = blocks({
+      f: [{ entries: { net: { file: "part.ts", export: "netIn" } } }, `export const part = { name: "f" };\nexport function netIn() {}`],
+      g: [{ entries: { net: { file: "part.ts", export: "netIn" } } }, `export const part = { name: "g" };\nexport function netIn() {}`],
+    });
+    expect(checkBlocks(twice.root, twice.manifests)).toEqual([`profiles/g/block.json: entry 'net' is given by profiles/f too`]);
+  });
+
   it("the shipped blocks pass", () => {
     const names = fs.readdirSync(path.join(ROOT, "profiles"));
     expect(checkBlocks(ROOT, names.map((b) => readManifest(ROOT, b)))).toEqual([]);

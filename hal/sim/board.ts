@@ -14,9 +14,11 @@
 //   lock   <evse>\t<connector>\t<0|1>  (the lock's feedback)
 //   meter  <evse>\t<Wh>\t<W>\t<dA,dA,dA>\t<dV,dV,dV>\t<SoC % or -1>  (integers; one dA and dV per wired phase)
 //   token  <evse>\t<IdTokenEnumType>\t<idToken>
+//   net    opened | closed | data\t<bytes, escaped>  (the second transport: a TCP stream to an EMS broker)
 // pilot, relay and lock change what the HAL reads back and then call the firmware's input entry
 // point; meter only changes what readMeter returns. Before start they only set the state.
-// Effects (image → Node): connect, send / sendx, disconnect, rtc, save, erase, appendn, log, reboot,
+// Effects (image → Node): connect, send / sendx, disconnect, netopen <host>\t<port>\t<0|1 tls>,
+//   netsend <bytes, escaped>, netclose, rtc, save, erase, appendn, log, reboot,
 //   relay <evse>\t<0|1> and lock <evse>\t<connector>\t<0|1> (commands: the feedback comes back as
 //   an input once the hardware moved), offer <evse>\t<0.1 A per phase, 0: no PWM>, heap.
 //   appendn <key>\t<n> is followed by the n bytes appended, raw, and a newline.
@@ -162,6 +164,9 @@ function makeHal(b: Board): Hal {
       }
     },
     disconnect: () => emitLine("disconnect"),
+    netOpen: (host, port, tls) => emitLine("netopen\t" + esc(host) + "\t" + int(port) + "\t" + (tls ? "1" : "0")),
+    netSend: (parts) => emitLine("netsend\t" + esc(parts.length === 1 ? parts[0] : table.concat(parts))),
+    netClose: () => emitLine("netclose"),
     uptime: () => b.uptime,
     rtcEpoch: () => b.rtc === undefined ? undefined : b.rtc,
     setRtcEpoch: (epoch) => {
@@ -340,6 +345,10 @@ export function simBoard(fw: Firmware): (line: string) => string[] {
       // "<evse>\t<Wh>\t<W>\t<dA,dA,dA>\t<dV,dV,dV>\t<soc or -1>"
       const a = fields(rest, 6);
       b.meters[num(a[0]) - 1] = { energyWh: num(a[1]), powerW: num(a[2]), currentDa: nums(a[3]), voltageDv: nums(a[4]), socPercent: num(a[5]) };
+    } else if (kind === "net") {
+      // "opened" | "closed" | "data\t<bytes>": the second transport (an image without a net entry ignores it).
+      const a = fields(rest, 2);
+      if (fw.net !== undefined) fw.net(st, a[0], a[1] !== undefined ? unescapeField(a[1]) : "");
     } else if (kind === "heap") {
       b.out[b.out.length] = "heap\t" + string.format("%.3f", collectgarbage("count"));
       b.out[b.out.length] = "\n";

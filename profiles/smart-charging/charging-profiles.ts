@@ -15,7 +15,7 @@ import { Ctx } from "../../firmware/station";
 import { Profile, profileFromJson, PURPOSES } from "./composite-schedule";
 import { checkProfile, ProfileLimits, replaces } from "./profile-check";
 import { applyLimits } from "./limits";
-import { KIND, MAX_PROFILES, saveTx, scState } from "./sc-state";
+import { csmsProfiles, KIND, MAX_PROFILES, saveTx, scState } from "./sc-state";
 
 /** The Profile fields a journal record holds, in its order. */
 const PROFILE_RECORD = ["evseId", "id", "stackLevel", "purpose", "kind", "recurrency", "validFrom", "validTo", "transactionId", "startSchedule", "duration", "rateUnit", "minChargingRate", "periods", "scheduleId"];
@@ -49,7 +49,8 @@ function limitsFor(ctx: Ctx, evseId: number): ProfileLimits {
     periodsPerSchedule: modelInt(ctx, "SmartChargingCtrlr/PeriodsPerSchedule"),
     rateUnits: modelGet(ctx, "SmartChargingCtrlr/RateUnit") as string,
     txIdOnEvse: evseId > 0 && evseId <= ctx.img.evses.length ? scState(ctx).txId[evseId - 1] : "",
-    maxEntries: MAX_PROFILES,
+    // The external constraints take no entry of the CSMS's.
+    maxEntries: MAX_PROFILES + scState(ctx).list.length - csmsProfiles(ctx),
     now: now !== undefined ? now : 0,
   };
 }
@@ -133,7 +134,7 @@ function onTx(ctx: Ctx, evseId: number, transactionId: string, profile: string):
 export const smartChargingProfiles = {
   name: "smart-charging",
   handlers: { SetChargingProfile: onSet, ClearChargingProfile: onClear },
-  getters: { "SmartChargingCtrlr/Entries": (ctx: Ctx) => fmtNum(scState(ctx).list.length) },
+  getters: { "SmartChargingCtrlr/Entries": (ctx: Ctx) => fmtNum(csmsProfiles(ctx)) },
   on: {
     start: (ctx: Ctx) => {
       const s = scState(ctx);
@@ -177,7 +178,8 @@ export const smartChargingProfiles = {
         },
         dump: (c: Ctx) => {
           const x = scState(c);
-          for (let i = 0; i < x.list.length; i++) journalPut(c, KIND, x.list[i].id, record(x.list[i]));
+          // External constraints (external.ts) are not journaled.
+          for (let i = 0; i < x.list.length; i++) if (x.list[i].purpose !== 1) journalPut(c, KIND, x.list[i].id, record(x.list[i]));
           for (let e = 1; e <= x.txId.length; e++) if (x.txId[e - 1] !== "") saveTx(c, e);
         },
       });

@@ -20,6 +20,11 @@ function get4(s: string, at: number): number {
   return (((string.byte(s, at) as number) * 256 + (string.byte(s, at + 1) as number)) * 256 + (string.byte(s, at + 2) as number)) * 256 + (string.byte(s, at + 3) as number);
 }
 
+/** One period packed: start, limit, numberPhases (1..3, -1 none). */
+function packPeriod(start: number, limit: number, n: number): string {
+  return put4(start) + put4(limit) + string.char(n >= 1 && n <= 3 ? n + 1 : 0);
+}
+
 /** Period i (from 0) of packed periods: start, limit, numberPhases (-1 none). Integers below 2^31 throughout. */
 export function periodAt(ps: string, i: number): LuaMultiReturn<[number, number, number]> {
   const at = i * PERIOD_BYTES + 1;
@@ -283,7 +288,7 @@ export function profileFromJson(cp: JsonObject, evseId: number): Profile | undef
     const n = start !== undefined ? int(q.numberPhases, -1) : undefined;
     // A start outside 0 .. 2^31 - 1 is none a schedule can have (K01.FR.31/35 refuse it first).
     if (n === undefined || type(q.limit) !== "number" || (start as number) < 0 || (start as number) > 2147483647) return undefined;
-    packed[packed.length] = put4(start as number) + put4(limitOf(q.limit as number, unit)) + string.char(n >= 1 && n <= 3 ? n + 1 : 0);
+    packed[packed.length] = packPeriod(start as number, limitOf(q.limit as number, unit), n);
   }
   const periods = table.concat(packed);
   const id = int(cp.id, undefined);
@@ -304,4 +309,4 @@ export function profileFromJson(cp: JsonObject, evseId: number): Profile | undef
   };
 }
 
-export { PURPOSES };
+export { packPeriod, PURPOSES };

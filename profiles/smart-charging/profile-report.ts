@@ -1,6 +1,7 @@
 // K09 GetChargingProfiles: the installed profiles that match the criteria, reported in one
-// ReportChargingProfiles per EVSE (0: the station), tbc on every one but the last (K09.FR.02), each
-// with the request's requestId (K09.FR.01). Every profile here was set by the CSMS: source CSO.
+// ReportChargingProfiles per source and EVSE (0: the station), tbc on every one but the last
+// (K09.FR.02), each with the request's requestId (K09.FR.01). The CSMS's profiles have source CSO, the
+// external constraints (external.ts, from a local EMS) source EMS.
 
 import { jarr, Json, JsonObject } from "../../firmware/json";
 import { rpcCall, rpcRoom } from "../../firmware/rpc";
@@ -20,22 +21,28 @@ function matches(p: Profile, evseId: number | undefined, c: JsonObject): boolean
   if (evseId !== undefined && p.evseId !== evseId) return false;
   if (c.chargingProfilePurpose !== undefined && c.chargingProfilePurpose !== PURPOSES[p.purpose]) return false;
   if (c.stackLevel !== undefined && c.stackLevel !== p.stackLevel) return false;
-  return listHas(c.chargingProfileId as Json[] | undefined, p.id) && listHas(c.chargingLimitSource as Json[] | undefined, "CSO");
+  return listHas(c.chargingProfileId as Json[] | undefined, p.id) && listHas(c.chargingLimitSource as Json[] | undefined, SOURCES[p.purpose === 1 ? 1 : 0]);
 }
+
+const SOURCES = ["CSO", "EMS"];
 
 function onGet(ctx: Ctx, p: JsonObject): JsonObject {
   const list = scState(ctx).list;
   const evseId = p.evseId as number | undefined;
   const c = p.chargingProfile as JsonObject;
-  // One report per EVSE with a match; they must all fit the outbox now, or none is sent.
+  // One report per source and EVSE with a match; they must all fit the outbox now, or none is sent.
   const groups: JsonObject[][] = [];
   const evses: number[] = [];
-  for (let e = 0; e <= ctx.img.evses.length; e++) {
-    const g: JsonObject[] = jarr([]);
-    for (let i = 0; i < list.length; i++) if (list[i].evseId === e && matches(list[i], evseId, c)) g[g.length] = profileJsonOf(list[i]);
-    if (g.length > 0) {
-      groups[groups.length] = g;
-      evses[evses.length] = e;
+  const sources: string[] = [];
+  for (let k = 0; k < 2; k++) {
+    for (let e = 0; e <= ctx.img.evses.length; e++) {
+      const g: JsonObject[] = jarr([]);
+      for (let i = 0; i < list.length; i++) if (list[i].evseId === e && (list[i].purpose === 1) === (k === 1) && matches(list[i], evseId, c)) g[g.length] = profileJsonOf(list[i]);
+      if (g.length > 0) {
+        groups[groups.length] = g;
+        evses[evses.length] = e;
+        sources[sources.length] = SOURCES[k];
+      }
     }
   }
   if (groups.length === 0) return { status: "NoProfiles" };
@@ -43,7 +50,7 @@ function onGet(ctx: Ctx, p: JsonObject): JsonObject {
   for (let i = 0; i < groups.length; i++) {
     rpcCall(ctx, "ReportChargingProfiles", {
       requestId: p.requestId as number,
-      chargingLimitSource: "CSO",
+      chargingLimitSource: sources[i],
       tbc: i < groups.length - 1,
       evseId: evses[i],
       chargingProfile: groups[i],

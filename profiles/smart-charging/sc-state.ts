@@ -46,6 +46,14 @@ export function readHw(ctx: Ctx): void {
   }
 }
 
+/** Profiles the CSMS installed (SmartChargingCtrlr.Entries): the external constraints (purpose 1) are not its. */
+export function csmsProfiles(ctx: Ctx): number {
+  const list = scState(ctx).list;
+  let n = 0;
+  for (let i = 0; i < list.length; i++) if (list[i].purpose !== 1) n = n + 1;
+  return n;
+}
+
 /** Journals the EVSE's transaction and its start (none: the record goes). */
 export function saveTx(ctx: Ctx, e: number): void {
   const s = scState(ctx);
