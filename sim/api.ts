@@ -9,6 +9,7 @@ import type { Board } from "./board";
 import { evSpecError } from "./ev";
 import type { EmbeddedCsms } from "./csms";
 import { CSMS_ROUTES } from "./csms-api";
+import type { EmsLimit } from "./ems-client";
 
 /** One OCPP frame, parsed, with what the tracker knows about it. */
 export interface FrameInfo {
@@ -133,6 +134,18 @@ export class WireTracker {
   }
 }
 
+/** The local EMS of a build with the ems block, bound to this station's id (sim/ems-client.ts). */
+export interface SimEms {
+  /** The broker URL the station was provisioned with. */
+  readonly url: string;
+  /** Publishes the limit to ems/<id>/limit; resolves with the topic once the broker has it. */
+  publishLimit(limit: EmsLimit): Promise<string>;
+  /** Publishes {} to ems/<id>/limit (no EMS limit); resolves with the topic. */
+  clearLimit(): Promise<string>;
+  /** The last message the station published to ems/<id>/meter, parsed; undefined before any. */
+  lastMeter(): unknown;
+}
+
 /** What the API drives: the simulator implements it. */
 export interface SimControl {
   readonly board: Board;
@@ -144,6 +157,8 @@ export interface SimControl {
   wireViolations?: () => number;
   /** The embedded CSMS (routes in sim/csms-api.ts); undefined with an external CSMS. */
   csms?: EmbeddedCsms;
+  /** The EMS client; undefined when the build has no ems block. */
+  ems?: SimEms;
   networkDown(): void;
   networkUp(): void;
   /** Reboot with the flash kept. */
@@ -219,6 +234,8 @@ export function stateOf(sim: SimControl): unknown {
     wireViolations: sim.wireViolations === undefined ? null : sim.wireViolations(),
     runtime: sim.runtime,
     uptime: b.uptime,
+    // The station's own meter message carries each EVSE's composite limit.
+    ...(sim.ems === undefined ? {} : { ems: { url: sim.ems.url, meter: sim.ems.lastMeter() ?? null } }),
   };
 }
 
@@ -276,6 +293,44 @@ function evRoute(r: ApiRequest): unknown {
   return { ok: true, evseId: e, ev: r.sim.board.evseView(e).ev };
 }
 
+/** How long a limit route waits for the broker's PUBACK. */
+export const EMS_PUBLISH_TIMEOUT_MS = 5000;
+
+function emsOf(r: ApiRequest): SimEms {
+  if (r.sim.ems === undefined) throw new ApiError(404, "no EMS in this build (a config with the ems block)");
+  return r.sim.ems;
+}
+
+/** Waits for a publish, 504 when the broker does not acknowledge it in time. */
+async function published(p: Promise<string>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => reject(new ApiError(504, `the EMS broker did not acknowledge the publish within ${EMS_PUBLISH_TIMEOUT_MS / 1000} s`)), EMS_PUBLISH_TIMEOUT_MS);
+  });
+  try {
+    return { published: true, topic: await Promise.race([p, late]) };
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    throw new ApiError(502, `EMS publish failed: ${(e as Error)?.message ?? String(e)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A limit from the local EMS: exactly one of limitW, limitA (a finite number >= 0), optional validS (integer >= 1). */
+function emsLimitRoute(r: ApiRequest): Promise<unknown> {
+  const ems = emsOf(r);
+  onlyFields(r.body, ["limitW", "limitA", "validS"]);
+  const { limitW, limitA, validS } = r.body;
+  if ((limitW === undefined) === (limitA === undefined)) throw new ApiError(400, "give exactly one of limitW, limitA");
+  const [name, value] = limitW !== undefined ? ["limitW", limitW] : ["limitA", limitA];
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new ApiError(400, `${name} must be a finite number >= 0, got ${JSON.stringify(value)}`);
+  if (validS !== undefined && !(typeof validS === "number" && Number.isInteger(validS) && validS >= 1)) throw new ApiError(400, `validS must be an integer >= 1, got ${JSON.stringify(validS)}`);
+  const limit: EmsLimit = name === "limitW" ? { limitW: value } : { limitA: value };
+  if (validS !== undefined) limit.validS = validS;
+  return published(ems.publishLimit(limit));
+}
+
 /** The routes of the Control API; add more with ControlApi.route(). */
 export const ROUTES: Route[] = [
   { method: "GET", path: "/api/state", handler: (r) => stateOf(r.sim) },
@@ -297,6 +352,16 @@ export const ROUTES: Route[] = [
     handler: (r) => {
       r.sim.networkUp();
       return { ok: true, network: "up" };
+    },
+  },
+  { method: "POST", path: "/api/ems/limit", handler: emsLimitRoute },
+  {
+    method: "DELETE",
+    path: "/api/ems/limit",
+    handler: (r) => {
+      const ems = emsOf(r);
+      if (Object.keys(r.body).length > 0) throw new ApiError(400, "DELETE /api/ems/limit takes no body fields");
+      return published(ems.clearLimit());
     },
   },
   {

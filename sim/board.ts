@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { ImageRuntime, loadImage, RuntimeName } from "./runtimes/image";
 import { Ev, EvSpec, evSpecError, PHASE_VOLTAGE_DV } from "./ev";
 import type { MeterReading } from "../hal/hal";
+import { NetTransport, OfflineNet } from "./net-transport";
 
 export interface TransportEvents {
   onOpen(): void;
@@ -76,6 +77,8 @@ export interface BoardOptions {
   /** Loads the image instead of loadImage (tests: a probe firmware behind the real HAL). */
   loadImage?: () => Promise<ImageRuntime>;
   transport: Transport;
+  /** The raw TCP byte stream (the EMS's MQTT broker); none: every netopen fails (closed on the next macrotask). */
+  net?: NetTransport;
   store?: FlashStore;
   /** Wall-clock epoch seconds at uptime 0; undefined: the board has no RTC. */
   rtcEpoch?: number;
@@ -156,15 +159,21 @@ export class Board {
   rtcBase: number | undefined;
   evses: EvseState[] = [];
   connected = false;
+  /** Whether the image's byte stream (netopen) is connected. */
+  netConnected = false;
   rebootRequested = false;
   bootCount = 0;
   private readonly opts: BoardOptions;
+  private readonly net: NetTransport;
+  /** Bumped by every netopen and power cycle: events of an older socket never reach the image. */
+  private netGen = 0;
   /** Input lines waiting for the image: an effect's consequence (relay feedback, …) goes after the rest of its call's effects. */
   private readonly queue: [string, string][] = [];
   private feeding = false;
 
   constructor(opts: BoardOptions) {
     this.opts = opts;
+    this.net = opts.net ?? new OfflineNet();
     this.store = opts.store ?? new FlashStore();
     this.rtcBase = opts.rtcEpoch;
   }
@@ -206,6 +215,10 @@ export class Board {
     // Also a socket still opening: its late onOpen must not reach the new image.
     this.connected = false;
     this.opts.transport.disconnect();
+    // The byte stream goes too; whatever its socket still reports belongs to the old image.
+    this.netGen++;
+    this.netConnected = false;
+    this.net.close();
     this.image.close();
     this.queue.length = 0;
     if (this.rtcBase !== undefined) this.rtcBase = this.rtcBase + this.uptime;
@@ -461,6 +474,41 @@ export class Board {
       }
       case "disconnect":
         t.disconnect();
+        break;
+      case "netopen": {
+        // "netopen <host> <port> <0|1 tls>": one connection at a time, a new one replaces the old silently.
+        const host = Buffer.from(unescField(f[1]), "latin1").toString("utf8");
+        const port = Number(f[2]);
+        const tls = f[3] === "1";
+        this.opts.log?.("effect", `netopen ${host}:${f[2]}${tls ? " (TLS)" : ""}`);
+        const gen = ++this.netGen;
+        this.netConnected = false;
+        const live = () => gen === this.netGen;
+        this.net.open(host, port, tls, {
+          onOpen: () => {
+            if (!live()) return;
+            this.netConnected = true;
+            this.feed("net", "opened");
+          },
+          onClose: () => {
+            if (!live()) return;
+            // Exactly once per netopen: nothing more from this socket.
+            this.netGen++;
+            this.netConnected = false;
+            this.feed("net", "closed");
+          },
+          onData: (data) => {
+            if (live()) this.feed("net", `data\t${escField(data)}`);
+          },
+        });
+        break;
+      }
+      case "netsend":
+        this.net.send(unescField(line.slice("netsend\t".length)));
+        break;
+      case "netclose":
+        this.opts.log?.("effect", "netclose");
+        this.net.close();
         break;
       case "save":
         if (!this.cutHere()) this.store.set(unescField(f[1]), unescField(f.slice(2).join("\t")));

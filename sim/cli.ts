@@ -1,6 +1,7 @@
 // ocpp-sim: command line for the simulator (argument parsing, SIGINT), run by `npm start` and sim/bin/ocpp-sim.js.
 
-import { SimOptions, startSimulator } from "./simulator";
+import * as path from "node:path";
+import { configHasEms, DEFAULT_CONFIG, EMS_NEEDS_BLOCK, SimOptions, startSimulator } from "./simulator";
 import { RUNTIMES, RuntimeName } from "./runtimes/image";
 import { journalCommand } from "./journal-dump";
 import { readTokens } from "./csms-tokens";
@@ -20,12 +21,14 @@ export const USAGE = `usage: ocpp-sim [options]
   --speed N             virtual time runs N times faster than the wall clock (1 to 1000, default 1)
   --tokens FILE         embedded CSMS token list, JSON [{ idToken, type, status, groupIdToken? }]
                         (default: a built-in list printed at start)
+  --ems URL             the local EMS's MQTT broker, mqtt:// or mqtts:// (builds with the ems block;
+                        default for them: an embedded broker on a free port)
   --help                this text
    or: ocpp-sim journal --state-dir DIR [--id ID]   prints the station's flash journal as JSON`;
 
 export class UsageError extends Error {}
 
-const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config", "speed", "tokens"];
+const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config", "speed", "tokens", "ems"];
 
 function count(v: string, opt: string, min: number, max: number): number {
   if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${opt} must be an integer from ${min} to ${max}, got '${v}'`);
@@ -83,6 +86,24 @@ export function parseArgs(argv: string[]): SimOptions | "help" {
     } catch (e) {
       throw new UsageError(`--tokens: ${(e as Error).message}`);
     }
+  }
+  if (raw.ems !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(raw.ems);
+    } catch {
+      u = undefined;
+    }
+    if (u === undefined || (u.protocol !== "mqtt:" && u.protocol !== "mqtts:") || u.hostname === "") throw new UsageError(`--ems must be an mqtt:// or mqtts:// URL, got '${raw.ems}'`);
+    const file = path.resolve(o.config ?? DEFAULT_CONFIG);
+    let has: boolean;
+    try {
+      has = configHasEms(file);
+    } catch (e) {
+      throw new UsageError(`--ems: cannot read the config ${file}: ${(e as Error).message}`);
+    }
+    if (!has) throw new UsageError(EMS_NEEDS_BLOCK);
+    o.ems = raw.ems;
   }
   return o;
 }

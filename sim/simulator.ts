@@ -9,6 +9,9 @@ import { WsTransport } from "./ws-transport";
 import { CsmsViolation, EmbeddedCsms, EmbeddedCsmsOptions } from "./csms";
 import { formatTokens } from "./csms-tokens";
 import { ControlApi, FrameInfo, SimControl, WireTracker } from "./api";
+import { TcpNet } from "./net-transport";
+import { EmsBroker, startEmsBroker } from "./ems-broker";
+import { EmsClient } from "./ems-client";
 import { buildDir, loadImage, RuntimeName, RUNTIMES } from "./runtimes/image";
 import { compile, halFile, ROOT } from "../build/compile";
 import { BuildConfig, loadConfig } from "../build/config";
@@ -39,6 +42,16 @@ export interface SimOptions {
   speed?: number;
   /** For the embedded CSMS started when csms is not given. */
   embeddedCsms?: EmbeddedCsmsOptions;
+  /** The EMS's MQTT broker (mqtt:// or mqtts:// URL), for a build with the ems block; default: an embedded broker on a free port. */
+  ems?: string;
+}
+
+/** The local EMS of a build with the ems block: the broker the station was provisioned with and the simulator's client on it. */
+export interface SimEmsHandle {
+  url: string;
+  client: EmsClient;
+  /** The embedded broker, when the simulator started one (no --ems). */
+  broker?: EmsBroker;
 }
 
 export interface SimHandle {
@@ -49,6 +62,10 @@ export interface SimHandle {
   /** The CSMS base URL the station was provisioned with. */
   csmsUrl: string;
   transport: WsTransport;
+  /** The board's byte stream (builds with the ems block). */
+  net?: TcpNet;
+  /** The local EMS (builds with the ems block). */
+  ems?: SimEmsHandle;
   tracker: WireTracker;
   config: BuildConfig;
   /** Firmware or board errors caught while running (each also logged). */
@@ -58,7 +75,20 @@ export interface SimHandle {
 }
 
 /** Device-model keys the board provisions at every start (firmware/model.ts key syntax "Component/Variable"). */
-export const PROVISION_KEYS = { url: "Internal/CsmsUrl", identity: "SecurityCtrlr/Identity", password: "SecurityCtrlr/BasicAuthPassword" };
+export const PROVISION_KEYS = { url: "Internal/CsmsUrl", identity: "SecurityCtrlr/Identity", password: "SecurityCtrlr/BasicAuthPassword", emsUrl: "EmsCtrlr/Url" };
+
+/** The functional block that brings the local EMS over MQTT. */
+export const EMS_BLOCK = "ems";
+export const EMS_NEEDS_BLOCK = "--ems needs a build with the ems block";
+
+/**
+ * Whether a config file lists the ems block, read from its JSON as it is (the build validates it
+ * later): the CLI's check of --ems. Throws when the file is not readable JSON.
+ */
+export function configHasEms(configFile: string): boolean {
+  const raw = JSON.parse(fs.readFileSync(configFile, "utf8")) as { blocks?: unknown };
+  return Array.isArray(raw.blocks) && raw.blocks.includes(EMS_BLOCK);
+}
 
 export const DEFAULT_CONFIG = path.join(ROOT, "build", "configs", "core.json");
 
@@ -211,6 +241,13 @@ function stdoutForJsonOnly(): { write: (line: string) => void; restore: () => vo
 
 // ---- the simulator --------------------------------------------------------------------------
 
+/** The Control API's view of the EMS: the client bound to this station's id. */
+function emsControl(ems: SimEmsHandle | undefined, id: string): SimControl["ems"] {
+  if (ems === undefined) return undefined;
+  const c = ems.client;
+  return { url: ems.url, publishLimit: (limit) => c.publishLimit(id, limit), clearLimit: () => c.clearLimit(id), lastMeter: () => c.lastMeter(id) };
+}
+
 export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> {
   const id = opts.id ?? "CP001";
   if (opts.runtime !== undefined && !RUNTIMES.includes(opts.runtime)) throw new Error(`unknown runtime ${opts.runtime} (${RUNTIMES.join(", ")})`);
@@ -228,8 +265,10 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
   let codeKb: number | undefined;
   try {
     const configFile = simConfigFile(path.resolve(opts.config ?? DEFAULT_CONFIG), opts.evses, opts.connectors);
+    const loaded = loadConfig(configFile, ROOT);
+    if (opts.ems !== undefined && !loaded.blocks.includes(EMS_BLOCK)) throw new Error(EMS_NEEDS_BLOCK);
     // The config's target unless --runtime says otherwise.
-    runtime = opts.runtime ?? defaultRuntime(loadConfig(configFile, ROOT));
+    runtime = opts.runtime ?? defaultRuntime(loaded);
     cfg = buildFor(configFile, runtime, info);
     codeKb = await loadedHeapKb(cfg.name, runtime);
   } catch (e) {
@@ -259,6 +298,28 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
     err(`${clock(new Date())} ! firmware/board error: ${(e as Error)?.message ?? String(e)}`);
   };
 
+  // The local EMS: a build with the ems block talks MQTT over the board's byte stream to --ems or an embedded broker.
+  let ems: SimEmsHandle | undefined;
+  let net: TcpNet | undefined;
+  if (cfg.blocks.includes(EMS_BLOCK)) {
+    let broker: EmsBroker | undefined;
+    try {
+      if (opts.ems === undefined) broker = await startEmsBroker();
+      const url = opts.ems ?? broker!.url;
+      const client = new EmsClient(url, { log: (line) => info(`${clock(new Date())} · ${line}`) });
+      ems = { url, client, broker };
+      // The embedded broker is local: the client is on it (and subscribed to the meters) before the station boots.
+      if (broker !== undefined) await client.ready();
+    } catch (e) {
+      await ems?.client.close();
+      await broker?.close();
+      await csms?.stop();
+      restoreStdout?.restore();
+      throw e;
+    }
+    net = new TcpNet({ onError: fail, log: (line) => info(`${clock(new Date())} · EMS link: ${line}`) });
+  }
+
   const tracker = new WireTracker();
   // Why a connection failed or ended: the firmware only learns that it did.
   const transport = new WsTransport({ onError: fail, log: (line) => info(`${clock(new Date())} · ${line}`) });
@@ -267,6 +328,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
   const provision: Record<string, string> = { [PROVISION_KEYS.url]: bytes(csmsUrl), [PROVISION_KEYS.identity]: bytes(id) };
   // Without --password nothing is provisioned: a password the CSMS set earlier (and flash kept) stays.
   if (opts.password !== undefined) provision[PROVISION_KEYS.password] = bytes(opts.password);
+  if (ems !== undefined) provision[PROVISION_KEYS.emsUrl] = bytes(ems.url);
 
   let board: Board | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -281,11 +343,14 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
     await api?.close();
     await cycling?.catch(() => undefined);
     transport.close();
+    net?.dispose();
     try {
       board?.image?.close();
     } catch {
       // The image may never have loaded.
     }
+    await ems?.client.close();
+    await ems?.broker?.close();
     await csms?.stop();
     restoreStdout?.restore();
   };
@@ -297,6 +362,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       config: cfg.name,
       runtime,
       transport,
+      net,
       store,
       rtcEpoch: Math.floor(Date.now() / 1000),
       provision,
@@ -339,6 +405,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
         (csms !== undefined ? " (embedded CSMS)" : "") +
         (speed !== 1 ? `, virtual time ×${speed}` : ""),
     );
+    if (ems !== undefined) info(`ocpp-sim: EMS broker ${ems.url}` + (ems.broker !== undefined ? " (embedded)" : ""));
     await b.powerOn(cfg.evses);
 
     // Wall-clock drive: whole elapsed virtual seconds (speed × the real ones), checked four times a
@@ -366,6 +433,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       codeKb,
       wireViolations: embedded === undefined ? undefined : () => embedded.violations.length,
       csms: embedded,
+      ems: emsControl(ems, id),
       networkDown: () => {
         info(`${clock(new Date())} · network down`);
         transport.setDown(true);
@@ -387,7 +455,7 @@ export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> 
       info(`ocpp-sim: control API http://127.0.0.1:${apiPort}/api/state`);
     }
 
-    return { board: b, csms, apiPort, csmsUrl, transport, tracker, config: cfg, errors, powerCycle, stop };
+    return { board: b, csms, apiPort, csmsUrl, transport, net, ems, tracker, config: cfg, errors, powerCycle, stop };
   } catch (e) {
     // Nothing may outlive a failed start: the embedded CSMS, sockets, the timer.
     await stop();

@@ -8,6 +8,7 @@ import { ROOT } from "../build/compile";
 import { buildTxImage } from "./tx-harness";
 import { buildTxAuthImage } from "./tx-auth-harness";
 import { buildScImage } from "./sc-harness";
+import { buildEmsImage } from "./ems-harness";
 
 export default function setup(): void {
   const dir = path.join(ROOT, "build", "configs");
@@ -20,4 +21,6 @@ export default function setup(): void {
   buildTxAuthImage();
   // The smart-charging tests' image: core with the authorization stand-in and the smart-charging block.
   buildScImage();
+  // The local EMS tests' image: the smart-charging image plus the ems block.
+  buildEmsImage();
 }

@@ -5,6 +5,7 @@ import { Board, ConnectorSpec, FlashStore, Transport, TransportEvents } from "..
 import { ROOT } from "../build/compile";
 import { RuntimeName } from "../sim/runtimes/image";
 import { WireCheck } from "../sim/wire-check";
+import type { NetTransport } from "../sim/net-transport";
 
 /**
  * Every schema or framing violation in a frame a station sent, in any scenario: the frame's send
@@ -138,6 +139,8 @@ export interface StationOptions {
   provision?: Record<string, string>;
   /** The CSMS end (a ScriptedCsms subclass, e.g. one that injects faults). */
   csms?: ScriptedCsms;
+  /** The board's second transport (a TCP stream to an EMS broker); none: every netopen fails. */
+  net?: NetTransport;
 }
 
 export async function startStation(runtime: RuntimeName, options: string | StationOptions = {}): Promise<TestStation> {
@@ -151,6 +154,7 @@ export async function startStation(runtime: RuntimeName, options: string | Stati
     runtime,
     imageFile: opts.imageFile,
     transport: csms,
+    net: opts.net,
     store: opts.store,
     rtcEpoch: opts.rtc === null ? undefined : (opts.rtc ?? EPOCH),
     provision: { "Internal/CsmsUrl": "ws://csms.test/ocpp", "SecurityCtrlr/Identity": "CP 1", "SecurityCtrlr/BasicAuthPassword": "secretpass1234567", ...opts.provision },

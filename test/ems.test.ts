@@ -1,0 +1,148 @@
+// The local EMS over MQTT on every runtime (profiles/ems, profiles/smart-charging/external.ts): the
+// station's own MQTT client over the board's TCP stream to a real broker (aedes), the EMS an MQTT
+// client beside it, the CSMS schema-strict. K11–K13: the external limit caps the station's total at
+// once, is merged into the composite schedule, reported as ChargingStationExternalConstraints with
+// source EMS, told with NotifyChargingLimit / ClearedChargingLimit; the station publishes its meter.
+
+import { afterEach, describe, expect, it } from "vitest";
+import { RUNTIMES } from "../sim/runtimes/image";
+import { startEmsBroker } from "../sim/ems-broker";
+import { advance, call, evse, plug, sent, token } from "./tx-harness";
+import { EmsStation, emsStation, settleNet, STATION_ID, until } from "./ems-harness";
+
+interface Meter {
+  powerW: number;
+  evses: { evseId: number; powerW: number; energyWh: number; limitA?: number }[];
+}
+
+function getVar(t: EmsStation, comp: string, name: string, instance?: string): string | undefined {
+  const r = call(t, "GetVariables", { getVariableData: [{ component: { name: comp }, variable: instance === undefined ? { name } : { name, instance } }] });
+  const v = (r.getVariableResult as { attributeValue?: string; attributeStatus: string }[])[0];
+  return v.attributeStatus === "Accepted" ? v.attributeValue : undefined;
+}
+
+const meterOf = (t: EmsStation) => t.ems.lastMeter(STATION_ID) as Meter | undefined;
+
+/** Both EVSEs in a transaction (EVSE 1 rated 32 A, EVSE 2 16 A; three phases each). */
+async function charging(t: EmsStation): Promise<void> {
+  for (const e of [1, 2]) {
+    plug(t, e);
+    token(t, `OK-EMS${e}`, e);
+  }
+  await advance(t, 3);
+  expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([320, 160]);
+}
+
+const stations: EmsStation[] = [];
+afterEach(async () => {
+  for (const t of stations.splice(0)) await t.close();
+});
+
+async function station(runtime: (typeof RUNTIMES)[number], provision: Record<string, string> = {}): Promise<EmsStation> {
+  const t = await emsStation(runtime, provision);
+  stations.push(t);
+  // Connected: its first meter message is there.
+  await until(t, () => meterOf(t) !== undefined, 20, "the first meter message");
+  expect(getVar(t, "EmsCtrlr", "Connected")).toBe("true");
+  return t;
+}
+
+describe.each(RUNTIMES)("local EMS over MQTT on %s", (runtime) => {
+  it("K12: a limit in W caps the station's total within a second, shared by the EVSEs charging; NotifyChargingLimit (source EMS); the composite schedule, the report (ChargingStationExternalConstraints, EMS) and the meter message show it; {} lifts it: ClearedChargingLimit (K13)", async () => {
+    const t = await station(runtime);
+    await charging(t);
+    await sent(t);
+    // 13 800 W over 3 x 230 V: 20 A for the station, 10 A each.
+    await t.ems.publishLimit(STATION_ID, { limitW: 13800 });
+    await settleNet(t, () => evse(t, 1).offerDa === 100, "the EMS limit on the offer");
+    expect(evse(t, 2).offerDa).toBe(100);
+    const notes = await sent(t, "NotifyChargingLimit");
+    expect(notes.map((f) => f[3])).toEqual([{ chargingLimit: { chargingLimitSource: "EMS" } }]);
+    // K08: the station's composite schedule has the limit; in A too.
+    const w = call(t, "GetCompositeSchedule", { evseId: 0, duration: 300, chargingRateUnit: "W" });
+    expect((w.schedule as { chargingSchedulePeriod: { limit: number }[] }).chargingSchedulePeriod[0].limit).toBe(13800);
+    const a = call(t, "GetCompositeSchedule", { evseId: 1, duration: 300, chargingRateUnit: "A" });
+    expect(a.status).toBe("Accepted");
+    // K11.FR.06 / K12.FR.05: reported with purpose ChargingStationExternalConstraints, source EMS; a negative id.
+    expect(call(t, "GetChargingProfiles", { requestId: 4, chargingProfile: { chargingLimitSource: ["EMS"] } })).toEqual({ status: "Accepted" });
+    const [rep] = await sent(t, "ReportChargingProfiles");
+    expect(rep[3]).toMatchObject({ requestId: 4, chargingLimitSource: "EMS", evseId: 0, tbc: false, chargingProfile: [{ id: -1, chargingProfilePurpose: "ChargingStationExternalConstraints", chargingSchedule: [{ chargingRateUnit: "W", chargingSchedulePeriod: [{ startPeriod: 0, limit: 13800 }] }] }] });
+    expect(call(t, "GetChargingProfiles", { requestId: 5, chargingProfile: { chargingLimitSource: ["CSO"] } })).toEqual({ status: "NoProfiles" });
+    // Not the CSMS's: no entry taken, and ClearChargingProfile does not touch it (K10).
+    expect(getVar(t, "SmartChargingCtrlr", "Entries", "ChargingProfiles")).toBe("0");
+    expect(call(t, "ClearChargingProfile", { chargingProfileCriteria: { chargingProfilePurpose: "ChargingStationExternalConstraints" } })).toEqual({ status: "Unknown" });
+    expect(evse(t, 1).offerDa).toBe(100);
+    // The meter message carries each EVSE's limit; the EVs follow it.
+    await until(t, () => meterOf(t)?.evses[0].limitA === 10, 15, "the limit in the meter message");
+    await advance(t, 5);
+    // The limit becomes a current at the nominal 230 V; the simulated mains run at 229.8 to 231 V.
+    await advance(t, 12);
+    const m = meterOf(t) as Meter;
+    expect(m.powerW).toBeGreaterThan(13000);
+    expect(m.powerW).toBeLessThanOrEqual(13800 * 1.005);
+    expect(meterOf(t)?.evses.map((e) => e.evseId)).toEqual([1, 2]);
+    // Lifted.
+    await t.ems.clearLimit(STATION_ID);
+    await settleNet(t, () => evse(t, 1).offerDa === 320, "the limit lifted");
+    expect(evse(t, 2).offerDa).toBe(160);
+    expect((await sent(t, "ClearedChargingLimit")).map((f) => f[3])).toEqual([{ chargingLimitSource: "EMS" }]);
+    expect(await sent(t, "NotifyChargingLimit")).toEqual([]);
+  });
+
+  it("validS: the limit holds that long, then the profiles' limit again and ClearedChargingLimit; a change within LimitChangeSignificance is not told, a larger one is, with its schedule when EnableNotifyChargingLimitWithSchedules (K12.FR.02/03)", async () => {
+    const t = await station(runtime, { "SmartChargingCtrlr/EnableNotifyChargingLimitWithSchedules": "true" });
+    // A CSMS profile underneath: 12 A on EVSE 1.
+    expect(call(t, "SetChargingProfile", { evseId: 1, chargingProfile: { id: 9, stackLevel: 0, chargingProfilePurpose: "TxDefaultProfile", chargingProfileKind: "Relative", chargingSchedule: [{ id: 1, chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit: 12 }] }] } })).toEqual({ status: "Accepted" });
+    plug(t, 1);
+    token(t, "OK-EMS1", 1);
+    await advance(t, 3);
+    expect(evse(t, 1).offerDa).toBe(120);
+    await sent(t);
+    // 8 A for the station (limitA), for 30 s.
+    await t.ems.publishLimit(STATION_ID, { limitA: 8, validS: 30 });
+    await settleNet(t, () => evse(t, 1).offerDa === 80, "the EMS limit");
+    const [n1] = await sent(t, "NotifyChargingLimit");
+    expect(n1[3]).toEqual({ chargingLimit: { chargingLimitSource: "EMS" }, chargingSchedule: [{ id: 0, chargingRateUnit: "A", duration: 30, chargingSchedulePeriod: [{ startPeriod: 0, limit: 8 }] }] });
+    // 8.5 A: 6 % more, under the default 10 %: applied, not told. 6 A: 25 % less: told.
+    await t.ems.publishLimit(STATION_ID, { limitA: 8.5, validS: 30 });
+    await settleNet(t, () => evse(t, 1).offerDa === 85, "8.5 A");
+    expect(await sent(t, "NotifyChargingLimit")).toEqual([]);
+    await t.ems.publishLimit(STATION_ID, { limitA: 6, validS: 30 });
+    await settleNet(t, () => evse(t, 1).offerDa === 60, "6 A");
+    expect((await sent(t, "NotifyChargingLimit")).length).toBe(1);
+    // 30 s after the last one: gone, back to the TxDefaultProfile's 12 A.
+    const s = await until(t, () => evse(t, 1).offerDa === 120, 40, "the limit running out");
+    expect(s).toBeGreaterThanOrEqual(28);
+    expect(s).toBeLessThanOrEqual(31);
+    expect((await sent(t, "ClearedChargingLimit")).length).toBe(1);
+  });
+
+  it("messages it cannot take are ignored (the limit stays); while the broker is gone the limit holds, and the station connects again when it is back", async () => {
+    const t = await station(runtime);
+    plug(t, 1);
+    token(t, "OK-EMS1", 1);
+    await advance(t, 3);
+    await t.ems.publishLimit(STATION_ID, { limitW: 6900 });
+    await settleNet(t, () => evse(t, 1).offerDa === 100, "6900 W");
+    for (const bad of [{ limitW: -5 }, { limitW: 1, limitA: 1 }, { limitA: 10, validS: 0 }, { limitW: "7000" }]) {
+      await t.ems.publishLimit(STATION_ID, bad as never);
+    }
+    await advance(t, 2);
+    expect(evse(t, 1).offerDa).toBe(100);
+    // The broker goes: the connection is lost, the limit stays in force.
+    const port = t.broker.port;
+    await t.broker.close();
+    await until(t, () => getVar(t, "EmsCtrlr", "Connected") === "false", 90, "the connection lost");
+    await advance(t, 10);
+    expect(evse(t, 1).offerDa).toBe(100);
+    // Back on the same port: the station reconnects (back-off at most 64 s) and subscribes again.
+    t.broker = await startEmsBroker(port);
+    await t.ems.close();
+    t.ems = new (await import("../sim/ems-client")).EmsClient(t.broker.url);
+    await t.ems.ready();
+    await until(t, () => getVar(t, "EmsCtrlr", "Connected") === "true", 90, "the connection back");
+    await until(t, () => meterOf(t) !== undefined, 15, "a meter message");
+    await t.ems.publishLimit(STATION_ID, { limitW: 13800 });
+    await settleNet(t, () => evse(t, 1).offerDa === 200, "a new limit after the reconnect");
+  });
+});
