@@ -98,6 +98,11 @@ export function validateConfig(raw: unknown, file: string, root: string): BuildC
   for (const b of c.blocks as unknown[]) if (!avail.includes(b as string) && !testBlock(b)) fail(file, "blocks", `unknown block '${String(b)}' (available: ${avail.join(", ")})`);
   for (const must of ["provisioning"]) if (!(c.blocks as string[]).includes(must)) fail(file, "blocks", `'${must}' is required in every build`);
   if (new Set(c.blocks as string[]).size !== (c.blocks as string[]).length) fail(file, "blocks", "a block is listed twice");
+  // A block that works on top of another (block.json "requires") is built only with it.
+  for (const b of c.blocks as string[]) {
+    const req = (JSON.parse(fs.readFileSync(path.join(root, "profiles", b, "block.json"), "utf8")) as { requires?: string[] }).requires ?? [];
+    for (const r of req) if (!(c.blocks as string[]).includes(r)) fail(file, "blocks", `'${b}' requires '${r}' in the same build`);
+  }
   const b = c.bounds as Record<string, unknown>;
   if (typeof b !== "object" || b === null) fail(file, "bounds", "must be an object");
   onlyKnown(file, b, "bounds", ["maxFrameBytes", "callQueueLength", "reportItemsPerMessage", "reportBytesPerMessage", "journalBytes", "authCacheEntries", "authCacheBytes"]);

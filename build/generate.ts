@@ -19,6 +19,8 @@ export interface BlockManifest {
   sends: string[];
   /** Device-model variables this block owns: they exist only in builds that include it. */
   variables: VariableDecl[];
+  /** Blocks this one works on top of: a build with it must have them (build/config.ts). */
+  requires?: string[];
   /** Optional entry points of firmware/entry.ts Firmware this block gives the board (entry name -> export of a part's file). */
   entries?: { [entry: string]: { file: string; export: string } };
 }

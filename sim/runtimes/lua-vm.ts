@@ -77,9 +77,18 @@ function call(name: LuaRuntimeName, backend: LuaBackend, fn: string, payload: st
   throw new Error(`${name}: malformed harness reply`);
 }
 
+/** Lua source every new VM runs first (the footprint bench's string-table pinning), or undefined. */
+const prelude: { src: string | undefined } = { src: undefined };
+
+/** Sets what every VM created from now on runs before anything else (undefined: nothing). */
+export function setVmPrelude(src: string | undefined): void {
+  prelude.src = src;
+}
+
 export function createLuaVm(name: LuaRuntimeName): LuaVm {
   const backend = createBackend(name);
   const run = (fn: string, payload: string, ...extras: string[]) => call(name, backend, fn, payload, ...extras);
+  if (prelude.src !== undefined) run("__sim_eval", prelude.src);
   return {
     name,
     loadImage(chunk, chunkName, strip = false) {
