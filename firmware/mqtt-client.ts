@@ -131,15 +131,23 @@ function received(ctx: Ctx, c: MqttClient, t: string, p: MqttPacket): void {
       return;
     }
     c.state = 3;
-    c.retries = 0;
+    // Back-off starts again once the session has lasted (mqttTick): one that drops at once (another
+    // client with this id taking over) must not reconnect every second.
+    c.at = ctx.hal.uptime();
     if (c.subs.length > 0) send(ctx, c, mqttSubscribe(packetId(c), c.subs));
     // MQTT-4.4.0-1: a QoS 1 message not acknowledged goes again, with DUP.
     if (c.pendingId !== 0) send(ctx, c, mqttPublish(c.pendingTopic, c.pendingPayload, 1, c.pendingId, false, true));
     c.onState(ctx, true);
-  } else if (t === "publish") {
-    c.onMessage(ctx, p.topic as string, p.payload as string);
-    // MQTT-4.3.2-2: a QoS 1 message is acknowledged once handled. QoS 2 is never granted: we subscribe at 1 at most.
+  } else if (t === "publish" && (p.qos as number) < 2) {
+    // The owner's failure is its own: the session and the bytes after this packet carry on.
+    const [ok, err] = pcall(c.onMessage, ctx, p.topic as string, p.payload as string);
+    if (!ok) ctx.hal.log(1, "mqtt message handler failed: " + tostring(err as string));
+    // MQTT-4.3.2-2: a QoS 1 message is acknowledged once handled.
     if (p.qos === 1 && c.state === 3) send(ctx, c, mqttPuback(p.packetId as number));
+  } else if (t !== "puback" && t !== "suback" && t !== "unsuback" && t !== "pingresp") {
+    // What a server never sends a client that subscribes at QoS 1 at most (a second CONNACK, QoS 2,
+    // CONNECT, SUBSCRIBE …) is a protocol violation: the connection closes (MQTT-4.8.0-1).
+    down(ctx, c, "unexpected " + t + " from the server", true);
   } else if (t === "puback") {
     if (p.packetId === c.pendingId) c.pendingId = 0;
   } else if (t === "suback") {
@@ -147,6 +155,25 @@ function received(ctx: Ctx, c: MqttClient, t: string, p: MqttPacket): void {
     const g = p.granted as number[];
     for (let i = 0; i < g.length; i++) if (g[i] === 128) ctx.hal.log(2, "mqtt " + c.host + ": subscription refused");
   }
+}
+
+/**
+ * A PUBLISH at QoS 1 too large to take is acknowledged all the same (the broker would otherwise keep it
+ * in flight, and after a few such stop sending this client QoS 1 messages), when its packet id is in the
+ * bytes at hand: after the fixed header (k bytes of remaining length) come the topic and the id.
+ */
+function skippedPuback(ctx: Ctx, c: MqttClient, buf: string, at: number, k: number): void {
+  const b0 = string.byte(buf, at) as number;
+  // nonneg: a byte.
+  if (idiv(b0, 16) !== 3 || idiv(b0 % 8, 2) !== 1) return;
+  const t = at + 1 + k;
+  const hi = string.byte(buf, t);
+  const lo = string.byte(buf, t + 1);
+  if (hi === undefined || lo === undefined) return;
+  const id = t + 2 + hi * 256 + lo;
+  const a = string.byte(buf, id);
+  const b = string.byte(buf, id + 1);
+  if (a !== undefined && b !== undefined && a * 256 + b > 0) send(ctx, c, mqttPuback(a * 256 + b));
 }
 
 /** Takes the bytes received: every whole packet in them is handled, a partial one kept (at most maxPacket bytes). */
@@ -171,6 +198,7 @@ function data(ctx: Ctx, c: MqttClient, bytes: string): void {
         const [len, k] = mqttReadLength(buf, at + 1);
         c.skip = 1 + k + (len as number);
         ctx.hal.log(2, "mqtt " + c.host + ": a packet of " + fmtNum(c.skip) + " bytes skipped");
+        skippedPuback(ctx, c, buf, at, k);
       } else {
         // MQTT-4.8.0-1: a malformed packet closes the connection.
         down(ctx, c, why as string, true);
@@ -210,9 +238,12 @@ export function mqttTick(ctx: Ctx, c: MqttClient, now: number): void {
   } else if ((s === 1 || s === 2) && now - c.at >= CONNECT_TIMEOUT_S) {
     down(ctx, c, s === 1 ? "connect timed out" : "no CONNACK in time", true);
   } else if (s === 3 && c.keepAliveS > 0) {
+    if (c.retries > 0 && now - c.at >= c.keepAliveS) c.retries = 0;
+    const due = c.keepAliveS - idiv(c.keepAliveS, 4);
     if (c.pinging && now - c.lastRx >= c.keepAliveS) down(ctx, c, "no answer to PINGREQ", true);
-    // Three quarters into the period: the PINGREQ reaches the broker well within it.
-    else if (!c.pinging && now - c.lastTx >= c.keepAliveS - idiv(c.keepAliveS, 4)) {
+    // Three quarters into a period without sending (MQTT-3.1.2-23), or without hearing from the broker
+    // (messages of its own keep the first from ever coming: a silent broker must still be found out).
+    else if (!c.pinging && (now - c.lastTx >= due || now - c.lastRx >= due)) {
       c.pinging = true;
       c.lastRx = now;
       send(ctx, c, mqttPingreq());

@@ -43,7 +43,8 @@ export interface Hal {
   // ---- second transport (optional): one TCP byte stream, for a local EMS over MQTT (profiles/ems) ----
   /**
    * Opens a TCP connection (over TLS when tls and the board has it; one at a time: an open replaces the
-   * last); the board later calls the image's `net` entry point with "opened" or "closed", then "data".
+   * last, and no "closed" comes any more for it, nor for an earlier netClose); the board later calls the
+   * image's `net` entry point with "opened" or "closed", then "data".
    */
   netOpen?(host: string, port: number, tls: boolean): void;
   /** Writes these bytes, in order, to the open connection. */

@@ -112,7 +112,8 @@ export class EmsClient {
     return this.closed;
   }
 
-  private async publish(stationId: string, payload: string): Promise<string> {
+  /** Publishes payload as it is to the station's limit topic (QoS 1); resolves with the topic on the broker's PUBACK. */
+  async publish(stationId: string, payload: string): Promise<string> {
     checkStationId(stationId);
     if (this.closed !== undefined) throw new Error("EMS client closed");
     const topic = limitTopic(stationId);

@@ -89,8 +89,10 @@ describe.each(RUNTIMES)("local EMS over MQTT on %s", (runtime) => {
     expect(await sent(t, "NotifyChargingLimit")).toEqual([]);
   });
 
-  it("validS: the limit holds that long, then the profiles' limit again and ClearedChargingLimit; a change within LimitChangeSignificance is not told, a larger one is, with its schedule when EnableNotifyChargingLimitWithSchedules (K12.FR.02/03)", async () => {
-    const t = await station(runtime, { "SmartChargingCtrlr/EnableNotifyChargingLimitWithSchedules": "true" });
+  it("validS: the limit holds that long, then the profiles' limit again and ClearedChargingLimit; a change within LimitChangeSignificance is not told, a larger one is, with its schedule when NotifyChargingLimitWithSchedules (K12.FR.02/03)", async () => {
+    const t = await station(runtime);
+    // The standard variable (dm_components_vars.csv), set by the CSMS.
+    expect(call(t, "SetVariables", { setVariableData: [{ component: { name: "SmartChargingCtrlr" }, variable: { name: "NotifyChargingLimitWithSchedules" }, attributeValue: "true" }] })).toMatchObject({ setVariableResult: [{ attributeStatus: "Accepted" }] });
     // A CSMS profile underneath: 12 A on EVSE 1.
     expect(call(t, "SetChargingProfile", { evseId: 1, chargingProfile: { id: 9, stackLevel: 0, chargingProfilePurpose: "TxDefaultProfile", chargingProfileKind: "Relative", chargingSchedule: [{ id: 1, chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit: 12 }] }] } })).toEqual({ status: "Accepted" });
     plug(t, 1);
@@ -102,7 +104,8 @@ describe.each(RUNTIMES)("local EMS over MQTT on %s", (runtime) => {
     await t.ems.publishLimit(STATION_ID, { limitA: 8, validS: 30 });
     await settleNet(t, () => evse(t, 1).offerDa === 80, "the EMS limit");
     const [n1] = await sent(t, "NotifyChargingLimit");
-    expect(n1[3]).toEqual({ chargingLimit: { chargingLimitSource: "EMS" }, chargingSchedule: [{ id: 0, chargingRateUnit: "A", duration: 30, chargingSchedulePeriod: [{ startPeriod: 0, limit: 8 }] }] });
+    // From now: with no startSchedule a schedule would count from the start of charging.
+    expect(n1[3]).toEqual({ chargingLimit: { chargingLimitSource: "EMS" }, chargingSchedule: [{ id: 0, chargingRateUnit: "A", startSchedule: expect.stringMatching(/^2026-11-24T10:00:\d\dZ$/), duration: 30, chargingSchedulePeriod: [{ startPeriod: 0, limit: 8 }] }] });
     // 8.5 A: 6 % more, under the default 10 %: applied, not told. 6 A: 25 % less: told.
     await t.ems.publishLimit(STATION_ID, { limitA: 8.5, validS: 30 });
     await settleNet(t, () => evse(t, 1).offerDa === 85, "8.5 A");
@@ -144,5 +147,57 @@ describe.each(RUNTIMES)("local EMS over MQTT on %s", (runtime) => {
     await until(t, () => meterOf(t) !== undefined, 15, "a meter message");
     await t.ems.publishLimit(STATION_ID, { limitW: 13800 });
     await settleNet(t, () => evse(t, 1).offerDa === 200, "a new limit after the reconnect");
+  });
+
+  it("K12.FR.01: the EMS limit holds with SmartChargingCtrlr.Enabled false; a flood of changes keeps one NotifyChargingLimit waiting at most; {\"validS\"} alone is not understood; an empty payload lifts the limit", async () => {
+    const t = await station(runtime);
+    await charging(t);
+    call(t, "SetVariables", { setVariableData: [{ component: { name: "SmartChargingCtrlr" }, variable: { name: "Enabled" }, attributeValue: "false" }] });
+    await t.ems.publishLimit(STATION_ID, { limitW: 13800 });
+    await settleNet(t, () => evse(t, 1).offerDa === 100, "the EMS limit while disabled");
+    expect(evse(t, 2).offerDa).toBe(100);
+    // The CSMS stops answering: 12 significant changes leave one NotifyChargingLimit outstanding and one queued.
+    delete t.csms.autoReply.NotifyChargingLimit;
+    await sent(t);
+    for (let i = 0; i < 12; i++) {
+      await t.ems.publishLimit(STATION_ID, { limitW: i % 2 === 0 ? 9660 : 13800 });
+      await settleNet(t, () => evse(t, 1).offerDa === (i % 2 === 0 ? 70 : 100), `change ${i}`);
+    }
+    const [first] = await sent(t, "NotifyChargingLimit");
+    expect(first).toBeDefined();
+    expect(await sent(t, "NotifyChargingLimit")).toEqual([]);
+    // Answered: only the latest state follows, not the eleven changes behind it.
+    t.csms.autoReply.NotifyChargingLimit = {};
+    t.csms.reply(first, {});
+    await advance(t, 2);
+    expect((await sent(t, "NotifyChargingLimit")).length).toBe(1);
+    await t.ems.publishLimit(STATION_ID, { validS: 5 } as never);
+    await advance(t, 2);
+    expect(evse(t, 1).offerDa).toBe(100);
+    await t.ems.publish(STATION_ID, "");
+    await settleNet(t, () => evse(t, 1).offerDa === 320, "the limit lifted by an empty payload");
+  });
+
+  it("a reboot keeps the limit told to the CSMS (in flash), without telling it again; clearing EmsCtrlr.Url lifts it: ClearedChargingLimit", async () => {
+    const t = await station(runtime);
+    await t.ems.publishLimit(STATION_ID, { limitW: 6900 });
+    await settleNet(t, () => getVar(t, "EmsCtrlr", "Connected") === "true" && t.board.store.data.has("ems"), "the limit in flash");
+    expect((await sent(t, "NotifyChargingLimit")).length).toBe(1);
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls().filter((f) => f[2] === "BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 1);
+    plug(t, 1);
+    token(t, "OK-EMS1", 1);
+    await advance(t, 3);
+    // 6900 W over 3 x 230 V: 10 A, before the EMS said anything since.
+    expect(evse(t, 1).offerDa).toBe(100);
+    expect(await sent(t, "NotifyChargingLimit")).toEqual([]);
+    call(t, "SetVariables", { setVariableData: [{ component: { name: "EmsCtrlr" }, variable: { name: "Url" }, attributeValue: "" }] });
+    await advance(t, 2);
+    expect(evse(t, 1).offerDa).toBe(320);
+    expect((await sent(t, "ClearedChargingLimit")).length).toBe(1);
+    expect(t.board.store.data.has("ems")).toBe(false);
   });
 });

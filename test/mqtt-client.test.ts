@@ -232,4 +232,64 @@ describe.each(RUNTIMES)("MQTT client on %s", (runtime) => {
     expect(s.state).toBe(4);
     for (let k = t + 1; k < t + 200; k++) expect(run(`T${k}`).opens).toEqual([]);
   });
+
+  it("a silent broker is found out even while the client publishes every 10 s: PINGREQ three quarters into a period without hearing from it, then closed", () => {
+    connect("mqtt://b", "", "", 60, 512, 1);
+    let t = 1;
+    let ping = 0;
+    let closed = 0;
+    for (t = 2; t < 200 && closed === 0; t++) {
+      if (t % 10 === 0) run("P0\tems/cs/meter\t00");
+      const s = run(`T${t}`);
+      if (s.sent.some((x) => x.cmd === "pingreq")) ping = t;
+      closed += s.closes;
+    }
+    expect(ping).toBe(1 + 45);
+    expect(closed).toBe(1);
+    expect(t - 1).toBe(ping + 60);
+  });
+
+  it("an oversized PUBLISH at QoS 1 is acknowledged although skipped; QoS 2 from the server or a second CONNACK closes the connection", () => {
+    connect("mqtt://b", "", "", 60, 128);
+    const big = run("D" + gen({ cmd: "publish", topic: "ems/cs/limit", payload: Buffer.alloc(500, 66), qos: 1, messageId: 4242, retain: false, dup: false }));
+    expect(big.msgs).toEqual([]);
+    expect(big.sent).toMatchObject([{ cmd: "puback", messageId: 4242 }]);
+    expect(big.closes).toBe(0);
+    const q2 = run("D" + gen({ cmd: "publish", topic: "ems/cs/limit", payload: Buffer.from("{}"), qos: 2, messageId: 9, retain: false, dup: false }));
+    expect(q2.msgs).toEqual([]);
+    expect(q2.closes).toBe(1);
+    connect("mqtt://b", "", "", 60, 512, 500);
+    expect(run("D" + gen({ cmd: "connack", returnCode: 0, sessionPresent: false })).closes).toBe(1);
+  });
+
+  it("a session that drops right after its CONNACK does not reset the back-off; one that lasted a keep-alive period does", () => {
+    run("Nmqtt://b\tcs\t\t\t60\t512");
+    let t = 1;
+    const opens: number[] = [];
+    for (; opens.length < 5 && t < 1000; t++) {
+      const s = run(`T${t}`);
+      if (s.opens.length > 0) {
+        opens.push(t);
+        run("O");
+        run("D" + gen({ cmd: "connack", returnCode: 0, sessionPresent: false }));
+        run("C");
+      }
+    }
+    const gaps = opens.slice(1).map((o, i) => o - opens[i]);
+    // 1, 2, 4, 8 s (plus up to 1 s): growing, not every second.
+    expect(gaps[3]).toBeGreaterThanOrEqual(8);
+    // Up for 60 s, then dropped: the next attempt after 1 s again.
+    while (run(`T${t}`).opens.length === 0) t++;
+    run("O");
+    run("D" + gen({ cmd: "connack", returnCode: 0, sessionPresent: false }));
+    const up = t;
+    for (t = up + 1; t <= up + 61; t++) {
+      const s = run(`T${t}`);
+      if (s.sent.some((x) => x.cmd === "pingreq")) run("D" + gen({ cmd: "pingresp" }));
+    }
+    run("C");
+    let next = t;
+    while (run(`T${next}`).opens.length === 0) next++;
+    expect(next - t).toBeLessThanOrEqual(2);
+  });
 });

@@ -7,18 +7,24 @@
 // until replaced); {} lifts it. The limit goes to the smart-charging block through the external hook,
 // station-wide (K12.FR.01: the total of every EVSE), and to the CSMS as NotifyChargingLimit when it
 // moved by more than LimitChangeSignificance from the last one told (K11.FR.02 / K12.FR.02, source EMS:
-// K12.FR.04), with the schedule when EnableNotifyChargingLimitWithSchedules (K12.FR.03); when it is
+// K12.FR.04), with the schedule when NotifyChargingLimitWithSchedules (K12.FR.03); when it is
 // lifted or runs out, ClearedChargingLimit (K13.FR.02). Every MeterInterval s it publishes
 // <prefix>/<identity>/meter: {"powerW": n, "evses": [{"evseId", "powerW", "energyWh", "limitA"?}]},
 // limitA the composite limit the EVSE charges under (none: only its rating).
 
 import { idiv } from "../../firmware/arith";
-import { fmtNum, isObject, jarr, Json, jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
+import { isArray, isObject, jarr, Json, jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
 import { modelGet, modelInt } from "../../firmware/model";
 import { MqttClient, mqttClient, mqttNet, mqttSend, mqttStop, mqttTick } from "../../firmware/mqtt-client";
-import { rpcCall } from "../../firmware/rpc";
+import { rpcCall, rpcDrop } from "../../firmware/rpc";
+import { epochNow } from "../../firmware/clock";
+import { isoTime } from "../../firmware/time";
 import { blockData, Ctx, emit } from "../../firmware/station";
 
+/** Flash record of the limit in force: [limit, unit, validS, told, toldUnit]. */
+const KEY = "ems";
+/** The longest validity taken (a year): uptime + validS stays far below 2^31. */
+const MAX_VALID_S = 31536000;
 /** Keep-alive of the MQTT session, and the largest packet taken (a limit message is a few dozen bytes). */
 const KEEP_ALIVE_S = 60;
 const MAX_PACKET = 512;
@@ -68,21 +74,28 @@ function significant(ctx: Ctx, told: number, limit: number): boolean {
 
 /** Tells the CSMS of the limit now in force, or that it is lifted. */
 function notify(ctx: Ctx, e: EmsState): void {
+  if (e.limit < 0 && e.told < 0) return;
+  if (e.limit >= 0 && e.told >= 0 && e.toldUnit === e.unit && !significant(ctx, e.told, e.limit)) return;
+  // Only the latest state counts: one the CSMS has not got yet goes (a busy EMS never fills the queue).
+  rpcDrop(ctx, "NotifyChargingLimit");
+  rpcDrop(ctx, "ClearedChargingLimit");
   if (e.limit < 0) {
-    if (e.told >= 0) rpcCall(ctx, "ClearedChargingLimit", { chargingLimitSource: "EMS" });
-    e.told = -1;
+    if (rpcCall(ctx, "ClearedChargingLimit", { chargingLimitSource: "EMS" })) e.told = -1;
     return;
   }
-  if (e.told >= 0 && e.toldUnit === e.unit && !significant(ctx, e.told, e.limit)) return;
   const p: JsonObject = { chargingLimit: { chargingLimitSource: "EMS" } };
-  if (modelGet(ctx, "SmartChargingCtrlr/EnableNotifyChargingLimitWithSchedules") === "true") {
+  if (modelGet(ctx, "SmartChargingCtrlr/NotifyChargingLimitWithSchedules") === "true") {
     const sc: JsonObject = { id: 0, chargingRateUnit: e.unit, chargingSchedulePeriod: jarr([{ startPeriod: 0, limit: limitJson(e.limit, e.unit) }]) };
+    // From now (no startSchedule would mean from the start of charging).
+    const now = epochNow(ctx);
+    if (now !== undefined) sc.startSchedule = isoTime(now);
     if (e.validS > 0) sc.duration = e.validS;
     p.chargingSchedule = jarr([sc]);
   }
-  rpcCall(ctx, "NotifyChargingLimit", p);
-  e.told = e.limit;
-  e.toldUnit = e.unit;
+  if (rpcCall(ctx, "NotifyChargingLimit", p)) {
+    e.told = e.limit;
+    e.toldUnit = e.unit;
+  }
 }
 
 /** Puts limit (-1: none) in force for validS s (-1: until replaced). */
@@ -92,8 +105,14 @@ function setLimit(ctx: Ctx, limit: number, unit: string, validS: number): void {
   e.unit = unit;
   e.validS = validS;
   e.until = limit >= 0 && validS > 0 ? ctx.hal.uptime() + validS : -1;
+  const told = e.told;
   emit(ctx, "external", 0, limit, unit);
   notify(ctx, e);
+  // Kept in flash as told to the CSMS (so within LimitChangeSignificance of the latest, and flash is not
+  // rewritten for every small step of an EMS that tracks a PV output): after a reboot that limit holds
+  // again, for its whole validity, until the EMS says otherwise.
+  if (limit < 0) ctx.hal.erase(KEY);
+  else if (e.told !== told || e.told < 0) ctx.hal.save(KEY, jsonEncode(jarr([limit, unit, validS, e.told, e.toldUnit])));
 }
 
 /** A number field of the message: undefined when absent, -1 when not a finite number >= 0. */
@@ -107,12 +126,18 @@ function field(m: JsonObject, k: string): number | undefined {
 function onMessage(this: void, ctx: Ctx, topic: string, payload: string): void {
   const e = emsState(ctx);
   if (topic !== e.topic) return;
+  // An empty payload is how MQTT deletes a retained message: the limit goes too.
+  if (payload === "") {
+    setLimit(ctx, -1, "W", -1);
+    return;
+  }
   const [v] = jsonDecode(payload, 2, false);
   const m = v as JsonObject;
   const w = isObject(v) ? field(m, "limitW") : -1;
   const a = isObject(v) ? field(m, "limitA") : -1;
   const valid = isObject(v) ? field(m, "validS") : -1;
-  if (w === -1 || a === -1 || valid === -1 || (w !== undefined && a !== undefined) || (valid !== undefined && (valid < 1 || math.floor(valid) !== valid))) {
+  const badValid = valid !== undefined && (valid < 1 || valid > MAX_VALID_S || math.floor(valid) !== valid || (w === undefined && a === undefined));
+  if (w === -1 || a === -1 || valid === -1 || (w !== undefined && a !== undefined) || badValid) {
     ctx.hal.log(2, "ems: limit message not understood");
     return;
   }
@@ -135,11 +160,26 @@ function identity(ctx: Ctx): string {
   return id !== undefined && id !== "" ? id : "station";
 }
 
+/** Whether s is topic levels without wildcards or empty levels ('/' only where slashes is true). */
+function topicLevels(s: string, slashes: boolean): boolean {
+  if (s === "" || string.sub(s, 1, 1) === "/" || string.sub(s, -1) === "/") return false;
+  for (let i = 1; i <= s.length; i++) {
+    const c = string.byte(s, i) as number;
+    // '#' 35, '+' 43, '/' 47, NUL.
+    if (c === 35 || c === 43 || c === 0 || (c === 47 && (!slashes || string.byte(s, i + 1) === 47))) return false;
+  }
+  return true;
+}
+
 /** Makes (or ends) the client when EmsCtrlr.Url changed. */
 function follow(ctx: Ctx, e: EmsState): void {
   const url = modelGet(ctx, "EmsCtrlr/Url") as string;
   if (url === e.url) return;
-  if (e.client !== undefined) mqttStop(ctx, e.client);
+  if (e.client !== undefined) {
+    mqttStop(ctx, e.client);
+    // No EMS any more: nothing can lift its limit, so it goes now.
+    if (url === "" && e.limit >= 0) setLimit(ctx, -1, "W", -1);
+  }
   e.client = undefined;
   e.url = url;
   if (url === "") return;
@@ -149,6 +189,11 @@ function follow(ctx: Ctx, e: EmsState): void {
   }
   const id = identity(ctx);
   const prefix = modelGet(ctx, "EmsCtrlr/TopicPrefix") as string;
+  // The identity is one topic level, the prefix one or more: no wildcard, no empty level.
+  if (!topicLevels(id, false) || !topicLevels(prefix, true)) {
+    ctx.hal.log(1, "ems: EmsCtrlr.TopicPrefix or the identity cannot be a topic (wildcard or empty level)");
+    return;
+  }
   e.topic = prefix + "/" + id + "/limit";
   const user = modelGet(ctx, "EmsCtrlr/Username") as string;
   const pass = modelGet(ctx, "EmsCtrlr/Password") as string;
@@ -221,6 +266,18 @@ export const ems = {
       e.evse = [];
       for (let i = 0; i < ctx.img.evses.length; i++) e.evse[i] = -1;
       e.meterAt = 0;
+    },
+    // The limit in force before a reboot holds again (smart charging has its profiles back by now).
+    restored: (ctx: Ctx) => {
+      const saved = ctx.hal.load(KEY);
+      if (saved === undefined) return;
+      const [v] = jsonDecode(saved, 2, false);
+      const r = v as Json[];
+      if (!isArray(v) || r.length !== 5 || type(r[0]) !== "number" || (r[1] !== "A" && r[1] !== "W") || type(r[2]) !== "number" || type(r[3]) !== "number") return;
+      const e = emsState(ctx);
+      e.told = r[3] as number;
+      e.toldUnit = r[4] === "A" ? "A" : "W";
+      setLimit(ctx, r[0] as number, r[1] as string, r[2] as number);
     },
     tick: onTick,
     limit: (ctx: Ctx, evseId: number, deciAmps: number) => {

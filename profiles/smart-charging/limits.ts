@@ -11,7 +11,7 @@ import { jarr, JsonObject } from "../../firmware/json";
 import { listHas, modelGet } from "../../firmware/model";
 import { Ctx, emit } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
-import { compositeSchedule, convert, periodAt, periodCount } from "./composite-schedule";
+import { compositeSchedule, convert, periodAt, periodCount, Profile } from "./composite-schedule";
 import { limitJson } from "./profile-json";
 import { readHw, saveTx, scState, VOLTAGE } from "./sc-state";
 
@@ -35,10 +35,21 @@ export function composite(ctx: Ctx, evseId: number, from: number, duration: numb
     }
   }
   if (evseId === 0) phases = 3;
-  const on = modelGet(ctx, "SmartChargingCtrlr/Enabled") === "true";
   const tx = evseId > 0 ? s.txId[evseId - 1] : "";
   const start = evseId > 0 ? s.txStart[evseId - 1] : -1;
-  return compositeSchedule(on ? s.list : [], evseId, start, tx, from, duration, unit, phases, VOLTAGE, hw, maxPeriods);
+  return compositeSchedule(inForce(ctx), evseId, start, tx, from, duration, unit, phases, VOLTAGE, hw, maxPeriods);
+}
+
+/**
+ * The profiles in force: all of them while SmartChargingCtrlr.Enabled; else only the external
+ * constraints (K11.FR.01 / K12.FR.01: an external system's limit holds whatever the CSMS's profiles do).
+ */
+function inForce(ctx: Ctx): Profile[] {
+  const list = scState(ctx).list;
+  if (modelGet(ctx, "SmartChargingCtrlr/Enabled") === "true") return list;
+  const out: Profile[] = [];
+  for (let i = 0; i < list.length; i++) if (list[i].purpose === 1) out[out.length] = list[i];
+  return out;
 }
 
 /** The composite limit (0.1 A) of evseId at now, as the first two of a triple. */
@@ -47,16 +58,21 @@ function composite1(ctx: Ctx, evseId: number, now: number): LuaMultiReturn<[numb
   return $multi(out[0], out[1]);
 }
 
-/** Without the time (fail safe): the lowest limit (0.1 A) any period of the EVSE's (or the station's) applicable profiles sets; -1 none. */
-function lowest(ctx: Ctx, evseId: number): number {
+/**
+ * Without the time (fail safe): the lowest limit (0.1 A) any period of the profiles in force for the EVSE
+ * sets, or for the station (0: its own ChargingStationMaxProfile and external constraints, over the
+ * EVSEs' rated total); -1 none.
+ */
+function lowest(ctx: Ctx, evseId: number, total: number): number {
   const s = scState(ctx);
-  const phases = s.phases[evseId - 1];
-  const hw = s.hw[evseId - 1];
+  const phases = evseId > 0 ? s.phases[evseId - 1] : 3;
+  const hw = evseId > 0 ? s.hw[evseId - 1] : total;
+  const list = inForce(ctx);
   let low = -1;
-  if (modelGet(ctx, "SmartChargingCtrlr/Enabled") !== "true") return low;
-  for (let i = 0; i < s.list.length; i++) {
-    const p = s.list[i];
-    if ((p.evseId === 0 || p.evseId === evseId) && (p.purpose !== 3 || p.transactionId === s.txId[evseId - 1])) {
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i];
+    const mine = evseId > 0 ? p.evseId === 0 || p.evseId === evseId : p.evseId === 0 && p.purpose < 2;
+    if (mine && (p.purpose !== 3 || p.transactionId === s.txId[evseId - 1])) {
       for (let k = 0; k < periodCount(p.periods); k++) {
         const [, l, n] = periodAt(p.periods, k);
         const v = convert(l, n, p.rateUnit, "A", phases, VOLTAGE, hw);
@@ -86,12 +102,10 @@ export function applyLimits(ctx: Ctx): void {
   }
   // The station's limit, shared among the EVSEs in a transaction (all when none is) where it is below their rated total.
   let share = -1;
-  if (now !== undefined) {
-    const [, station] = composite1(ctx, 0, now);
-    if (station < total) share = idiv(station, busy > 0 ? busy : n);
-  }
+  const station = now !== undefined ? composite1(ctx, 0, now)[1] : lowest(ctx, 0, total);
+  if (station >= 0 && station < total) share = idiv(station, busy > 0 ? busy : n);
   for (let e = 1; e <= n; e++) {
-    let lim = now !== undefined ? composite1(ctx, e, now)[1] : lowest(ctx, e);
+    let lim = now !== undefined ? composite1(ctx, e, now)[1] : lowest(ctx, e, total);
     if (share >= 0 && (busy === 0 || s.txId[e - 1] !== "") && (lim < 0 || share < lim)) lim = share;
     // At or above the rated current: no limit.
     if (lim >= s.hw[e - 1]) lim = -1;
@@ -100,6 +114,47 @@ export function applyLimits(ctx: Ctx): void {
       emit(ctx, "limit", e, lim);
     }
   }
+}
+
+/**
+ * K08.FR.03: what the station as a whole expects to draw from the grid: the sum of its EVSEs' composite
+ * schedules (each with the station-wide TxDefaultProfile, K01.FR.14, and as if in a transaction,
+ * K08.FR.06), never above its own (ChargingStationMaxProfile, external constraints, the EVSEs' rated total).
+ * Flat triples as composite(); the periods of all of them merged, at most maxPeriods (the last one then
+ * takes the lowest of the rest, as compositeSchedule does).
+ */
+function stationSchedule(ctx: Ctx, from: number, duration: number, unit: string, maxPeriods: number): number[] {
+  const parts: number[][] = [];
+  const at: number[] = [];
+  for (let e = 0; e <= ctx.img.evses.length; e++) {
+    parts[e] = composite(ctx, e, from, duration, unit, maxPeriods);
+    at[e] = 0;
+  }
+  const out: number[] = [];
+  let t = 0;
+  while (t < duration) {
+    let sum = 0;
+    let next = duration;
+    for (let e = 0; e < parts.length; e++) {
+      const q = parts[e];
+      while (at[e] + 3 < q.length && q[at[e] + 3] <= t) at[e] = at[e] + 3;
+      if (e > 0) sum = sum + q[at[e] + 1];
+      if (at[e] + 3 < q.length && q[at[e] + 3] < next) next = q[at[e] + 3];
+    }
+    const own = parts[0][at[0] + 1];
+    const limit = sum < own ? sum : own;
+    const n = parts[0][at[0] + 2];
+    const m = out.length;
+    if (m === 0 || out[m - 2] !== limit || out[m - 1] !== n) {
+      if (m < maxPeriods * 3) {
+        out[m] = t;
+        out[m + 1] = limit;
+        out[m + 2] = n;
+      } else if (limit < out[m - 2]) out[m - 2] = limit;
+    }
+    t = next;
+  }
+  return out;
 }
 
 /** K08: GetCompositeSchedule for an EVSE or the station (0), in the unit asked (A when none). */
@@ -115,7 +170,7 @@ function onComposite(ctx: Ctx, p: JsonObject): JsonObject {
   // TC_K_42_CS: a unit the station does not take (SmartChargingCtrlr.RateUnit).
   if (!listHas(modelGet(ctx, "SmartChargingCtrlr/RateUnit") as string, unit)) return { status: "Rejected", statusInfo: { reasonCode: "UnsupportedRateUnit" } };
   const duration = (p.duration as number) < MAX_WINDOW_S ? (p.duration as number) : MAX_WINDOW_S;
-  const out = composite(ctx, evseId, now, duration, unit, MAX_COMPOSITE);
+  const out = evseId === 0 ? stationSchedule(ctx, now, duration, unit, MAX_COMPOSITE) : composite(ctx, evseId, now, duration, unit, MAX_COMPOSITE);
   const periods: JsonObject[] = jarr([]);
   for (let i = 0; i < out.length; i += 3) {
     const per: JsonObject = { startPeriod: out[i], limit: limitJson(out[i + 1], unit) };
