@@ -8,6 +8,7 @@ import * as tstl from "typescript-to-lua";
 import { BuildConfig } from "./config";
 import { pruneBundle } from "./bundle";
 import { hoistLibs } from "./hoist-libs";
+import { renameFields } from "./rename-fields";
 import { dropNilFields } from "./nil-fields";
 import { checkLua, checkLuaLimits } from "./check-lua";
 import { generate, modelKeys, readManifest } from "./generate";
@@ -95,6 +96,8 @@ export function transpileEntry(entry: string, target: Target, checks?: ImageChec
   // TSTL diagnostics (unsupported constructs, lualib needs) are errors here, as are type errors.
   if (diagnostics.length > 0) throw new BuildError(formatDiagnostics(diagnostics));
   if (written === undefined) throw new BuildError("TSTL produced no bundle");
+  // An image's own state fields under short names (build/rename-fields.ts).
+  if (checks !== undefined) written = renameFields(written).source;
   const ours = (sf: ts.SourceFile) => !sf.fileName.includes("/build/gen/");
   const violations: { file: string; line: number; message: string }[] = lintSubset(program, ours);
   if (checks !== undefined) {

@@ -237,7 +237,7 @@ function scan(st: Ctx, j: JState): void {
       off = to;
     }
   }
-  if (orphans > 0) log(st, 2, fmtNum(orphans) + " records of kinds without an owner (dropped at the next compaction)");
+  if (orphans > 0) log(st, 2, fmtNum(orphans) + " records without an owner (dropped at compaction)");
   j.used = size;
   j.records = records;
   dropWindow(j);

@@ -78,6 +78,13 @@ export interface Hooks {
    * in unit "A" (0.1 A) or "W" (W) from now on; limit -1 lifts it (K11–K13: ChargingStationExternalConstraints).
    */
   external?: (this: void, ctx: Ctx, evseId: number, limit: number, unit: string) => void;
+  /** The limit an external system sets moved an EVSE's charging rate by more than LimitChangeSignificance (K11.FR.04, K13.FR.03). */
+  rate?: (this: void, ctx: Ctx, evseId: number) => void;
+  /**
+   * A RequestStartTransaction for evseId brings this chargingProfile: the smart-charging block puts the
+   * reasonCode it refuses it with into verdict.reason (K05.FR.05); "" (left as it is) takes it.
+   */
+  txProfile?: (this: void, ctx: Ctx, evseId: number, profile: JsonObject, verdict: { reason: string }) => void;
 }
 
 export type HookName = keyof Hooks;
@@ -211,6 +218,8 @@ function emit(ctx: Ctx, name: "stopTx", evseId: number, stoppedReason: string, t
 function emit(ctx: Ctx, name: "tx", evseId: number, transactionId: string, profile: string): void;
 function emit(ctx: Ctx, name: "limit", evseId: number, deciAmps: number): void;
 function emit(ctx: Ctx, name: "external", evseId: number, limit: number, unit: string): void;
+function emit(ctx: Ctx, name: "rate", evseId: number): void;
+function emit(ctx: Ctx, name: "txProfile", evseId: number, profile: JsonObject, verdict: { reason: string }): void;
 function emit(ctx: Ctx, name: HookName, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
   const blocks = (ctx as Station).blocks;
   for (let i = 0; i < blocks.length; i++) {

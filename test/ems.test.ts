@@ -9,6 +9,7 @@ import { RUNTIMES } from "../sim/runtimes/image";
 import { startEmsBroker } from "../sim/ems-broker";
 import { advance, call, evse, plug, sent, token } from "./tx-harness";
 import { EmsStation, emsStation, settleNet, STATION_ID, until } from "./ems-harness";
+import type { Frame } from "./harness";
 
 interface Meter {
   powerW: number;
@@ -21,6 +22,8 @@ function getVar(t: EmsStation, comp: string, name: string, instance?: string): s
   return v.attributeStatus === "Accepted" ? v.attributeValue : undefined;
 }
 
+/** How many TransactionEvents Updated with triggerReason ChargingRateChanged are among these CALLs. */
+const rateChanged = (calls: Frame[]) => calls.filter((f) => f[2] === "TransactionEvent" && (f[3] as { eventType: string; triggerReason: string }).eventType === "Updated" && (f[3] as { triggerReason: string }).triggerReason === "ChargingRateChanged").length;
 const meterOf = (t: EmsStation) => t.ems.lastMeter(STATION_ID) as Meter | undefined;
 
 /** Both EVSEs in a transaction (EVSE 1 rated 32 A, EVSE 2 16 A; three phases each). */
@@ -56,8 +59,10 @@ describe.each(RUNTIMES)("local EMS over MQTT on %s", (runtime) => {
     await t.ems.publishLimit(STATION_ID, { limitW: 13800 });
     await settleNet(t, () => evse(t, 1).offerDa === 100, "the EMS limit on the offer");
     expect(evse(t, 2).offerDa).toBe(100);
-    const notes = await sent(t, "NotifyChargingLimit");
-    expect(notes.map((f) => f[3])).toEqual([{ chargingLimit: { chargingLimitSource: "EMS" } }]);
+    const calls = await sent(t);
+    expect(calls.filter((f) => f[2] === "NotifyChargingLimit").map((f) => f[3])).toEqual([{ chargingLimit: { chargingLimitSource: "EMS" } }]);
+    // K11.FR.04: each transaction's rate moved (32 and 16 A to 10 A): Updated, ChargingRateChanged.
+    expect(rateChanged(calls)).toBe(2);
     // K08: the station's composite schedule has the limit; in A too.
     const w = call(t, "GetCompositeSchedule", { evseId: 0, duration: 300, chargingRateUnit: "W" });
     expect((w.schedule as { chargingSchedulePeriod: { limit: number }[] }).chargingSchedulePeriod[0].limit).toBe(13800);
@@ -85,8 +90,11 @@ describe.each(RUNTIMES)("local EMS over MQTT on %s", (runtime) => {
     await t.ems.clearLimit(STATION_ID);
     await settleNet(t, () => evse(t, 1).offerDa === 320, "the limit lifted");
     expect(evse(t, 2).offerDa).toBe(160);
-    expect((await sent(t, "ClearedChargingLimit")).map((f) => f[3])).toEqual([{ chargingLimitSource: "EMS" }]);
-    expect(await sent(t, "NotifyChargingLimit")).toEqual([]);
+    const after = await sent(t);
+    expect(after.filter((f) => f[2] === "ClearedChargingLimit").map((f) => f[3])).toEqual([{ chargingLimitSource: "EMS" }]);
+    expect(after.filter((f) => f[2] === "NotifyChargingLimit")).toEqual([]);
+    // K13.FR.03.
+    expect(rateChanged(after)).toBe(2);
   });
 
   it("validS: the limit holds that long, then the profiles' limit again and ClearedChargingLimit; a change within LimitChangeSignificance is not told, a larger one is, with its schedule when NotifyChargingLimitWithSchedules (K12.FR.02/03)", async () => {
@@ -109,10 +117,14 @@ describe.each(RUNTIMES)("local EMS over MQTT on %s", (runtime) => {
     // 8.5 A: 6 % more, under the default 10 %: applied, not told. 6 A: 25 % less: told.
     await t.ems.publishLimit(STATION_ID, { limitA: 8.5, validS: 30 });
     await settleNet(t, () => evse(t, 1).offerDa === 85, "8.5 A");
-    expect(await sent(t, "NotifyChargingLimit")).toEqual([]);
+    const small = await sent(t);
+    expect(small.filter((f) => f[2] === "NotifyChargingLimit")).toEqual([]);
+    expect(rateChanged(small)).toBe(0);
     await t.ems.publishLimit(STATION_ID, { limitA: 6, validS: 30 });
     await settleNet(t, () => evse(t, 1).offerDa === 60, "6 A");
-    expect((await sent(t, "NotifyChargingLimit")).length).toBe(1);
+    const large = await sent(t);
+    expect(large.filter((f) => f[2] === "NotifyChargingLimit").length).toBe(1);
+    expect(rateChanged(large)).toBe(1);
     // 30 s after the last one: gone, back to the TxDefaultProfile's 12 A.
     const s = await until(t, () => evse(t, 1).offerDa === 120, 40, "the limit running out");
     expect(s).toBeGreaterThanOrEqual(28);

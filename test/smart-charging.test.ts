@@ -169,14 +169,20 @@ describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
     expect(evse(t).offerDa).toBe(61);
   });
 
-  it("K05 / K01: a RequestStartTransaction chargingProfile that fails the K01 checks is not installed (stackLevel beyond ProfileStackLevel)", async () => {
+  it("K05.FR.05: a RequestStartTransaction whose chargingProfile fails the K01 checks (stackLevel beyond ProfileStackLevel) or is no TxProfile (K05.FR.02) is Rejected, and nothing starts", async () => {
     const t = await scStation(runtime);
-    const cp = profile(21, "TxProfile", 99, [[0, 7]]);
-    expect(call(t, "RequestStartTransaction", { idToken: { idToken: "OK-SC21", type: "Central" }, remoteStartId: 6, evseId: 1, chargingProfile: cp }).status).toBe("Accepted");
+    const bad = call(t, "RequestStartTransaction", { idToken: { idToken: "OK-SC21", type: "Central" }, remoteStartId: 6, evseId: 1, chargingProfile: profile(21, "TxProfile", 99, [[0, 7]]) });
+    expect(bad).toEqual({ status: "Rejected", statusInfo: { reasonCode: "InvalidStackLevel" } });
+    const notTx = call(t, "RequestStartTransaction", { idToken: { idToken: "OK-SC21", type: "Central" }, remoteStartId: 7, evseId: 1, chargingProfile: profile(22, "TxDefaultProfile", 0, [[0, 7]]) });
+    expect(notTx).toEqual({ status: "Rejected", statusInfo: { reasonCode: "InvalidProfile" } });
     plug(t);
     await advance(t, 2);
-    expect(evse(t).offerDa).toBe(320);
-    expect(call(t, "GetChargingProfiles", { requestId: 4, chargingProfile: { chargingProfilePurpose: "TxProfile" } })).toEqual({ status: "NoProfiles" });
+    expect(evse(t).offerDa).toBe(0);
+    expect((await sent(t, "TransactionEvent")).filter((f) => (f[3] as { eventType: string }).eventType === "Started" && (f[3] as { triggerReason: string }).triggerReason === "RemoteStart")).toEqual([]);
+    // A valid one is taken and becomes the transaction's TxProfile (K05.FR.03).
+    expect(call(t, "RequestStartTransaction", { idToken: { idToken: "OK-SC21", type: "Central" }, remoteStartId: 8, evseId: 1, chargingProfile: profile(23, "TxProfile", 0, [[0, 7]]) }).status).toBe("Accepted");
+    await advance(t, 2);
+    expect(evse(t).offerDa).toBe(70);
   });
 
   it("GetCompositeSchedule: duration 0 is Rejected (a schedule has a period); a very long one is answered for a week at most", async () => {

@@ -84,7 +84,7 @@ function put(ctx: Ctx, key: string, value: JValue | undefined): void {
   const c = cache(ctx);
   if (journalPut(ctx, KIND, key, value) === undefined && !c.full) {
     c.full = true;
-    ctx.hal.log(2, "journal full: authorization cache changes stay in RAM until the next compaction");
+    ctx.hal.log(2, "journal full: auth cache kept in RAM");
   }
 }
 

@@ -20,6 +20,7 @@ import { rpcCall, rpcDrop } from "../../firmware/rpc";
 import { epochNow } from "../../firmware/clock";
 import { isoTime } from "../../firmware/time";
 import { blockData, Ctx, emit } from "../../firmware/station";
+import { significant } from "../smart-charging/sc-state";
 
 /** Flash record of the limit in force: [limit, unit, validS, told, toldUnit]. */
 const KEY = "ems";
@@ -62,14 +63,6 @@ function limitJson(v: number, unit: string): Json {
   if (v % 10 === 0) return idiv(v, 10);
   // float: one decimal of a value below 2^24.
   return v / 10;
-}
-
-/** Whether limit moved from told by more than LimitChangeSignificance (whole percent of told). */
-function significant(ctx: Ctx, told: number, limit: number): boolean {
-  const pct = math.floor(tonumber(modelGet(ctx, "SmartChargingCtrlr/LimitChangeSignificance") as string) as number);
-  const d = limit > told ? limit - told : told - limit;
-  // told * pct / 100 without a product past 2^31: told < 2^28, pct <= 100.
-  return d > idiv(told, 100) * pct + idiv((told - idiv(told, 100) * 100) * pct, 100);
 }
 
 /** Tells the CSMS of the limit now in force, or that it is lifted. */

@@ -186,6 +186,14 @@ export const smartChargingProfiles = {
     },
     tick: (ctx: Ctx) => applyLimits(ctx),
     tx: onTx,
+    // K05.FR.02/05: a RequestStartTransaction's chargingProfile is a TxProfile that passes the K01 checks
+    // (for the transaction it will start: none yet). Ignored while disabled, as by a station without smart charging (K05.FR.04).
+    txProfile: (ctx: Ctx, evseId: number, cp: JsonObject, verdict: { reason: string }) => {
+      if (modelGet(ctx, "SmartChargingCtrlr/Enabled") !== "true") return;
+      const lim = limitsFor(ctx, evseId);
+      lim.txIdOnEvse = type(cp.transactionId) === "string" ? (cp.transactionId as string) : "-";
+      verdict.reason = cp.chargingProfilePurpose !== "TxProfile" ? "InvalidProfile" : checkProfile(cp, evseId, scState(ctx).list, lim);
+    },
   },
 };
 

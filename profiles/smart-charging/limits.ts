@@ -13,7 +13,7 @@ import { Ctx, emit } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
 import { compositeSchedule, convert, periodAt, periodCount, Profile } from "./composite-schedule";
 import { limitJson } from "./profile-json";
-import { readHw, saveTx, scState, VOLTAGE } from "./sc-state";
+import { readHw, saveTx, scState, significant, VOLTAGE } from "./sc-state";
 
 /** Periods of a GetCompositeSchedule answer at most, and the longest window it looks at (a week: the work stays bounded). */
 const MAX_COMPOSITE = 24;
@@ -83,8 +83,8 @@ function lowest(ctx: Ctx, evseId: number, total: number): number {
   return low;
 }
 
-/** Works out every EVSE's limit now and tells the transactions block of those that changed. */
-export function applyLimits(ctx: Ctx): void {
+/** Works out every EVSE's limit now and tells the transactions block of those that changed (external: after an external system's change). */
+export function applyLimits(ctx: Ctx, external?: boolean): void {
   const now = epochNow(ctx);
   const s = scState(ctx);
   if (s.hw.length === 0) readHw(ctx);
@@ -110,8 +110,11 @@ export function applyLimits(ctx: Ctx): void {
     // At or above the rated current: no limit.
     if (lim >= s.hw[e - 1]) lim = -1;
     if (lim !== s.told[e - 1]) {
+      const was = s.told[e - 1];
       s.told[e - 1] = lim;
       emit(ctx, "limit", e, lim);
+      // K11.FR.04 / K13.FR.03: an external limit moved the rate by more than LimitChangeSignificance (-1: the rated current).
+      if (external && was !== -2 && significant(ctx, was < 0 ? s.hw[e - 1] : was, lim < 0 ? s.hw[e - 1] : lim)) emit(ctx, "rate", e);
     }
   }
 }

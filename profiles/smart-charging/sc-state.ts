@@ -3,7 +3,8 @@
 
 import { fmtNum, jarr } from "../../firmware/json";
 import { journalPut } from "../../firmware/journal";
-import { modelLookup } from "../../firmware/model";
+import { idiv } from "../../firmware/arith";
+import { modelGet, modelLookup } from "../../firmware/model";
 import { blockData, Ctx } from "../../firmware/station";
 import { Profile } from "./composite-schedule";
 
@@ -52,6 +53,14 @@ export function csmsProfiles(ctx: Ctx): number {
   let n = 0;
   for (let i = 0; i < list.length; i++) if (list[i].purpose !== 1) n = n + 1;
   return n;
+}
+
+/** Whether a limit moved from `from` to `to` by more than SmartChargingCtrlr.LimitChangeSignificance (whole percent of from). */
+export function significant(ctx: Ctx, from: number, to: number): boolean {
+  const pct = math.floor(tonumber(modelGet(ctx, "SmartChargingCtrlr/LimitChangeSignificance") as string) as number);
+  const d = to > from ? to - from : from - to;
+  // from * pct / 100 without a product past 2^31: from < 2^28, pct <= 100.
+  return d > idiv(from, 100) * pct + idiv((from - idiv(from, 100) * 100) * pct, 100);
 }
 
 /** Journals the EVSE's transaction and its start (none: the record goes). */

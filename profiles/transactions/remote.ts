@@ -4,7 +4,7 @@
 // response (the RPC layer holds sends while a request is handled).
 
 import { jsonEncode, JsonObject } from "../../firmware/json";
-import { Ctx } from "../../firmware/station";
+import { Ctx, emit } from "../../firmware/station";
 import { txAsk, txAuthorize, txDeauthorize } from "./transaction";
 import { authorizeRemoteStart, evseUsable, Tx, txBlock } from "./tx-state";
 
@@ -29,11 +29,17 @@ function onStart(ctx: Ctx, p: JsonObject): JsonObject {
     if (t !== undefined && !free(ctx, t)) t = undefined;
   } else t = pick(ctx);
   if (t === undefined) return { status: "Rejected" };
+  const profile = p.chargingProfile as JsonObject | undefined;
+  if (profile !== undefined) {
+    // K05.FR.05: one the smart-charging block would not take (a build without it ignores it, K05.FR.04).
+    const verdict = { reason: "" };
+    emit(ctx, "txProfile", t.evseId, profile, verdict);
+    if (verdict.reason !== "") return { status: "Rejected", statusInfo: { reasonCode: verdict.reason } };
+  }
   const token = p.idToken as JsonObject;
   t.remoteStartId = p.remoteStartId as number;
   t.remotePending = true;
   // Kept as given, for the smart-charging block (F01.FR.08..11).
-  const profile = p.chargingProfile as JsonObject | undefined;
   t.profile = profile !== undefined ? jsonEncode(profile) : "";
   const res: JsonObject = { status: "Accepted" };
   // F01.FR.13: a transaction already running on the EVSE (started by the cable) is named.

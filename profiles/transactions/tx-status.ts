@@ -57,4 +57,11 @@ export const txStatus = {
   name: "transactions-status",
   handlers: { GetTransactionStatus: onStatus },
   triggers: { TransactionEvent: triggerTE, MeterValues: triggerMeter },
+  on: {
+    // K11.FR.04 / K13.FR.03: an external limit moved the rate of a running transaction.
+    rate: (ctx: Ctx, evseId: number) => {
+      const t = txBlock(ctx).evses[evseId - 1];
+      if (t !== undefined && t.id !== "") sendTE(ctx, t, "Updated", "ChargingRateChanged", chargingState(ctx, t), undefined, undefined);
+    },
+  },
 };
