@@ -152,6 +152,9 @@ export const smartChargingProfiles = {
       // Read on first use (limits.ts): a board's provisioning may still set them after start.
       s.phases = [];
       s.hw = [];
+      s.due = -1;
+      s.base = -1;
+      s.on = false;
       journalOwner(ctx, KIND, {
         replay: (c: Ctx, key: string | number, value: JValue | undefined) => {
           const x = scState(c);
@@ -184,7 +187,6 @@ export const smartChargingProfiles = {
         },
       });
     },
-    tick: (ctx: Ctx) => applyLimits(ctx),
     tx: onTx,
     // K05.FR.02/05: a RequestStartTransaction's chargingProfile is a TxProfile that passes the K01 checks
     // (for the transaction it will start: none yet). Ignored while disabled, as by a station without smart charging (K05.FR.04).

@@ -178,12 +178,13 @@ export function convert(v: number, n: number, src: string, unit: string, phases:
  * numberPhases. hwLimitDa * voltage * 3 must stay below 2^31.
  *
  * At most maxPeriods (>= 1) periods: where more would be needed, the last one takes the lowest limit
- * (and phases) of the rest of the window, so the schedule is never above what applies (K08.FR.04).
+ * (and phases) of the rest of the window, so the schedule is never above what applies (K08.FR.04); with
+ * stop, the schedule ends there instead (the window's first maxPeriods periods, no more work).
  * Time: one pass over the profiles per period boundary, no table per step.
  */
 export function compositeSchedule(
   profiles: Profile[], evseId: number, txStart: number, txId: string, from: number, duration: number,
-  unit: string, phases: number, voltage: number, hwLimitDa: number, maxPeriods: number,
+  unit: string, phases: number, voltage: number, hwLimitDa: number, maxPeriods: number, stop?: boolean,
 ): number[] {
   const out: number[] = [];
   const dur = duration < MAX_WINDOW ? duration : MAX_WINDOW;
@@ -224,6 +225,9 @@ export function compositeSchedule(
         out[m] = t;
         out[m + 1] = limit;
         out[m + 2] = n;
+      } else if (stop === true) {
+        // Only the first maxPeriods asked for (what applies now and when it changes): no folding of the rest.
+        break;
       } else {
         if (limit < out[m - 2]) out[m - 2] = limit;
         if (n > 0 && (out[m - 1] < 0 || n < out[m - 1])) out[m - 1] = n;

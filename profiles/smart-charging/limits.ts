@@ -24,7 +24,7 @@ const MAX_WINDOW_S = 604800;
  * EVSEs') from `from` for `duration` s in unit, at most maxPeriods periods: flat triples (start,
  * limit in 0.1 A or W, numberPhases). Profiles are applied only while SmartChargingCtrlr.Enabled.
  */
-export function composite(ctx: Ctx, evseId: number, from: number, duration: number, unit: string, maxPeriods: number): number[] {
+export function composite(ctx: Ctx, evseId: number, from: number, duration: number, unit: string, maxPeriods: number, stop?: boolean): number[] {
   const s = scState(ctx);
   let phases = 3;
   let hw = 0;
@@ -37,7 +37,7 @@ export function composite(ctx: Ctx, evseId: number, from: number, duration: numb
   if (evseId === 0) phases = 3;
   const tx = evseId > 0 ? s.txId[evseId - 1] : "";
   const start = evseId > 0 ? s.txStart[evseId - 1] : -1;
-  return compositeSchedule(inForce(ctx), evseId, start, tx, from, duration, unit, phases, VOLTAGE, hw, maxPeriods);
+  return compositeSchedule(inForce(ctx), evseId, start, tx, from, duration, unit, phases, VOLTAGE, hw, maxPeriods, stop);
 }
 
 /**
@@ -52,10 +52,13 @@ function inForce(ctx: Ctx): Profile[] {
   return out;
 }
 
-/** The composite limit (0.1 A) of evseId at now, as the first two of a triple. */
+/** Seconds applyLimits looks ahead for the next change (and so recomputes at least this often). */
+const HORIZON_S = 3600;
+
+/** The composite limit (0.1 A) of evseId at now, and the seconds until it may change (HORIZON_S at most). */
 function composite1(ctx: Ctx, evseId: number, now: number): LuaMultiReturn<[number, number]> {
-  const out = composite(ctx, evseId, now, 1, "A", 1);
-  return $multi(out[0], out[1]);
+  const out = composite(ctx, evseId, now, HORIZON_S, "A", 2, true);
+  return $multi(out[1], out.length > 3 ? out[3] : HORIZON_S);
 }
 
 /**
@@ -102,10 +105,19 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
   }
   // The station's limit, shared among the EVSEs in a transaction (all when none is) where it is below their rated total.
   let share = -1;
-  const station = now !== undefined ? composite1(ctx, 0, now)[1] : lowest(ctx, 0, total);
+  // The soonest any of them may change (without the time: nothing changes with it).
+  let next = HORIZON_S;
+  let station = lowest(ctx, 0, total);
+  if (now !== undefined) [station, next] = composite1(ctx, 0, now);
   if (station >= 0 && station < total) share = idiv(station, busy > 0 ? busy : n);
   for (let e = 1; e <= n; e++) {
-    let lim = now !== undefined ? composite1(ctx, e, now)[1] : lowest(ctx, e, total);
+    let lim = -1;
+    if (now === undefined) lim = lowest(ctx, e, total);
+    else {
+      const [l, c] = composite1(ctx, e, now);
+      lim = l;
+      if (c < next) next = c;
+    }
     if (share >= 0 && (busy === 0 || s.txId[e - 1] !== "") && (lim < 0 || share < lim)) lim = share;
     // At or above the rated current: no limit.
     if (lim >= s.hw[e - 1]) lim = -1;
@@ -117,6 +129,22 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
       if (external && was !== -2 && significant(ctx, was < 0 ? s.hw[e - 1] : was, lim < 0 ? s.hw[e - 1] : lim)) emit(ctx, "rate", e);
     }
   }
+  const up = ctx.hal.uptime();
+  s.due = up + next;
+  s.base = now !== undefined ? now - up : -1;
+  s.on = modelGet(ctx, "SmartChargingCtrlr/Enabled") === "true";
+}
+
+/**
+ * Once a second: the limits again when one of them may change now (a period boundary, a validity), the
+ * clock was set or moved, or SmartChargingCtrlr.Enabled changed; every other change (profiles,
+ * transactions, external limits) calls applyLimits itself.
+ */
+export function limitsTick(ctx: Ctx): void {
+  const s = scState(ctx);
+  const up = ctx.hal.uptime();
+  const now = epochNow(ctx);
+  if (up >= s.due || (now !== undefined ? now - up : -1) !== s.base || (modelGet(ctx, "SmartChargingCtrlr/Enabled") === "true") !== s.on) applyLimits(ctx);
 }
 
 /**
@@ -187,6 +215,6 @@ export const smartChargingLimits = {
   name: "smart-charging-limits",
   handlers: { GetCompositeSchedule: onComposite },
   on: {
-    tick: (ctx: Ctx) => applyLimits(ctx),
+    tick: limitsTick,
   },
 };

@@ -26,6 +26,10 @@ export interface ScState {
   /** Per EVSE, read once (ReadOnly variables): its phases and its connectors' highest rated current (0.1 A). */
   phases: number[];
   hw: number[];
+  /** Uptime by which the limits must be worked out again (-1: at the next tick), the clock's epoch at uptime 0 then (-1 none), SmartChargingCtrlr.Enabled then. */
+  due: number;
+  base: number;
+  on: boolean;
 }
 
 export function scState(ctx: Ctx): ScState {

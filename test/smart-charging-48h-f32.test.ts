@@ -1,0 +1,4 @@
+// The 48-hour smart-charging scenario (test/sc-48h-scenario.ts) on lua5.3-f32.
+import { scenario48h } from "./sc-48h-scenario";
+
+scenario48h(["lua5.3-f32"]);
