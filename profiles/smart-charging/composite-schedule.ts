@@ -165,6 +165,26 @@ export function convert(v: number, n: number, src: string, unit: string, phases:
 }
 
 /**
+ * Appends the period (t, limit, numberPhases n) to the flat triples out, merged into the last one when it
+ * is the same. Past maxPeriods the last period takes the lowest limit and phases of the rest; with stop
+ * nothing more is taken instead, and the answer is false (the schedule ends there).
+ */
+function addPeriod(out: number[], t: number, limit: number, n: number, maxPeriods: number, stop?: boolean): boolean {
+  const m = out.length;
+  if (m > 0 && out[m - 2] === limit && out[m - 1] === n) return true;
+  if (m < maxPeriods * 3) {
+    out[m] = t;
+    out[m + 1] = limit;
+    out[m + 2] = n;
+    return true;
+  }
+  if (stop === true) return false;
+  if (limit < out[m - 2]) out[m - 2] = limit;
+  if (n > 0 && (out[m - 1] < 0 || n < out[m - 1])) out[m - 1] = n;
+  return true;
+}
+
+/**
  * K08: the composite schedule for evseId (0: the station) over [from, from + duration) (at most 2^30 s),
  * as flat triples: start (s from `from`), limit in unit ("A": deci-amperes, "W": watts), numberPhases
  * (-1: no profile gave one). Adjacent periods with the same limit and phases are merged.
@@ -219,20 +239,7 @@ export function compositeSchedule(
     }
     const hw = unit === "W" ? idiv(hwLimitDa * voltage * (n > 0 && n < phases ? n : phases), 10) : hwLimitDa;
     if (limit < 0 || hw < limit) limit = hw;
-    const m = out.length;
-    if (m === 0 || out[m - 2] !== limit || out[m - 1] !== n) {
-      if (m < maxPeriods * 3) {
-        out[m] = t;
-        out[m + 1] = limit;
-        out[m + 2] = n;
-      } else if (stop === true) {
-        // Only the first maxPeriods asked for (what applies now and when it changes): no folding of the rest.
-        break;
-      } else {
-        if (limit < out[m - 2]) out[m - 2] = limit;
-        if (n > 0 && (out[m - 1] < 0 || n < out[m - 1])) out[m - 1] = n;
-      }
-    }
+    if (!addPeriod(out, t, limit, n, maxPeriods, stop)) break;
     t = next;
   }
   return out;
@@ -313,4 +320,4 @@ export function profileFromJson(cp: JsonObject, evseId: number): Profile | undef
   };
 }
 
-export { packPeriod, PURPOSES };
+export { addPeriod, packPeriod, PURPOSES };

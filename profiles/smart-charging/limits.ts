@@ -11,7 +11,7 @@ import { jarr, JsonObject } from "../../firmware/json";
 import { listHas, modelGet } from "../../firmware/model";
 import { Ctx, emit } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
-import { compositeSchedule, convert, periodAt, periodCount, Profile } from "./composite-schedule";
+import { addPeriod, compositeSchedule, convert, periodAt, periodCount, Profile } from "./composite-schedule";
 import { limitJson } from "./profile-json";
 import { readHw, saveTx, scState, significant, VOLTAGE } from "./sc-state";
 
@@ -174,15 +174,7 @@ function stationSchedule(ctx: Ctx, from: number, duration: number, unit: string,
     }
     const own = parts[0][at[0] + 1];
     const limit = sum < own ? sum : own;
-    const n = parts[0][at[0] + 2];
-    const m = out.length;
-    if (m === 0 || out[m - 2] !== limit || out[m - 1] !== n) {
-      if (m < maxPeriods * 3) {
-        out[m] = t;
-        out[m + 1] = limit;
-        out[m + 2] = n;
-      } else if (limit < out[m - 2]) out[m - 2] = limit;
-    }
+    addPeriod(out, t, limit, parts[0][at[0] + 2], maxPeriods);
     t = next;
   }
   return out;

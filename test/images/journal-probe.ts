@@ -20,6 +20,7 @@ import type { Hal } from "../../hal/hal";
 import type { Station } from "../../firmware/station";
 import { jarr, jsonDecode, jsonEncode, Json, JsonObject, JSON_NULL, NULL_TEXT } from "../../firmware/json";
 import { journalGet, journalOpen, journalOwner, journalPut, journalStats, JValue } from "../../firmware/journal";
+import { fields } from "./probe-text";
 
 interface Entry {
   key: string | number;
@@ -162,19 +163,6 @@ function makeOwner(kind: string): Owner {
 }
 
 /** Splits at tabs, at most max fields; the last keeps any further tabs. */
-function fields(line: string, max: number): string[] {
-  const out: string[] = [];
-  let start = 1;
-  while (out.length < max - 1) {
-    const [t] = string.find(line, "\t", start, true);
-    if (t === undefined) break;
-    out[out.length] = string.sub(line, start, t - 1);
-    start = t + 1;
-  }
-  out[out.length] = string.sub(line, start);
-  return out;
-}
-
 function decode(text: string): JValue {
   const [v, why] = jsonDecode(text, 32, false);
   if (why === NULL_TEXT) return JSON_NULL;

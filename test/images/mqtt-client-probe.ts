@@ -11,36 +11,7 @@ import type { Hal } from "../../hal/hal";
 import { MqttClient, mqttClient, mqttNet, mqttSend, mqttStop, mqttTick } from "../../firmware/mqtt-client";
 import type { Ctx } from "../../firmware/station";
 import type { Image } from "../../firmware/station";
-
-function nibble(c: number): number {
-  return c >= 97 ? c - 87 : c - 48;
-}
-
-function unhex(h: string): string {
-  const out: string[] = [];
-  for (let i = 1; i < h.length; i += 2) out[out.length] = string.char(nibble(string.byte(h, i) as number) * 16 + nibble(string.byte(h, i + 1) as number));
-  return table.concat(out);
-}
-
-function hex(s: string): string {
-  const out: string[] = [];
-  for (let i = 1; i <= s.length; i++) out[out.length] = string.format("%02x", string.byte(s, i) as number);
-  return table.concat(out);
-}
-
-/** Splits at tabs. */
-function fields(line: string): string[] {
-  const out: string[] = [];
-  let start = 1;
-  for (;;) {
-    const [t] = string.find(line, "\t", start, true);
-    if (t === undefined) break;
-    out[out.length] = string.sub(line, start, t - 1);
-    start = t + 1;
-  }
-  out[out.length] = string.sub(line, start);
-  return out;
-}
+import { fields, hex, unhex } from "./probe-text";
 
 const out: string[] = [];
 let now = 0;
@@ -92,7 +63,7 @@ export function event(line: string): string {
   const rest = string.sub(line, 2);
   let head = "";
   if (op === "N") {
-    const f = fields(rest);
+    const f = fields(rest, 8);
     client = mqttClient(f[0], f[1], f[2] !== "" ? f[2] : undefined, f[3] !== "" ? f[3] : undefined, tonumber(f[4]) as number, [["ems/cs/limit", 1]], tonumber(f[5]) as number, onMessage, onState);
     head = client !== undefined ? "OK" : "ERR";
   } else if (client !== undefined) {
@@ -104,7 +75,7 @@ export function event(line: string): string {
     else if (op === "C") mqttNet(ctx, c, "closed", "");
     else if (op === "D") mqttNet(ctx, c, "data", unhex(rest));
     else if (op === "P") {
-      const f = fields(rest);
+      const f = fields(rest, 8);
       head = mqttSend(ctx, c, f[1], unhex(f[2]), tonumber(f[0]) as number) ? "OK" : "NO";
     } else if (op === "S") mqttStop(ctx, c);
   }

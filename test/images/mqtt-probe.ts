@@ -10,22 +10,7 @@ import {
   MQTT_NEED_MORE, MqttPacket, MqttWill, mqttConnect, mqttDecode, mqttDisconnect, mqttLength, mqttPingreq, mqttPuback,
   mqttPublish, mqttReadLength, mqttSubscribe, mqttUnsubscribe,
 } from "../../firmware/mqtt";
-
-function nibble(c: number): number {
-  return c >= 97 ? c - 87 : c - 48;
-}
-
-function unhex(h: string): string {
-  const out: string[] = [];
-  for (let i = 1; i < h.length; i += 2) out[out.length] = string.char(nibble(string.byte(h, i) as number) * 16 + nibble(string.byte(h, i + 1) as number));
-  return table.concat(out);
-}
-
-function hex(s: string): string {
-  const out: string[] = [];
-  for (let i = 1; i <= s.length; i++) out[out.length] = string.format("%02x", string.byte(s, i) as number);
-  return table.concat(out);
-}
+import { hex, unhex } from "./probe-text";
 
 function opt(v: Json | undefined): string | undefined {
   return v === undefined ? undefined : unhex(v as string);
