@@ -68,6 +68,7 @@ export type ModelKey =
   | "SmartChargingCtrlr/Enabled"
   | "SmartChargingCtrlr/Entries[ChargingProfiles]"
   | "SmartChargingCtrlr/LimitChangeSignificance"
+  | "SmartChargingCtrlr/LimitSharing"
   | "SmartChargingCtrlr/NotifyChargingLimitWithSchedules"
   | "SmartChargingCtrlr/PeriodsPerSchedule"
   | "SmartChargingCtrlr/ProfileStackLevel"

@@ -44,6 +44,17 @@ describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
     expect(evse(t, 2).offerDa).toBe(100);
   });
 
+  it("a station limit shared in proportion to the EVSEs' rated currents when the OEM sets SmartChargingCtrlr.LimitSharing to Rated (32 A and 16 A EVSEs, 24 A: 16 A and 8 A)", async () => {
+    const t = await scStation(runtime, { "SmartChargingCtrlr/LimitSharing": "Rated" });
+    expect(call(t, "SetChargingProfile", { evseId: 0, chargingProfile: profile(4, "ChargingStationMaxProfile", 0, [[0, 24]], { chargingProfileKind: "Absolute" }, { startSchedule: "2026-01-01T00:00:00Z" }) })).toEqual({ status: "Accepted" });
+    for (const e of [1, 2]) {
+      plug(t, e);
+      token(t, `OK-SCR${e}`, e);
+    }
+    await advance(t, 3);
+    expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([160, 80]);
+  });
+
   it("TC_K_05_CS / TC_K_08_CS: ClearChargingProfile by id Accepted and the cap is lifted at once (K10.FR.05); nothing to clear: Unknown (K10.FR.01)", async () => {
     const t = await scStation(runtime);
     call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(5, "TxDefaultProfile", 0, [[0, 8]]) });

@@ -10,12 +10,18 @@
 import { epochNow } from "../../firmware/clock";
 import { fmtNum, jarr, jsonDecode, JsonObject } from "../../firmware/json";
 import { journalOwner, journalPut, JValue } from "../../firmware/journal";
-import { modelGet, modelInt } from "../../firmware/model";
+import { modelGet, modelInt, modelMaxLimit } from "../../firmware/model";
 import { Ctx } from "../../firmware/station";
 import { Profile, profileFromJson, PURPOSES } from "./composite-schedule";
 import { checkProfile, ProfileLimits, replaces } from "./profile-check";
 import { applyLimits } from "./limits";
 import { csmsProfiles, KIND, MAX_PROFILES, saveTx, scState } from "./sc-state";
+
+/** SmartChargingCtrlr.Entries maxLimit, as the OEM's config sets it (MAX_PROFILES when it sets none). */
+function maxProfiles(ctx: Ctx): number {
+  const m = modelMaxLimit(ctx, "SmartChargingCtrlr/Entries[ChargingProfiles]");
+  return m !== undefined ? m : MAX_PROFILES;
+}
 
 /** The Profile fields a journal record holds, in its order. */
 const PROFILE_RECORD = ["evseId", "id", "stackLevel", "purpose", "kind", "recurrency", "validFrom", "validTo", "transactionId", "startSchedule", "duration", "rateUnit", "minChargingRate", "periods", "scheduleId"];
@@ -50,7 +56,7 @@ function limitsFor(ctx: Ctx, evseId: number): ProfileLimits {
     rateUnits: modelGet(ctx, "SmartChargingCtrlr/RateUnit") as string,
     txIdOnEvse: evseId > 0 && evseId <= ctx.img.evses.length ? scState(ctx).txId[evseId - 1] : "",
     // The external constraints take no entry of the CSMS's.
-    maxEntries: MAX_PROFILES + scState(ctx).list.length - csmsProfiles(ctx),
+    maxEntries: maxProfiles(ctx) + scState(ctx).list.length - csmsProfiles(ctx),
     now: now !== undefined ? now : 0,
   };
 }

@@ -94,8 +94,13 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
   const n = ctx.img.evses.length;
   let busy = 0;
   let total = 0;
+  // The rated current of the EVSEs the station's limit is shared among.
+  let sharing = 0;
   for (let e = 1; e <= n; e++) {
-    if (s.txId[e - 1] !== "") busy = busy + 1;
+    if (s.txId[e - 1] !== "") {
+      busy = busy + 1;
+      sharing = sharing + s.hw[e - 1];
+    }
     total = total + s.hw[e - 1];
     // A transaction that started before the time was known: its start, now that it is.
     if (now !== undefined && s.txId[e - 1] !== "" && s.txStart[e - 1] < 0) {
@@ -109,6 +114,9 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
   let next = HORIZON_S;
   let station = lowest(ctx, 0, total);
   if (now !== undefined) [station, next] = composite1(ctx, 0, now);
+  if (busy === 0) sharing = total;
+  // SmartChargingCtrlr.LimitSharing (the OEM's choice): "Equal" parts, or "Rated": in proportion to each EVSE's rated current.
+  const rated = modelGet(ctx, "SmartChargingCtrlr/LimitSharing") === "Rated";
   if (station >= 0 && station < total) share = idiv(station, busy > 0 ? busy : n);
   for (let e = 1; e <= n; e++) {
     let lim = -1;
@@ -118,7 +126,9 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
       lim = l;
       if (c < next) next = c;
     }
-    if (share >= 0 && (busy === 0 || s.txId[e - 1] !== "") && (lim < 0 || share < lim)) lim = share;
+    // station < total <= 2^24 dA, and a rated current below 2^8 A: the product stays within 32 bits.
+    const mine = share >= 0 && rated ? idiv(station * s.hw[e - 1], sharing) : share;
+    if (share >= 0 && (busy === 0 || s.txId[e - 1] !== "") && (lim < 0 || mine < lim)) lim = mine;
     // At or above the rated current: no limit.
     if (lim >= s.hw[e - 1]) lim = -1;
     if (lim !== s.told[e - 1]) {

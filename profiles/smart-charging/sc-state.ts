@@ -10,7 +10,7 @@ import { Profile } from "./composite-schedule";
 
 /** Journal kind of the block: profiles by id, transactions by "t" .. evseId. */
 export const KIND = "cp";
-/** Profiles installed at most: SmartChargingCtrlr.Entries maxLimit (block.json). */
+/** Profiles installed at most when the build's model gives SmartChargingCtrlr.Entries no maxLimit (block.json gives 8; an OEM config may set another). */
 export const MAX_PROFILES = 8;
 /** Nominal voltage of every phase, for A <-> W. */
 export const VOLTAGE = 230;
