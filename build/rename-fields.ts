@@ -3,12 +3,14 @@
 // Lua bytecode keeps a field's name as a string constant in every function that touches it: the
 // station's `registration` costs its 12 bytes (and a length and a tag) in each of a dozen functions.
 // The fields of the interfaces listed in RENAMED (the station's state, a transaction's) become "_"
-// and two characters, the same name in every build (a hash of the full name), wherever the bundle
-// names them: `x.field` and `{ field = … }`, found by parsing, never by text matching.
+// and two characters (a hash of the full name: the same in every build unless it meets a name the
+// bundle has already, then salted), wherever the bundle names them: `x.field` and `{ field = … }`,
+// found by parsing, never by text matching. Nothing persisted or sent is keyed by these names.
 //
 // A field is left as it is when its name could be read or written as data: a property of any OCPP
 // schema (payloads), a string literal anywhere in the bundle (journal records name fields in
-// strings, hooks are emitted by name), or a member of an interface the board or the blocks see
+// strings, hooks are emitted by name), a method (`obj:name()`) or a library member's name
+// (`string.format`), or a member of an interface the board or the blocks see
 // (KEPT: the HAL, the entry points, hooks, blocks, the image). Every renamed field is one the
 // firmware alone reads and writes, in its own tables, so it behaves the same under either name; the
 // node runtime runs the TypeScript with the full names, the Lua runtimes this bundle.
@@ -44,6 +46,9 @@ const RENAMED: [string, string][] = [
   ["profiles/smart-charging/profile-check.ts", "ProfileLimits"],
   ["profiles/ems/ems.ts", "EmsState"],
 ];
+
+/** The Lua libraries: their members keep their names. */
+const LIBS = ["string", "table", "math", "os", "io", "coroutine", "debug", "bit", "utf8"];
 
 /** Interfaces whose members keep their names (seen by boards and blocks). */
 const KEPT: [string, string][] = [
@@ -122,15 +127,23 @@ function walk(n: unknown, fn: (n: Node) => void): void {
 export function renameFields(src: string): { source: string; renamed: Map<string, string> } {
   const ast = luaparse.parse(src, { luaVersion: "5.3", ranges: true, encodingMode: "x-user-defined", comments: false });
   const strings = new Set<string>();
+  const library = new Set<string>();
   const fields = new Set<string>();
   const sites: { name: string; at: [number, number] }[] = [];
   walk(ast, (n) => {
     if (n.type === "StringLiteral") strings.add(String(n.value ?? (n.raw as string).slice(1, -1)));
-    else if (n.type === "MemberExpression" && n.indexer === ".") {
+    else if (n.type === "MemberExpression" && n.indexer === "." && LIBS.includes(String((n.base as { name?: string }).name))) {
+      // string.format, table.sort …: a library's member keeps its name, and so does a field named like one.
+      library.add((n.identifier as { name: string }).name);
+    } else if (n.type === "MemberExpression" && n.indexer === ".") {
       const id = n.identifier as Node & { name: string };
       fields.add(id.name);
       sites.push({ name: id.name, at: id.range as [number, number] });
-    } else if (n.type === "MemberExpression") fields.add((n.identifier as { name: string }).name);
+    } else if (n.type === "MemberExpression") {
+      // A method (obj:name()) is never renamed: its definition and its calls are told apart by nothing here.
+      fields.add((n.identifier as { name: string }).name);
+      library.add((n.identifier as { name: string }).name);
+    }
     else if (n.type === "TableKeyString") {
       const key = n.key as Node & { name: string };
       fields.add(key.name);
@@ -144,7 +157,7 @@ export function renameFields(src: string): { source: string; renamed: Map<string
   const taken = new Set(fields);
   for (const [f, i] of RENAMED) {
     for (const m of members(f, i)) {
-      if (renamed.has(m) || kept.has(m) || schema.has(m) || strings.has(m) || m.length <= 3 || !fields.has(m)) continue;
+      if (renamed.has(m) || kept.has(m) || schema.has(m) || strings.has(m) || library.has(m) || m.length <= 3 || !fields.has(m)) continue;
       let salt = 0;
       let s = shortName(m, salt);
       // Never a name the bundle uses already (nor another renamed field's).

@@ -190,10 +190,24 @@ describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
     await advance(t, 2);
     expect(evse(t).offerDa).toBe(0);
     expect((await sent(t, "TransactionEvent")).filter((f) => (f[3] as { eventType: string }).eventType === "Started" && (f[3] as { triggerReason: string }).triggerReason === "RemoteStart")).toEqual([]);
+    // One that names a transaction: the one it starts has none yet.
+    const named = call(t, "RequestStartTransaction", { idToken: { idToken: "OK-SC21", type: "Central" }, remoteStartId: 9, evseId: 1, chargingProfile: profile(24, "TxProfile", 0, [[0, 7]], { transactionId: "abc" }) });
+    expect(named).toEqual({ status: "Rejected", statusInfo: { reasonCode: "InvalidProfile" } });
     // A valid one is taken and becomes the transaction's TxProfile (K05.FR.03).
     expect(call(t, "RequestStartTransaction", { idToken: { idToken: "OK-SC21", type: "Central" }, remoteStartId: 8, evseId: 1, chargingProfile: profile(23, "TxProfile", 0, [[0, 7]]) }).status).toBe("Accepted");
     await advance(t, 2);
     expect(evse(t).offerDa).toBe(70);
+  });
+
+  it("F01.FR.10/13: a RequestStartTransaction for an EVSE whose transaction runs already (TxStartPoint EVConnected) names it, and its chargingProfile is that transaction's TxProfile at once", async () => {
+    const t = await scStation(runtime, { "TxCtrlr/TxStartPoint": "EVConnected" });
+    plug(t);
+    await advance(t, 2);
+    const r = call(t, "RequestStartTransaction", { idToken: { idToken: "OK-SC25", type: "Central" }, remoteStartId: 10, evseId: 1, chargingProfile: profile(25, "TxProfile", 0, [[0, 9]]) });
+    expect(r.status).toBe("Accepted");
+    expect(typeof r.transactionId).toBe("string");
+    await advance(t, 2);
+    expect(evse(t).offerDa).toBe(90);
   });
 
   it("GetCompositeSchedule: duration 0 is Rejected (a schedule has a period); a very long one is answered for a week at most", async () => {

@@ -99,8 +99,9 @@ function setLimit(ctx: Ctx, limit: number, unit: string, validS: number): void {
   e.validS = validS;
   e.until = limit >= 0 && validS > 0 ? ctx.hal.uptime() + validS : -1;
   const told = e.told;
-  emit(ctx, "external", 0, limit, unit);
+  // The CSMS hears of the limit first, then of the rates it moved (K11: NotifyChargingLimit, then TransactionEvent).
   notify(ctx, e);
+  emit(ctx, "external", 0, limit, unit);
   // Kept in flash as told to the CSMS (so within LimitChangeSignificance of the latest, and flash is not
   // rewritten for every small step of an EMS that tracks a PV output): after a reboot that limit holds
   // again, for its whole validity, until the EMS says otherwise.

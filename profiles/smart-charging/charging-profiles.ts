@@ -198,9 +198,10 @@ export const smartChargingProfiles = {
     // (for the transaction it will start: none yet). Ignored while disabled, as by a station without smart charging (K05.FR.04).
     txProfile: (ctx: Ctx, evseId: number, cp: JsonObject, verdict: { reason: string }) => {
       if (modelGet(ctx, "SmartChargingCtrlr/Enabled") !== "true") return;
+      // It names no transaction (the one it starts has no id yet, F01.FR.11); its EVSE's running one (F01.FR.13) or one to come.
       const lim = limitsFor(ctx, evseId);
-      lim.txIdOnEvse = type(cp.transactionId) === "string" ? (cp.transactionId as string) : "-";
-      verdict.reason = cp.chargingProfilePurpose !== "TxProfile" ? "InvalidProfile" : checkProfile(cp, evseId, scState(ctx).list, lim);
+      if (lim.txIdOnEvse === "") lim.txIdOnEvse = "-";
+      verdict.reason = cp.chargingProfilePurpose !== "TxProfile" || cp.transactionId !== undefined ? "InvalidProfile" : checkProfile(cp, evseId, scState(ctx).list, lim);
     },
   },
 };

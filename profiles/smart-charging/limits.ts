@@ -126,8 +126,8 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
       lim = l;
       if (c < next) next = c;
     }
-    // station < total <= 2^24 dA, and a rated current below 2^8 A: the product stays within 32 bits.
-    const mine = share >= 0 && rated ? idiv(station * s.hw[e - 1], sharing) : share;
+    // station < total, a rated current up to 10^4 dA: the product stays within 32 bits up to 21 EVSEs.
+    const mine = share >= 0 && rated && sharing > 0 ? idiv(station * s.hw[e - 1], sharing) : share;
     if (share >= 0 && (busy === 0 || s.txId[e - 1] !== "") && (lim < 0 || mine < lim)) lim = mine;
     // At or above the rated current: no limit.
     if (lim >= s.hw[e - 1]) lim = -1;

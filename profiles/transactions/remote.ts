@@ -42,8 +42,11 @@ function onStart(ctx: Ctx, p: JsonObject): JsonObject {
   // Kept as given, for the smart-charging block (F01.FR.08..11).
   t.profile = profile !== undefined ? jsonEncode(profile) : "";
   const res: JsonObject = { status: "Accepted" };
-  // F01.FR.13: a transaction already running on the EVSE (started by the cable) is named.
-  if (t.id !== "") res.transactionId = t.id;
+  // F01.FR.13: a transaction already running on the EVSE (started by the cable) is named, and its profile is its TxProfile now (F01.FR.10).
+  if (t.id !== "") {
+    res.transactionId = t.id;
+    if (profile !== undefined) emit(ctx, "tx", t.evseId, t.id, t.profile);
+  }
   // F01.FR.01/02, F02.FR.09/10: authorize like a local token, or trust the CSMS.
   if (authorizeRemoteStart(ctx)) txAsk(ctx, t, token, false);
   else txAuthorize(ctx, t, token, "", "RemoteStart");

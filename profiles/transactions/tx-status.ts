@@ -61,7 +61,8 @@ export const txStatus = {
     // K11.FR.04 / K13.FR.03: an external limit moved the rate of a running transaction.
     rate: (ctx: Ctx, evseId: number) => {
       const t = txBlock(ctx).evses[evseId - 1];
-      if (t !== undefined && t.id !== "") sendTE(ctx, t, "Updated", "ChargingRateChanged", chargingState(ctx, t), undefined, undefined);
+      // Not one a reboot left waiting to be taken up or ended: its hardware stays as it is (tx-hooks.ts limit).
+      if (t !== undefined && t.id !== "" && !t.lost) sendTE(ctx, t, "Updated", "ChargingRateChanged", chargingState(ctx, t), undefined, undefined);
     },
   },
 };
