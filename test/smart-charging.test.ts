@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RUNTIMES } from "../sim/runtimes/image";
-import { advance, call, evse, plug, sent, tes, token } from "./tx-harness";
+import { advance, call, evse, plug, sent, tes, token, unplug } from "./tx-harness";
 import { profile, scStation } from "./sc-harness";
 
 
@@ -53,6 +53,57 @@ describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
     }
     await advance(t, 3);
     expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([160, 80]);
+  });
+
+  it("a station limit goes where it can be used: what an EVSE capped by its own profile cannot take goes to the other (30 A, EVSE 2 at 8 A: EVSE 1 gets 22 A, not 15)", async () => {
+    const t = await scStation(runtime);
+    call(t, "SetChargingProfile", { evseId: 0, chargingProfile: profile(4, "ChargingStationMaxProfile", 0, [[0, 30]], { chargingProfileKind: "Absolute" }, { startSchedule: "2026-01-01T00:00:00Z" }) });
+    call(t, "SetChargingProfile", { evseId: 2, chargingProfile: profile(5, "TxDefaultProfile", 0, [[0, 8]]) });
+    for (const e of [1, 2]) {
+      plug(t, e);
+      token(t, `OK-SCW${e}`, e);
+    }
+    await advance(t, 3);
+    expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([220, 80]);
+  });
+
+  it("a station limit too small for two EVs (10 A: 5 A each, below IEC 61851's 6 A): the transaction that started first charges at 10 A, the later one waits (SuspendedEVSE) and gets it when the first ends", async () => {
+    const t = await scStation(runtime);
+    call(t, "SetChargingProfile", { evseId: 0, chargingProfile: profile(4, "ChargingStationMaxProfile", 0, [[0, 10]], { chargingProfileKind: "Absolute" }, { startSchedule: "2026-01-01T00:00:00Z" }) });
+    plug(t, 1);
+    token(t, "OK-SCT1", 1);
+    await advance(t, 2);
+    plug(t, 2);
+    token(t, "OK-SCT2", 2);
+    await advance(t, 3);
+    expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([100, 0]);
+    const l = await tes(t);
+    const id2 = l.find((te) => te.evse?.id === 2)?.transactionInfo.transactionId;
+    const states = l.filter((te) => te.transactionInfo.transactionId === id2 && te.transactionInfo.chargingState !== undefined).map((te) => te.transactionInfo.chargingState);
+    expect(states.at(-1)).toBe("SuspendedEVSE");
+    unplug(t, 1);
+    await advance(t, 3);
+    expect(evse(t, 2).offerDa).toBe(100);
+  });
+
+  it("minChargingRate (the EV's least rate, for a local sharing algorithm): an EV that needs 12 A does not get 10 A of a 20 A station limit; the later transaction waits and the first gets 20 A", async () => {
+    const t = await scStation(runtime);
+    call(t, "SetChargingProfile", { evseId: 0, chargingProfile: profile(4, "ChargingStationMaxProfile", 0, [[0, 20]], { chargingProfileKind: "Absolute" }, { startSchedule: "2026-01-01T00:00:00Z" }) });
+    plug(t, 1);
+    token(t, "OK-SCM1", 1);
+    plug(t, 2);
+    token(t, "OK-SCM2", 2);
+    await advance(t, 3);
+    expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([100, 100]);
+    const l = await tes(t);
+    const id2 = l.find((te) => te.evse?.id === 2)?.transactionInfo.transactionId as string;
+    expect(call(t, "SetChargingProfile", { evseId: 2, chargingProfile: profile(6, "TxProfile", 0, [[0, 16]], { transactionId: id2 }, { minChargingRate: 12 }) })).toEqual({ status: "Accepted" });
+    await advance(t, 2);
+    expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([200, 0]);
+    // A lower minimum fits: 10 A each again.
+    expect(call(t, "SetChargingProfile", { evseId: 2, chargingProfile: profile(6, "TxProfile", 0, [[0, 16]], { transactionId: id2 }, { minChargingRate: 8 }) })).toEqual({ status: "Accepted" });
+    await advance(t, 2);
+    expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([100, 100]);
   });
 
   it("TC_K_05_CS / TC_K_08_CS: ClearChargingProfile by id Accepted and the cap is lifted at once (K10.FR.05); nothing to clear: Unknown (K10.FR.01)", async () => {

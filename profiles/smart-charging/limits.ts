@@ -1,9 +1,10 @@
 // K08: the composite schedule of an EVSE or the station, answered to GetCompositeSchedule and applied
 // every second: each EVSE's limit goes to the transactions block (limit hook), which caps the pilot
 // offer with it (K10.FR.05: at once after a change too, applyLimits). A station-wide limit
-// (ChargingStationMaxProfile, external constraints) below the EVSEs' rated total is shared equally
-// among the EVSEs in a transaction (all of them when none is). Without the time no schedule can be
-// placed: each EVSE gets the lowest limit its profiles could set (fail safe).
+// (ChargingStationMaxProfile, external constraints) below what the EVSEs in a transaction (all of them
+// when none is) could draw is shared among them (shareOut): no part an EVSE cannot use, nor one below
+// what an EV can charge at. Without the time no schedule can be placed: each EVSE gets the lowest limit
+// its profiles could set (fail safe).
 
 import { idiv } from "../../firmware/arith";
 import { epochNow } from "../../firmware/clock";
@@ -86,6 +87,96 @@ function lowest(ctx: Ctx, evseId: number, total: number): number {
   return low;
 }
 
+/**
+ * What an EVSE's transaction can charge at (0.1 A): IEC 61851's 6 A, or the minChargingRate of its
+ * TxProfile or TxDefaultProfile when higher (the parameter is there for a local algorithm that shares
+ * power, so that no EV gets a rate it charges badly at).
+ */
+function minRate(ctx: Ctx, e: number): number {
+  const s = scState(ctx);
+  let m = 60;
+  for (let i = 0; i < s.list.length; i++) {
+    const p = s.list[i];
+    const mine = p.purpose === 3 ? p.transactionId === s.txId[e - 1] : p.purpose === 2 && (p.evseId === 0 || p.evseId === e);
+    if (mine && p.minChargingRate >= 0) {
+      const v = convert(p.minChargingRate, -1, p.rateUnit, "A", s.phases[e - 1], VOLTAGE, s.hw[e - 1]);
+      if (v > m) m = v;
+    }
+  }
+  return m;
+}
+
+/**
+ * Water-filling: `left` (0.1 A) shared among the EVSEs in pool, each getting at most its cap[e], in
+ * equal parts or in proportion to the weights w (rated currents); what one cannot take goes to the rest.
+ */
+function fill(left: number, pool: boolean[], cap: number[], w: number[] | undefined): number[] {
+  const out: number[] = [];
+  const open: boolean[] = [];
+  for (let e = 0; e < cap.length; e++) {
+    out[e] = 0;
+    open[e] = pool[e];
+  }
+  let more = true;
+  while (more) {
+    more = false;
+    let sw = 0;
+    for (let e = 0; e < cap.length; e++) if (open[e]) sw = sw + (w !== undefined ? w[e] : 1);
+    // left < the caps' total, a weight up to 10^4 dA: the product stays within 32 bits up to 21 EVSEs.
+    for (let e = 0; e < cap.length; e++) if (open[e]) out[e] = sw > 0 ? idiv(left * (w !== undefined ? w[e] : 1), sw) : 0;
+    // Those a part at this level covers take their cap; the rest's parts can only grow.
+    for (let e = 0; e < cap.length; e++) {
+      if (open[e] && cap[e] <= out[e]) {
+        out[e] = cap[e];
+        left = left - cap[e];
+        open[e] = false;
+        more = true;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The station's limit (0.1 A) shared among the EVSEs in a transaction (all of them when none is), in
+ * place of their own limits cap[e] (their rated current when none) where lower: what one cannot take
+ * goes to the others (fill), in equal parts or, with SmartChargingCtrlr.LimitSharing Rated (the OEM's
+ * choice), in proportion to their rated currents. While some transaction's part is below what it can
+ * charge at (minRate), the one that started last waits (0) and the others share its part, rather than
+ * every EV being offered a current none can use. An EVSE its own limit pauses takes no part.
+ */
+function shareOut(ctx: Ctx, station: number, cap: number[], busy: number): void {
+  const s = scState(ctx);
+  const pool: boolean[] = [];
+  const min: number[] = [];
+  let sum = 0;
+  for (let e = 0; e < cap.length; e++) {
+    min[e] = minRate(ctx, e + 1);
+    pool[e] = (busy === 0 || s.txId[e] !== "") && cap[e] >= min[e];
+    if (pool[e]) sum = sum + cap[e];
+  }
+  if (station >= sum) return;
+  const w = modelGet(ctx, "SmartChargingCtrlr/LimitSharing") === "Rated" ? s.hw : undefined;
+  for (;;) {
+    const part = fill(station, pool, cap, w);
+    let short = false;
+    // The transaction that started last (uptime; -1: before the reboot), the highest EVSE of equals.
+    let last = -1;
+    for (let e = 0; e < cap.length; e++) {
+      if (pool[e]) {
+        if (part[e] < min[e]) short = true;
+        if (last < 0 || s.txUp[e] >= s.txUp[last]) last = e;
+      }
+    }
+    if (!short || busy === 0) {
+      for (let e = 0; e < cap.length; e++) if (pool[e]) cap[e] = part[e];
+      return;
+    }
+    pool[last] = false;
+    cap[last] = 0;
+  }
+}
+
 /** Works out every EVSE's limit now and tells the transactions block of those that changed (external: after an external system's change). */
 export function applyLimits(ctx: Ctx, external?: boolean): void {
   const now = epochNow(ctx);
@@ -94,13 +185,8 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
   const n = ctx.img.evses.length;
   let busy = 0;
   let total = 0;
-  // The rated current of the EVSEs the station's limit is shared among.
-  let sharing = 0;
   for (let e = 1; e <= n; e++) {
-    if (s.txId[e - 1] !== "") {
-      busy = busy + 1;
-      sharing = sharing + s.hw[e - 1];
-    }
+    if (s.txId[e - 1] !== "") busy = busy + 1;
     total = total + s.hw[e - 1];
     // A transaction that started before the time was known: its start, now that it is.
     if (now !== undefined && s.txId[e - 1] !== "" && s.txStart[e - 1] < 0) {
@@ -108,16 +194,12 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
       saveTx(ctx, e);
     }
   }
-  // The station's limit, shared among the EVSEs in a transaction (all when none is) where it is below their rated total.
-  let share = -1;
-  // The soonest any of them may change (without the time: nothing changes with it).
+  // The soonest any limit may change (without the time: nothing changes with it).
   let next = HORIZON_S;
   let station = lowest(ctx, 0, total);
   if (now !== undefined) [station, next] = composite1(ctx, 0, now);
-  if (busy === 0) sharing = total;
-  // SmartChargingCtrlr.LimitSharing (the OEM's choice): "Equal" parts, or "Rated": in proportion to each EVSE's rated current.
-  const rated = modelGet(ctx, "SmartChargingCtrlr/LimitSharing") === "Rated";
-  if (station >= 0 && station < total) share = idiv(station, busy > 0 ? busy : n);
+  // Each EVSE's own limit (its rated current when none), then its part of the station's.
+  const cap: number[] = [];
   for (let e = 1; e <= n; e++) {
     let lim = -1;
     if (now === undefined) lim = lowest(ctx, e, total);
@@ -126,17 +208,23 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
       lim = l;
       if (c < next) next = c;
     }
-    // station < total, a rated current up to 10^4 dA: the product stays within 32 bits up to 21 EVSEs.
-    const mine = share >= 0 && rated && sharing > 0 ? idiv(station * s.hw[e - 1], sharing) : share;
-    if (share >= 0 && (busy === 0 || s.txId[e - 1] !== "") && (lim < 0 || mine < lim)) lim = mine;
+    cap[e - 1] = lim < 0 || lim > s.hw[e - 1] ? s.hw[e - 1] : lim;
+  }
+  if (station >= 0) shareOut(ctx, station, cap, busy);
+  for (let e = 1; e <= n; e++) {
     // At or above the rated current: no limit.
-    if (lim >= s.hw[e - 1]) lim = -1;
+    const lim = cap[e - 1] >= s.hw[e - 1] ? -1 : cap[e - 1];
     if (lim !== s.told[e - 1]) {
-      const was = s.told[e - 1];
       s.told[e - 1] = lim;
       emit(ctx, "limit", e, lim);
-      // K11.FR.04 / K13.FR.03: an external limit moved the rate by more than LimitChangeSignificance (-1: the rated current).
-      if (external && was !== -2 && significant(ctx, was < 0 ? s.hw[e - 1] : was, lim < 0 ? s.hw[e - 1] : lim)) emit(ctx, "rate", e);
+    }
+    // K11.FR.04 / K13.FR.03: an external system moved the rate by more than LimitChangeSignificance
+    // from the one the CSMS last knew (-1: the rated current); the CSMS knows the ones it set.
+    const was = s.rate[e - 1];
+    if (!external || was === -2) s.rate[e - 1] = lim;
+    else if (lim !== was && significant(ctx, was < 0 ? s.hw[e - 1] : was, lim < 0 ? s.hw[e - 1] : lim)) {
+      s.rate[e - 1] = lim;
+      emit(ctx, "rate", e);
     }
   }
   const up = ctx.hal.uptime();

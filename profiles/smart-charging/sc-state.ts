@@ -23,6 +23,8 @@ export interface ScState {
   txUp: number[];
   /** Per EVSE: the limit last handed to the transactions block (0.1 A, -1 none, -2 never). */
   told: number[];
+  /** Per EVSE: the limit the CSMS last knew of (as told, -2 never): its own changes, and the last ChargingRateChanged. */
+  rate: number[];
   /** Per EVSE, read once (ReadOnly variables): its phases and its connectors' highest rated current (0.1 A). */
   phases: number[];
   hw: number[];
