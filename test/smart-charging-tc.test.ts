@@ -13,10 +13,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { RUNTIMES, RuntimeName } from "../sim/runtimes/image";
 import { schemaErrors } from "../sim/wire-check";
-import { NOW_ISO } from "./harness";
+import { bootAccepted, NOW_ISO } from "./harness";
 import { advance, call, evse, plug, sent, setVars, tes, token, TxStation } from "./tx-harness";
 import { scStation } from "./sc-harness";
 import { EmsStation, emsStation, settleNet, STATION_ID, until } from "./ems-harness";
+import { authorizeReqs, known, tesOf, txAuthStation } from "./tx-auth-harness";
 
 type Unit = "A" | "W";
 type Json = Record<string, unknown>;
@@ -483,5 +484,70 @@ describe.each(RUNTIMES)("Part 6 external charging limit on %s", (runtime) => {
     const profiles = reports.flatMap((x) => x.chargingProfile);
     expect(profiles.length).toBeGreaterThan(0);
     expect(profiles.map((p) => p.chargingProfilePurpose)).toEqual(profiles.map(() => "ChargingStationExternalConstraints"));
+  });
+});
+
+// TC_K_15_CS and TC_K_38_CS need a station that does NOT support smart charging: images without the
+// smart-charging block. TC_K_15_CS on the core config itself (build/configs/core.json); TC_K_38_CS,
+// which goes through a remote start to EnergyTransferStarted, on the core blocks with the real
+// authorization (test/tx-auth-harness.ts: EVSE 1 32 A, EVSE 2 16 A). SmartChargingCtrlr.Enabled false
+// on a station that has the block is another case (test/smart-charging.test.ts: Rejected, NotEnabled).
+describe.each(RUNTIMES)("Part 6 smart charging test cases, station without smart charging, on %s", (runtime) => {
+  it("TC_K_15_CS: SetChargingProfile is answered with CALLERROR NotSupported (K01.FR.29; Part 4 §4.3: the action is recognized but not supported); the other K actions likewise; the station goes on", async () => {
+    const t = await bootAccepted(runtime, "core");
+    // Step 1: the OCTT's SetChargingProfileRequest (TC_K_15_CSMS's request, errata 6.3.16: validFrom/validTo not required).
+    const at = Date.parse(NOW_ISO) / 1000;
+    const payload = { evseId: 1, chargingProfile: cp({ id: 151, purpose: "TxDefaultProfile", kind: "Absolute", startSchedule: at, duration: 3600, periods: [[0, 6]] }) };
+    expect(schemaErrors("SetChargingProfileRequest", payload)).toEqual([]);
+    const answer = t.csms.call("SetChargingProfile", payload);
+    // Step 2: CALLERROR NotSupported, with the id of the CALL (Part 4: [4, id, errorCode, errorDescription, errorDetails]).
+    expect(answer[0]).toBe(4);
+    expect(answer[2]).toBe("NotSupported");
+    expect(answer.length).toBe(5);
+    // The rest of K01–K10 the same: recognized (OCPP 2.0.1 actions), not supported by this build.
+    const others: [string, Json][] = [
+      ["ClearChargingProfile", { chargingProfileId: 151 }],
+      ["GetChargingProfiles", { requestId: 1501, chargingProfile: { chargingProfilePurpose: "TxDefaultProfile" } }],
+      ["GetCompositeSchedule", { evseId: 1, duration: 300 }],
+    ];
+    for (const [action, p] of others) {
+      expect(schemaErrors(`${action}Request`, p)).toEqual([]);
+      expect(t.csms.call(action, p).slice(0, 3), action).toEqual([4, expect.any(String), "NotSupported"]);
+    }
+    // The connection and the station go on: a request it does support is answered.
+    const hb = t.csms.call("GetVariables", { getVariableData: [{ component: { name: "OCPPCommCtrlr" }, variable: { name: "OfflineThreshold" } }] });
+    expect(hb[0]).toBe(3);
+  });
+
+  it("TC_K_38_CS: RequestStartTransaction with a TxProfile: the profile is ignored (F01.FR.12), the start goes on: Accepted, Authorize, TransactionEvent RemoteStart with the remoteStartId, energy at the EVSE's rated current", async () => {
+    const t = await txAuthStation(runtime);
+    known(t, "TCK38TOKEN", "Accepted");
+    // Reusable state EVConnectedPreSession (TxStartPoint PowerPathClosed: no transaction yet).
+    plug(t, 1);
+    await advance(t, 1);
+    await sent(t);
+    // Step 1.
+    const payload = {
+      idToken: { idToken: "TCK38TOKEN", type: "ISO14443" },
+      remoteStartId: 3801,
+      evseId: 1,
+      chargingProfile: { id: 381, stackLevel: 0, chargingProfilePurpose: "TxProfile", chargingProfileKind: "Relative", chargingSchedule: [{ id: 381, chargingRateUnit: "A", chargingSchedulePeriod: [{ startPeriod: 0, limit: 6, numberPhases: PHASES }] }] },
+    };
+    // Step 2: Accepted; no transaction had started, so no transactionId.
+    expect(req(t, "RequestStartTransaction", payload)).toEqual({ status: "Accepted" });
+    await advance(t, 3);
+    const calls = await sent(t);
+    // Step 3 (AuthorizeRemoteStart true by default): an AuthorizeRequest with the token.
+    expect(authorizeReqs(calls).map((a) => a.idToken)).toEqual([{ idToken: "TCK38TOKEN", type: "ISO14443" }]);
+    // Step 5: triggerReason RemoteStart, transactionInfo.remoteStartId present.
+    const l = tesOf(calls);
+    expect(l.length).toBeGreaterThan(0);
+    expect(l[0]).toMatchObject({ eventType: "Started", triggerReason: "RemoteStart", transactionInfo: { remoteStartId: 3801 }, idToken: { idToken: "TCK38TOKEN" } });
+    // Step 7, EnergyTransferStarted; F01.FR.12: the 6 A of the ignored profile limit nothing.
+    expect(evse(t).relayClosed).toBe(true);
+    expect(evse(t).offerDa).toBe(320);
+    await advance(t, 5);
+    expect(evse(t).ev.drawA).toBeGreaterThan(6);
+    expect(tesOf(await sent(t)).filter((x) => x.eventType === "Ended")).toEqual([]);
   });
 });
