@@ -64,6 +64,14 @@ describe.each(RUNTIMES)("local EMS without the time on %s", (runtime) => {
     // The EVs follow: the station's total draw stays within 14 A per phase.
     await advance(t, 5);
     expect(evse(t, 1).ev.drawA + evse(t, 2).ev.drawA).toBeLessThanOrEqual(14);
+    // 10 A for the station: equal parts (5 A) would be below the 6 A an EV can charge at (IEC 61851-1), so
+    // whatever the sharing, the offers add up to at most 10 A (K12.FR.01) and none is between 0 and 6 A.
+    await t.ems.publishLimit(STATION_ID, { limitA: 10 });
+    await settleNet(t, () => evse(t, 1).offerDa + evse(t, 2).offerDa <= 100, "10 A for the station");
+    await advance(t, 2);
+    const offers = [evse(t, 1).offerDa, evse(t, 2).offerDa];
+    expect(offers[0] + offers[1]).toBeLessThanOrEqual(100);
+    expect(offers.filter((o) => o > 0 && o < 60)).toEqual([]);
     // Lifted: the rated currents again.
     await t.ems.clearLimit(STATION_ID);
     await settleNet(t, () => evse(t, 1).offerDa === 320, "the limit lifted");
@@ -137,5 +145,53 @@ describe.each(RUNTIMES)("local EMS and a transaction a reboot left waiting on %s
     rest.push(...teOf(await sent(t)));
     expect(rest.filter((x) => x.transactionInfo.transactionId === tx1).map((x) => `${x.eventType}/${x.triggerReason}/${x.transactionInfo.stoppedReason}`)).toEqual(["Ended/AbnormalCondition/PowerLoss"]);
     expect(t.board.uptime).toBeGreaterThanOrEqual(120);
+  });
+
+  it("K13.FR.03 / K11.FR.04: transactions a reboot left waiting for the time (no RTC, the CSMS out of reach, TxResumptionTimeout 0): an EMS limit and its lifting send no ChargingRateChanged for them, not even queued; once the time is known they end PowerLoss", async () => {
+    const t = await emsStationWith(runtime);
+    stations.push(t);
+    await until(t, () => meterOf(t) !== undefined, 30, "the first meter message");
+    for (const e of [1, 2]) {
+      plug(t, e);
+      token(t, `OK-WAIT${e}`, e);
+    }
+    await advance(t, 3);
+    const ids = teOf(await sent(t))
+      .filter((x) => x.eventType === "Started")
+      .map((x) => x.transactionInfo.transactionId);
+    expect(ids.length).toBe(2);
+    // The power goes; the board has no RTC and the CSMS stays out of reach: no time after the reboot.
+    t.board.rtcBase = undefined;
+    t.csms.reachable = false;
+    await t.board.powerCycle();
+    await t.settle();
+    await until(t, () => t.net.isOpen, 30, "the EMS connection after the reboot");
+    await advance(t, 3);
+    // Both wait (a transaction ends PowerLoss only once the time is known): no power.
+    expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([0, 0]);
+    // 13 800 W (10 A each), then a lower one, then lifted: each moves both EVSEs' limits by far more than 10 %.
+    await t.ems.publishLimit(STATION_ID, { limitW: 13800 });
+    await until(t, () => JSON.stringify(meterLimits(t)) === "[10,10]", 25, "10 A for each EVSE in the meter message");
+    await t.ems.publishLimit(STATION_ID, { limitA: 12 });
+    await until(t, () => JSON.stringify(meterLimits(t)) === "[6,6]", 25, "6 A for each EVSE in the meter message");
+    await t.ems.clearLimit(STATION_ID);
+    await until(t, () => JSON.stringify(meterLimits(t)) === "[null,null]", 25, "no limit in the meter message");
+    expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([0, 0]);
+    // The CSMS back: the boot tells the time; everything queued goes out.
+    t.csms.reachable = true;
+    const after: Frame[] = [];
+    for (let i = 0; i < 180 && !t.csms.open; i++) {
+      await advance(t, 1);
+      after.push(...(await sent(t)));
+    }
+    expect(t.csms.open).toBe(true);
+    const boot = after.find((f) => f[2] === "BootNotification");
+    expect(boot).toBeDefined();
+    t.csms.reply(boot!, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:30:00Z" });
+    await advance(t, 5);
+    after.push(...(await sent(t)));
+    const l = teOf(after);
+    expect(l.filter(isRateChanged)).toEqual([]);
+    expect(l.filter((x) => x.eventType === "Ended").map((x) => `${ids.indexOf(x.transactionInfo.transactionId)}/${x.transactionInfo.stoppedReason}`).sort()).toEqual(["0/PowerLoss", "1/PowerLoss"]);
   });
 });
