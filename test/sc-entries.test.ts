@@ -16,7 +16,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildImage } from "../build/cli";
 import { ROOT } from "../build/compile";
 import { RUNTIMES } from "../sim/runtimes/image";
-import { call, sent } from "./tx-harness";
+import { advance, call, sent } from "./tx-harness";
 import { profile } from "./sc-harness";
 import { EmsStation, settleNet, STATION_ID, until } from "./ems-harness";
 import { emsStationWith } from "./ems-station";
@@ -58,6 +58,15 @@ const entries = (t: EmsStation) => {
   return (r.getVariableResult as { attributeValue?: string }[])[0].attributeValue;
 };
 
+/** The purposes of the profiles GetChargingProfiles reports with source EMS (none: NoProfiles). */
+async function external(t: EmsStation, requestId: number): Promise<string[]> {
+  await sent(t);
+  const r = call(t, "GetChargingProfiles", { requestId, chargingProfile: { chargingLimitSource: ["EMS"] } });
+  const reports = (await sent(t, "ReportChargingProfiles")).flatMap((f) => (f[3] as { chargingProfile: { chargingProfilePurpose: string }[] }).chargingProfile);
+  expect(r.status).toBe(reports.length > 0 ? "Accepted" : "NoProfiles");
+  return reports.map((p) => p.chargingProfilePurpose);
+}
+
 /** A TxDefaultProfile of its own (EVSE, stackLevel) pair: the n-th (0-based) of at most 2 x 9. */
 const nth = (id: number, n: number) => ({ evseId: 1 + (n % 2), chargingProfile: profile(id, "TxDefaultProfile", Math.floor(n / 2), [[0, 16 - (n % 5)]]) });
 const setCp = (t: EmsStation, req: Record<string, unknown>) => call(t, "SetChargingProfile", req);
@@ -87,10 +96,7 @@ describe.each(LIMITS.flatMap((max) => RUNTIMES.map((runtime) => [max, runtime] a
     expect(entries(t)).toBe(String(max));
     expect(call(t, "GetChargingProfiles", { requestId: 2, chargingProfile: { chargingProfileId: [100 + max] } })).toEqual({ status: "NoProfiles" });
     // The external constraints are still there (reported with source EMS), next to the max of the CSMS.
-    await sent(t);
-    expect(call(t, "GetChargingProfiles", { requestId: 3, chargingProfile: { chargingLimitSource: ["EMS"] } })).toEqual({ status: "Accepted" });
-    const ext = (await sent(t, "ReportChargingProfiles")).flatMap((f) => (f[3] as { chargingProfile: { id: number; chargingProfilePurpose: string }[] }).chargingProfile);
-    expect(ext.map((p) => p.chargingProfilePurpose)).toEqual(["ChargingStationExternalConstraints"]);
+    expect(await external(t, 3)).toEqual(["ChargingStationExternalConstraints"]);
     expect(call(t, "GetChargingProfiles", { requestId: 4, chargingProfile: { chargingLimitSource: ["CSO"] } })).toEqual({ status: "Accepted" });
     const cso = (await sent(t, "ReportChargingProfiles")).flatMap((f) => (f[3] as { chargingProfile: { id: number }[] }).chargingProfile.map((p) => p.id));
     expect(cso.sort((a, b) => a - b)).toEqual(Array.from({ length: max }, (_, n) => 100 + n));
@@ -103,9 +109,22 @@ describe.each(LIMITS.flatMap((max) => RUNTIMES.map((runtime) => [max, runtime] a
     expect(setCp(t, nth(100 + max, 0))).toEqual({ status: "Accepted" });
     expect(setCp(t, nth(200 + max, max))).toEqual({ status: "Rejected", statusInfo: { reasonCode: "OutOfStorage" } });
     expect(entries(t)).toBe(String(max));
+    // After a reboot (K01.FR.27: the profiles come back; the EMS's limit from flash): the same count, the same bound.
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls().filter((f) => f[2] === "BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await advance(t, 2);
+    await sent(t);
+    expect(await external(t, 5)).toEqual(["ChargingStationExternalConstraints"]);
+    expect(entries(t)).toBe(String(max));
+    expect(setCp(t, nth(400 + max, max))).toEqual({ status: "Rejected", statusInfo: { reasonCode: "OutOfStorage" } });
+    expect(setCp(t, { ...nth(101, 1), chargingProfile: profile(101, "TxDefaultProfile", 0, [[0, 7]]) })).toEqual({ status: "Accepted" });
+    expect(entries(t)).toBe(String(max));
     // The EMS lifts its limit: that frees no slot of the CSMS's either.
+    await until(t, () => t.net.isOpen, 30, "the EMS connection after the reboot");
     await t.ems.clearLimit(STATION_ID);
-    await settleNet(t, () => limit0() !== 40, "the external limit lifted");
+    await settleNet(t, () => call(t, "GetChargingProfiles", { requestId: 6, chargingProfile: { chargingLimitSource: ["EMS"] } }).status === "NoProfiles", "the external limit lifted");
     expect(setCp(t, nth(300 + max, max))).toEqual({ status: "Rejected", statusInfo: { reasonCode: "OutOfStorage" } });
     expect(entries(t)).toBe(String(max));
   });
