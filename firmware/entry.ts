@@ -10,11 +10,11 @@
 import type { Hal } from "../hal/hal";
 import { connectionTick, scheduleReconnect } from "./connection";
 import { modelLoad, modelProvision } from "./model";
-import { pump, rpcDisconnected, rpcReceive, rpcTick } from "./rpc";
+import { pump, rpcDisconnected, rpcEntry, rpcReceive, rpcTick } from "./rpc";
 import { connectorIndex, connectorPlugged, coreConnectors } from "./connectors";
 import { journalOpen } from "./journal";
 import { outboxRestore } from "./outbox";
-import { Block, createStation, emit, Image, Station } from "./station";
+import { Block, createStation, Ctx, emit, Image, Station } from "./station";
 
 /** The core's own parts, ahead of the build's blocks. */
 const CORE: Block[] = [coreConnectors];
@@ -149,11 +149,22 @@ function failed(hal: Hal, what: string, err: unknown): void {
   pcall(logError, hal, what + " failed: " + tostring(err as string));
 }
 
-/** Runs an entry point's fn(st, a, b, c) under pcall; one that raises is logged as `what failed`. */
+/**
+ * Runs an entry point's fn(st, a, b, c) under pcall; one that raises is logged as `what failed`. The
+ * CALLs it queued go when it returns (rpcEntry).
+ */
 function guard<A, B, C>(what: string, fn: (st: Station, a: A, b: B, c: C) => void, st: Station | undefined, a?: A, b?: B, c?: C): void {
   if (st === undefined) return;
+  rpcEntry(st, true);
   const [ok, err] = pcall(fn, st, a as A, b as B, c as C);
   if (!ok) failed(st.hal, what, err);
+  const [sent, e2] = pcall(rpcEntry, st, false);
+  if (!sent) failed(st.hal, what, e2);
+}
+
+/** guard for a block's entry point (block.json "entries"), written against Ctx. */
+export function blockEntry<A, B>(what: string, fn: (ctx: Ctx, a: A, b: B) => void, ctx: Ctx | undefined, a: A, b: B): void {
+  guard(what, fn, ctx as Station | undefined, a, b);
 }
 
 /** The guarded entry points of one image, closed over the build's Image. */
@@ -177,11 +188,7 @@ export function firmware(img: Image): Firmware {
     closed: (st) => guard("closed", stationClosed, st),
     frame: (st, text) => guard("frame", stationFrame, st, text),
     tick: (st) => guard("tick", stationTick, st),
-    input: (st, event, evseId, connectorId) => {
-      if (st === undefined) return;
-      const [ok, err] = pcall(stationInput, st, event, evseId, connectorId);
-      if (!ok) failed(st.hal, "input " + event, err);
-    },
+    input: (st, event, evseId, connectorId) => guard("input " + event, stationInput, st, event, evseId, connectorId),
     token: (st, evseId, idToken, type) => guard("token", stationToken, st, evseId, idToken, type),
   };
 }

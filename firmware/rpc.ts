@@ -299,9 +299,21 @@ export function rpcReceive(st: Station, text: string): void {
   }
 }
 
+/**
+ * Entry points running (entry.ts guard): a CALL queued inside one goes when it returns, so its frame is
+ * built once the handlers' tables and journal records are garbage, not on top of them (the RAM peak).
+ */
+let entries = 0;
+
+/** An entry point begins (true) or returns (false: the outbox is pumped). */
+function rpcEntry(st: Station, begin: boolean): void {
+  entries = entries + (begin ? 1 : -1);
+  if (!begin) pump(st);
+}
+
 /** Sends the next CALL of the outbox when nothing is outstanding (Part 4 §4.1.1: one CALL at a time). */
 function pump(st: Station): void {
-  if (st.outstanding !== undefined || !st.online || st.holdSends) return;
+  if (entries > 0 || st.outstanding !== undefined || !st.online || st.holdSends) return;
   const call = outboxNext(st, st.hal.uptime());
   if (call === undefined) return;
   st.msgSeq = st.msgSeq + 1;
@@ -424,4 +436,4 @@ export function rpcDisconnected(st: Station): void {
   if (st.outstanding !== undefined) finishOutstanding(st, undefined, true);
 }
 
-export { rpcError, rpcAnswer, pump, rpcCallJson, rpcRoom };
+export { rpcError, rpcAnswer, pump, rpcCallJson, rpcRoom, rpcEntry };

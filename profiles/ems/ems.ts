@@ -15,11 +15,14 @@
 import { idiv } from "../../firmware/arith";
 import { isArray, isObject, jarr, Json, jsonDecode, jsonEncode, JsonObject } from "../../firmware/json";
 import { modelGet, modelInt } from "../../firmware/model";
-import { MqttClient, mqttClient, mqttNet, mqttSend, mqttStop, mqttTick } from "../../firmware/mqtt-client";
+// One local for the client module: the chunk stays within NodeMCU's 50 locals.
+import * as mqtt from "../../firmware/mqtt-client";
+type MqttClient = mqtt.MqttClient;
 import { rpcCall, rpcDrop } from "../../firmware/rpc";
 import { epochNow } from "../../firmware/clock";
 import { isoTime } from "../../firmware/time";
 import { blockData, Ctx, emit } from "../../firmware/station";
+import { blockEntry } from "../../firmware/entry";
 import { significant } from "../smart-charging/sc-state";
 
 /** Flash record of the limit in force: [limit, unit, validS, told, toldUnit]. */
@@ -170,7 +173,7 @@ function follow(ctx: Ctx, e: EmsState): void {
   const url = modelGet(ctx, "EmsCtrlr/Url") as string;
   if (url === e.url) return;
   if (e.client !== undefined) {
-    mqttStop(ctx, e.client);
+    mqtt.mqttStop(ctx, e.client);
     // No EMS any more: nothing can lift its limit, so it goes now.
     if (url === "" && e.limit >= 0) setLimit(ctx, -1, "W", -1);
   }
@@ -191,7 +194,7 @@ function follow(ctx: Ctx, e: EmsState): void {
   e.topic = prefix + "/" + id + "/limit";
   const user = modelGet(ctx, "EmsCtrlr/Username") as string;
   const pass = modelGet(ctx, "EmsCtrlr/Password") as string;
-  e.client = mqttClient(url, id, user !== "" ? user : undefined, user !== "" && pass !== "" ? pass : undefined, KEEP_ALIVE_S, [[e.topic, 1]], MAX_PACKET, onMessage, onState);
+  e.client = mqtt.mqttClient(url, id, user !== "" ? user : undefined, user !== "" && pass !== "" ? pass : undefined, KEEP_ALIVE_S, [[e.topic, 1]], MAX_PACKET, onMessage, onState);
   if (e.client === undefined) ctx.hal.log(1, "ems: EmsCtrlr.Url is no mqtt:// or mqtts:// URL");
 }
 
@@ -208,7 +211,7 @@ function publishMeter(ctx: Ctx, c: MqttClient): void {
     if (lim !== undefined && lim >= 0) x.limitA = limitJson(lim, "A");
     list[list.length] = x;
   }
-  mqttSend(ctx, c, modelGet(ctx, "EmsCtrlr/TopicPrefix") + "/" + identity(ctx) + "/meter", jsonEncode({ powerW: total, evses: list }), 0);
+  mqtt.mqttSend(ctx, c, modelGet(ctx, "EmsCtrlr/TopicPrefix") + "/" + identity(ctx) + "/meter", jsonEncode({ powerW: total, evses: list }), 0);
 }
 
 function onTick(ctx: Ctx, now: number): void {
@@ -218,7 +221,7 @@ function onTick(ctx: Ctx, now: number): void {
   if (e.limit >= 0 && e.until >= 0 && now >= e.until) setLimit(ctx, -1, "W", -1);
   const c = e.client;
   if (c === undefined) return;
-  mqttTick(ctx, c, now);
+  mqtt.mqttTick(ctx, c, now);
   const every = modelInt(ctx, "EmsCtrlr/MeterInterval");
   if (c.state === 3 && every > 0 && now >= e.meterAt) {
     e.meterAt = now + every;
@@ -228,14 +231,12 @@ function onTick(ctx: Ctx, now: number): void {
 
 function netEvent(ctx: Ctx, event: string, data: string): void {
   const c = emsState(ctx).client;
-  if (c !== undefined) mqttNet(ctx, c, event, data);
+  if (c !== undefined) mqtt.mqttNet(ctx, c, event, data);
 }
 
 /** The image's net entry point (firmware/entry.ts Firmware.net): guarded like the core's. */
 export function emsNet(this: void, ctx: Ctx | undefined, event: string, data: string): void {
-  if (ctx === undefined) return;
-  const [ok, err] = pcall(netEvent, ctx, event, data);
-  if (!ok) ctx.hal.log(1, "net " + event + " failed: " + tostring(err as string));
+  blockEntry("net " + event, netEvent, ctx, event, data);
 }
 
 export const ems = {

@@ -24,6 +24,18 @@ function teRef(gen: number, carriesToken: boolean): number {
  * (E07.FR.02). meter: MeterValueTypes to send besides the Transaction.Begin sample.
  */
 export function sendTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: string, meter: string[] | undefined, stopToken: JsonObject | undefined): void {
+  if (queueTE(ctx, t, eventType, trigger, cs, meter, stopToken)) {
+    const b = txBlock(ctx);
+    const q = b.queued[t.gen];
+    b.queued[t.gen] = (q !== undefined ? q : 0) + 1;
+    b.ids[t.gen] = t.id;
+  }
+  // Journaled once the payload's tables are garbage (queueTE returned): they are not on top of the record.
+  txSaveSeq(ctx, t);
+}
+
+/** sendTE's event built and queued: false when the outbox could not keep it. */
+function queueTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: string, meter: string[] | undefined, stopToken: JsonObject | undefined): boolean {
   const now = stampNow(ctx);
   const info: JsonObject = { transactionId: t.id };
   const p: JsonObject = { eventType, timestamp: isoTime(now), triggerReason: trigger, seqNo: t.seq, transactionInfo: info };
@@ -65,9 +77,8 @@ export function sendTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: 
   // E04.FR.03, E11/E12: an event that happens offline says so (the outbox marks those queued before an outage).
   if (!isOnline(ctx)) p.offline = true;
   t.seq = t.seq + 1;
-  const b = txBlock(ctx);
   const periodic = trigger === "MeterValuePeriodic" || trigger === "MeterValueClock";
-  const ok = rpcCall(ctx, "TransactionEvent", p, {
+  return rpcCall(ctx, "TransactionEvent", p, {
     persist: true,
     attempts: modelInt(ctx, "OCPPCommCtrlr/MessageAttempts[TransactionEvent]"),
     interval: modelInt(ctx, "OCPPCommCtrlr/MessageAttemptInterval[TransactionEvent]"),
@@ -77,10 +88,4 @@ export function sendTE(ctx: Ctx, t: Tx, eventType: string, trigger: string, cs: 
     markOffline: true,
     ref: teRef(t.gen, carries),
   });
-  if (ok) {
-    const q = b.queued[t.gen];
-    b.queued[t.gen] = (q !== undefined ? q : 0) + 1;
-    b.ids[t.gen] = t.id;
-  }
-  txSaveSeq(ctx, t);
 }
