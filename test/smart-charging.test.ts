@@ -67,6 +67,17 @@ describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
     expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([220, 80]);
   });
 
+  it("a station limit in W is shared as power: a one-phase EVSE's part is three times the current of a three-phase one's (11040 W: the 16 A one-phase EVSE takes its 3680 W, the three-phase one the remaining 7360 W, 10.6 A)", async () => {
+    const t = await scStation(runtime, { "EVSE#2/SupplyPhases": "1" });
+    call(t, "SetChargingProfile", { evseId: 0, chargingProfile: { ...profile(4, "ChargingStationMaxProfile", 0, [], { chargingProfileKind: "Absolute" }), chargingSchedule: [{ id: 1, chargingRateUnit: "W", startSchedule: "2026-01-01T00:00:00Z", chargingSchedulePeriod: [{ startPeriod: 0, limit: 11040 }] }] } });
+    for (const e of [1, 2]) {
+      plug(t, e);
+      token(t, `OK-SCP${e}`, e);
+    }
+    await advance(t, 3);
+    expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([106, 160]);
+  });
+
   it("a station limit too small for two EVs (10 A: 5 A each, below IEC 61851's 6 A): the transaction that started first charges at 10 A, the later one waits (SuspendedEVSE) and gets it when the first ends", async () => {
     const t = await scStation(runtime);
     call(t, "SetChargingProfile", { evseId: 0, chargingProfile: profile(4, "ChargingStationMaxProfile", 0, [[0, 10]], { chargingProfileKind: "Absolute" }, { startSchedule: "2026-01-01T00:00:00Z" }) });
@@ -183,7 +194,7 @@ describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
     expect(call(t, "GetCompositeSchedule", { duration: 60, evseId: 1, chargingRateUnit: "A" })).toMatchObject({ status: "Accepted" });
   });
 
-  it("TC_K_15_CS: with SmartChargingCtrlr.Enabled false a profile is Rejected (NotEnabled) and none caps the offer", async () => {
+  it("K01: with SmartChargingCtrlr.Enabled false a profile is Rejected (NotEnabled) and none caps the offer (TC_K_15_CS, a station without the block: test/smart-charging-tc.test.ts)", async () => {
     const t = await scStation(runtime);
     call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(13, "TxDefaultProfile", 0, [[0, 9]]) });
     call(t, "SetVariables", { setVariableData: [{ attributeValue: "false", component: { name: "SmartChargingCtrlr" }, variable: { name: "Enabled" } }] });

@@ -148,18 +148,13 @@ export const smartChargingProfiles = {
       s.txId = [];
       s.txStart = [];
       s.txUp = [];
-      s.told = [];
       s.rate = [];
       for (let e = 0; e < ctx.img.evses.length; e++) {
         s.txId[e] = "";
         s.txStart[e] = -1;
         s.txUp[e] = -1;
-        s.told[e] = -2;
         s.rate[e] = -2;
       }
-      // Read on first use (limits.ts): a board's provisioning may still set them after start.
-      s.phases = [];
-      s.hw = [];
       s.due = -1;
       s.base = -1;
       s.on = false;

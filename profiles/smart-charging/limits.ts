@@ -6,7 +6,7 @@
 // what an EV can charge at. Without the time no schedule can be placed: each EVSE gets the lowest limit
 // its profiles could set (fail safe).
 
-import { idiv } from "../../firmware/arith";
+import { idiv, imod } from "../../firmware/arith";
 import { epochNow } from "../../firmware/clock";
 import { jarr, JsonObject } from "../../firmware/json";
 import { listHas, modelGet } from "../../firmware/model";
@@ -14,7 +14,7 @@ import { Ctx, emit } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
 import { addPeriod, compositeSchedule, convert, periodAt, periodCount, Profile } from "./composite-schedule";
 import { limitJson } from "./profile-json";
-import { readHw, saveTx, scState, significant, VOLTAGE } from "./sc-state";
+import { evseHw, saveTx, scState, significant, VOLTAGE } from "./sc-state";
 
 /** Periods of a GetCompositeSchedule answer at most, and the longest window it looks at (a week: the work stays bounded). */
 const MAX_COMPOSITE = 24;
@@ -25,61 +25,64 @@ const MAX_WINDOW_S = 604800;
  * EVSEs') from `from` for `duration` s in unit, at most maxPeriods periods: flat triples (start,
  * limit in 0.1 A or W, numberPhases). Profiles are applied only while SmartChargingCtrlr.Enabled.
  */
-export function composite(ctx: Ctx, evseId: number, from: number, duration: number, unit: string, maxPeriods: number, stop?: boolean): number[] {
+export function composite(ctx: Ctx, evseId: number, from: number, duration: number, unit: string, maxPeriods: number, stop?: boolean, only?: string): number[] {
   const s = scState(ctx);
   let phases = 3;
   let hw = 0;
   for (let e = 1; e <= ctx.img.evses.length; e++) {
     if (evseId === 0 || e === evseId) {
-      phases = s.phases[e - 1];
-      hw = hw + s.hw[e - 1];
+      const [n, a] = evseHw(ctx, e);
+      if (evseId > 0) phases = n;
+      hw = hw + a;
     }
   }
-  if (evseId === 0) phases = 3;
   const tx = evseId > 0 ? s.txId[evseId - 1] : "";
   const start = evseId > 0 ? s.txStart[evseId - 1] : -1;
-  return compositeSchedule(inForce(ctx), evseId, start, tx, from, duration, unit, phases, VOLTAGE, hw, maxPeriods, stop);
+  return compositeSchedule(inForce(ctx, only), evseId, start, tx, from, duration, unit, phases, VOLTAGE, hw, maxPeriods, stop);
 }
 
 /**
  * The profiles in force: all of them while SmartChargingCtrlr.Enabled; else only the external
  * constraints (K11.FR.01 / K12.FR.01: an external system's limit holds whatever the CSMS's profiles do).
+ * only: those of that rate unit alone.
  */
-function inForce(ctx: Ctx): Profile[] {
+function inForce(ctx: Ctx, only?: string): Profile[] {
   const list = scState(ctx).list;
-  if (modelGet(ctx, "SmartChargingCtrlr/Enabled") === "true") return list;
+  const all = modelGet(ctx, "SmartChargingCtrlr/Enabled") === "true";
+  if (all && only === undefined) return list;
   const out: Profile[] = [];
-  for (let i = 0; i < list.length; i++) if (list[i].purpose === 1) out[out.length] = list[i];
+  for (let i = 0; i < list.length; i++) if ((all || list[i].purpose === 1) && (only === undefined || list[i].rateUnit === only)) out[out.length] = list[i];
   return out;
 }
 
 /** Seconds applyLimits looks ahead for the next change (and so recomputes at least this often). */
 const HORIZON_S = 3600;
 
-/** The composite limit (0.1 A) of evseId at now, and the seconds until it may change (HORIZON_S at most). */
-function composite1(ctx: Ctx, evseId: number, now: number): LuaMultiReturn<[number, number]> {
-  const out = composite(ctx, evseId, now, HORIZON_S, "A", 2, true);
+/** The composite limit (0.1 A, or W) of evseId at now, and the seconds until it may change (HORIZON_S at most); only: profiles of that unit alone. */
+function composite1(ctx: Ctx, evseId: number, now: number, unit: string, only?: string): LuaMultiReturn<[number, number]> {
+  const out = composite(ctx, evseId, now, HORIZON_S, unit, 2, true, only);
   return $multi(out[1], out.length > 3 ? out[3] : HORIZON_S);
 }
 
 /**
  * Without the time (fail safe): the lowest limit (0.1 A) any period of the profiles in force for the EVSE
  * sets, or for the station (0: its own ChargingStationMaxProfile and external constraints, over the
- * EVSEs' rated total); -1 none.
+ * EVSEs' rated total, those in `unit` alone and in it); -1 none.
  */
-function lowest(ctx: Ctx, evseId: number, total: number): number {
+function lowest(ctx: Ctx, evseId: number, total: number, unit: string): number {
   const s = scState(ctx);
-  const phases = evseId > 0 ? s.phases[evseId - 1] : 3;
-  const hw = evseId > 0 ? s.hw[evseId - 1] : total;
+  let phases = 3;
+  let hw = total;
+  if (evseId > 0) [phases, hw] = evseHw(ctx, evseId);
   const list = inForce(ctx);
   let low = -1;
   for (let i = 0; i < list.length; i++) {
     const p = list[i];
-    const mine = evseId > 0 ? p.evseId === 0 || p.evseId === evseId : p.evseId === 0 && p.purpose < 2;
+    const mine = evseId > 0 ? p.evseId === 0 || p.evseId === evseId : p.evseId === 0 && p.purpose < 2 && p.rateUnit === unit;
     if (mine && (p.purpose !== 3 || p.transactionId === s.txId[evseId - 1])) {
       for (let k = 0; k < periodCount(p.periods); k++) {
         const [, l, n] = periodAt(p.periods, k);
-        const v = convert(l, n, p.rateUnit, "A", phases, VOLTAGE, hw);
+        const v = convert(l, n, p.rateUnit, unit, phases, VOLTAGE, hw);
         if (low < 0 || v < low) low = v;
       }
     }
@@ -94,12 +97,13 @@ function lowest(ctx: Ctx, evseId: number, total: number): number {
  */
 function minRate(ctx: Ctx, e: number): number {
   const s = scState(ctx);
+  const [phases, hw] = evseHw(ctx, e);
   let m = 60;
   for (let i = 0; i < s.list.length; i++) {
     const p = s.list[i];
     const mine = p.purpose === 3 ? p.transactionId === s.txId[e - 1] : p.purpose === 2 && (p.evseId === 0 || p.evseId === e);
     if (mine && p.minChargingRate >= 0) {
-      const v = convert(p.minChargingRate, -1, p.rateUnit, "A", s.phases[e - 1], VOLTAGE, s.hw[e - 1]);
+      const v = convert(p.minChargingRate, -1, p.rateUnit, "A", phases, VOLTAGE, hw);
       if (v > m) m = v;
     }
   }
@@ -122,8 +126,13 @@ function fill(left: number, pool: boolean[], cap: number[], w: number[] | undefi
     more = false;
     let sw = 0;
     for (let e = 0; e < cap.length; e++) if (open[e]) sw = sw + (w !== undefined ? w[e] : 1);
-    // left < the caps' total, a weight up to 10^4 dA: the product stays within 32 bits up to 21 EVSEs.
-    for (let e = 0; e < cap.length; e++) if (open[e]) out[e] = sw > 0 ? idiv(left * (w !== undefined ? w[e] : 1), sw) : 0;
+    // left * w / sw as q * w + r * w / sw (left = q * sw + r): r * w < sw * w, within 32 bits while sw * w is.
+    for (let e = 0; e < cap.length; e++) {
+      if (open[e]) {
+        const we = w !== undefined ? w[e] : 1;
+        out[e] = sw > 0 ? idiv(left, sw) * we + idiv(imod(left, sw) * we, sw) : 0;
+      }
+    }
     // Those a part at this level covers take their cap; the rest's parts can only grow.
     for (let e = 0; e < cap.length; e++) {
       if (open[e] && cap[e] <= out[e]) {
@@ -138,25 +147,21 @@ function fill(left: number, pool: boolean[], cap: number[], w: number[] | undefi
 }
 
 /**
- * The station's limit (0.1 A) shared among the EVSEs in a transaction (all of them when none is), in
- * place of their own limits cap[e] (their rated current when none) where lower: what one cannot take
- * goes to the others (fill), in equal parts or, with SmartChargingCtrlr.LimitSharing Rated (the OEM's
- * choice), in proportion to their rated currents. While some transaction's part is below what it can
- * charge at (minRate), the one that started last waits (0) and the others share its part, rather than
- * every EV being offered a current none can use. An EVSE its own limit pauses takes no part.
+ * A station limit shared among the EVSEs in a transaction (all of them when none is), in place of their
+ * own limits cap[e] where lower, all in one unit (0.1 A, or W): what one cannot take goes to the others
+ * (fill), in equal parts or in proportion to the weights w. While some transaction's part is below what
+ * it can charge at (min[e]), the one that started last waits (0) and the others share its part, rather
+ * than every EV being offered a current none can use. An EVSE its own limit pauses takes no part.
  */
-function shareOut(ctx: Ctx, station: number, cap: number[], busy: number): void {
+function shareOut(ctx: Ctx, station: number, cap: number[], min: number[], w: number[] | undefined, busy: number): void {
   const s = scState(ctx);
   const pool: boolean[] = [];
-  const min: number[] = [];
   let sum = 0;
   for (let e = 0; e < cap.length; e++) {
-    min[e] = minRate(ctx, e + 1);
     pool[e] = (busy === 0 || s.txId[e] !== "") && cap[e] >= min[e];
     if (pool[e]) sum = sum + cap[e];
   }
   if (station >= sum) return;
-  const w = modelGet(ctx, "SmartChargingCtrlr/LimitSharing") === "Rated" ? s.hw : undefined;
   for (;;) {
     const part = fill(station, pool, cap, w);
     let short = false;
@@ -181,13 +186,16 @@ function shareOut(ctx: Ctx, station: number, cap: number[], busy: number): void 
 export function applyLimits(ctx: Ctx, external?: boolean): void {
   const now = epochNow(ctx);
   const s = scState(ctx);
-  if (s.hw.length === 0) readHw(ctx);
   const n = ctx.img.evses.length;
   let busy = 0;
   let total = 0;
+  // Each EVSE's phases and rated current (0.1 A).
+  const ph: number[] = [];
+  const hw: number[] = [];
   for (let e = 1; e <= n; e++) {
+    [ph[e - 1], hw[e - 1]] = evseHw(ctx, e);
     if (s.txId[e - 1] !== "") busy = busy + 1;
-    total = total + s.hw[e - 1];
+    total = total + hw[e - 1];
     // A transaction that started before the time was known: its start, now that it is.
     if (now !== undefined && s.txId[e - 1] !== "" && s.txStart[e - 1] < 0) {
       s.txStart[e - 1] = s.txUp[e - 1] >= 0 ? now - (ctx.hal.uptime() - s.txUp[e - 1]) : now;
@@ -196,33 +204,59 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
   }
   // The soonest any limit may change (without the time: nothing changes with it).
   let next = HORIZON_S;
-  let station = lowest(ctx, 0, total);
-  if (now !== undefined) [station, next] = composite1(ctx, 0, now);
+  // The station's limits in A and in W apart: current is shared as current, power as power.
+  let stationA = lowest(ctx, 0, total, "A");
+  let stationW = lowest(ctx, 0, total, "W");
+  if (now !== undefined) {
+    let c = HORIZON_S;
+    [stationA, next] = composite1(ctx, 0, now, "A", "A");
+    [stationW, c] = composite1(ctx, 0, now, "W", "W");
+    if (c < next) next = c;
+  }
   // Each EVSE's own limit (its rated current when none), then its part of the station's.
   const cap: number[] = [];
   for (let e = 1; e <= n; e++) {
     let lim = -1;
-    if (now === undefined) lim = lowest(ctx, e, total);
+    if (now === undefined) lim = lowest(ctx, e, total, "A");
     else {
-      const [l, c] = composite1(ctx, e, now);
+      const [l, c] = composite1(ctx, e, now, "A");
       lim = l;
       if (c < next) next = c;
     }
-    cap[e - 1] = lim < 0 || lim > s.hw[e - 1] ? s.hw[e - 1] : lim;
+    cap[e - 1] = lim < 0 || lim > hw[e - 1] ? hw[e - 1] : lim;
   }
-  if (station >= 0) shareOut(ctx, station, cap, busy);
-  for (let e = 1; e <= n; e++) {
-    // At or above the rated current: no limit.
-    const lim = cap[e - 1] >= s.hw[e - 1] ? -1 : cap[e - 1];
-    if (lim !== s.told[e - 1]) {
-      s.told[e - 1] = lim;
-      emit(ctx, "limit", e, lim);
+  const min: number[] = [];
+  for (let e = 1; e <= n; e++) min[e - 1] = minRate(ctx, e);
+  // SmartChargingCtrlr.LimitSharing (the OEM's choice): "Equal" parts, or "Rated": in proportion to the rated currents.
+  const rated = modelGet(ctx, "SmartChargingCtrlr/LimitSharing") === "Rated";
+  if (stationA >= 0) shareOut(ctx, stationA, cap, min, rated ? hw : undefined, busy);
+  if (stationW >= 0) {
+    // In W at each EVSE's own phases (W = 0.1 A x 23 x phases at 230 V): a one-phase EVSE's part of a
+    // power limit is three times the current a three-phase one gets for the same power. Weights in A x phases.
+    const capW: number[] = [];
+    const minW: number[] = [];
+    const w: number[] = [];
+    for (let e = 0; e < n; e++) {
+      const k = idiv(VOLTAGE * ph[e], 10);
+      capW[e] = cap[e] * k;
+      minW[e] = min[e] * k;
+      w[e] = idiv(hw[e], 10) * ph[e];
     }
+    shareOut(ctx, stationW, capW, minW, rated ? w : undefined, busy);
+    for (let e = 0; e < n; e++) {
+      const a = idiv(capW[e], idiv(VOLTAGE * ph[e], 10));
+      if (a < cap[e]) cap[e] = a;
+    }
+  }
+  for (let e = 1; e <= n; e++) {
+    // At or above the rated current: no limit. Told every time: the hook's listeners only act on a change.
+    const lim = cap[e - 1] >= hw[e - 1] ? -1 : cap[e - 1];
+    emit(ctx, "limit", e, lim);
     // K11.FR.04 / K13.FR.03: an external system moved the rate by more than LimitChangeSignificance
     // from the one the CSMS last knew (-1: the rated current); the CSMS knows the ones it set.
     const was = s.rate[e - 1];
     if (!external || was === -2) s.rate[e - 1] = lim;
-    else if (lim !== was && significant(ctx, was < 0 ? s.hw[e - 1] : was, lim < 0 ? s.hw[e - 1] : lim)) {
+    else if (lim !== was && significant(ctx, was < 0 ? hw[e - 1] : was, lim < 0 ? hw[e - 1] : lim)) {
       s.rate[e - 1] = lim;
       emit(ctx, "rate", e);
     }
@@ -281,7 +315,6 @@ function stationSchedule(ctx: Ctx, from: number, duration: number, unit: string,
 /** K08: GetCompositeSchedule for an EVSE or the station (0), in the unit asked (A when none). */
 function onComposite(ctx: Ctx, p: JsonObject): JsonObject {
   const evseId = p.evseId as number;
-  if (scState(ctx).hw.length === 0) readHw(ctx);
   const now = epochNow(ctx);
   // K08.FR.05 (unknown EVSE); without the time no schedule can start anywhere.
   if (evseId < 0 || evseId > ctx.img.evses.length || now === undefined) return { status: "Rejected", statusInfo: { reasonCode: now === undefined ? "Unspecified" : "UnknownEvse" } };

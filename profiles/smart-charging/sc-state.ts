@@ -21,13 +21,8 @@ export interface ScState {
   txId: string[];
   txStart: number[];
   txUp: number[];
-  /** Per EVSE: the limit last handed to the transactions block (0.1 A, -1 none, -2 never). */
-  told: number[];
-  /** Per EVSE: the limit the CSMS last knew of (as told, -2 never): its own changes, and the last ChargingRateChanged. */
+  /** Per EVSE: the limit the CSMS last knew of (0.1 A, -1 none, -2 never): its own changes, and the last ChargingRateChanged. */
   rate: number[];
-  /** Per EVSE, read once (ReadOnly variables): its phases and its connectors' highest rated current (0.1 A). */
-  phases: number[];
-  hw: number[];
   /** Uptime by which the limits must be worked out again (-1: at the next tick), the clock's epoch at uptime 0 then (-1 none), SmartChargingCtrlr.Enabled then. */
   due: number;
   base: number;
@@ -38,19 +33,19 @@ export function scState(ctx: Ctx): ScState {
   return blockData(ctx, "smart-charging") as unknown as ScState;
 }
 
-/** Reads each EVSE's phases and rated current (EVSE.SupplyPhases, Connector.MaxCurrent) into the state. */
-export function readHw(ctx: Ctx): void {
-  const s = scState(ctx);
-  for (let e = 1; e <= ctx.img.evses.length; e++) {
-    const ph = modelLookup(ctx, "EVSE#" + fmtNum(e) + "/SupplyPhases");
-    let hw = 0;
-    for (let c = 1; c <= ctx.img.evses[e - 1]; c++) {
-      const a = tonumber(modelLookup(ctx, "Connector#" + fmtNum(e) + "." + fmtNum(c) + "/MaxCurrent") as string);
-      if (a !== undefined && a * 10 > hw) hw = a * 10;
-    }
-    s.phases[e - 1] = ph !== undefined && tonumber(ph) === 1 ? 1 : 3;
-    s.hw[e - 1] = hw;
+/**
+ * An EVSE's phases (EVSE.SupplyPhases: 1, else 3) and its connectors' highest rated current
+ * (Connector.MaxCurrent, 0.1 A), read from the model each time (ReadOnly; a board's provisioning may set
+ * them after start): a few lookups where the limits are worked out, rather than arrays kept in RAM.
+ */
+export function evseHw(ctx: Ctx, e: number): LuaMultiReturn<[number, number]> {
+  const ph = modelLookup(ctx, "EVSE#" + fmtNum(e) + "/SupplyPhases");
+  let hw = 0;
+  for (let c = 1; c <= ctx.img.evses[e - 1]; c++) {
+    const a = tonumber(modelLookup(ctx, "Connector#" + fmtNum(e) + "." + fmtNum(c) + "/MaxCurrent") as string);
+    if (a !== undefined && a * 10 > hw) hw = a * 10;
   }
+  return $multi(ph !== undefined && tonumber(ph) === 1 ? 1 : 3, hw);
 }
 
 /** Profiles the CSMS installed (SmartChargingCtrlr.Entries): the external constraints (purpose 1) are not its. */
