@@ -93,16 +93,6 @@ export interface RomResult {
   perBlock: BlockCost[];
 }
 
-/** The example builds (build/examples): measured for information, not budgeted. */
-export function exampleFiles(): string[] {
-  const dir = path.join(ROOT, "build", "examples");
-  return fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith(".json"))
-    .sort()
-    .map((f) => path.join(dir, f));
-}
-
 export function configFiles(): string[] {
   const dir = path.join(ROOT, "build", "configs");
   return fs
@@ -721,8 +711,6 @@ export interface Check {
 
 export interface Row {
   config: string;
-  /** A shipped config (build/configs): its budgets fail the bench. An example build (build/examples) is measured for information. */
-  budgeted: boolean;
   target: Target;
   blocks: string[];
   /** The board-neutral image. */
@@ -785,7 +773,6 @@ export async function measureConfig(configFile: string, target: Target, baseline
   const run = await measureRun({ configFile, imageFile: rom.bytecodeFile }, target, baselineKb);
   const row: Row = {
     config: cfg.name,
-    budgeted: path.basename(path.dirname(path.resolve(configFile))) !== "examples",
     target,
     blocks: cfg.blocks,
     romBytes: rom.romBytes,
@@ -861,7 +848,7 @@ const gcOffCell = (r: Row) => `${kb(r.reportGcOffTotalKb)} / ${kb(r.reportGcOffD
 const gcOnCell = (r: Row) => `${kb(r.reportGcOnTotalKb)} / ${kb(r.reportGcOnDynamicKb)}${r.reportImplemented ? "" : NA_REPORT}`;
 const budgetCell = (r: Row) => {
   const broken = r.budgets.filter((b) => !b.ok);
-  return (r.budgeted ? "" : "example, info: ") + (broken.length === 0 ? "✓" : "✗ " + broken.map((b) => b.name).join(", "));
+  return (broken.length === 0 ? "✓" : "✗ " + broken.map((b) => b.name).join(", "));
 };
 
 const HEAD = ["config", "target", "ROM bytes", "sim HAL ROM bytes", "code KB (HAL)", "idle KB tot / dyn", "report peak KB tot / dyn", "per step KB tot / dyn", "GC off KB tot / dyn", "GC running KB tot / dyn", "session peak KB tot / dyn", "TE Updated instr", "journal bytes / session", "GetVariables×10 instr", "SetVariables×10 instr", "budgets", "goal ROM ≤ 100 KB", "goal peak ≤ 20 KB"];
@@ -960,7 +947,7 @@ export function renderMarkdown(rows: Row[]): string {
     "| tot / dyn | KB above the empty VM / the same minus code |",
     "| instr | Lua VM instructions (count hook) to handle the CALL frame: decode, validate, handle, encode; (2 req): the station's ItemsPerMessage is below 10, so the 10 items took 2 requests |",
     "",
-    `Budgets (fail the bench): \`${BUDGETS.romConfig}\` on ${BUDGETS.romTarget} ROM ≤ ${BUDGETS.romBytes / 1024} KB; every config and target: dynamic peak ≤ ${BUDGETS.peakDynamicKb} KB, idle dynamic ≤ ${BUDGETS.idleDynamicKb} KB. Goals (info): ROM ≤ ${GOALS.romBytes / 1024} KB, dynamic peak ≤ ${GOALS.peakDynamicKb} KB. The example builds of \`build/examples/\` are measured too, for information (their budgets do not fail the bench). Every VM starts with 16384 strings pinned (in the baseline), so the Lua string table's power-of-two resizes never land in one figure or another.`,
+    `Budgets (fail the bench): \`${BUDGETS.romConfig}\` on ${BUDGETS.romTarget} ROM ≤ ${BUDGETS.romBytes / 1024} KB; every config and target: dynamic peak ≤ ${BUDGETS.peakDynamicKb} KB, idle dynamic ≤ ${BUDGETS.idleDynamicKb} KB. Goals (info): ROM ≤ ${GOALS.romBytes / 1024} KB, dynamic peak ≤ ${GOALS.peakDynamicKb} KB. Every VM starts with 16384 strings pinned (in the baseline), so the Lua string table's power-of-two resizes never land in one figure or another.`,
     "",
     mdTable(HEAD, rows.map(cells)),
     "",
@@ -988,7 +975,7 @@ export interface BenchResult {
 export async function runBench(out = DEFAULT_OUT, log: (s: string) => void = () => undefined): Promise<BenchResult> {
   const baseline: Record<Target, number> = { "lua5.1": emptyVmKb("lua5.1"), "lua5.3": emptyVmKb("lua5.3") };
   const rows: Row[] = [];
-  for (const file of [...configFiles(), ...exampleFiles()]) {
+  for (const file of configFiles()) {
     for (const t of TARGETS) {
       const t0 = Date.now();
       rows.push(await measureConfig(file, t, baseline[t], out));
@@ -997,7 +984,7 @@ export async function runBench(out = DEFAULT_OUT, log: (s: string) => void = () 
   }
   const failures: string[] = [];
   for (const r of rows) {
-    if (r.budgeted) for (const b of r.budgets) if (!b.ok) failures.push(`${r.config} ${r.target}: budget ${b.name} broken (${b.name.startsWith("ROM") ? `${b.value} bytes` : `${kb(b.value)} KB`})`);
+    for (const b of r.budgets) if (!b.ok) failures.push(`${r.config} ${r.target}: budget ${b.name} broken (${b.name.startsWith("ROM") ? `${b.value} bytes` : `${kb(b.value)} KB`})`);
     for (const c of [r.getVariables10, r.setVariables10]) if (c.failed) failures.push(`${r.config} ${r.target}: the bench's request was refused: ${c.note}`);
     for (const b of r.perBlock) if (b.error !== undefined) failures.push(`${r.config} ${r.target}: block ${b.block} ${b.error}`);
   }
