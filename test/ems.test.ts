@@ -132,6 +132,32 @@ describe.each(RUNTIMES)("local EMS over MQTT on %s", (runtime) => {
     expect((await sent(t, "ClearedChargingLimit")).length).toBe(1);
   });
 
+  it("K11.FR.04 / K13.FR.03: small steps of the EMS add up: ChargingRateChanged once the rate moved by more than LimitChangeSignificance from the one the CSMS last heard of, not from the step before", async () => {
+    const t = await station(runtime);
+    plug(t, 1);
+    token(t, "OK-EMS1", 1);
+    await advance(t, 3);
+    await sent(t);
+    // 10 A: from the rated 32 A, told.
+    await t.ems.publishLimit(STATION_ID, { limitA: 10 });
+    await settleNet(t, () => evse(t, 1).offerDa === 100, "10 A");
+    expect(rateChanged(await sent(t))).toBe(1);
+    // 9.5 A, then 9.1 A: 5 % and 9 % below the 10 A the CSMS knows, each step under 10 %: nothing.
+    for (const [a, da] of [[9.5, 95], [9.1, 91]]) {
+      await t.ems.publishLimit(STATION_ID, { limitA: a });
+      await settleNet(t, () => evse(t, 1).offerDa === da, `${a} A`);
+      const c = await sent(t);
+      expect(rateChanged(c)).toBe(0);
+      expect(c.filter((f) => f[2] === "NotifyChargingLimit")).toEqual([]);
+    }
+    // 8.9 A: only 2 % below the step before, but 11 % below 10 A: told, both ways (K11.FR.04, K12.FR.02).
+    await t.ems.publishLimit(STATION_ID, { limitA: 8.9 });
+    await settleNet(t, () => evse(t, 1).offerDa === 89, "8.9 A");
+    const c = await sent(t);
+    expect(rateChanged(c)).toBe(1);
+    expect(c.filter((f) => f[2] === "NotifyChargingLimit").length).toBe(1);
+  });
+
   it("messages it cannot take are ignored (the limit stays); while the broker is gone the limit holds, and the station connects again when it is back", async () => {
     const t = await station(runtime);
     plug(t, 1);
