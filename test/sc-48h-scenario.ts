@@ -10,7 +10,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { RuntimeName } from "../sim/runtimes/image";
 import { call, evse, plug, sent, token } from "./tx-harness";
-import { EmsStation, emsStation, settleNet, STATION_ID, tick } from "./ems-harness";
+import { EmsStation, emsStation, settleNet, STATION_ID } from "./ems-harness";
 import { flush } from "./tx-harness";
 
 /** Monday 00:00 UTC of that week: the Weekly profile's start. */
@@ -95,11 +95,9 @@ export function scenario48h(runtimes: RuntimeName[], hours = 48): void {
           changedAt = s;
         }
         t.board.advance(1);
-        // The sockets need real time now and then (keep-alive, meter messages).
-        if (s % 15 === 0) {
-          await tick(1);
-          await flush(t);
-        }
+        // The sockets need turns of the event loop now and then (keep-alive, meter messages): the ones
+        // flush gives them carry the broker's answers over loopback (a sleep on top cost 1 ms each time).
+        if (s % 15 === 0) await flush(t);
         const epoch = clock(t);
         const limits = `${weeklyA(epoch)}/${emsW}`;
         if (limits !== lastLimits) {
@@ -108,9 +106,12 @@ export function scenario48h(runtimes: RuntimeName[], hours = 48): void {
         }
         if (s - changedAt <= SETTLE_S) continue;
         // Per EVSE the Weekly profile's current; the station the lowest of its cap and the EMS limit (3 x 230 V).
-        const a = [1, 2].map((e) => evse(t, e).ev.drawA);
-        for (const x of a) expect(x).toBeLessThanOrEqual(weeklyA(epoch) + 1e-6);
-        expect((a[0] + a[1]) * 10).toBeLessThanOrEqual(stationDa() + 1e-6);
+        // expect() only on a failure: one built for every check each second cost more than the checks.
+        const a = [evse(t, 1).ev.drawA, evse(t, 2).ev.drawA];
+        const evseMax = weeklyA(epoch) + 1e-6;
+        const stationMax = stationDa() + 1e-6;
+        for (const x of a) if (!(x <= evseMax)) expect(x, `an EVSE's current at ${s} s`).toBeLessThanOrEqual(evseMax);
+        if (!((a[0] + a[1]) * 10 <= stationMax)) expect((a[0] + a[1]) * 10, `the station's current at ${s} s`).toBeLessThanOrEqual(stationMax);
         peakW = Math.max(peakW, evse(t, 1).reading.powerW + evse(t, 2).reading.powerW);
         checked++;
       }
