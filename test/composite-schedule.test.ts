@@ -267,9 +267,9 @@ const FIXTURES: [string, Case, number[][]][] = [
     [[0, 160, 1]],
   ],
   [
-    "W to A on the EVSE's single phase when numberPhases is absent: 5000 W is 21.7 A",
+    "K01.FR.49/50 (errata 2.40): numberPhases absent is 3 phases, even on a one-phase EVSE: 5000 W is 7.2 A",
     { profiles: [{ purpose: "Default", unit: "W", periods: [[0, 5000]] }], from: FROM, duration: 300, phases: 1 },
-    [[0, 217, -1]],
+    [[0, 72, -1]],
   ],
   [
     "A to W on 1 phase: 16.5 A is 3795 W",

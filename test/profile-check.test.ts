@@ -40,12 +40,13 @@ interface Limits {
   txIdOnEvse: string;
   maxEntries: number;
   now: number;
+  phases: number;
 }
 
 // "Now", and input times relative to it (inputs only; expectations are literals).
 const W0 = Date.UTC(2026, 10, 18, 10, 0, 0) / 1000;
 const at = (s: number) => new Date((W0 + s) * 1000).toISOString().replace(".000Z", "Z");
-const LIMITS: Limits = { evses: 2, maxStackLevel: 8, periodsPerSchedule: 24, rateUnits: "A,W", txIdOnEvse: "", maxEntries: 20, now: W0 };
+const LIMITS: Limits = { evses: 2, maxStackLevel: 8, periodsPerSchedule: 24, rateUnits: "A,W", txIdOnEvse: "", maxEntries: 20, now: W0, phases: 3 };
 
 function wire(p: P) {
   const kind = p.kind ?? "Absolute";
@@ -159,6 +160,9 @@ const FIXTURES: [string, Case, [string, number]][] = [
   ["K01.FR.31 the first startPeriod is not 0", { cp: { id: 7, purpose: "Default", periods: [[60, 16]] } }, ["InvalidSchedule", -1]],
   ["K01.FR.35 two periods starting at the same time", { cp: { id: 7, purpose: "Default", periods: [[0, 6], [100, 10], [100, 8]] } }, ["InvalidSchedule", -1]],
   ["K01.FR.35 periods out of order", { cp: { id: 7, purpose: "Default", periods: [[0, 6], [200, 10], [100, 8]] } }, ["InvalidSchedule", -1]],
+  ["K01.FR.43 numberPhases 1 on a three-phase EVSE: this station cannot switch to one phase, so it cannot ensure it", { cp: { id: 7, purpose: "Default", periods: [[0, 6, 1]] } }, ["InvalidSchedule", -1]],
+  ["K01.FR.43 numberPhases 1 on a one-phase EVSE", { cp: { id: 7, purpose: "Default", periods: [[0, 6, 1]] }, limits: { phases: 1 } }, ["", -1]],
+  ["K01.FR.43 numberPhases 3 on a one-phase EVSE: no more than 3 are used", { cp: { id: 7, purpose: "Default", periods: [[0, 6, 3]] }, limits: { phases: 1 } }, ["", -1]],
   ["K01.FR.43 numberPhases 2", { cp: { id: 7, purpose: "Default", periods: [[0, 6, 3], [60, 10, 2]] } }, ["InvalidSchedule", -1]],
   ["K01.FR.43 numberPhases 0", { cp: { id: 7, purpose: "Default", periods: [[0, 6, 0]] } }, ["InvalidSchedule", -1]],
   ["K01.FR.43 numberPhases 4", { cp: { id: 7, purpose: "Default", periods: [[0, 6, 4]] } }, ["InvalidSchedule", -1]],

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { RUNTIMES } from "../sim/runtimes/image";
-import { advance, call, evse, plug, sent, tes, token, unplug } from "./tx-harness";
+import { advance, call, evse, flush, plug, sent, tes, token, unplug } from "./tx-harness";
 import { profile, scStation } from "./sc-harness";
 
 
@@ -76,6 +76,64 @@ describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
     }
     await advance(t, 3);
     expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([106, 160]);
+  });
+
+  it("K04.FR.05: an EV its own profile holds below its minChargingRate still takes part in the station's limit (Max 16 A, EVSE 1 at 8 A with minChargingRate 10 A: 8 A + 8 A, not 8 A + 16 A)", async () => {
+    const t = await scStation(runtime);
+    call(t, "SetChargingProfile", { evseId: 0, chargingProfile: profile(4, "ChargingStationMaxProfile", 0, [[0, 16]], { chargingProfileKind: "Absolute" }, { startSchedule: "2026-01-01T00:00:00Z" }) });
+    call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(5, "TxDefaultProfile", 0, [[0, 8]], {}, { minChargingRate: 10 }) });
+    for (const e of [1, 2]) {
+      plug(t, e);
+      token(t, `OK-SCN${e}`, e);
+    }
+    await advance(t, 3);
+    expect([evse(t, 1).offerDa, evse(t, 2).offerDa]).toEqual([80, 80]);
+  });
+
+  it("K09: GetChargingProfiles reports one profile per ReportChargingProfiles, the next once the CSMS took the one before (tbc on all but the last, K09.FR.02); a second request's parts follow the first's", async () => {
+    const t = await scStation(runtime);
+    for (const id of [11, 12, 13]) expect(call(t, "SetChargingProfile", { evseId: id === 13 ? 0 : 1, chargingProfile: profile(id, "TxDefaultProfile", id - 10, [[0, id]]) })).toEqual({ status: "Accepted" });
+    delete t.csms.autoReply.ReportChargingProfiles;
+    await sent(t);
+    expect(call(t, "GetChargingProfiles", { requestId: 7, chargingProfile: { chargingProfilePurpose: "TxDefaultProfile" } })).toEqual({ status: "Accepted" });
+    expect(call(t, "GetChargingProfiles", { requestId: 8, chargingProfile: { chargingProfileId: [12] } })).toEqual({ status: "Accepted" });
+    const parts: Record<string, unknown>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = (await sent(t)).filter((f) => f[2] === "ReportChargingProfiles");
+      // One at a time: the next waits for the answer.
+      expect(r.length).toBe(1);
+      parts.push(r[0][3] as Record<string, unknown>);
+      t.csms.reply(r[0], {});
+    }
+    expect(await sent(t, "ReportChargingProfiles")).toEqual([]);
+    expect(parts.map((p) => [p.requestId, p.evseId, p.tbc, (p.chargingProfile as { id: number }[]).map((c) => c.id)])).toEqual([
+      [7, 0, true, [13]],
+      [7, 1, true, [11]],
+      [7, 1, false, [12]],
+      [8, 1, false, [12]],
+    ]);
+  });
+
+  it("profiles that can never apply again go (profile expiry): past validTo, or Absolute past startSchedule + duration; a validTo past 2038 is taken (no end for this station)", async () => {
+    const t = await scStation(runtime);
+    // The station's time is 2026-11-24T10:00:00Z.
+    expect(call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(21, "TxDefaultProfile", 1, [[0, 10]], { validTo: "2026-11-24T10:01:00Z" }) })).toEqual({ status: "Accepted" });
+    expect(call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(22, "TxDefaultProfile", 2, [[0, 12]], { chargingProfileKind: "Absolute" }, { startSchedule: "2026-11-24T09:59:00Z", duration: 180 }) })).toEqual({ status: "Accepted" });
+    expect(call(t, "SetChargingProfile", { evseId: 1, chargingProfile: profile(23, "TxDefaultProfile", 3, [[0, 14]], { validTo: "2099-01-01T00:00:00Z" }) })).toEqual({ status: "Accepted" });
+    const entries = () => (call(t, "GetVariables", { getVariableData: [{ component: { name: "SmartChargingCtrlr" }, variable: { name: "Entries", instance: "ChargingProfiles" } }] }).getVariableResult as { attributeValue: string }[])[0].attributeValue;
+    expect(entries()).toBe("3");
+    await advance(t, 62);
+    expect(entries()).toBe("2");
+    await advance(t, 60);
+    expect(entries()).toBe("1");
+    expect(call(t, "GetChargingProfiles", { requestId: 3, chargingProfile: { chargingProfileId: [21, 22] } })).toEqual({ status: "NoProfiles" });
+    // Gone from flash too: not back after a reboot.
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls().filter((f) => f[2] === "BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: "2026-11-24T10:10:00Z" });
+    await flush(t);
+    expect(entries()).toBe("1");
   });
 
   it("a station limit too small for two EVs (10 A: 5 A each, below IEC 61851's 6 A): the transaction that started first charges at 10 A, the later one waits (SuspendedEVSE) and gets it when the first ends", async () => {

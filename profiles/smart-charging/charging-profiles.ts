@@ -15,7 +15,7 @@ import { Ctx } from "../../firmware/station";
 import { Profile, profileFromJson, PURPOSES } from "./composite-schedule";
 import { checkProfile, ProfileLimits, replaces } from "./profile-check";
 import { applyLimits } from "./limits";
-import { csmsProfiles, KIND, MAX_PROFILES, saveTx, scState } from "./sc-state";
+import { csmsProfiles, evseHw, KIND, MAX_PROFILES, saveTx, scState } from "./sc-state";
 
 /** SmartChargingCtrlr.Entries maxLimit, as the OEM's config sets it (MAX_PROFILES when it sets none). */
 function maxProfiles(ctx: Ctx): number {
@@ -58,7 +58,18 @@ function limitsFor(ctx: Ctx, evseId: number): ProfileLimits {
     // The external constraints take no entry of the CSMS's.
     maxEntries: maxProfiles(ctx) + scState(ctx).list.length - csmsProfiles(ctx),
     now: now !== undefined ? now : 0,
+    phases: evsePhases(ctx, evseId),
   };
+}
+
+/** The EVSE's phases; 0: the most of any EVSE's. */
+function evsePhases(ctx: Ctx, evseId: number): number {
+  let most = 1;
+  for (let e = 1; e <= ctx.img.evses.length; e++) {
+    const [n] = evseHw(ctx, e);
+    if ((evseId === 0 || e === evseId) && n > most) most = n;
+  }
+  return most;
 }
 
 function remove(ctx: Ctx, i: number): void {
@@ -137,6 +148,23 @@ function onTx(ctx: Ctx, evseId: number, transactionId: string, profile: string):
   applyLimits(ctx);
 }
 
+/**
+ * Profiles that can never apply again go (issue #8 §1, profile expiry): past their validTo (K01.FR.37), or
+ * Absolute and past startSchedule + duration (K01.FR.11). They no longer take an Entries slot nor appear in
+ * reports. The external system's own (external.ts) run out when it says so.
+ */
+function expire(ctx: Ctx): void {
+  const now = epochNow(ctx);
+  if (now === undefined) return;
+  const s = scState(ctx);
+  for (let i = s.list.length - 1; i >= 0; i--) {
+    const p = s.list[i];
+    // Epochs meet only in differences (composite-schedule.ts).
+    const ended = (p.validTo >= 0 && now >= p.validTo) || (p.kind === "Absolute" && p.startSchedule >= 0 && p.duration >= 0 && now - p.startSchedule >= p.duration);
+    if (ended && p.purpose !== 1) remove(ctx, i);
+  }
+}
+
 export const smartChargingProfiles = {
   name: "smart-charging",
   handlers: { SetChargingProfile: onSet, ClearChargingProfile: onClear },
@@ -191,6 +219,7 @@ export const smartChargingProfiles = {
       });
     },
     tx: onTx,
+    tick: expire,
     // K05.FR.02/05: a RequestStartTransaction's chargingProfile is a TxProfile that passes the K01 checks
     // (for the transaction it will start: none yet). Ignored while disabled, as by a station without smart charging (K05.FR.04).
     txProfile: (ctx: Ctx, evseId: number, cp: JsonObject, verdict: { reason: string }) => {

@@ -7,7 +7,7 @@
 
 import { idiv, imod } from "../../firmware/arith";
 import { isArray, isObject, Json, JsonObject } from "../../firmware/json";
-import { parseIsoTime } from "../../firmware/time";
+import { isoScan, parseIsoTime } from "../../firmware/time";
 
 /** Bytes a period takes in Profile.periods: start and limit, 4 bytes each, big-endian; numberPhases + 1. */
 const PERIOD_BYTES = 9;
@@ -153,13 +153,14 @@ function limitAt(p: Profile, t: number, dur: number, w0: number, txBase: number)
 }
 
 /**
- * A limit v of unit src with numberPhases n (-1: the EVSE's phases) in unit; W = dA * voltage * phases / 10
- * (K01.FR.50 with the errata: the period's numberPhases), rounded down. A current above the hardware
- * limit is taken as that first: the hardware cap wins anyway, and the product stays within 32 bits.
+ * A limit v of unit src with numberPhases n (-1: none given, 3: K01.FR.49) in unit; W = dA * voltage * n / 10
+ * (K01.FR.50 with the errata 2.40: the period's numberPhases, whatever the EVSE's), rounded down. A current
+ * above the hardware limit is taken as that first: the hardware cap wins anyway, and the product stays
+ * within 32 bits.
  */
-export function convert(v: number, n: number, src: string, unit: string, phases: number, voltage: number, hwDa: number): number {
+export function convert(v: number, n: number, src: string, unit: string, voltage: number, hwDa: number): number {
   if (src === unit) return v;
-  const vp = voltage * (n > 0 ? n : phases);
+  const vp = voltage * (n > 0 ? n : 3);
   if (unit === "W") return idiv((v < hwDa ? v : hwDa) * vp, 10);
   return idiv((v < CAP_W ? v : CAP_W) * 10, vp);
 }
@@ -223,7 +224,7 @@ export function compositeSchedule(
         const k = p.purpose * 3;
         if (v >= 0 && (p.stackLevel > lead[k] || (p.stackLevel === lead[k] && p.evseId > 0))) {
           lead[k] = p.stackLevel;
-          lead[k + 1] = convert(v, vn, p.rateUnit, unit, phases, voltage, hwLimitDa);
+          lead[k + 1] = convert(v, vn, p.rateUnit, unit, voltage, hwLimitDa);
           lead[k + 2] = vn;
         }
       }
@@ -263,6 +264,14 @@ function text(v: Json | undefined, absent: string | undefined): string | undefin
 function epoch(v: Json | undefined): number | undefined {
   if (v === undefined) return -1;
   return type(v) === "string" ? parseIsoTime(v as string) : undefined;
+}
+
+/** A validTo: as epoch(), but a well-formed time past 2038-01-19T03:14:07Z is that (CSMSs send 2099 for "no end"). */
+function until(v: Json | undefined): number | undefined {
+  const t = epoch(v);
+  if (t !== undefined || type(v) !== "string") return t;
+  const [days] = isoScan(v as string, true);
+  return days !== undefined && days >= 24855 ? 2147483647 : undefined;
 }
 
 /**
@@ -308,7 +317,7 @@ export function profileFromJson(cp: JsonObject, evseId: number): Profile | undef
   const recurrency = text(cp.recurrencyKind, "");
   const transactionId = text(cp.transactionId, "");
   const validFrom = epoch(cp.validFrom);
-  const validTo = epoch(cp.validTo);
+  const validTo = until(cp.validTo);
   const startSchedule = epoch(sc.startSchedule);
   const duration = int(sc.duration, -1);
   if (id === undefined || stackLevel === undefined || kind === undefined || recurrency === undefined || transactionId === undefined) return undefined;

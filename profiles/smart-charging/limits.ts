@@ -71,9 +71,11 @@ function composite1(ctx: Ctx, evseId: number, now: number, unit: string, only?: 
  */
 function lowest(ctx: Ctx, evseId: number, total: number, unit: string): number {
   const s = scState(ctx);
-  let phases = 3;
   let hw = total;
-  if (evseId > 0) [phases, hw] = evseHw(ctx, evseId);
+  if (evseId > 0) {
+    const [, a] = evseHw(ctx, evseId);
+    hw = a;
+  }
   const list = inForce(ctx);
   let low = -1;
   for (let i = 0; i < list.length; i++) {
@@ -82,7 +84,7 @@ function lowest(ctx: Ctx, evseId: number, total: number, unit: string): number {
     if (mine && (p.purpose !== 3 || p.transactionId === s.txId[evseId - 1])) {
       for (let k = 0; k < periodCount(p.periods); k++) {
         const [, l, n] = periodAt(p.periods, k);
-        const v = convert(l, n, p.rateUnit, unit, phases, VOLTAGE, hw);
+        const v = convert(l, n, p.rateUnit, unit, VOLTAGE, hw);
         if (low < 0 || v < low) low = v;
       }
     }
@@ -97,13 +99,13 @@ function lowest(ctx: Ctx, evseId: number, total: number, unit: string): number {
  */
 function minRate(ctx: Ctx, e: number): number {
   const s = scState(ctx);
-  const [phases, hw] = evseHw(ctx, e);
+  const [, hw] = evseHw(ctx, e);
   let m = 60;
   for (let i = 0; i < s.list.length; i++) {
     const p = s.list[i];
     const mine = p.purpose === 3 ? p.transactionId === s.txId[e - 1] : p.purpose === 2 && (p.evseId === 0 || p.evseId === e);
     if (mine && p.minChargingRate >= 0) {
-      const v = convert(p.minChargingRate, -1, p.rateUnit, "A", phases, VOLTAGE, hw);
+      const v = convert(p.minChargingRate, -1, p.rateUnit, "A", VOLTAGE, hw);
       if (v > m) m = v;
     }
   }
@@ -225,8 +227,13 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
     }
     cap[e - 1] = lim < 0 || lim > hw[e - 1] ? hw[e - 1] : lim;
   }
+  // What each EV can charge at; one its own limit already holds below its minChargingRate still charges
+  // at that limit (the station's share does not pause it for that), so for it the IEC 61851 6 A.
   const min: number[] = [];
-  for (let e = 1; e <= n; e++) min[e - 1] = minRate(ctx, e);
+  for (let e = 1; e <= n; e++) {
+    const m = minRate(ctx, e);
+    min[e - 1] = cap[e - 1] < m ? 60 : m;
+  }
   // SmartChargingCtrlr.LimitSharing (the OEM's choice): "Equal" parts, or "Rated": in proportion to the rated currents.
   const rated = modelGet(ctx, "SmartChargingCtrlr/LimitSharing") === "Rated";
   if (stationA >= 0) shareOut(ctx, stationA, cap, min, rated ? hw : undefined, busy);

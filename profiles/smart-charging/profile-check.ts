@@ -24,6 +24,8 @@ export interface ProfileLimits {
   maxEntries: number;
   /** Epoch seconds. */
   now: number;
+  /** The phases the request's EVSE is wired with (evseId 0: the most of any EVSE's). */
+  phases: number;
 }
 
 /** K01.FR.05: the index in existing of the profile a new one with this id replaces, -1 none. */
@@ -91,9 +93,10 @@ function checkProfile(cp: JsonObject, evseId: number, existing: Profile[], limit
     const start = q.startPeriod as number;
     const n = q.numberPhases;
     const use = q.phaseToUse;
-    // K01.FR.31: the first startPeriod is 0; K01.FR.35: increasing. K01.FR.43: a station switches 1 or 3
-    // phases, it cannot ensure 2 (or a count no AC supply has).
-    if ((i === 0 && start !== 0) || start <= last || (n !== undefined && n !== 1 && n !== 3)) return "InvalidSchedule";
+    // K01.FR.31: the first startPeriod is 0; K01.FR.35: increasing. K01.FR.43: no count but 1 or 3 (2, or
+    // one no AC supply has), and none below the EVSE's own phases: this station cannot switch phases, so it
+    // cannot ensure fewer are used.
+    if ((i === 0 && start !== 0) || start <= last || (n !== undefined && ((n !== 1 && n !== 3) || n < limits.phases))) return "InvalidSchedule";
     // K01.FR.48: this station cannot switch the phase an EV is on (no ACPhaseSwitchingSupported).
     if (use !== undefined) return "InvalidSchedule";
     last = start;
