@@ -37,11 +37,16 @@ describe.each(RUNTIMES)("smart charging on %s", (runtime) => {
     await advance(t, 2);
     // Alone: the whole station limit.
     expect(evse(t, 1).offerDa).toBe(200);
+    const id1 = (await tes(t)).find((te) => te.evse?.id === 1)?.transactionInfo.transactionId;
     plug(t, 2);
     token(t, "OK-SC3b", 2);
     await advance(t, 2);
     expect(evse(t, 1).offerDa).toBe(100);
     expect(evse(t, 2).offerDa).toBe(100);
+    // The sharing moved EVSE 1's rate (20 -> 10 A), which the CSMS cannot know: ChargingRateChanged for it
+    // (K11.FR.04's trigger), none for the transaction that just started.
+    const l = await tes(t);
+    expect(l.filter((te) => te.triggerReason === "ChargingRateChanged").map((te) => te.transactionInfo.transactionId)).toEqual([id1]);
   });
 
   it("a station limit shared in proportion to the EVSEs' rated currents when the OEM sets SmartChargingCtrlr.LimitSharing to Rated (32 A and 16 A EVSEs, 24 A: 16 A and 8 A)", async () => {

@@ -145,7 +145,7 @@ function onTx(ctx: Ctx, evseId: number, transactionId: string, profile: string):
       store(ctx, q);
     } else ctx.hal.log(2, "RequestStartTransaction chargingProfile not taken");
   }
-  applyLimits(ctx);
+  applyLimits(ctx, evseId);
 }
 
 /**

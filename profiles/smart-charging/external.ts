@@ -25,7 +25,7 @@ function onExternal(ctx: Ctx, evseId: number, limit: number, unit: string): void
     };
   }
   // K11.FR.01 / K12.FR.01 / K13.FR.01: in force (or lifted) at once.
-  applyLimits(ctx, true);
+  applyLimits(ctx, 0);
 }
 
 export const smartChargingExternal = {

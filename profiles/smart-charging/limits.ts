@@ -184,8 +184,13 @@ function shareOut(ctx: Ctx, station: number, cap: number[], min: number[], w: nu
   }
 }
 
-/** Works out every EVSE's limit now and tells the transactions block of those that changed (external: after an external system's change). */
-export function applyLimits(ctx: Ctx, external?: boolean): void {
+/**
+ * Works out every EVSE's limit now and tells the transactions block. report: what changed, when it is
+ * something the CSMS cannot work out itself: 0 an external system's limit, e a transaction started or
+ * ended on EVSE e (the others' parts of the station limit moved); none: the CSMS's own profiles or their
+ * schedules.
+ */
+export function applyLimits(ctx: Ctx, report?: number): void {
   const now = epochNow(ctx);
   const s = scState(ctx);
   const n = ctx.img.evses.length;
@@ -259,10 +264,11 @@ export function applyLimits(ctx: Ctx, external?: boolean): void {
     // At or above the rated current: no limit. Told every time: the hook's listeners only act on a change.
     const lim = cap[e - 1] >= hw[e - 1] ? -1 : cap[e - 1];
     emit(ctx, "limit", e, lim);
-    // K11.FR.04 / K13.FR.03: an external system moved the rate by more than LimitChangeSignificance
-    // from the one the CSMS last knew (-1: the rated current); the CSMS knows the ones it set.
+    // K11.FR.04 / K13.FR.03 (ChargingRateChanged): an external system, or the sharing of the station's
+    // limit, moved the rate by more than LimitChangeSignificance from the one the CSMS last knew (-1: the
+    // rated current); the CSMS knows the ones its profiles set, and a transaction starting its own.
     const was = s.rate[e - 1];
-    if (!external || was === -2) s.rate[e - 1] = lim;
+    if (report === undefined || report === e || was === -2) s.rate[e - 1] = lim;
     else if (lim !== was && significant(ctx, was < 0 ? hw[e - 1] : was, lim < 0 ? hw[e - 1] : lim)) {
       s.rate[e - 1] = lim;
       emit(ctx, "rate", e);
