@@ -9,7 +9,7 @@ import { RuntimeName } from "../sim/runtimes/image";
 import { EmsBroker, startEmsBroker } from "../sim/ems-broker";
 import { EmsClient } from "../sim/ems-client";
 import { TcpNet } from "../sim/net-transport";
-import { bootAccepted, Frame } from "./harness";
+import { bootAccepted, Frame, TestStation } from "./harness";
 import { ACCEPT, buildCoreVariant, flush, TE, TxStation } from "./tx-harness";
 
 export const EMS_CONFIG = "test-ems";
@@ -33,27 +33,34 @@ export interface EmsStation extends TxStation {
 export async function emsStation(runtime: RuntimeName, provision: Record<string, string> = {}, url?: string): Promise<EmsStation> {
   const broker = await startEmsBroker();
   const net = new TcpNet({ log: () => undefined });
-  const t = (await bootAccepted(runtime, { config: EMS_CONFIG, configFile: EMS_FILE, net, provision: { "EmsCtrlr/Url": url ?? broker.url, ...provision } })) as EmsStation;
-  t.broker = broker;
-  t.net = net;
-  t.ems = new EmsClient(broker.url);
-  await t.ems.ready();
-  t.calls = [];
-  t.teAnswer = ACCEPT;
-  t.csms.autoReply.MeterValues = {};
-  t.csms.autoReply.ReportChargingProfiles = {};
-  t.csms.autoReply.NotifyChargingLimit = {};
-  t.csms.autoReply.ClearedChargingLimit = {};
-  t.csms.autoReply.TransactionEvent = (f: Frame) => {
-    const a = t.teAnswer;
+  const t = await bootAccepted(runtime, { config: EMS_CONFIG, configFile: EMS_FILE, net, provision: { "EmsCtrlr/Url": url ?? broker.url, ...provision } });
+  return withEms(t, broker, net, broker.url);
+}
+
+/** The station t with its broker, byte stream and an EMS client at emsUrl: the CSMS's automatic answers, and close() ending all three. */
+export async function withEms(t: TestStation, broker: EmsBroker, net: TcpNet, emsUrl: string): Promise<EmsStation> {
+  const e = t as EmsStation;
+  e.broker = broker;
+  e.net = net;
+  e.ems = new EmsClient(emsUrl);
+  await e.ems.ready();
+  e.calls = [];
+  e.teAnswer = ACCEPT;
+  e.csms.autoReply.MeterValues = {};
+  e.csms.autoReply.ReportChargingProfiles = {};
+  e.csms.autoReply.NotifyChargingLimit = {};
+  e.csms.autoReply.ClearedChargingLimit = {};
+  e.csms.autoReply.NotifyReport = {};
+  e.csms.autoReply.TransactionEvent = (f: Frame) => {
+    const a = e.teAnswer;
     return a === undefined ? undefined : a(f[3] as TE);
   };
-  t.close = async () => {
-    t.net.dispose();
-    await t.ems.close();
-    await t.broker.close();
+  e.close = async () => {
+    e.net.dispose();
+    await e.ems.close();
+    await e.broker.close();
   };
-  return t;
+  return e;
 }
 
 /** Real time for the sockets. */

@@ -5,11 +5,9 @@
 
 import { RuntimeName } from "../sim/runtimes/image";
 import { EmsBroker, startEmsBroker } from "../sim/ems-broker";
-import { EmsClient } from "../sim/ems-client";
 import { TcpNet } from "../sim/net-transport";
-import { bootAccepted, Frame, NOW_ISO, ScriptedCsms, startStation, TestStation } from "./harness";
-import { ACCEPT, TE } from "./tx-harness";
-import { EMS_CONFIG, EMS_FILE, EmsStation } from "./ems-harness";
+import { bootAccepted, NOW_ISO, ScriptedCsms, startStation, TestStation } from "./harness";
+import { EMS_CONFIG, EMS_FILE, EmsStation, withEms } from "./ems-harness";
 
 export interface EmsStationOptions {
   /** The image (default the EMS tests' image, test/ems-harness.ts). */
@@ -48,26 +46,5 @@ export async function emsStationWith(runtime: RuntimeName, o: EmsStationOptions 
     s = await startStation(runtime, { ...opts, csms });
     s.csms.autoReply = { StatusNotification: {}, Heartbeat: () => ({ currentTime: NOW_ISO }) };
   } else s = await bootAccepted(runtime, opts);
-  const t = s as EmsStation;
-  t.broker = broker;
-  t.net = net;
-  t.ems = new EmsClient(o.emsUrl ?? broker.url);
-  await t.ems.ready();
-  t.calls = [];
-  t.teAnswer = ACCEPT;
-  t.csms.autoReply.MeterValues = {};
-  t.csms.autoReply.ReportChargingProfiles = {};
-  t.csms.autoReply.NotifyChargingLimit = {};
-  t.csms.autoReply.ClearedChargingLimit = {};
-  t.csms.autoReply.NotifyReport = {};
-  t.csms.autoReply.TransactionEvent = (f: Frame) => {
-    const a = t.teAnswer;
-    return a === undefined ? undefined : a(f[3] as TE);
-  };
-  t.close = async () => {
-    t.net.dispose();
-    await t.ems.close();
-    await t.broker.close();
-  };
-  return t;
+  return withEms(s, broker, net, o.emsUrl ?? broker.url);
 }
