@@ -216,6 +216,26 @@ describe.each(RUNTIMES)("local EMS over MQTT on %s", (runtime) => {
     await settleNet(t, () => evse(t, 1).offerDa === 320, "the limit lifted by an empty payload");
   });
 
+  it("a limit's validity runs on through a reboot on a board with an RTC: what was left of it, not all of it again", async () => {
+    const t = await station(runtime);
+    await t.ems.publishLimit(STATION_ID, { limitA: 10, validS: 60 });
+    await settleNet(t, () => t.board.store.data.has("ems"), "the limit in flash");
+    await advance(t, 30);
+    await t.board.powerCycle();
+    await t.settle();
+    const [boot] = t.csms.takeCalls().filter((f) => f[2] === "BootNotification");
+    t.csms.reply(boot, { status: "Accepted", interval: 300, currentTime: new Date(((t.board.rtcBase as number) + t.board.uptime) * 1000).toISOString().replace(".000", "") });
+    plug(t, 1);
+    token(t, "OK-EMS1", 1);
+    await advance(t, 3);
+    expect(evse(t, 1).offerDa).toBe(100);
+    await sent(t);
+    // About 30 s were left (the reboot took a few): gone well before 60 s.
+    const s = await until(t, () => evse(t, 1).offerDa === 320, 60, "the rest of the validity");
+    expect(s).toBeLessThanOrEqual(32);
+    expect((await sent(t, "ClearedChargingLimit")).length).toBe(1);
+  });
+
   it("a reboot keeps the limit told to the CSMS (in flash), without telling it again; clearing EmsCtrlr.Url lifts it: ClearedChargingLimit", async () => {
     const t = await station(runtime);
     await t.ems.publishLimit(STATION_ID, { limitW: 6900 });

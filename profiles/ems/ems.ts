@@ -25,7 +25,7 @@ import { blockData, Ctx, emit } from "../../firmware/station";
 import { blockEntry } from "../../firmware/entry";
 import { significant } from "../smart-charging/sc-state";
 
-/** Flash record of the limit in force: [limit, unit, validS, told, toldUnit]. */
+/** Flash record of the limit in force: [limit, unit, validS, told, toldUnit, end (epoch its validity ends, -1 none or no clock)]. */
 const KEY = "ems";
 /** The longest validity taken (a year): uptime + validS stays far below 2^31. */
 const MAX_VALID_S = 31536000;
@@ -109,7 +109,12 @@ function setLimit(ctx: Ctx, limit: number, unit: string, validS: number): void {
   // rewritten for every small step of an EMS that tracks a PV output): after a reboot that limit holds
   // again, for its whole validity, until the EMS says otherwise.
   if (limit < 0) ctx.hal.erase(KEY);
-  else if (e.told !== told || e.told < 0) ctx.hal.save(KEY, jsonEncode(jarr([limit, unit, validS, e.told, e.toldUnit])));
+  else if (e.told !== told || e.told < 0) {
+    const now = epochNow(ctx);
+    // Epoch + validS within 32 bits (validS is a year at most).
+    const end = now !== undefined && validS > 0 && now < 2147483647 - validS ? now + validS : -1;
+    ctx.hal.save(KEY, jsonEncode(jarr([limit, unit, validS, e.told, e.toldUnit, end])));
+  }
 }
 
 /** A number field of the message: undefined when absent, -1 when not a finite number >= 0. */
@@ -268,11 +273,24 @@ export const ems = {
       if (saved === undefined) return;
       const [v] = jsonDecode(saved, 2, false);
       const r = v as Json[];
-      if (!isArray(v) || r.length !== 5 || type(r[0]) !== "number" || (r[1] !== "A" && r[1] !== "W") || type(r[2]) !== "number" || type(r[3]) !== "number") return;
+      if (!isArray(v) || r.length < 5 || type(r[0]) !== "number" || (r[1] !== "A" && r[1] !== "W") || type(r[2]) !== "number" || type(r[3]) !== "number") return;
       const e = emsState(ctx);
       e.told = r[3] as number;
       e.toldUnit = r[4] === "A" ? "A" : "W";
-      setLimit(ctx, r[0] as number, r[1] as string, r[2] as number);
+      // What is left of its validity when the time is known (a board with an RTC); else all of it again
+      // (the lower limit held longer is the safe side).
+      let valid = r[2] as number;
+      const now = epochNow(ctx);
+      const timed = now !== undefined && type(r[5]) === "number" && (r[5] as number) >= 0;
+      if (timed) valid = (r[5] as number) - (now as number);
+      if (timed && valid <= 0) {
+        e.told = -1;
+        ctx.hal.erase(KEY);
+        // The CSMS was told of it: it hears that it is gone (K13.FR.02).
+        rpcCall(ctx, "ClearedChargingLimit", { chargingLimitSource: "EMS" });
+        return;
+      }
+      setLimit(ctx, r[0] as number, r[1] as string, valid);
     },
     tick: onTick,
     limit: (ctx: Ctx, evseId: number, deciAmps: number) => {
