@@ -409,10 +409,13 @@ describe.each(RUNTIMES)("K08 composite schedule on %s", (runtime) => {
       { ...good, chargingSchedule: [{ ...sched, chargingSchedulePeriod: [{ startPeriod: "0", limit: 6 }] }] },
       { ...good, chargingSchedule: [{ ...sched, chargingSchedulePeriod: [7] }] },
       { ...good, chargingSchedule: [{ ...sched, startSchedule: "2026-02-30T00:00:00Z" }] },
-      { ...good, validTo: "2038-01-19T03:14:08Z" },
+      { ...good, validFrom: "2038-01-19T03:14:08Z" },
+      { ...good, validTo: "2038-13-19T03:14:08Z" },
       { ...good, stackLevel: "0" },
     ];
     expect(JSON.parse(probes[runtime]!(JSON.stringify({ evseId: 1, chargingProfile: good })))).not.toBeNull();
     for (const cp of bad) expect(probes[runtime]!(JSON.stringify({ evseId: 1, chargingProfile: cp }))).toBe("null");
+    // A validTo past 2^31 - 1 (CSMSs send 2099 for "no end") is taken as the last second this station can hold.
+    for (const v of ["2038-01-19T03:14:08Z", "2099-01-01T00:00:00Z"]) expect(JSON.parse(probes[runtime]!(JSON.stringify({ evseId: 1, chargingProfile: { ...good, validTo: v } }))).validTo).toBe(2147483647);
   });
 });
