@@ -17,6 +17,7 @@
 // 16777.216 kWh has steps of at least 1 Wh after scaling, above 131072 kWh of 8 Wh, and so on.
 
 import { idiv } from "../../firmware/arith";
+import { xor8 } from "./xor";
 
 /** Function codes read here. */
 export const MB_READ_HOLDING = 3;
@@ -34,37 +35,6 @@ export const MB_BAD_CRC = -4;
 
 /** Most registers one read may ask for (§6.3, §6.4: 125, so a response is at most 255 bytes). */
 export const MB_MAX_REGS = 125;
-
-/** x XOR y for x, y in 0..15, at byte x * 16 + y + 1. */
-function nibbleTable(): string {
-  const out: string[] = [];
-  for (let x = 0; x < 16; x++) {
-    for (let y = 0; y < 16; y++) {
-      let r = 0;
-      let bit = 1;
-      let a = x;
-      let b = y;
-      for (let k = 0; k < 4; k++) {
-        // nonneg: a and b are nibbles, shifted down.
-        if (a % 2 !== b % 2) r = r + bit;
-        a = idiv(a, 2);
-        b = idiv(b, 2);
-        bit = bit * 2;
-      }
-      out[out.length] = string.char(r);
-    }
-  }
-  return table.concat(out);
-}
-
-const XT = nibbleTable();
-
-/** a XOR b for two bytes. */
-function xor8(a: number, b: number): number {
-  const ah = idiv(a, 16);
-  const bh = idiv(b, 16);
-  return (string.byte(XT, ah * 16 + bh + 1) as number) * 16 + (string.byte(XT, (a - ah * 16) * 16 + (b - bh * 16) + 1) as number);
-}
 
 /** The CRC of the byte i alone from a zero register, as its low and high bytes: [low table, high table]. */
 function crcTables(): LuaMultiReturn<[string, string]> {
