@@ -14,11 +14,12 @@ export interface LuaCheck {
   globals: string[];
 }
 
-export function checkLua(src: string): LuaCheck {
+/** extra: globals allowed on top (a port's firmware modules). */
+export function checkLua(src: string, extra: string[] = []): LuaCheck {
   const lualib = [...new Set(src.match(/__TS__\w+|____lualib\w*|lualib_bundle/g) ?? [])];
   const globals = new Set<string>();
   const ast = luaparse.parse(src, { scope: true, luaVersion: "5.3", locations: false, comments: false }) as unknown as { globals: { name: string }[] };
-  for (const g of ast.globals) if (!ALLOWED_GLOBALS.has(g.name)) globals.add(g.name);
+  for (const g of ast.globals) if (!ALLOWED_GLOBALS.has(g.name) && !extra.includes(g.name)) globals.add(g.name);
   return { lualib, globals: [...globals].sort() };
 }
 

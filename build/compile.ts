@@ -59,7 +59,11 @@ export interface ImageChecks {
   sends: Map<string, string[]>;
 }
 
-export function transpileEntry(entry: string, target: Target, checks?: ImageChecks): string {
+/**
+ * extraGlobals: Lua globals the bundle may read beyond the standard subset: a port's firmware modules
+ * (hal/<board>/board.json "globals"), never the image's.
+ */
+export function transpileEntry(entry: string, target: Target, checks?: ImageChecks, extraGlobals: string[] = []): string {
   const outDir = path.join(ROOT, "build", "out", ".tstl");
   const bundle = path.join(outDir, "bundle.lua");
   const options: tstl.CompilerOptions = {
@@ -107,12 +111,31 @@ export function transpileEntry(entry: string, target: Target, checks?: ImageChec
   if (violations.length > 0) {
     throw new BuildError(violations.map((v) => `${path.relative(ROOT, v.file)}:${v.line}: ${v.message}`).join("\n"));
   }
-  const check = checkLua(written);
+  const check = checkLua(written, extraGlobals);
   if (check.lualib.length > 0) throw new BuildError(`emitted Lua references lualib: ${check.lualib.join(", ")}`);
   if (check.globals.length > 0) throw new BuildError(`emitted Lua touches undeclared globals: ${check.globals.join(", ")}`);
   const over = checkLuaLimits(written);
   if (over.length > 0) throw new BuildError(`emitted Lua is over a Lua limit of the boards:\n${over.join("\n")}`);
   return written;
+}
+
+/**
+ * hal/<board>/board.json: what the build needs to know of a board. globals: the firmware's modules the
+ * port reads (tmr, websocket, ...): the only globals its bundle may touch besides the standard subset,
+ * so a port cannot lean on a module by accident, and an image (checked without them) never can.
+ */
+export interface BoardManifest {
+  /** The targets the board's firmware runs (its Lua versions). */
+  targets: Target[];
+  globals: string[];
+}
+
+export function readBoardManifest(root: string, board: string): BoardManifest {
+  const file = path.join(root, "hal", board, "board.json");
+  const m = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<BoardManifest>;
+  if (!Array.isArray(m.targets) || m.targets.some((t) => t !== "lua5.1" && t !== "lua5.3")) throw new BuildError(`${file}: targets must list lua5.1 and/or lua5.3`);
+  if (!Array.isArray(m.globals) || m.globals.some((g) => typeof g !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(g))) throw new BuildError(`${file}: globals must be Lua names`);
+  return { ...m, targets: m.targets, globals: m.globals };
 }
 
 /** Boards a build can link: every hal/<board>/ with a board.ts entry (its HAL and main). */
@@ -158,7 +181,7 @@ function halBundle(board: string, target: Target): string {
   const stamp = newestUnder(["hal", "firmware"]);
   const hit = halBundles.get(key);
   if (hit !== undefined && hit.stamp === stamp) return hit.source;
-  const source = transpileEntry(path.join(ROOT, "hal", board, "board.ts"), target);
+  const source = transpileEntry(path.join(ROOT, "hal", board, "board.ts"), target, undefined, readBoardManifest(ROOT, board).globals);
   halBundles.set(key, { stamp, source });
   return source;
 }
@@ -170,6 +193,7 @@ function halBundle(board: string, target: Target): string {
  */
 export function compile(cfg: BuildConfig, target: Target, outDir: string, board = "sim"): BuildResult {
   if (!boardsAvailable(ROOT).includes(board)) throw new BuildError(`unknown board '${board}' (available: ${boardsAvailable(ROOT).join(", ")})`);
+  if (!readBoardManifest(ROOT, board).targets.includes(target)) throw new BuildError(`board '${board}' does not run ${target} (hal/${board}/board.json)`);
   const manifests = cfg.blocks.map((b) => readManifest(ROOT, b));
   const problems = checkBlocks(ROOT, manifests);
   if (problems.length > 0) throw new BuildError(problems.join("\n"));
