@@ -128,6 +128,8 @@ export interface BoardManifest {
   /** The targets the board's firmware runs (its Lua versions). */
   targets: Target[];
   globals: string[];
+  /** A board an OEM flashes: the start file its firmware runs at boot, which the build writes (build/start-file.ts). */
+  start?: "init.lua" | "main.lua";
 }
 
 export function readBoardManifest(root: string, board: string): BoardManifest {
@@ -135,6 +137,7 @@ export function readBoardManifest(root: string, board: string): BoardManifest {
   const m = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<BoardManifest>;
   if (!Array.isArray(m.targets) || m.targets.some((t) => t !== "lua5.1" && t !== "lua5.3")) throw new BuildError(`${file}: targets must list lua5.1 and/or lua5.3`);
   if (!Array.isArray(m.globals) || m.globals.some((g) => typeof g !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(g))) throw new BuildError(`${file}: globals must be Lua names`);
+  if (m.start !== undefined && m.start !== "init.lua" && m.start !== "main.lua") throw new BuildError(`${file}: start must be init.lua (NodeMCU) or main.lua (LuatOS)`);
   return { ...m, targets: m.targets, globals: m.globals };
 }
 
