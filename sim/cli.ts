@@ -6,6 +6,7 @@ import { RUNTIMES, RuntimeName } from "./runtimes/image";
 import { journalCommand } from "./journal-dump";
 import { readTokens } from "./csms-tokens";
 import { startConsole } from "./console";
+import { PORT_BOARDS, startPortSimulator } from "./boards/port-sim";
 
 export const USAGE = `usage: ocpp-sim [options]
   --csms URL            CSMS base URL, the station appends /<id> (default: an embedded CSMS on a free port)
@@ -21,6 +22,10 @@ export const USAGE = `usage: ocpp-sim [options]
   --speed N             virtual time runs N times faster than the wall clock (1 to 1000, default 1)
   --tokens FILE         embedded CSMS token list, JSON [{ idToken, type, status, groupIdToken? }]
                         (default: a built-in list printed at start)
+  --board B             sim (default: the simulator's own HAL) | ${Object.keys(PORT_BOARDS).join(" | ")}: the board's
+                        port, run unchanged on its emulated firmware modules (sim/boards/README.md);
+                        with a port only --csms, --id, --password, --runtime, --state-dir, --config,
+                        --speed and --tokens apply
   --ems URL             the local EMS's MQTT broker, mqtt:// or mqtts:// (builds with the ems block;
                         default for them: an embedded broker on a free port)
   --help                this text
@@ -28,7 +33,9 @@ export const USAGE = `usage: ocpp-sim [options]
 
 export class UsageError extends Error {}
 
-const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config", "speed", "tokens", "ems"];
+const VALUED = ["csms", "id", "password", "evses", "connectors", "runtime", "api-port", "state-dir", "log-format", "config", "speed", "tokens", "ems", "board"];
+/** Options of the simulator's own board that a port's emulated board does not have. */
+const SIM_BOARD_ONLY = ["evses", "connectors", "api-port", "log-format", "ems"];
 
 function count(v: string, opt: string, min: number, max: number): number {
   if (!/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${opt} must be an integer from ${min} to ${max}, got '${v}'`);
@@ -105,6 +112,12 @@ export function parseArgs(argv: string[]): SimOptions | "help" {
     if (!has) throw new UsageError(EMS_NEEDS_BLOCK);
     o.ems = raw.ems;
   }
+  if (raw.board !== undefined && raw.board !== "sim") {
+    if (PORT_BOARDS[raw.board] === undefined) throw new UsageError(`--board must be sim or one of ${Object.keys(PORT_BOARDS).join(", ")}`);
+    const extra = SIM_BOARD_ONLY.filter((k) => raw[k] !== undefined);
+    if (extra.length > 0) throw new UsageError(`--${extra[0]} is for --board sim, not a port's emulated board`);
+    o.board = raw.board;
+  }
   return o;
 }
 
@@ -123,6 +136,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
+  if (opts.board !== undefined) return runPort(opts.board, opts);
   let sim;
   try {
     sim = await startSimulator(opts);
@@ -148,6 +162,28 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr.write(`ocpp-sim: stop failed: ${String(e)}\n`);
           resolve(1);
         });
+    };
+    process.once("SIGINT", () => onSignal("SIGINT"));
+    process.once("SIGTERM", () => onSignal("SIGTERM"));
+  });
+}
+
+/** `--board <port>`: the port on its emulated board until SIGINT/SIGTERM. */
+async function runPort(board: string, opts: SimOptions): Promise<number> {
+  let handle;
+  try {
+    handle = await startPortSimulator(board, opts);
+  } catch (e) {
+    process.stderr.write(`ocpp-sim: ${(e as Error)?.message ?? String(e)}\n`);
+    return 1;
+  }
+  const h = handle;
+  const closeConsole = h.csms === undefined ? undefined : startConsole(h.csms, (line) => process.stdout.write(line + "\n"));
+  return new Promise<number>((resolve) => {
+    const onSignal = (sig: string) => {
+      closeConsole?.();
+      process.stderr.write(`ocpp-sim: ${sig}, stopping\n`);
+      h.stop().then(() => resolve(0), () => resolve(1));
     };
     process.once("SIGINT", () => onSignal("SIGINT"));
     process.once("SIGTERM", () => onSignal("SIGTERM"));

@@ -44,6 +44,8 @@ export interface SimOptions {
   embeddedCsms?: EmbeddedCsmsOptions;
   /** The EMS's MQTT broker (mqtt:// or mqtts:// URL), for a build with the ems block; default: an embedded broker on a free port. */
   ems?: string;
+  /** A port's emulated board (sim/boards/port-sim.ts PORT_BOARDS) instead of the simulator's own HAL; the CLI runs it with startPortSimulator. */
+  board?: string;
 }
 
 /** The local EMS of a build with the ems block: the broker the station was provisioned with and the simulator's client on it. */
@@ -250,6 +252,7 @@ function emsControl(ems: SimEmsHandle | undefined, id: string): SimControl["ems"
 
 export async function startSimulator(opts: SimOptions = {}): Promise<SimHandle> {
   const id = opts.id ?? "CP001";
+  if (opts.board !== undefined && opts.board !== "sim") throw new Error(`--board ${opts.board} runs with startPortSimulator (sim/boards/port-sim.ts)`);
   if (opts.runtime !== undefined && !RUNTIMES.includes(opts.runtime)) throw new Error(`unknown runtime ${opts.runtime} (${RUNTIMES.join(", ")})`);
   const speed = opts.speed ?? 1;
   if (!(speed >= 1 && speed <= 1000)) throw new Error(`speed must be from 1 to 1000, got ${speed}`);

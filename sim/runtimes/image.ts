@@ -87,3 +87,35 @@ export async function loadImage(root: string, config: string, runtime: RuntimeNa
     close: () => vm.close(),
   };
 }
+
+/** Where a build puts a board emulation's Lua chunk (sim/boards/<board>/modules.ts), beside the image. */
+export function emulationFile(dir: string, board: string): string {
+  return path.join(dir, `emu-${board}.lua`);
+}
+
+/**
+ * Loads the image of a config with a port (hal/<board>/board.ts, its stripped bytecode as built) on
+ * its board's emulated firmware modules (sim/boards/README.md), on PUC Lua: the port's own VM.
+ */
+export function loadPort(root: string, config: string, runtime: "lua5.1" | "lua5.3", board: string): ImageRuntime {
+  const vm = createLuaVm(runtime);
+  const dir = buildDir(root, config, runtime);
+  const hal = path.join(dir, `hal-${board}.luac`);
+  try {
+    vm.loadImage(fs.readFileSync(path.join(dir, "ocpp.luac"), "latin1"), "=ocpp");
+    vm.loadBoard(fs.readFileSync(emulationFile(dir, board), "latin1"), `=emu-${board}`);
+    vm.loadBoard(fs.readFileSync(hal, "latin1"), `=hal-${board}`);
+  } catch (e) {
+    vm.close();
+    throw e;
+  }
+  return {
+    runtime,
+    event: (line) => vm.event(line),
+    heapKb: (full) => vm.heapKb(full),
+    ownHeap: true,
+    vm,
+    chunks: { image: path.join(dir, "ocpp.luac"), hal },
+    close: () => vm.close(),
+  };
+}

@@ -17,7 +17,7 @@ export function harnessSource(wire: boolean): string {
 const HARNESS_BODY = String.raw`
 local V51 = _VERSION == "Lua 5.1"
 local load = V51 and loadstring or load
-local pcall, type, tostring, tonumber, collectgarbage = pcall, type, tostring, tonumber, collectgarbage
+local pcall, type, tostring, tonumber, collectgarbage, pairs = pcall, type, tostring, tonumber, collectgarbage, pairs
 local concat, gsub, find, char, floor = table.concat, string.gsub, string.find, string.char, math.floor
 local sethook, gethook, dump = debug.sethook, debug.gethook, string.dump
 
@@ -89,6 +89,24 @@ function __sim_board(src, name, strip)
   if not f then return reply(false, err) end
   local ok, mod = pcall(f)
   if not ok then return reply(false, errstr(mod)) end
+  -- A port runs on an emulated board (sim/boards/README.md): first the emulation's chunk, whose
+  -- modules become the firmware's globals, then the port's, whose boardRun the emulation runs.
+  if type(mod) == "table" and type(mod.emulate) == "function" then
+    local made, emu = pcall(mod.emulate, __sim_image)
+    if not made then return reply(false, errstr(emu)) end
+    for k, v in pairs(emu.globals) do _G[k] = v end
+    __sim_emulation = emu
+    boardEvent = nil
+    __sim_flash = emu.flashBytes
+    return reply(true, "")
+  end
+  if type(mod) == "table" and type(mod.boardRun) == "function" then
+    if type(__sim_emulation) ~= "table" then return reply(false, "a port needs its board's emulation loaded first") end
+    local made, ev = pcall(__sim_emulation.attach, mod.boardRun)
+    if not made then return reply(false, errstr(ev)) end
+    boardEvent = ev
+    return reply(true, "")
+  end
   if type(mod) ~= "table" or type(mod.simBoard) ~= "function" then return reply(false, "board chunk has no simBoard function") end
   local made, ev = pcall(mod.simBoard, __sim_image)
   if not made then return reply(false, errstr(ev)) end

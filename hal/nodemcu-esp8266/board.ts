@@ -1,0 +1,338 @@
+// The NodeMCU ESP8266 port: the HAL (hal/hal.ts) on the firmware's documented modules (./nodemcu.d.ts)
+// and the board loop. Built as hal-nodemcu-esp8266.lua(c) beside the image; a start file calls
+// `boardRun(fw, cfg)` with the image's entry points and the OEM's wiring (hal/board-config.ts).
+//
+// - Transport: the `websocket` module, one client per connect. Its default `Sec-WebSocket-Protocol:
+//   chat` is replaced by the OCPP subprotocol (headers given by name replace the defaults), Basic auth
+//   goes in `Authorization`. The module sends a message as one frame from one Lua string, so send()
+//   joins the parts there (a frame is at most the build's maxFrameBytes, and must stay under 64 KiB:
+//   the module writes the length through an unsigned short). It pings every 30 s by itself and closes
+//   after two pings without a pong: the core's pingIntervalS is not honoured beyond that. Each connect
+//   gets exactly one fw.opened and one fw.closed, or one fw.closed when it fails; events of an older
+//   client are dropped.
+// - Time: uptime from tmr.now() (µs, wrapping at 2^31 every 35.8 min) read at least once per tick,
+//   counted across the wrap; the wall clock is rtctime (lost at power-off: the CSMS sets it again).
+// - Storage: ./flash.ts (SPIFFS). Provisioning: a file `provision.txt` of "key\tvalue\n" records
+//   (firmware/fields.ts escaping) is handed to fw.provision once after start, then removed.
+// - Hardware: ONE EVSE, because the ESP8266 has one ADC channel (TOUT, 0..1 V) and the pilot must be
+//   read on it; a config with another count is refused at start (logged, nothing runs). Relay, lock,
+//   feedback and plug on gpio, the feedback inputs and the pilot ADC polled every tick (a change calls
+//   fw.input); the pilot PWM at 1 kHz with the duty of ./pilot.ts; the meter (hal/lib/meter-sdm.ts)
+//   on UART 0, the only one that receives, with the RS-485 driver enable on dePin while sending.
+//   UART 0 is also the console: print() output goes out on it too, so with the meter there the
+//   RS-485 driver must be switched by dePin (its driver is off while print writes) or logging kept off.
+// - random: node.random; reboot: node.restart; log: print. No second transport (netOpen): the ems
+//   block stays idle on this port.
+
+import type { Firmware } from "../../firmware/entry";
+import type { Station } from "../../firmware/station";
+import type { Hal, MeterReading } from "../hal";
+import type { BoardConfig, EvsePins } from "../board-config";
+import type { NodeMcuEsp8266, TmrTimer, WebsocketClient } from "./nodemcu";
+import { idiv } from "../../firmware/arith";
+import { eachRecord } from "../../firmware/fields";
+import { SdmPoller, sdmFeed, sdmPoller, sdmReading, sdmTick } from "../lib/meter-sdm";
+import { DUTY_FULL, pilotDuty, pilotOfAdc } from "./pilot";
+import { flashAppend, flashErase, flashLoad, flashRead, flashSave, flashSize } from "./flash";
+
+declare const websocket: NodeMcuEsp8266["websocket"];
+declare const tmr: NodeMcuEsp8266["tmr"];
+declare const file: NodeMcuEsp8266["file"];
+declare const node: NodeMcuEsp8266["node"];
+declare const encoder: NodeMcuEsp8266["encoder"];
+declare const gpio: NodeMcuEsp8266["gpio"];
+declare const pwm: NodeMcuEsp8266["pwm"];
+declare const adc: NodeMcuEsp8266["adc"];
+declare const uart: NodeMcuEsp8266["uart"];
+declare const rtctime: NodeMcuEsp8266["rtctime"];
+declare const print: NodeMcuEsp8266["print"];
+
+/** The factory's provisioning records, applied once at the next start (firmware/model.ts keys). */
+export const PROVISION_FILE = "provision.txt";
+/** The longest interval a NodeMCU timer takes, ms. */
+const MAX_TIMER_MS = 6870947;
+const LEVELS = ["error", "warn", "info", "debug"];
+
+interface Port {
+  fw: Firmware;
+  cfg: BoardConfig;
+  pins: EvsePins;
+  st: Station | undefined;
+  ws: WebsocketClient | undefined;
+  /** Bumped by every connect: an older client's events are dropped. */
+  gen: number;
+  /** The current client: 0 none (its close was reported), 1 connecting, 2 open. */
+  link: number;
+  /** tmr.now() at the last reading, µs below a ms not yet counted, ms below a second, seconds. */
+  lastUs: number;
+  subUs: number;
+  msInSec: number;
+  secs: number;
+  /** Milliseconds not yet handed to the meter poller. */
+  meterMs: number;
+  relayCmd: boolean;
+  lockCmd: boolean;
+  /** The inputs as last reported to the firmware. */
+  relayFb: boolean;
+  lockFb: boolean;
+  plugged: boolean;
+  pilot: string;
+  meter: SdmPoller<Port> | undefined;
+  meterTimer: TmrTimer;
+  deTimer: TmrTimer;
+  meterRun: (this: void) => void;
+}
+
+function log(level: number, msg: string): void {
+  const name = level >= 1 && level <= 4 ? LEVELS[level - 1] : "log";
+  print("ocpp " + name + ": " + msg);
+}
+
+/** Counts the µs since the last reading into ms and seconds (tmr.now() wraps at 2^31 µs). */
+function readClock(p: Port): void {
+  const now = tmr.now();
+  let d = now - p.lastUs;
+  // Wrapped: d + 2^31, at most 2^31 - 1, computed without a literal above the 32-bit range.
+  if (d < 0) d = d + 2147483647 + 1;
+  p.lastUs = now;
+  let ms = idiv(d, 1000);
+  p.subUs = p.subUs + d - ms * 1000;
+  if (p.subUs >= 1000) {
+    p.subUs = p.subUs - 1000;
+    ms = ms + 1;
+  }
+  p.meterMs = p.meterMs + ms > 86400000 ? 86400000 : p.meterMs + ms;
+  p.msInSec = p.msInSec + ms;
+  if (p.msInSec >= 1000) {
+    const s = idiv(p.msInSec, 1000);
+    p.secs = p.secs + s;
+    p.msInSec = p.msInSec - s * 1000;
+  }
+}
+
+// ---- transport ----
+
+function connect(p: Port, url: string, subprotocol: string, auth: string | undefined): void {
+  const old = p.ws;
+  p.ws = undefined;
+  if (old !== undefined) old.close();
+  p.gen = p.gen + 1;
+  const gen = p.gen;
+  const ws = websocket.createClient();
+  const headers: { [name: string]: string } = { "Sec-WebSocket-Protocol": subprotocol };
+  if (auth !== undefined) headers["Authorization"] = "Basic " + encoder.toBase64(auth);
+  ws.config({ headers });
+  ws.on("connection", () => {
+    if (gen !== p.gen || p.link !== 1) return;
+    p.link = 2;
+    p.fw.opened(p.st);
+  });
+  ws.on("receive", (_ws, msg, opcode) => {
+    if (gen !== p.gen || p.link !== 2) return;
+    if (opcode === 1) p.fw.frame(p.st, msg);
+    else log(2, "binary message dropped");
+  });
+  ws.on("close", (_ws, status) => {
+    if (gen !== p.gen || p.link === 0) return;
+    p.link = 0;
+    p.ws = undefined;
+    if (status !== 0) log(3, "websocket closed, status " + string.format("%d", status));
+    p.fw.closed(p.st);
+  });
+  p.ws = ws;
+  p.link = 1;
+  ws.connect(url);
+}
+
+function wsSend(ws: WebsocketClient, msg: string): void {
+  ws.send(msg, 1);
+}
+
+function send(p: Port, parts: string[]): void {
+  const ws = p.ws;
+  if (ws === undefined || p.link !== 2) return;
+  // One Lua string per message is all the module takes (see the head comment).
+  const msg = parts.length === 1 ? parts[0] : table.concat(parts);
+  const [ok, err] = pcall(wsSend, ws, msg);
+  if (!ok) log(1, "websocket send failed: " + tostring(err as string));
+}
+
+// ---- hardware ----
+
+function level(on: boolean): number {
+  return on ? gpio.HIGH : gpio.LOW;
+}
+
+/** The inputs as they read now; reported to the firmware when they changed and report is set. */
+function poll(p: Port, report: boolean): void {
+  const e = p.pins;
+  const relayFb = e.relayFeedback >= 0 ? gpio.read(e.relayFeedback) === gpio.HIGH : p.relayCmd;
+  const lockFb = e.lockFeedback >= 0 ? gpio.read(e.lockFeedback) === gpio.HIGH : p.lockCmd;
+  const pilot = pilotOfAdc(adc.read(0), p.cfg.pilotLevels);
+  const plugged = e.plug >= 0 ? gpio.read(e.plug) === gpio.HIGH : pilot === "B" || pilot === "C" || pilot === "D";
+  const wasRelay = p.relayFb;
+  const wasLock = p.lockFb;
+  const wasPlugged = p.plugged;
+  const wasPilot = p.pilot;
+  p.relayFb = relayFb;
+  p.lockFb = lockFb;
+  p.plugged = plugged;
+  p.pilot = pilot;
+  if (!report) return;
+  const fw = p.fw;
+  if (plugged && !wasPlugged) fw.input(p.st, "plug", 1, 1);
+  if (pilot !== wasPilot) fw.input(p.st, "pilot", 1, 0);
+  if (!plugged && wasPlugged) fw.input(p.st, "unplug", 1, 1);
+  if (relayFb !== wasRelay) fw.input(p.st, "relay", 1, 0);
+  if (lockFb !== wasLock) fw.input(p.st, "lock", 1, 1);
+}
+
+function meterWrite(p: Port, bytes: string): void {
+  const de = p.cfg.meter.dePin;
+  if (de >= 0) gpio.write(de, gpio.HIGH);
+  uart.write(0, bytes);
+  if (de < 0) return;
+  // write returns with the last bytes still in the FIFO: the driver stays on for their time on the
+  // line (10 bits a byte, 8N1), plus a millisecond.
+  const ms = idiv(bytes.length * 10000 + p.cfg.meter.baud - 1, p.cfg.meter.baud) + 1;
+  p.deTimer.stop();
+  p.deTimer.alarm(ms, tmr.ALARM_SINGLE, () => gpio.write(de, gpio.LOW));
+}
+
+/** Hands the poller the time that passed, then waits for its next step. */
+function meterStep(p: Port, data: string | undefined): void {
+  const m = p.meter as SdmPoller<Port>;
+  readClock(p);
+  const ms = p.meterMs;
+  p.meterMs = 0;
+  sdmTick(m, ms);
+  if (data !== undefined) sdmFeed(m, data);
+  const wait = m.wait < 1 ? 1 : m.wait > MAX_TIMER_MS ? MAX_TIMER_MS : m.wait;
+  p.meterTimer.stop();
+  p.meterTimer.alarm(wait, tmr.ALARM_SINGLE, p.meterRun);
+}
+
+/** The pins' modes and safe levels: contactor open, lock open, pilot constant +12 V (no offer). */
+function setupHardware(p: Port): void {
+  const e = p.pins;
+  gpio.mode(e.relay, gpio.OUTPUT);
+  gpio.write(e.relay, gpio.LOW);
+  if (e.relayFeedback >= 0) gpio.mode(e.relayFeedback, gpio.INPUT);
+  if (e.lock >= 0) {
+    gpio.mode(e.lock, gpio.OUTPUT);
+    gpio.write(e.lock, gpio.LOW);
+  }
+  if (e.lockFeedback >= 0) gpio.mode(e.lockFeedback, gpio.INPUT);
+  if (e.plug >= 0) gpio.mode(e.plug, gpio.INPUT);
+  pwm.setup(e.pilotPwm, 1000, DUTY_FULL);
+  pwm.start(e.pilotPwm);
+}
+
+function setupMeter(p: Port): void {
+  const bus = p.cfg.meter;
+  p.meter = sdmPoller({ slave: p.pins.meterAddress, registers: bus.registers, periodMs: bus.periodMs }, p, meterWrite);
+  if (p.meter === undefined) {
+    log(1, "meter settings out of range: no meter");
+    return;
+  }
+  if (bus.dePin >= 0) {
+    gpio.mode(bus.dePin, gpio.OUTPUT);
+    gpio.write(bus.dePin, gpio.LOW);
+  }
+  uart.setup(0, bus.baud, 8, uart.PARITY_NONE, uart.STOPBITS_1, 0);
+  // D7/D8 (GPIO13/15): UART 0's alternate pins, off the USB console.
+  uart.alt(bus.rxPin === 7 && bus.txPin === 8 ? 1 : 0);
+  uart.on("data", 0, (data) => meterStep(p, data), 0);
+  meterStep(p, undefined);
+}
+
+// ---- the HAL ----
+
+function makeHal(p: Port): Hal {
+  const zero: MeterReading = { energyWh: 0, powerW: 0, currentDa: [0, 0, 0], voltageDv: [0, 0, 0], socPercent: -1 };
+  return {
+    connect: (url, subprotocol, auth) => connect(p, url, subprotocol, auth),
+    send: (parts) => send(p, parts),
+    disconnect: () => {
+      // The close event reports it (fw.closed), as for any other end.
+      if (p.ws !== undefined) p.ws.close();
+    },
+    uptime: () => {
+      readClock(p);
+      return p.secs;
+    },
+    rtcEpoch: () => {
+      const [sec] = rtctime.get();
+      return sec > 0 ? sec : undefined;
+    },
+    setRtcEpoch: (epoch) => rtctime.set(epoch, 0),
+    random: (n) => node.random(0, n - 1),
+    load: (key) => flashLoad(key),
+    save: (key, value) => {
+      if (!flashSave(key, value)) log(1, "save " + key + " failed");
+    },
+    erase: (key) => flashErase(key),
+    append: (key, parts) => flashAppend(key, parts),
+    read: (key, offset, length) => flashRead(key, offset, length),
+    size: (key) => flashSize(key),
+    setRelay: (_evseId, closed) => {
+      p.relayCmd = closed;
+      gpio.write(p.pins.relay, level(closed));
+    },
+    relayClosed: () => p.relayFb,
+    readMeter: () => (p.meter !== undefined ? sdmReading(p.meter, 3) : zero),
+    pilotState: () => p.pilot,
+    setPilotOffer: (_evseId, deciAmps) => pwm.setduty(p.pins.pilotPwm, pilotDuty(deciAmps)),
+    setLock: (_evseId, _connectorId, locked) => {
+      p.lockCmd = locked;
+      if (p.pins.lock >= 0) gpio.write(p.pins.lock, level(locked));
+    },
+    lockState: () => p.lockFb,
+    plugged: () => p.plugged,
+    reboot: () => node.restart(),
+    log: (level, msg) => log(level, msg),
+  };
+}
+
+/** The factory's provisioning records, once: they go to the device model, the file goes. */
+function provision(p: Port): void {
+  const text = file.getcontents(PROVISION_FILE);
+  if (text === undefined) return;
+  eachRecord(text, (key, value) => p.fw.provision(p.st, key, value));
+  file.remove(PROVISION_FILE);
+}
+
+/** Starts the station on this board: hardware set up, flash restored, the tick running. */
+export function boardRun(fw: Firmware, cfg: BoardConfig): void {
+  if (cfg.evses.length !== 1) {
+    log(1, "this board reads one control pilot (one ADC): the config must have exactly 1 EVSE");
+    return;
+  }
+  if (cfg.meter.uart !== 0) {
+    log(1, "the meter needs UART 0 (UART 1 of the ESP8266 only transmits)");
+    return;
+  }
+  // TOUT must be in ADC mode (stored in flash): a change takes effect after a restart.
+  if (adc.force_init_mode(adc.INIT_ADC)) {
+    node.restart();
+    return;
+  }
+  const p: Port = {
+    fw, cfg, pins: cfg.evses[0], st: undefined, ws: undefined, gen: 0, link: 0,
+    lastUs: tmr.now(), subUs: 0, msInSec: 0, secs: 0, meterMs: 0,
+    relayCmd: false, lockCmd: false, relayFb: false, lockFb: false, plugged: false, pilot: "A",
+    meter: undefined, meterTimer: tmr.create(), deTimer: tmr.create(), meterRun: () => undefined,
+  };
+  p.meterRun = () => meterStep(p, undefined);
+  setupHardware(p);
+  poll(p, false);
+  p.st = fw.start(makeHal(p));
+  provision(p);
+  setupMeter(p);
+  const tick = tmr.create();
+  tick.alarm(cfg.tickMs, tmr.ALARM_AUTO, () => {
+    readClock(p);
+    poll(p, true);
+    fw.tick(p.st);
+  });
+}

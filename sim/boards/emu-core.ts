@@ -1,0 +1,209 @@
+// Lua side of every board emulation (sim/boards/README.md): the virtual clock and its timers, the
+// emulated flash files, the effect lines to Node, the board config, the event loop. In the subset:
+// it is compiled with build/compile.ts transpileEntry like a port and runs in the port's own VM, so
+// the port calls its firmware's modules as Lua globals, unchanged.
+//
+// Each Node line is "<virtual ms>\t<kind>\t<fields>". Before handling it the timers due by then fire
+// in order, each at its own due time (the clock reads that time inside the callback). The reply is
+// the effect lines the line produced, each ending in "\n", the last one "due\t<ms>" (the earliest
+// timer still armed) or "due\t-". A callback that raises is what NodeMCU does by default with an
+// uncaught error: printed, then the chip restarts ("print" and "restart" effects).
+//
+// Common inputs: time (timers only), clock <µs at boot> (before boot: where the µs counter starts),
+// file <name>\t<bytes> (before boot: the flash as Node kept it), boot <board config> (runs the port),
+// rtc <epoch> (before boot: a clock kept over a soft restart). A board's own kinds go to its handler.
+// Common effects: print <text>, restart, fput <name>\t<bytes> (the whole file), fapp <name>\t<bytes>,
+// fdel <name>, fren <old>\t<new>, due.
+
+import type { Firmware } from "../../firmware/entry";
+import type { BoardConfig, EvsePins } from "../../hal/board-config";
+import { escapeField, unescapeField } from "../../firmware/fields";
+
+export type BoardRun = (this: void, fw: Firmware, cfg: BoardConfig) => void;
+
+export interface EmuTimer {
+  /** Virtual ms it fires at; a repeating timer is then due again an interval later. */
+  due: number;
+  interval: number;
+  repeat: boolean;
+  running: boolean;
+  fn: ((this: void) => void) | undefined;
+  /** Arming order: timers due at the same ms fire in it. */
+  seq: number;
+}
+
+export interface Emu {
+  now: number;
+  /** µs of the board's counter at boot (tests start it near a wrap). */
+  usBase: number;
+  out: string[];
+  timers: EmuTimer[];
+  seq: number;
+  files: { [name: string]: string };
+  /** A restart was asked for: nothing more runs in this VM. */
+  dead: boolean;
+  /** Epoch seconds at ms `rtcAt`, or -1: never set. */
+  rtc: number;
+  rtcAt: number;
+  /** The board's handler of its own input kinds. */
+  handle: (this: void, kind: string, f: string[]) => void;
+}
+
+export function emit(e: Emu, kind: string, fields: string[]): void {
+  const o = e.out;
+  o[o.length] = kind;
+  for (let i = 0; i < fields.length; i++) {
+    o[o.length] = "\t";
+    escapeField(fields[i], o);
+  }
+  o[o.length] = "\n";
+}
+
+/** Splits at tabs (at most max fields; the last keeps any further tabs), unescaped. */
+export function splitFields(line: string, max: number): string[] {
+  const out: string[] = [];
+  let start = 1;
+  while (out.length < max - 1) {
+    const [t] = string.find(line, "\t", start, true);
+    if (t === undefined) break;
+    out[out.length] = unescapeField(string.sub(line, start, t - 1));
+    start = t + 1;
+  }
+  out[out.length] = unescapeField(string.sub(line, start));
+  return out;
+}
+
+export function int(s: string | undefined): number {
+  const n = s !== undefined ? tonumber(s) : undefined;
+  return n !== undefined ? n : 0;
+}
+
+/** Integers of a comma-separated field. */
+function ints(s: string): number[] {
+  const out: number[] = [];
+  let start = 1;
+  for (;;) {
+    const [c] = string.find(s, ",", start, true);
+    out[out.length] = int(string.sub(s, start, c !== undefined ? c - 1 : s.length));
+    if (c === undefined) return out;
+    start = c + 1;
+  }
+}
+
+/**
+ * The board config of a boot line: tickMs, the pilot levels, the meter bus
+ * "uart,baud,dePin,txPin,rxPin,periodMs", then per EVSE its pins
+ * "relay,relayFeedback,pilotPwm,pilotAdc,lock,lockFeedback,plug,meterAddress" (sim/boards/port-runner.ts).
+ */
+function boardConfig(f: string[]): BoardConfig {
+  const m = ints(f[2]);
+  const evses: EvsePins[] = [];
+  for (let i = 3; i < f.length; i++) {
+    const v = ints(f[i]);
+    evses[evses.length] = { relay: v[0], relayFeedback: v[1], pilotPwm: v[2], pilotAdc: v[3], lock: v[4], lockFeedback: v[5], plug: v[6], meterAddress: v[7] };
+  }
+  return { tickMs: int(f[0]), pilotLevels: ints(f[1]), meter: { uart: m[0], baud: m[1], dePin: m[2], txPin: m[3], rxPin: m[4], periodMs: m[5] }, evses };
+}
+
+export function newEmu(): Emu {
+  return {
+    now: 0, usBase: 0, out: [], timers: [], seq: 0, files: {}, dead: false, rtc: -1, rtcAt: 0,
+    handle: () => undefined,
+  };
+}
+
+/** Arms t to fire `ms` from now. */
+export function armTimer(e: Emu, t: EmuTimer, ms: number): void {
+  e.seq = e.seq + 1;
+  t.seq = e.seq;
+  t.due = e.now + ms;
+  t.running = true;
+  let found = false;
+  for (let i = 0; i < e.timers.length; i++) if (e.timers[i] === t) found = true;
+  if (!found) e.timers[e.timers.length] = t;
+}
+
+export function disarmTimer(e: Emu, t: EmuTimer): void {
+  t.running = false;
+  for (let i = 0; i < e.timers.length; i++) {
+    if (e.timers[i] === t) {
+      table.remove(e.timers, i + 1);
+      return;
+    }
+  }
+}
+
+/** The armed timer that fires first (by due time, then arming order), or undefined. */
+function nextTimer(e: Emu): EmuTimer | undefined {
+  let best: EmuTimer | undefined;
+  for (let i = 0; i < e.timers.length; i++) {
+    const t = e.timers[i];
+    if (best === undefined || t.due < best.due || (t.due === best.due && t.seq < best.seq)) best = t;
+  }
+  return best;
+}
+
+/** What the firmware does with an error no one caught: print it and restart. */
+function crash(e: Emu, err: unknown): void {
+  emit(e, "print", ["PANIC: " + tostring(err as string)]);
+  emit(e, "restart", []);
+  e.dead = true;
+}
+
+/** Runs a firmware callback as the firmware's task loop would. */
+export function callback(e: Emu, fn: (this: void) => void): void {
+  if (e.dead) return;
+  const [ok, err] = pcall(fn);
+  if (!ok) crash(e, err);
+}
+
+function runTimers(e: Emu, until: number): void {
+  for (;;) {
+    const t = nextTimer(e);
+    if (t === undefined || t.due > until || e.dead) return;
+    e.now = t.due;
+    if (t.repeat) armTimer(e, t, t.interval);
+    else disarmTimer(e, t);
+    if (t.fn !== undefined) callback(e, t.fn);
+  }
+}
+
+/** The port's event function: files and boot first, then the board's own inputs. */
+export function emuEvent(e: Emu, fw: Firmware, boardRun: BoardRun): (this: void, line: string) => string[] {
+  return (line: string) => {
+    const f = splitFields(line, 64);
+    const at = int(f[0]);
+    const kind = f[1];
+    const rest: string[] = [];
+    for (let i = 2; i < f.length; i++) rest[rest.length] = f[i];
+    if (!e.dead) runTimers(e, at);
+    e.now = at;
+    if (e.dead) {
+      // Nothing runs in a chip that restarts.
+    } else if (kind === "file") {
+      e.files[rest[0]] = rest[1] !== undefined ? rest[1] : "";
+    } else if (kind === "clock") {
+      e.usBase = int(rest[0]);
+    } else if (kind === "rtc") {
+      e.rtc = int(rest[0]);
+      e.rtcAt = at;
+    } else if (kind === "boot") {
+      const cfg = boardConfig(rest);
+      callback(e, () => boardRun(fw, cfg));
+    } else if (kind !== "time") {
+      callback(e, () => e.handle(kind, rest));
+    }
+    const t = e.dead ? undefined : nextTimer(e);
+    emit(e, "due", [t !== undefined ? string.format("%d", t.due) : "-"]);
+    const out = e.out;
+    e.out = [];
+    return out;
+  };
+}
+
+/** Bytes of all files: flash, not RAM (the harness takes them off the heap figures). */
+export function emuFlashBytes(e: Emu): number {
+  let n = 0;
+  for (const [, v] of pairs(e.files)) n = n + (v as string).length;
+  return n;
+}

@@ -1,0 +1,709 @@
+// Lua side of the NodeMCU ESP8266 emulation: the firmware's modules the port reads (websocket, tmr,
+// file, node, encoder, gpio, pwm, adc, uart, rtctime, print), each typed against its interface in
+// hal/nodemcu-esp8266/nodemcu.d.ts, so a function the port may call and this file lacks is a type
+// error. Installed as Lua globals before the port's chunk loads (sim/runtimes/lua-harness.ts).
+// Not emulated: net, tls, crypto, sntp, sjson, bit (the port does not use them), gpio interrupts'
+// eventcount, the watchdog, deep sleep.
+//
+// Board inputs (Node → here, after "<ms>\t"; sim/boards/README.md):
+//   ws <id>\topen | ws <id>\trecv\t<opcode>\t<bytes> | ws <id>\tclosed\t<status>
+//   uart <bytes>       gpio <pin>\t<0|1>       adc <0..1023>       seed <n> (node.random)
+// Board effects: ws <id>\tconnect\t<url>\t<"Name: value\r\n"…> | ws <id>\tsend\t<opcode>\t<bytes> |
+//   ws <id>\tclose; gpio <pin>\t<0|1>; pwm <pin>\t<Hz>\t<duty>\t<0|1 running>; uart <id>\t<bytes>;
+//   rtc <epoch> (so a soft restart keeps it).
+
+import type { Firmware } from "../../../firmware/entry";
+import type {
+  AdcModule, EncoderModule, FileMode, FileModule, FileObj, GpioModule, NodeModule, PwmModule, RtctimeModule,
+  TmrModule, TmrTimer, UartModule, WebsocketClient, WebsocketModule,
+} from "../../../hal/nodemcu-esp8266/nodemcu";
+import { idiv } from "../../../firmware/arith";
+import { BoardRun, callback, disarmTimer, Emu, EmuTimer, emit, emuEvent, emuFlashBytes, int, armTimer, newEmu } from "../emu-core";
+
+/** SPIFFS: the longest name; the size reported by fsinfo (a 4 MB module's usual SPIFFS). */
+const MAX_NAME = 31;
+const FS_TOTAL = 3000000;
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const HEX = "0123456789abcdef";
+
+// ---- encoder ----
+
+function toBase64(s: string): string {
+  const out: string[] = [];
+  for (let i = 1; i <= s.length; i = i + 3) {
+    const a = string.byte(s, i) as number;
+    const b = string.byte(s, i + 1);
+    const c = string.byte(s, i + 2);
+    const n = a * 65536 + (b !== undefined ? b : 0) * 256 + (c !== undefined ? c : 0);
+    const d0 = idiv(n, 262144);
+    const d1 = idiv(n, 4096) - d0 * 64;
+    const d2 = idiv(n, 64) - idiv(n, 4096) * 64;
+    const d3 = n - idiv(n, 64) * 64;
+    out[out.length] = string.sub(B64, d0 + 1, d0 + 1) + string.sub(B64, d1 + 1, d1 + 1);
+    out[out.length] = b !== undefined ? string.sub(B64, d2 + 1, d2 + 1) : "=";
+    out[out.length] = c !== undefined ? string.sub(B64, d3 + 1, d3 + 1) : "=";
+  }
+  return table.concat(out);
+}
+
+function b64Value(c: number): number {
+  if (c >= 65 && c <= 90) return c - 65;
+  if (c >= 97 && c <= 122) return c - 71;
+  if (c >= 48 && c <= 57) return c + 4;
+  if (c === 43) return 62;
+  if (c === 47) return 63;
+  return error("invalid base64 character");
+}
+
+function fromBase64(s: string): string {
+  const out: string[] = [];
+  let n = 0;
+  let bits = 0;
+  for (let i = 1; i <= s.length; i++) {
+    const c = string.byte(s, i) as number;
+    if (c === 61) break;
+    n = n * 64 + b64Value(c);
+    bits = bits + 6;
+    if (bits >= 8) {
+      bits = bits - 8;
+      const div = bits === 0 ? 1 : bits === 2 ? 4 : 16;
+      const byte = div === 1 ? n : idiv(n, div);
+      out[out.length] = string.char(byte);
+      n = n - byte * div;
+    }
+  }
+  return table.concat(out);
+}
+
+function toHex(s: string): string {
+  const out: string[] = [];
+  for (let i = 1; i <= s.length; i++) {
+    const c = string.byte(s, i) as number;
+    const h = idiv(c, 16);
+    out[out.length] = string.sub(HEX, h + 1, h + 1) + string.sub(HEX, c - h * 16 + 1, c - h * 16 + 1);
+  }
+  return table.concat(out);
+}
+
+function fromHex(s: string): string {
+  const out: string[] = [];
+  for (let i = 1; i + 1 <= s.length; i = i + 2) {
+    const v = tonumber("0x" + string.sub(s, i, i + 1));
+    if (v === undefined) return error("invalid hex");
+    out[out.length] = string.char(v);
+  }
+  return table.concat(out);
+}
+
+// ---- file (SPIFFS) ----
+
+function fileObj(e: Emu, name: string, mode: FileMode): FileObj {
+  let pos = 0;
+  let open = true;
+  const appendOnly = mode === "a" || mode === "a+";
+  const writes = mode !== "r";
+  const reads = mode === "r" || mode === "r+" || mode === "w+" || mode === "a+";
+  const check = (w: boolean) => {
+    if (!open) error("file closed");
+    if (w ? !writes : !reads) error("file not opened for " + (w ? "writing" : "reading"));
+  };
+  const write = (s: string): true => {
+    check(true);
+    const cur = e.files[name];
+    if (appendOnly) {
+      e.files[name] = cur + s;
+      pos = cur.length + s.length;
+      emit(e, "fapp", [name, s]);
+      return true;
+    }
+    e.files[name] = string.sub(cur, 1, pos) + s + string.sub(cur, pos + s.length + 1);
+    pos = pos + s.length;
+    emit(e, "fput", [name, e.files[name]]);
+    return true;
+  };
+  const read = (n: number | string | undefined): string | undefined => {
+    check(false);
+    const cur = e.files[name];
+    if (pos >= cur.length) return undefined;
+    let last = pos + (typeof n === "number" ? n : 1024);
+    if (typeof n === "string") {
+      const [at] = string.find(cur, n, pos + 1, true);
+      last = at !== undefined && at < pos + 1024 ? at : pos + 1024;
+    }
+    const s = string.sub(cur, pos + 1, last);
+    pos = pos + s.length;
+    return s;
+  };
+  return {
+    read: (n) => read(n),
+    readline: () => read("\n"),
+    write: (s) => write(s),
+    writeline: (s) => write(s + "\n"),
+    flush: () => check(true),
+    seek: (whence, offset) => {
+      if (!open) error("file closed");
+      const size = e.files[name].length;
+      const base = whence === "set" ? 0 : whence === "end" ? size : pos;
+      const to = base + (offset !== undefined ? offset : 0);
+      if (to < 0 || to > size) return undefined;
+      pos = to;
+      return pos;
+    },
+    close: () => {
+      open = false;
+    },
+  };
+}
+
+function fileModule(e: Emu): FileModule {
+  const open = (name: string, mode?: FileMode): FileObj | undefined => {
+    const m = mode !== undefined ? mode : "r";
+    if (name.length === 0 || name.length > MAX_NAME) return undefined;
+    const exists = e.files[name] !== undefined;
+    if ((m === "r" || m === "r+") && !exists) return undefined;
+    if (m === "w" || m === "w+" || !exists) {
+      e.files[name] = "";
+      emit(e, "fput", [name, ""]);
+    }
+    return fileObj(e, name, m);
+  };
+  const remove = (name: string) => {
+    if (e.files[name] === undefined) return;
+    rawset(e.files, name, undefined);
+    emit(e, "fdel", [name]);
+  };
+  return {
+    open,
+    putcontents: (name, contents) => {
+      const f = open(name, "w+");
+      if (f === undefined) return undefined;
+      f.write(contents);
+      f.close();
+      return true;
+    },
+    getcontents: (name) => e.files[name],
+    remove,
+    rename: (from, to) => {
+      // SPIFFS_ERR_CONFLICTING_NAME: never onto an existing file.
+      const v = e.files[from];
+      if (v === undefined || e.files[to] !== undefined || to.length === 0 || to.length > MAX_NAME) return false;
+      rawset(e.files, from, undefined);
+      e.files[to] = v;
+      emit(e, "fren", [from, to]);
+      return true;
+    },
+    exists: (name) => e.files[name] !== undefined,
+    fsinfo: () => {
+      const used = emuFlashBytes(e);
+      return $multi(FS_TOTAL - used, used, FS_TOTAL);
+    },
+    list: (pattern) => {
+      if (pattern !== undefined) error("file.list: patterns are not emulated");
+      const t = new LuaTable<string, number>();
+      for (const [k, v] of pairs(e.files)) t.set(k as string, (v as string).length);
+      return t;
+    },
+    format: () => {
+      const names: string[] = [];
+      for (const [k] of pairs(e.files)) names[names.length] = k as string;
+      for (let i = 0; i < names.length; i++) remove(names[i]);
+    },
+  };
+}
+
+// ---- tmr ----
+
+const ALARM_SINGLE = 0;
+const ALARM_SEMI = 1;
+const ALARM_AUTO = 2;
+
+function tmrTimer(e: Emu): TmrTimer {
+  const t: EmuTimer = { due: 0, interval: 0, repeat: false, running: false, fn: undefined, seq: 0 };
+  let cb: ((this: void, t: TmrTimer) => void) | undefined;
+  let mode = ALARM_SINGLE;
+  const obj: TmrTimer = {
+    register: (ms, m, fn) => {
+      if (ms < 1 || ms > 6870947) error("invalid timer interval");
+      disarmTimer(e, t);
+      t.interval = ms;
+      t.repeat = m === ALARM_AUTO;
+      mode = m;
+      cb = fn;
+    },
+    start: () => {
+      if (cb === undefined) error("timer not registered");
+      armTimer(e, t, t.interval);
+      return true;
+    },
+    alarm: (ms, m, fn) => {
+      obj.register(ms, m, fn);
+      return obj.start();
+    },
+    stop: () => {
+      const was = t.running;
+      disarmTimer(e, t);
+      return was;
+    },
+    unregister: () => {
+      disarmTimer(e, t);
+      cb = undefined;
+    },
+    interval: (ms) => {
+      t.interval = ms;
+      if (t.running) armTimer(e, t, ms);
+    },
+    state: () => {
+      if (cb === undefined) return $multi(undefined);
+      return $multi(t.running, mode);
+    },
+  };
+  t.fn = () => {
+    const fn = cb;
+    // A single alarm unregisters itself before its callback runs.
+    if (mode === ALARM_SINGLE) cb = undefined;
+    if (fn !== undefined) fn(obj);
+  };
+  return obj;
+}
+
+/** The µs counter: 31 bits, wrapping. */
+function nowUs(e: Emu): number {
+  // float: virtual µs stay below 2^53, exact on the emulation's VMs (PUC 5.1 doubles, PUC 5.3 64-bit integers).
+  const us = e.usBase + e.now * 1000;
+  // float: as above.
+  return us - math.floor(us / 2147483648) * 2147483648;
+}
+
+function tmrModule(e: Emu): TmrModule {
+  return {
+    create: () => tmrTimer(e),
+    now: () => nowUs(e),
+    time: () => idiv(e.now, 1000),
+    delay: () => undefined,
+    softwd: () => undefined,
+    wdclr: () => undefined,
+    ccount: () => nowUs(e),
+    ALARM_SINGLE,
+    ALARM_SEMI,
+    ALARM_AUTO,
+  };
+}
+
+// ---- node ----
+
+interface Rng {
+  seed: number;
+}
+
+function nodeModule(e: Emu, rng: Rng): NodeModule {
+  return {
+    restart: () => {
+      emit(e, "restart", []);
+      e.dead = true;
+    },
+    heap: () => 44000,
+    chipid: () => 1234567,
+    flashid: () => 1458400,
+    flashsize: () => 4194304,
+    bootreason: () => $multi(2, 0),
+    info: () => ({}),
+    random: (l, u) => {
+      const lo = u !== undefined ? l : 1;
+      const hi = u !== undefined ? u : l;
+      // ZX81 LCG, exact in every number type. nonneg: the seed stays in [0, 65537).
+      rng.seed = (rng.seed * 75 + 74) % 65537;
+      // nonneg: seed in [0, 65537), hi >= lo.
+      return lo + (rng.seed % (hi - lo + 1));
+    },
+    LFS: {
+      get: () => undefined,
+      reload: () => "LFS is not emulated",
+      list: () => undefined,
+      time: undefined,
+      config: { lfs_mapped: 0, lfs_base: 0, lfs_size: 0, lfs_used: 0 },
+    },
+    task: {
+      post: (a: unknown, b?: unknown) => {
+        const fn = (b !== undefined ? b : a) as (this: void, priority: number) => void;
+        const t: EmuTimer = { due: 0, interval: 0, repeat: false, running: false, fn: () => fn(1), seq: 0 };
+        armTimer(e, t, 0);
+      },
+      LOW_PRIORITY: 0,
+      MEDIUM_PRIORITY: 1,
+      HIGH_PRIORITY: 2,
+    },
+    getcpufreq: () => 80,
+    setonerror: () => undefined,
+    compile: () => error("node.compile is not emulated"),
+    dsleep: () => {
+      emit(e, "restart", []);
+      e.dead = true;
+    },
+  };
+}
+
+// ---- gpio, pwm, adc ----
+
+interface Pins {
+  /** Levels: inputs as Node set them, outputs as written. */
+  level: { [pin: string]: number };
+  trig: { [pin: string]: { type: string; fn: (this: void, level: number, when: number, count: number) => void } | undefined };
+  adc: number;
+}
+
+function pinKey(pin: number): string {
+  return string.format("%d", pin);
+}
+
+function gpioModule(e: Emu, pins: Pins): GpioModule {
+  return {
+    mode: () => undefined,
+    read: (pin) => {
+      const v = pins.level[pinKey(pin)];
+      return v !== undefined ? v : 0;
+    },
+    write: (pin, level) => {
+      const v = level !== 0 ? 1 : 0;
+      pins.level[pinKey(pin)] = v;
+      emit(e, "gpio", [pinKey(pin), pinKey(v)]);
+    },
+    trig: (pin, type, fn) => {
+      pins.trig[pinKey(pin)] = type === undefined || type === "none" || fn === undefined ? undefined : { type, fn };
+    },
+    OUTPUT: 1,
+    OPENDRAIN: 4,
+    INPUT: 0,
+    INT: 2,
+    PULLUP: 1,
+    FLOAT: 0,
+    HIGH: 1,
+    LOW: 0,
+  };
+}
+
+/** An input pin changed: its level, and an interrupt when one is armed for that edge. */
+function gpioInput(e: Emu, pins: Pins, pin: number, level: number): void {
+  const k = pinKey(pin);
+  const was = pins.level[k];
+  pins.level[k] = level;
+  const t = pins.trig[k];
+  if (t === undefined || was === level) return;
+  const up = level === 1;
+  const fire = t.type === "both" || (t.type === "up" && up) || (t.type === "down" && !up) || (t.type === "high" && up) || (t.type === "low" && !up);
+  if (fire) t.fn(level, nowUs(e), 1);
+}
+
+interface PwmPin {
+  hz: number;
+  duty: number;
+  on: boolean;
+}
+
+function pwmModule(e: Emu): PwmModule {
+  const pwm: { [pin: string]: PwmPin | undefined } = {};
+  const get = (pin: number): PwmPin => {
+    const p = pwm[pinKey(pin)];
+    if (p === undefined) return error("pwm pin not set up");
+    return p;
+  };
+  const show = (pin: number) => {
+    const p = get(pin);
+    emit(e, "pwm", [pinKey(pin), pinKey(p.hz), pinKey(p.duty), p.on ? "1" : "0"]);
+  };
+  const clock = (hz: number) => {
+    if (hz < 1 || hz > 1000) error("wrong frequency");
+    // One frequency for every PWM pin.
+    for (const [, p] of pairs(pwm)) (p as PwmPin).hz = hz;
+  };
+  return {
+    setup: (pin, hz, duty) => {
+      pwm[pinKey(pin)] = { hz, duty, on: false };
+      clock(hz);
+      show(pin);
+    },
+    start: (pin) => {
+      get(pin).on = true;
+      show(pin);
+    },
+    stop: (pin) => {
+      get(pin).on = false;
+      show(pin);
+    },
+    setduty: (pin, duty) => {
+      get(pin).duty = duty < 0 ? 0 : duty > 1023 ? 1023 : duty;
+      show(pin);
+    },
+    getduty: (pin) => get(pin).duty,
+    setclock: (pin, hz) => {
+      clock(hz);
+      show(pin);
+    },
+    getclock: (pin) => get(pin).hz,
+    close: (pin) => {
+      get(pin).on = false;
+      show(pin);
+      pwm[pinKey(pin)] = undefined;
+    },
+  };
+}
+
+function adcModule(pins: Pins): AdcModule {
+  return {
+    read: () => pins.adc,
+    readvdd33: () => 65535,
+    force_init_mode: () => false,
+    INIT_ADC: 1,
+    INIT_VDD33: 0,
+  };
+}
+
+// ---- uart ----
+
+interface Uart {
+  count: number | string;
+  fn: ((this: void, data: string) => void) | undefined;
+  buf: string;
+  baud: number;
+}
+
+function uartModule(e: Emu, u: Uart): UartModule {
+  return {
+    setup: (_id, baud) => {
+      u.baud = baud;
+      return baud;
+    },
+    alt: () => undefined,
+    on: (_ev, count, fn) => {
+      u.count = count !== undefined ? count : 0;
+      u.fn = fn;
+      u.buf = "";
+    },
+    write: (id, ...data) => {
+      const parts: string[] = [];
+      for (let i = 0; i < data.length; i++) {
+        const d = data[i];
+        parts[parts.length] = typeof d === "number" ? string.char(d) : d;
+      }
+      emit(e, "uart", [pinKey(id), table.concat(parts)]);
+    },
+    getconfig: () => $multi(u.baud, 8, 0, 1),
+    PARITY_NONE: 0,
+    PARITY_EVEN: 1,
+    PARITY_ODD: 2,
+    STOPBITS_1: 1,
+    STOPBITS_1_5: 2,
+    STOPBITS_2: 3,
+  };
+}
+
+/** Bytes on the RX line, handed over as uart.on("data", count) asks: each byte (0), every n, or up to a character. */
+function uartInput(e: Emu, u: Uart, bytes: string): void {
+  const fn = u.fn;
+  if (fn === undefined) return;
+  if (u.count === 0) {
+    for (let i = 1; i <= bytes.length; i++) callback(e, () => fn(string.sub(bytes, i, i)));
+    return;
+  }
+  u.buf = u.buf + bytes;
+  for (;;) {
+    let n = 0;
+    if (typeof u.count === "number") n = u.buf.length >= u.count ? u.count : 0;
+    else {
+      const [at] = string.find(u.buf, u.count, 1, true);
+      n = at !== undefined ? at : 0;
+    }
+    if (n === 0) return;
+    const chunk = string.sub(u.buf, 1, n);
+    u.buf = string.sub(u.buf, n + 1);
+    callback(e, () => fn(chunk));
+  }
+}
+
+// ---- rtctime ----
+
+/** The civil date of a day count since 1970-01-01 (H. Hinnant's algorithm, integers only). */
+function civil(days: number): LuaMultiReturn<[number, number, number]> {
+  const z = days + 719468;
+  const era = idiv(z, 146097);
+  const doe = z - era * 146097;
+  const yoe = idiv(doe - idiv(doe, 1460) + idiv(doe, 36524) - idiv(doe, 146096), 365);
+  const doy = doe - (365 * yoe + idiv(yoe, 4) - idiv(yoe, 100));
+  const mp = idiv(5 * doy + 2, 153);
+  const d = doy - idiv(153 * mp + 2, 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return $multi(yoe + era * 400 + (m <= 2 ? 1 : 0), m, d);
+}
+
+/** Days since 1970-01-01 of January 1st of a year. */
+function newYear(year: number): number {
+  const y = year - 1;
+  const era = idiv(y, 400);
+  const yoe = y - era * 400;
+  // March-based year: January 1st is day 306 of the year before.
+  return era * 146097 + yoe * 365 + idiv(yoe, 4) - idiv(yoe, 100) + 306 - 719468;
+}
+
+function rtcModule(e: Emu): RtctimeModule {
+  return {
+    set: (sec) => {
+      e.rtc = sec;
+      e.rtcAt = e.now;
+      emit(e, "rtc", [string.format("%d", sec)]);
+    },
+    get: () => {
+      if (e.rtc < 0) return $multi(0, 0, 0);
+      const ms = e.now - e.rtcAt;
+      const s = idiv(ms, 1000);
+      return $multi(e.rtc + s, (ms - s * 1000) * 1000, 0);
+    },
+    epoch2cal: (sec) => {
+      const days = idiv(sec, 86400);
+      const rem = sec - days * 86400;
+      const [year, mon, day] = civil(days);
+      const hour = idiv(rem, 3600);
+      // nonneg: days since 1970; 1970-01-01 was a Thursday (wday 5, Sunday 1).
+      const wday = ((days + 4) % 7) + 1;
+      return { year, mon, day, hour, min: idiv(rem - hour * 3600, 60), sec: rem - idiv(rem, 60) * 60, yday: days - newYear(year) + 1, wday };
+    },
+  };
+}
+
+// ---- websocket ----
+
+interface WsState {
+  seq: number;
+  clients: { [id: string]: WsClient | undefined };
+}
+
+interface WsClient {
+  obj: WebsocketClient;
+  /** 0 idle, 1 connecting, 2 open, 3 closing. */
+  state: number;
+  headers: { [lower: string]: string };
+  names: { [lower: string]: string };
+  onConnection: ((this: void, ws: WebsocketClient) => void) | undefined;
+  onReceive: ((this: void, ws: WebsocketClient, msg: string, opcode: number) => void) | undefined;
+  onClose: ((this: void, ws: WebsocketClient, status: number) => void) | undefined;
+}
+
+function wsClient(e: Emu, ws: WsState): WebsocketClient {
+  let id = "";
+  const c: WsClient = {
+    obj: undefined as unknown as WebsocketClient,
+    state: 0,
+    // websocketclient.c's defaults; a header of the same name (any case) replaces one.
+    headers: { "user-agent": "ESP8266", "sec-websocket-protocol": "chat" },
+    names: { "user-agent": "User-Agent", "sec-websocket-protocol": "Sec-WebSocket-Protocol" },
+    onConnection: undefined,
+    onReceive: undefined,
+    onClose: undefined,
+  };
+  c.obj = {
+    config: (params) => {
+      if (params.headers === undefined) return;
+      for (const [k, v] of pairs(params.headers)) {
+        const lower = string.lower(k as string);
+        c.headers[lower] = v as string;
+        c.names[lower] = k as string;
+      }
+    },
+    on: (event: string, fn: unknown) => {
+      if (event === "connection") c.onConnection = fn as WsClient["onConnection"];
+      else if (event === "receive") c.onReceive = fn as WsClient["onReceive"];
+      else if (event === "close") c.onClose = fn as WsClient["onClose"];
+      else error("unknown event " + event);
+    },
+    connect: (url) => {
+      if (c.state !== 0) error("websocket already connected");
+      ws.seq = ws.seq + 1;
+      id = string.format("%d", ws.seq);
+      ws.clients[id] = c;
+      c.state = 1;
+      const lines: string[] = [];
+      for (const [k, v] of pairs(c.headers)) lines[lines.length] = c.names[k as string] + ": " + (v as string) + "\r\n";
+      emit(e, "ws", [id, "connect", url, table.concat(lines)]);
+    },
+    send: (msg, opcode) => {
+      if (c.state !== 2) error("websocket not connected");
+      // websocketclient.c keeps the payload length in an unsigned short.
+      if (msg.length > 65535) error("message too long");
+      emit(e, "ws", [id, "send", opcode !== undefined ? string.format("%d", opcode) : "1", msg]);
+    },
+    close: () => {
+      if (c.state !== 1 && c.state !== 2) return;
+      c.state = 3;
+      emit(e, "ws", [id, "close"]);
+    },
+  } as WebsocketClient;
+  return c.obj;
+}
+
+function wsInput(ws: WsState, f: string[]): void {
+  const c = ws.clients[f[0]];
+  if (c === undefined) return;
+  const what = f[1];
+  if (what === "open") {
+    if (c.state !== 1) return;
+    c.state = 2;
+    if (c.onConnection !== undefined) c.onConnection(c.obj);
+  } else if (what === "recv") {
+    if (c.state === 2 && c.onReceive !== undefined) c.onReceive(c.obj, f[3] !== undefined ? f[3] : "", int(f[2]));
+  } else if (what === "closed") {
+    ws.clients[f[0]] = undefined;
+    c.state = 0;
+    if (c.onClose !== undefined) c.onClose(c.obj, int(f[2]));
+  }
+}
+
+function websocketModule(e: Emu, ws: WsState): WebsocketModule {
+  return { createClient: () => wsClient(e, ws) };
+}
+
+// ---- the emulation ----
+
+export interface Emulation {
+  /** The firmware's globals, by Lua name: the harness installs them before the port loads. */
+  globals: { [name: string]: unknown };
+  /** The event function running the port (its boardRun) on this emulated board. */
+  attach: (this: void, boardRun: BoardRun) => (this: void, line: string) => string[];
+  flashBytes: (this: void) => number;
+}
+
+export function emulate(fw: Firmware): Emulation {
+  const e = newEmu();
+  const pins: Pins = { level: {}, trig: {}, adc: 1023 };
+  const u: Uart = { count: 0, fn: undefined, buf: "", baud: 115200 };
+  const ws: WsState = { seq: 0, clients: {} };
+  const rng: Rng = { seed: 1 };
+  e.handle = (kind, f) => {
+    if (kind === "ws") wsInput(ws, f);
+    else if (kind === "uart") uartInput(e, u, f[0]);
+    else if (kind === "gpio") gpioInput(e, pins, int(f[0]), int(f[1]));
+    else if (kind === "adc") pins.adc = int(f[0]);
+    else if (kind === "seed") rng.seed = int(f[0]);
+    else error("unknown input " + kind);
+  };
+  const print = (...args: (string | number | boolean | undefined)[]) => {
+    const parts: string[] = [];
+    for (let i = 0; i < args.length; i++) parts[parts.length] = tostring(args[i] as string);
+    emit(e, "print", [table.concat(parts, "\t")]);
+  };
+  const encoder: EncoderModule = { toBase64, fromBase64, toHex, fromHex };
+  return {
+    globals: {
+      websocket: websocketModule(e, ws),
+      tmr: tmrModule(e),
+      file: fileModule(e),
+      node: nodeModule(e, rng),
+      encoder,
+      gpio: gpioModule(e, pins),
+      pwm: pwmModule(e),
+      adc: adcModule(pins),
+      uart: uartModule(e, u),
+      rtctime: rtcModule(e),
+      print,
+    },
+    attach: (boardRun) => emuEvent(e, fw, boardRun),
+    flashBytes: () => emuFlashBytes(e),
+  };
+}

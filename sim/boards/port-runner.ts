@@ -1,0 +1,248 @@
+// Node side of every board emulation (sim/boards/README.md): runs one image + port + module
+// emulation in a Lua VM on a virtual millisecond clock, carries out the common effects (files,
+// print, restart, the next timer) and hands the board's own to its driver (sim/boards/<board>/driver.ts).
+//
+// Time: `advance(ms)` runs, in time order, the VM's timers (the "due" it last reported) and the
+// events Node scheduled (`at`: a meter's answer after its line time), the hardware stepped between
+// them (`driver.sync`). Network events come when they come and enter at the current virtual time.
+// Flash: the VM holds the files; every change comes as an effect and is kept here (a FlashStore:
+// --state-dir's JSON file), so a power cycle reloads them into a fresh VM. A power loss can be cut
+// in after any effect (`cutAfter`): the effects after it never happened.
+
+import type { BoardConfig } from "../../hal/board-config";
+import { escField, FlashStore, unescField } from "../board";
+import { ImageRuntime, loadPort } from "../runtimes/image";
+
+export type PortLog = (kind: "log" | "effect" | "frame-in" | "frame-out", text: string) => void;
+
+/** A board's Node half: its own effects and inputs, its hardware, its sockets. */
+export interface PortDriver {
+  /** The wiring handed to the port's boardRun. */
+  readonly config: BoardConfig;
+  /** One effect of the board's own modules (fields unescaped); false when it is not one. */
+  effect(kind: string, f: string[]): boolean;
+  /** Before boot: the inputs as the hardware holds them (runner.feed). */
+  powerOn(): void;
+  /** Virtual time moved by ms: the hardware follows; changed inputs are fed. */
+  sync(ms: number): void;
+  /** The VM goes (power cycle, power loss, restart): outputs drop, sockets go without events. */
+  powerOff(): void;
+}
+
+export interface PortRunnerOptions {
+  root: string;
+  config: string;
+  runtime: "lua5.1" | "lua5.3";
+  board: string;
+  store?: FlashStore;
+  log?: PortLog;
+  /** Device-model values a factory provisions (written to the port's provisioning file before the first boot). */
+  provision?: Record<string, string>;
+  /** Where the port's provisioning file goes. */
+  provisionFile?: string;
+  /** µs of the board's counter at boot (default 0; tests start it near its wrap). */
+  usBase?: number;
+}
+
+interface Scheduled {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+export class PortRunner {
+  image!: ImageRuntime;
+  driver!: PortDriver;
+  /** Virtual ms since the runner was made (monotonic over power cycles); the VM counts from bootAt. */
+  now = 0;
+  bootAt = 0;
+  readonly store: FlashStore;
+  bootCount = 0;
+  /** The power went (cutAfter): nothing runs until powerCycle. */
+  powerLost = false;
+  /** Cuts the power right after the first effect it returns true for. */
+  cutAfter: ((kind: string, f: string[]) => boolean) | undefined;
+  /** Every print of the port, in order. */
+  readonly prints: string[] = [];
+  private luaDue: number | undefined;
+  private scheduled: Scheduled[] = [];
+  private seq = 0;
+  private readonly lines: string[] = [];
+  private feeding = false;
+  private restartAsked = false;
+  /** The RTC over a soft restart: epoch at the restart, or undefined. */
+  private rtcAt: { epoch: number; now: number } | undefined;
+  private rtcKept: number | undefined;
+
+  constructor(private readonly opts: PortRunnerOptions) {
+    this.store = opts.store ?? new FlashStore();
+  }
+
+  attach(driver: PortDriver): void {
+    this.driver = driver;
+  }
+
+  /** Powers up: a fresh VM, the flash, the hardware's inputs, then the port's boardRun. */
+  powerOn(): void {
+    this.bootAt = this.now;
+    this.luaDue = undefined;
+    this.scheduled = [];
+    this.powerLost = false;
+    this.restartAsked = false;
+    this.rtcAt = undefined;
+    this.image = loadPort(this.opts.root, this.opts.config, this.opts.runtime, this.opts.board);
+    this.bootCount++;
+    if (this.bootCount === 1 && this.opts.provision !== undefined && this.opts.provisionFile !== undefined) {
+      const text = Object.entries(this.opts.provision).map(([k, v]) => `${escField(k)}\t${escField(v)}\n`).join("");
+      this.store.set(this.opts.provisionFile, text);
+    }
+    this.feed("clock", [String(this.opts.usBase ?? 0)]);
+    this.feed("seed", [String(this.bootCount)]);
+    if (this.rtcKept !== undefined) this.feed("rtc", [String(this.rtcKept)]);
+    this.rtcKept = undefined;
+    for (const [name, bytes] of this.store.data) this.feed("file", [name, bytes]);
+    this.driver.powerOn();
+    const c = this.driver.config;
+    const csv = (a: number[]) => a.join(",");
+    const m = c.meter;
+    this.feed("boot", [
+      String(c.tickMs),
+      csv(c.pilotLevels),
+      csv([m.uart, m.baud, m.dePin, m.txPin, m.rxPin, m.periodMs ?? 1000]),
+      ...c.evses.map((e) => csv([e.relay, e.relayFeedback, e.pilotPwm, e.pilotAdc, e.lock, e.lockFeedback, e.plug, e.meterAddress])),
+    ]);
+  }
+
+  /** Power off and on: the VM, the sockets and the outputs go; flash and the hardware stay. */
+  powerCycle(): void {
+    this.shutdown();
+    this.rtcKept = undefined;
+    this.powerOn();
+  }
+
+  private shutdown(): void {
+    this.driver.powerOff();
+    this.image.close();
+    this.lines.length = 0;
+  }
+
+  /** A soft restart (node.restart): as a power cycle, but the RTC keeps running. */
+  private restart(): void {
+    const rtc = this.rtcAt;
+    this.shutdown();
+    this.rtcKept = rtc === undefined ? undefined : rtc.epoch + Math.floor((this.now - rtc.now) / 1000);
+    this.opts.log?.("effect", "restart");
+    this.powerOn();
+  }
+
+  /** Schedules fn at virtual ms `at` (runner time; dropped by a power cycle). */
+  at(at: number, fn: () => void): void {
+    this.scheduled.push({ at, seq: ++this.seq, fn });
+    this.scheduled.sort((a, b) => a.at - b.at || a.seq - b.seq);
+  }
+
+  /** Moves virtual time by ms, running every timer and scheduled event on the way. */
+  advance(ms: number): void {
+    const target = this.now + ms;
+    while (!this.powerLost) {
+      const node = this.scheduled[0];
+      const lua = this.luaDue ?? Infinity;
+      const next = Math.min(lua, node?.at ?? Infinity);
+      if (next > target) break;
+      this.moveTo(Math.max(next, this.now));
+      if (node !== undefined && node.at <= lua) {
+        this.scheduled.shift();
+        node.fn();
+      } else this.feed("time", []);
+    }
+    if (!this.powerLost) this.moveTo(target);
+  }
+
+  private moveTo(t: number): void {
+    const dt = t - this.now;
+    this.now = t;
+    this.driver.sync(dt);
+  }
+
+  /** Sends one input line (fields escaped here); lines fed meanwhile wait their turn. */
+  feed(kind: string, fields: string[]): void {
+    if (this.powerLost) return;
+    this.lines.push(`${kind}\t${fields.map(escField).join("\t")}`);
+    if (this.feeding) return;
+    this.feeding = true;
+    try {
+      for (let line = this.lines.shift(); line !== undefined; line = this.lines.shift()) {
+        const out = this.image.event(`${this.now - this.bootAt}\t${line}`);
+        for (const l of out.split("\n")) {
+          if (l === "" || this.powerLost) continue;
+          const f = l.split("\t").map(unescField);
+          this.effect(f[0], f.slice(1));
+          if (this.cutAfter?.(f[0], f.slice(1))) {
+            this.cutAfter = undefined;
+            this.powerLost = true;
+            this.opts.log?.("effect", "power lost");
+          }
+        }
+        if (this.powerLost) {
+          this.lines.length = 0;
+          break;
+        }
+        if (this.restartAsked) {
+          this.restartAsked = false;
+          this.restart();
+          continue;
+        }
+        this.driver.sync(0);
+      }
+    } finally {
+      this.feeding = false;
+    }
+  }
+
+  private effect(kind: string, f: string[]): void {
+    switch (kind) {
+      case "due":
+        this.luaDue = f[0] === "-" ? undefined : this.bootAt + Number(f[0]);
+        return;
+      case "print":
+        this.prints.push(f[0]);
+        this.opts.log?.("log", f[0]);
+        return;
+      case "restart":
+        this.restartAsked = true;
+        return;
+      case "rtc":
+        this.rtcAt = { epoch: Number(f[0]), now: this.now };
+        return;
+      case "fput":
+        this.store.set(f[0], f[1]);
+        return;
+      case "fapp":
+        this.store.set(f[0], (this.store.data.get(f[0]) ?? "") + f[1]);
+        return;
+      case "fdel":
+        this.store.set(f[0], undefined);
+        return;
+      case "fren": {
+        const v = this.store.data.get(f[0]);
+        this.store.set(f[0], undefined);
+        this.store.set(f[1], v);
+        return;
+      }
+    }
+    if (!this.driver.effect(kind, f)) throw new Error(`unknown effect from the ${this.opts.board} emulation: ${kind}`);
+  }
+
+  /** A line for the simulator's log (frames, effects). */
+  log(kind: "log" | "effect" | "frame-in" | "frame-out", text: string): void {
+    this.opts.log?.(kind, text);
+  }
+
+  heapKb(full = true): number {
+    return this.image.heapKb(full);
+  }
+
+  close(): void {
+    this.shutdown();
+  }
+}
