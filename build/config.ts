@@ -2,6 +2,8 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { BoardConfig } from "../hal/board-config";
+import { validateBoardSection } from "./wiring";
 
 export interface ConnectorConfig {
   /** ConnectorEnumType, e.g. cType2, cCCS2, sType2. */
@@ -25,6 +27,8 @@ export interface BuildConfig {
   /** Device-model defaults and limits by key "Component/Variable[Instance]" (or "EVSE#1/Power"): a value string or {default, min, max, mutability}. */
   deviceModel: { [key: string]: string | { default?: string; min?: number; max?: number; mutability?: "ReadOnly" | "WriteOnly" | "ReadWrite" } };
   target: "lua5.1" | "lua5.3";
+  /** Per flashable board (hal/<board>/board.json with a start file), the OEM's wiring its start file hands to the port (build/wiring.ts). */
+  board?: { [board: string]: BoardConfig };
 }
 
 /** The authorization cache's bounds when a config does not set them (profiles/authorization/auth-cache.ts). */
@@ -63,7 +67,7 @@ function onlyKnown(file: string, o: Record<string, unknown>, at: string, known: 
 export function validateConfig(raw: unknown, file: string, root: string): BuildConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) fail(file, "(root)", "must be an object");
   const c = raw as Record<string, unknown>;
-  onlyKnown(file, c, "", ["$schema", "name", "identity", "evses", "blocks", "bounds", "deviceModel", "target"]);
+  onlyKnown(file, c, "", ["$schema", "name", "identity", "evses", "blocks", "bounds", "deviceModel", "target", "board"]);
   str(file, c.name, "name", 40);
   if (!/^[a-z0-9-]+$/.test(c.name as string)) fail(file, "name", "must be lower-case letters, digits and '-'");
   const id = c.identity as Record<string, unknown>;
@@ -127,6 +131,7 @@ export function validateConfig(raw: unknown, file: string, root: string): BuildC
     }
   }
   if (c.target !== "lua5.1" && c.target !== "lua5.3") fail(file, "target", "must be lua5.1 or lua5.3");
+  if (c.board !== undefined) validateBoardSection((field, why) => fail(file, field, why), c.board, c.evses as EvseConfig[], root);
   return { ...(c as unknown as BuildConfig), deviceModel: (c.deviceModel as BuildConfig["deviceModel"]) ?? {} };
 }
 
