@@ -1,14 +1,20 @@
 // ocpp-fw: builds an OEM configuration into a board-neutral Lua image, the board's HAL, their
-// stripped bytecode and a size report.
+// stripped bytecode and a size report; for a board an OEM flashes (hal/<board>/board.json "start"),
+// also everything that goes on it (build/package.ts).
 //
-//   ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--board sim] [--out DIR]
+//   ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--board sim|<port>] [--out DIR]
+//
+// --board sim writes into build/out/<config>/<target>/, a port into build/out/<config>/<board>/.
+// Without --target a port is built for the config's target if its firmware runs it, else for the
+// firmware's own (board.json "targets").
 
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { bundleModules } from "./bundle";
-import { boardsAvailable, compile, BuildError, Chunk, ROOT, Target } from "./compile";
+import { boardsAvailable, compile, BuildError, Chunk, readBoardManifest, ROOT, Target } from "./compile";
 import { ConfigError, loadConfig } from "./config";
 import { ModelError } from "./device-model";
+import { boardWiring, LfsSize, packageBoard, writeFlashing } from "./package";
 import { compileStripped } from "../sim/runtimes/lua-vm";
 
 const USAGE = `usage: ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--board ${boardsAvailable(ROOT).join("|")}] [--out DIR]`;
@@ -52,6 +58,8 @@ export interface SizeReport {
   blocks: string[];
   image: ChunkSize;
   hal: ChunkSize;
+  /** NodeMCU on Lua 5.1: the LFS the image and the port need together (an estimate: build/lfs-size.ts). */
+  lfs?: LfsSize;
 }
 
 export interface BuildOutput {
@@ -87,21 +95,32 @@ function sizeText(r: SizeReport): string {
   const chunk = (title: string, c: ChunkSize) =>
     `${title}: ${c.file}\n  Lua source        ${c.sourceBytes} bytes\n  stripped bytecode ${c.bytecodeBytes} bytes\n  stripped bytecode per module:\n` +
     c.modules.map((m) => `    ${String(m.bytecodeBytes).padStart(6)}  ${m.module}`).join("\n") + "\n";
-  return `${r.config} (${r.target}), blocks: ${r.blocks.join(", ")}\n` + chunk("image (board-neutral)", r.image) + chunk(`HAL (board ${r.board}, apart from the image)`, r.hal);
+  const lfs =
+    r.lfs === undefined
+      ? ""
+      : `LFS (NodeMCU): image + HAL need about ${r.lfs.estimateBytes} bytes (estimate from the stripped bytecode, build/lfs-size.ts); the firmware offers at most ${r.lfs.maxBytes}${r.lfs.estimateBytes > r.lfs.maxBytes ? ": DOES NOT FIT" : ""}\n`;
+  return `${r.config} (${r.target}), blocks: ${r.blocks.join(", ")}\n` + chunk("image (board-neutral)", r.image) + chunk(`HAL (board ${r.board}, apart from the image)`, r.hal) + lfs;
 }
 
 /**
  * Builds one config for one target and board into dir: ocpp.lua and ocpp.luac (the image, stripped),
- * hal-<board>.lua/.luac (the board's part) and size.json/size.txt listing the two apart.
+ * hal-<board>.lua/.luac (the board's part) and size.json/size.txt listing the two apart; for a board
+ * an OEM flashes, its package too (start file, provisioning template, FLASHING.md, ...).
  */
 export function buildImage(configFile: string, target: Target | undefined, outDir: string | undefined, board = "sim"): BuildOutput {
   const cfg = loadConfig(configFile, ROOT);
-  const t = target ?? cfg.target;
-  const dir = outDir ?? path.join(ROOT, "build", "out", cfg.name, t);
+  const manifest = boardsAvailable(ROOT).includes(board) ? readBoardManifest(ROOT, board) : undefined;
+  const flashable = manifest?.start !== undefined;
+  // Before the slow compile: a flashable board needs the config's wiring for it.
+  if (flashable) boardWiring(cfg, configFile, board);
+  const t = target ?? (manifest === undefined || manifest.targets.includes(cfg.target) ? cfg.target : manifest.targets[0]);
+  const dir = outDir ?? path.join(ROOT, "build", "out", cfg.name, flashable ? board : t);
   const res = compile(cfg, t, dir, board);
-  const report: SizeReport = { config: cfg.name, target: t, board, blocks: cfg.blocks, image: chunkSize(dir, t, res.image), hal: chunkSize(dir, t, res.hal) };
+  const pkg = flashable && manifest !== undefined ? packageBoard(cfg, configFile, manifest, res, dir) : undefined;
+  const report: SizeReport = { config: cfg.name, target: t, board, blocks: cfg.blocks, image: chunkSize(dir, t, res.image), hal: chunkSize(dir, t, res.hal), lfs: pkg?.lfs };
   fs.writeFileSync(path.join(dir, "size.json"), JSON.stringify(report, null, 2) + "\n");
   fs.writeFileSync(path.join(dir, "size.txt"), sizeText(report));
+  if (pkg !== undefined && manifest !== undefined) writeFlashing(cfg, configFile, manifest, res, dir, pkg);
   return {
     dir,
     target: t,
@@ -136,6 +155,7 @@ export function main(argv: string[]): number {
     const rel = (f: string) => path.relative(process.cwd(), f);
     console.log(`built ${rel(r.luaFile)} (${r.sourceBytes} bytes source, ${r.bytecodeBytes} bytes stripped bytecode in ${rel(r.bytecodeFile)})`);
     console.log(`board ${r.board}: ${rel(r.halBytecodeFile)} (${r.report.hal.bytecodeBytes} bytes stripped bytecode, not part of the image)`);
+    if (fs.existsSync(path.join(r.dir, "FLASHING.md"))) console.log(`flash it as ${rel(path.join(r.dir, "FLASHING.md"))} describes`);
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -1,0 +1,106 @@
+// What goes on a flashable board, beside the image and the port the compile step wrote: the start
+// file (with the OEM's wiring), the provisioning template, the bytecode in the firmware's own format
+// where the build can make it, FLASHING.md, and the LFS figure for the size report.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BoardManifest, BuildResult, Target } from "./compile";
+import { BuildConfig, ConfigError } from "./config";
+import { flashingMd, PackagedFile } from "./flashing";
+import { ESP8266_LFS_MAX, lfsEstimate } from "./lfs-size";
+import { nodemcu51 } from "./nodemcu-bytecode";
+import { portModule, PROVISION_FILE, startFile } from "./start-file";
+
+/** The LFS figure of size.json: NodeMCU on Lua 5.1 only (build/lfs-size.ts). */
+export interface LfsSize {
+  /** Estimated LFS bytes for the image and the port together. */
+  estimateBytes: number;
+  /** The largest LFS the firmware offers. */
+  maxBytes: number;
+}
+
+export interface BoardPackage {
+  startFile: "init.lua" | "main.lua";
+  /** The package's files, the start file first, each with what it is. */
+  files: { file: string; what: string }[];
+  lfs?: LfsSize;
+}
+
+/** The per-unit provisioning keys (docs/porting.md), and the EMS broker's where the build has the ems block. */
+function provisionKeys(cfg: BuildConfig): string[] {
+  const keys = ["Internal/CsmsUrl", "SecurityCtrlr/Identity", "SecurityCtrlr/BasicAuthPassword"];
+  if (cfg.blocks.includes("ems")) keys.push("EmsCtrlr/Url");
+  return keys;
+}
+
+function provisionTemplate(keys: string[]): string {
+  return [
+    "# Per-unit provisioning: fill in the values, one Component/Variable=value per line (see FLASHING.md).",
+    "# Applied once at the first start, then deleted; a key left without a value is skipped.",
+    ...keys.map((k) => `${k}=`),
+    "",
+  ].join("\n");
+}
+
+/** The wiring of this board from the config, which a flashable board cannot do without. */
+export function boardWiring(cfg: BuildConfig, configFile: string, board: string): NonNullable<BuildConfig["board"]>[string] {
+  const w = cfg.board?.[board];
+  if (w === undefined) throw new ConfigError(`${configFile}: board.${board}: missing: the board's wiring (pins, meter bus, pilot levels, tick), which its start file hands to the port`);
+  return w;
+}
+
+/**
+ * Writes the board's package into the build's directory and returns its file list (the start file
+ * first). configFile: as the OEM named it, for FLASHING.md and errors.
+ */
+export function packageBoard(cfg: BuildConfig, configFile: string, manifest: BoardManifest, res: BuildResult, dir: string): BoardPackage {
+  const board = res.board;
+  const kind = manifest.start;
+  if (kind === undefined) throw new Error(`board ${board} has no start file`);
+  const target: Target = res.target;
+  const port = portModule(board);
+  const write = (file: string, bytes: string | Buffer) => fs.writeFileSync(path.join(dir, file), bytes);
+  write(kind, startFile(kind, { config: cfg.name, board, target, firmwareVersion: cfg.identity.firmwareVersion, wiring: boardWiring(cfg, configFile, board) }));
+  const keys = provisionKeys(cfg);
+  write(PROVISION_FILE, provisionTemplate(keys));
+  const nodemcu = kind === "init.lua";
+  // NodeMCU's 5.1 bytecode is the build's with aligned vectors; its 5.3 bytecode is a format of its own.
+  const lc = nodemcu && target === "lua5.1";
+  if (lc) {
+    // Named as their sources: an LFS image built from them names its modules ocpp and hal-<board>.
+    write("ocpp.lc", Buffer.from(nodemcu51(res.image.bytecode, "@ocpp.lua"), "latin1"));
+    write(`${port}.lc`, Buffer.from(nodemcu51(res.hal.bytecode, `@${port}.lua`), "latin1"));
+  }
+  const files: BoardPackage["files"] = [
+    { file: kind, what: nodemcu ? "the start file the firmware runs at boot: loads the image and the port, hands the port the wiring, applies the provisioning" : "the start file: PROJECT/VERSION for LuaTools, loads the image and the port, hands the port the wiring, applies the provisioning, `sys.run()`" },
+    { file: "ocpp.lua", what: nodemcu ? `the image (board-neutral), Lua source${lc ? "" : ": input of the LFS image"}` : "the image (board-neutral): a script" },
+    { file: `${port}.lua`, what: nodemcu ? `the port, Lua source${lc ? "" : ": input of the LFS image"}` : "the port: a script" },
+  ];
+  if (lc) {
+    files.push({ file: "ocpp.lc", what: "the image as NodeMCU Lua 5.1 bytecode (stripped): input of the LFS image; loaded from the file system when LFS does not hold it" });
+    files.push({ file: `${port}.lc`, what: "the port as NodeMCU Lua 5.1 bytecode (stripped): input of the LFS image; loaded from the file system when LFS does not hold it" });
+  }
+  files.push({ file: PROVISION_FILE, what: "per-unit provisioning template (CSMS URL, identity, password): fill in per unit" });
+  files.push({ file: "ocpp.luac", what: "not for the board: the image as PUC Lua bytecode, which the simulator runs" });
+  files.push({ file: `${port}.luac`, what: "not for the board: the port as PUC Lua bytecode, for the simulator" });
+  files.push({ file: "size.txt", what: "not for the board: the size report (also size.json)" });
+  const lfs = nodemcu && target === "lua5.1" ? { estimateBytes: lfsEstimate([res.image.bytecode, res.hal.bytecode]), maxBytes: ESP8266_LFS_MAX } : undefined;
+  return { startFile: kind, lfs, files };
+}
+
+/** Writes FLASHING.md with each file's size: after size.txt, which it lists. */
+export function writeFlashing(cfg: BuildConfig, configFile: string, manifest: BoardManifest, res: BuildResult, dir: string, pkg: BoardPackage): void {
+  const files: PackagedFile[] = pkg.files.map((f) => ({ ...f, bytes: fs.statSync(path.join(dir, f.file)).size }));
+  const md = flashingMd({
+    config: cfg.name,
+    configFile,
+    board: res.board,
+    target: res.target,
+    startFile: pkg.startFile,
+    files,
+    lfs: pkg.lfs !== undefined ? { bytes: pkg.lfs.estimateBytes, max: pkg.lfs.maxBytes } : undefined,
+    provisionKeys: provisionKeys(cfg),
+    modules: manifest.globals,
+  });
+  fs.writeFileSync(path.join(dir, "FLASHING.md"), md);
+}
