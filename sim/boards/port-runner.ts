@@ -12,6 +12,7 @@
 import type { BoardConfig } from "../../hal/board-config";
 import { escField, FlashStore, unescField } from "../board";
 import { ImageRuntime, loadPort } from "../runtimes/image";
+import type { LuaRuntimeName } from "../runtimes/lua-vm";
 
 export type PortLog = (kind: "log" | "effect" | "frame-in" | "frame-out", text: string) => void;
 
@@ -32,7 +33,7 @@ export interface PortDriver {
 export interface PortRunnerOptions {
   root: string;
   config: string;
-  runtime: "lua5.1" | "lua5.3";
+  runtime: LuaRuntimeName;
   board: string;
   store?: FlashStore;
   log?: PortLog;

@@ -95,16 +95,21 @@ export function emulationFile(dir: string, board: string): string {
 
 /**
  * Loads the image of a config with a port (hal/<board>/board.ts, its stripped bytecode as built) on
- * its board's emulated firmware modules (sim/boards/README.md), on PUC Lua: the port's own VM.
+ * its board's emulated firmware modules (sim/boards/README.md), in the port's own VM: PUC Lua loads the
+ * build's bytecode; fengari (lua5.3-f32: NodeMCU ESP32's single floats) the sources, stripped by itself
+ * (see imageChunks).
  */
-export function loadPort(root: string, config: string, runtime: "lua5.1" | "lua5.3", board: string): ImageRuntime {
+export function loadPort(root: string, config: string, runtime: LuaRuntimeName, board: string): ImageRuntime {
   const vm = createLuaVm(runtime);
   const dir = buildDir(root, config, runtime);
-  const hal = path.join(dir, `hal-${board}.luac`);
+  const strip = !loadsBuildBytecode(runtime);
+  const ext = strip ? "lua" : "luac";
+  const image = path.join(dir, `ocpp.${ext}`);
+  const hal = path.join(dir, `hal-${board}.${ext}`);
   try {
-    vm.loadImage(fs.readFileSync(path.join(dir, "ocpp.luac"), "latin1"), "=ocpp");
+    vm.loadImage(fs.readFileSync(image, "latin1"), "=ocpp", strip);
     vm.loadBoard(fs.readFileSync(emulationFile(dir, board), "latin1"), `=emu-${board}`);
-    vm.loadBoard(fs.readFileSync(hal, "latin1"), `=hal-${board}`);
+    vm.loadBoard(fs.readFileSync(hal, "latin1"), `=hal-${board}`, strip);
   } catch (e) {
     vm.close();
     throw e;
@@ -113,9 +118,9 @@ export function loadPort(root: string, config: string, runtime: "lua5.1" | "lua5
     runtime,
     event: (line) => vm.event(line),
     heapKb: (full) => vm.heapKb(full),
-    ownHeap: true,
+    ownHeap: !strip,
     vm,
-    chunks: { image: path.join(dir, "ocpp.luac"), hal },
+    chunks: { image, hal },
     close: () => vm.close(),
   };
 }
