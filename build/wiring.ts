@@ -135,10 +135,10 @@ function luaName(k: string): boolean {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && !["and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in", "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while"].includes(k);
 }
 
-/** A Lua string literal of any bytes (decimal escapes: the same in Lua 5.1 and 5.3). */
+/** A Lua string literal of a text, UTF-8 (three-digit decimal escapes, the same in Lua 5.1 and 5.3: a digit after one stays a digit). */
 export function luaString(s: string): string {
   let out = '"';
-  for (const ch of Buffer.from(s, "utf8")) out += ch >= 0x20 && ch < 0x7f && ch !== 0x22 && ch !== 0x5c ? String.fromCharCode(ch) : `\\${ch}`;
+  for (const ch of Buffer.from(s, "utf8")) out += ch >= 0x20 && ch < 0x7f && ch !== 0x22 && ch !== 0x5c ? String.fromCharCode(ch) : `\\${String(ch).padStart(3, "0")}`;
   return out + '"';
 }
 
