@@ -58,6 +58,9 @@ export function blocksAvailable(root: string): string[] {
 
 const CONNECTOR_TYPES = ["cCCS1", "cCCS2", "cG105", "cTesla", "cType1", "cType2", "s309-1P-16A", "s309-1P-32A", "s309-3P-16A", "s309-3P-32A", "sBS1361", "sCEE-7-7", "sType2", "sType3", "Other1PhMax16A", "Other1PhOver16A", "Other3Ph", "Pan", "wInductive", "wResonant", "Undetermined", "Unknown"];
 
+/** Device-model values each unit gets from its provisioning file, never from the config. */
+const UNIT_SECRETS = ["SecurityCtrlr/BasicAuthPassword", "EmsCtrlr/Password"];
+
 /** A typo in a field name is an error, not a silently ignored field. */
 function onlyKnown(file: string, o: Record<string, unknown>, at: string, known: string[]): void {
   for (const k of Object.keys(o)) if (!known.includes(k)) fail(file, at === "" ? k : `${at}.${k}`, "unknown field");
@@ -120,6 +123,8 @@ export function validateConfig(raw: unknown, file: string, root: string): BuildC
   if (c.deviceModel !== undefined) {
     if (typeof c.deviceModel !== "object" || c.deviceModel === null) fail(file, "deviceModel", "must be an object");
     for (const [k, v] of Object.entries(c.deviceModel as object)) {
+      // A per-unit secret goes in at first start from the unit's provisioning file (build/start-file.ts): a value here would be in every image's bytes.
+      if (UNIT_SECRETS.includes(k) && (typeof v === "string" || (typeof v === "object" && v !== null && "default" in v))) fail(file, `deviceModel.${k}`, "is a per-unit secret: provision it (the provisioning file of FLASHING.md), never in the image");
       if (typeof v === "string") continue;
       if (typeof v !== "object" || v === null) fail(file, `deviceModel.${k}`, "must be a value string or an object");
       for (const [f, x] of Object.entries(v as object)) {
