@@ -1,0 +1,297 @@
+// Packaging an OEM flashes (issue #9 §2): ocpp-fw build --board <port> writes the start file, the
+// provisioning template, FLASHING.md and the size report beside the image and the port; the start
+// file runs in the board's Lua VM against minimal module tables (boardRun gets the config's wiring,
+// the provisioning goes in once through fw.provision and its file goes); the config's "board"
+// section is checked with errors naming the field; NodeMCU's bytecode layout matches its own tool.
+
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildImage } from "../build/cli";
+import { boardsAvailable, BuildError, readBoardManifest, ROOT } from "../build/compile";
+import { BuildConfig, ConfigError, loadConfig, validateConfig } from "../build/config";
+import { nodemcu51 } from "../build/nodemcu-bytecode";
+import { portModule, PROVISION_FILE, startFile } from "../build/start-file";
+import { flashableBoards, luaString } from "../build/wiring";
+import { compileStripped, createLuaVm, LuaRuntimeName } from "../sim/runtimes/lua-vm";
+
+const CORE = path.join(ROOT, "build/configs/core.json");
+const core = () => JSON.parse(fs.readFileSync(CORE, "utf8"));
+const PASSWORD = "pa=ss w0rd#7";
+/** What an OEM writes per unit: comments, an empty value, a value with '=' and spaces, CRLF line ends. */
+const PROVISION = `# unit 7\r\nInternal/CsmsUrl=ws://csms.example:9000/ocpp\r\nSecurityCtrlr/Identity=CP7\r\nEmsCtrlr/Url=\r\nSecurityCtrlr/BasicAuthPassword=${PASSWORD}\r\n`;
+const APPLIED = ["Internal/CsmsUrl=ws://csms.example:9000/ocpp", "SecurityCtrlr/Identity=CP7", `SecurityCtrlr/BasicAuthPassword=${PASSWORD}`];
+
+/** The VM of each board's firmware (ESP32: single floats). */
+const VM: { [board: string]: LuaRuntimeName } = { "nodemcu-esp8266": "lua5.1", "nodemcu-esp32": "lua5.3-f32", luatos: "lua5.3" };
+
+/** Deterministic text of a Lua value, the same in JS for the config's wiring (keys sorted as strings, arrays 1-based). */
+const SER_LUA = `local function ser(v)
+  if type(v) ~= "table" then return tostring(v) end
+  local keys = {}
+  for k in pairs(v) do keys[#keys + 1] = k end
+  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+  local out = {}
+  for _, k in ipairs(keys) do out[#out + 1] = tostring(k) .. "=" .. ser(v[k]) end
+  return "{" .. table.concat(out, ",") .. "}"
+end`;
+function ser(v: unknown): string {
+  if (typeof v !== "object" || v === null) return String(v);
+  const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [String(i + 1), x]) : Object.entries(v);
+  return "{" + entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => `${k}=${ser(x)}`).join(",") + "}";
+}
+
+/**
+ * Runs a start file in the board's VM, in an environment of minimal module tables: the image is a
+ * stand-in Firmware logging start/provision, the port a stand-in whose boardRun logs the wiring and
+ * calls fw.start as a port does. Files live in a table (files: name -> contents). Returns the log and
+ * the files left, after `boots` boots on the same files. lfs: how NodeMCU's chunks are found.
+ */
+function runStart(board: string, src: string, opts: { files: { [name: string]: string }; boots?: number; lfs?: "get" | "flashindex" | "none"; startFails?: boolean }): { log: string[]; files: string[] } {
+  const vm = createLuaVm(VM[board]);
+  try {
+    const files = Object.entries(opts.files).map(([k, v]) => `[${luaString(k)}] = ${luaString(v)}`).join(", ");
+    const out = vm.eval(`
+${SER_LUA}
+local log = {}
+local function say(s) log[#log + 1] = s end
+local files = { ${files} }
+local image = {}
+image.start = function(hal) say("start") ${opts.startFails === true ? "return nil" : "return { station = true }"} end
+image.provision = function(st, k, v) say("provision " .. k .. "=" .. v .. (st.station and "" or " (no station)")) end
+image.tick = function() end
+local port = { boardRun = function(fw, cfg)
+  say("boardRun " .. ser(cfg))
+  if fw.tick ~= image.tick or fw.provision ~= image.provision then say("entry points changed") end
+  fw.start({})
+end }
+local chunks = { ocpp = function() return image end, [${luaString(portModule(board))}] = function() return port end }
+local timers = {}
+local function handle(name, mode)
+  if string.find(mode, "r") then
+    if files[name] == nil then return nil end
+    return { read = function(self, fmt) return files[name] end, close = function() end }
+  end
+  files[name] = ""
+  return { write = function(self, s) files[name] = files[name] .. s end, close = function() end }
+end
+local env = {
+  string = string, table = table, pairs = pairs, ipairs = ipairs, assert = assert, type = type, tostring = tostring,
+  node = {},
+  tmr = { ALARM_SINGLE = 0, create = function() return { alarm = function(self, ms, mode, fn) say("alarm " .. ms) timers[#timers + 1] = fn return true end } end },
+  file = {
+    exists = function(n) return files[n] ~= nil end,
+    getcontents = function(n) return files[n] end,
+    remove = function(n) say("remove " .. n) files[n] = nil end,
+  },
+  io = { open = handle },
+  loadfile = function(n) say("loadfile " .. n) local c = chunks[(string.gsub(n, "%.lc$", ""))] return c end,
+  wifi = { start = function() say("wifi.start") end, sta = { on = function(ev) say("wifi.sta.on " .. ev) end, connect = function() say("wifi.sta.connect") end } },
+  require = function(n) if n == "sys" then return { run = function() say("sys.run") end } end say("require " .. n) return chunks[n]() end,
+}
+local lfs = ${luaString(opts.lfs ?? "get")}
+if lfs == "get" then env.node.LFS = { get = function(n) say("LFS.get " .. n) return chunks[n] end }
+elseif lfs == "flashindex" then env.node.flashindex = function(n) say("flashindex " .. n) return chunks[n] end
+else env.node.LFS = { get = function(n) say("LFS.get " .. n) return nil end } end
+local src = ${luaString(src)}
+for boot = 1, ${opts.boots ?? 1} do
+  say("boot " .. boot)
+  local f, err
+  if setfenv ~= nil then
+    f, err = loadstring(src, "=start")
+    if f ~= nil then setfenv(f, env) end
+  else
+    f, err = load(src, "=start", "t", env)
+  end
+  if f == nil then return "load failed: " .. err end
+  f()
+  while #timers > 0 do table.remove(timers, 1)() end
+end
+local left = {}
+for k in pairs(files) do left[#left + 1] = k end
+table.sort(left)
+return table.concat(log, "\\n") .. "\\n--\\n" .. table.concat(left, "\\n")`);
+    const [log, left] = out.split("\n--\n");
+    return { log: log.split("\n"), files: left === "" ? [] : left.split("\n") };
+  } finally {
+    vm.close();
+  }
+}
+
+function input(board: string, cfg: BuildConfig) {
+  return { config: cfg.name, board, target: readBoardManifest(ROOT, board).targets.includes(cfg.target) ? cfg.target : readBoardManifest(ROOT, board).targets[0], firmwareVersion: cfg.identity.firmwareVersion, wiring: cfg.board![board] };
+}
+
+const FLASHABLE = flashableBoards(ROOT);
+
+describe("the start file, in the board's Lua VM against minimal module tables", () => {
+  it("the flashable boards are the three ports: the sim board has no start file", () => {
+    expect(FLASHABLE).toEqual(["luatos", "nodemcu-esp32", "nodemcu-esp8266"]);
+  });
+
+  it.each(FLASHABLE)("%s: boardRun gets the config's wiring; the provisioning goes in after fw.start, once, and its file goes", (board) => {
+    const cfg = loadConfig(CORE, ROOT);
+    const kind = readBoardManifest(ROOT, board).start!;
+    const src = startFile(kind, input(board, cfg));
+    const wiring = `boardRun ${ser(cfg.board![board])}`;
+    if (kind === "init.lua") {
+      const r = runStart(board, src, { files: { [PROVISION_FILE]: PROVISION, "init.lua": src }, boots: 2 });
+      const wifi = board === "nodemcu-esp32" ? ["wifi.start", "wifi.sta.on disconnected", "wifi.sta.connect"] : [];
+      const boot = (n: number, provision: string[]) => [`boot ${n}`, ...wifi, "alarm 3000", "LFS.get ocpp", `LFS.get ${portModule(board)}`, wiring, "start", ...provision];
+      expect(r.log).toEqual([...boot(1, [...APPLIED.map((a) => `provision ${a}`), `remove ${PROVISION_FILE}`]), ...boot(2, [])]);
+      expect(r.files).toEqual(["init.lua"]);
+    } else {
+      // LuatOS: the uploaded file is read-only (/luadb/): applied once, remembered in /provisioned.
+      const r = runStart(board, src, { files: { [`/luadb/${PROVISION_FILE}`]: PROVISION }, boots: 2 });
+      const boot = (n: number, provision: string[]) => [`boot ${n}`, "require ocpp", `require ${portModule(board)}`, wiring, "start", ...provision, "sys.run"];
+      expect(r.log).toEqual([...boot(1, APPLIED.map((a) => `provision ${a}`)), ...boot(2, [])]);
+      expect(r.files).toEqual(["/luadb/provision.txt", "/provisioned"]);
+      expect(src).toMatch(/^PROJECT = "core"$/m);
+      expect(src).toMatch(/^VERSION = "0\.1\.0"$/m);
+      expect(src.trimEnd().endsWith("sys.run()")).toBe(true);
+    }
+  });
+
+  it.each(FLASHABLE.filter((b) => readBoardManifest(ROOT, b).start === "init.lua"))("%s: without LFS the chunks come from the .lc files; node.flashindex on older firmware", (board) => {
+    const src = startFile("init.lua", input(board, loadConfig(CORE, ROOT)));
+    const none = runStart(board, src, { files: {}, lfs: "none" });
+    expect(none.log.filter((l) => /^(LFS|loadfile|flashindex)/.test(l))).toEqual(["LFS.get ocpp", "loadfile ocpp.lc", `LFS.get ${portModule(board)}`, `loadfile ${portModule(board)}.lc`]);
+    const old = runStart(board, src, { files: {}, lfs: "flashindex" });
+    expect(old.log.filter((l) => /^(LFS|loadfile|flashindex)/.test(l))).toEqual(["flashindex ocpp", `flashindex ${portModule(board)}`]);
+    expect(old.log).toContain("start");
+  });
+
+  it.each(FLASHABLE)("%s: a station that did not start gets no provisioning, and the file stays for the next start", (board) => {
+    const kind = readBoardManifest(ROOT, board).start!;
+    const src = startFile(kind, input(board, loadConfig(CORE, ROOT)));
+    const name = kind === "init.lua" ? PROVISION_FILE : `/luadb/${PROVISION_FILE}`;
+    const r = runStart(board, src, { files: { [name]: PROVISION }, startFails: true });
+    expect(r.log.filter((l) => l.startsWith("provision") || l.startsWith("remove"))).toEqual([]);
+    expect(r.files).toEqual([name]);
+  });
+
+  it("a register table in the wiring reaches boardRun as written", () => {
+    const c = core();
+    c.board.luatos.meter.registers = [
+      { name: "energyWh", fn: 3, addr: 256, kind: "u32", dec: 0, swap: true },
+      { name: "powerW", fn: 3, addr: 258, kind: "s16", dec: -1 },
+    ];
+    c.board.luatos.meter.periodMs = 500;
+    const cfg = validateConfig(c, "core.json", ROOT);
+    const r = runStart("luatos", startFile("main.lua", input("luatos", cfg)), { files: {} });
+    expect(r.log).toContain(`boardRun ${ser(cfg.board!.luatos)}`);
+    expect(r.log.find((l) => l.startsWith("boardRun"))).toContain("kind=u32,name=energyWh,swap=true}");
+  });
+});
+
+describe("the config's board section: errors name the field", () => {
+  const bad: [string, (c: any) => void][] = [
+    ["board.sim", (c) => (c.board.sim = c.board.luatos)],
+    ["board.nodemcu-esp8266.evses", (c) => c.board["nodemcu-esp8266"].evses.pop()],
+    ["board.luatos.evses[0].colour", (c) => (c.board.luatos.evses[0].colour = "red")],
+    ["board.luatos.evses[1].relay", (c) => (c.board.luatos.evses[1].relay = c.board.luatos.evses[0].relay)],
+    ["board.nodemcu-esp32.meter.dePin", (c) => (c.board["nodemcu-esp32"].meter.dePin = c.board["nodemcu-esp32"].evses[0].lock)],
+    ["board.nodemcu-esp32.evses[1].meterAddress", (c) => (c.board["nodemcu-esp32"].evses[1].meterAddress = 1)],
+    ["board.nodemcu-esp32.evses[0].pilotPwm", (c) => (c.board["nodemcu-esp32"].evses[0].pilotPwm = -1)],
+    ["board.nodemcu-esp32.evses[0].lockFeedback", (c) => (c.board["nodemcu-esp32"].evses[0].lock = -1)],
+    ["board.nodemcu-esp32.meter.baud", (c) => (c.board["nodemcu-esp32"].meter.baud = 9601)],
+    ["board.nodemcu-esp32.pilotLevels[2]", (c) => (c.board["nodemcu-esp32"].pilotLevels[2] = 3000)],
+    ["board.nodemcu-esp32.pilotLevels", (c) => c.board["nodemcu-esp32"].pilotLevels.pop()],
+    ["board.nodemcu-esp8266.tickMs", (c) => (c.board["nodemcu-esp8266"].tickMs = 2000)],
+    ["board.luatos.meter.registers", (c) => (c.board.luatos.meter.registers = [{ name: "powerW", fn: 4, addr: 52, kind: "f32", dec: 0 }])],
+    ["board.luatos.meter.registers[0].kind", (c) => (c.board.luatos.meter.registers = [{ name: "energyWh", fn: 4, addr: 72, kind: "f64", dec: 3 }])],
+    ["board.nodemcu-esp8266.evses[0]", (c) => c.evses[0].connectors.push(c.evses[0].connectors[0])],
+    ["deviceModel.SecurityCtrlr/BasicAuthPassword", (c) => (c.deviceModel["SecurityCtrlr/BasicAuthPassword"] = { default: PASSWORD })],
+  ];
+  it.each(bad)("%s", (field, change) => {
+    const c = core();
+    change(c);
+    expect(() => validateConfig(c, "core.json", ROOT)).toThrow(new RegExp(`^core\\.json: ${field.replace(/[[\].]/g, "\\$&")}: `));
+  });
+
+  it("LuatOS's pilot PWM is a channel: it may share its number with a GPIO", () => {
+    const c = core();
+    c.board.luatos.evses[0].pilotPwm = c.board.luatos.evses[0].relay;
+    expect(validateConfig(c, "core.json", ROOT).board!.luatos.evses[0].pilotPwm).toBe(c.board.luatos.evses[0].relay);
+  });
+});
+
+describe("NodeMCU's Lua 5.1 bytecode", () => {
+  it("is the build's stripped bytecode laid out as NodeMCU's luac.cross -s writes it (fixture made by that tool)", () => {
+    const dir = path.join(ROOT, "test/fixtures/nodemcu51");
+    const ours = nodemcu51(compileStripped("lua5.1", fs.readFileSync(path.join(dir, "sample.lua"), "latin1"), "=sample"));
+    expect(Buffer.from(ours, "latin1").equals(fs.readFileSync(path.join(dir, "sample.lc")))).toBe(true);
+    // PUC's own layout is not it: NodeMCU's loader reads the padding as code.
+    expect(compileStripped("lua5.1", fs.readFileSync(path.join(dir, "sample.lua"), "latin1"), "=sample")).not.toBe(ours);
+  });
+
+  it("names its main function after the source when asked (the LFS module name), and refuses other bytecode", () => {
+    const dump = compileStripped("lua5.1", "return 1", "=x");
+    const named = nodemcu51(dump, "@ocpp.lua");
+    expect(named.slice(12, 16 + 9)).toBe("\x0a\x00\x00\x00@ocpp.lua");
+    expect(() => nodemcu51(compileStripped("lua5.3", "return 1", "=x"))).toThrow(BuildError);
+  });
+});
+
+// Each port's packaging, as soon as its board.ts is there.
+const PORTS = FLASHABLE.filter((b) => boardsAvailable(ROOT).includes(b));
+
+describe.skipIf(PORTS.length === 0)("ocpp-fw build --board <port>", () => {
+  it.each(PORTS)("%s: the package, its start file parses in the board's VM, the sizes; the password is in no file", { timeout: 300_000 }, (board) => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), `pkg-${board}-`));
+    try {
+      const r = buildImage(CORE, undefined, out, board);
+      const manifest = readBoardManifest(ROOT, board);
+      const kind = manifest.start!;
+      const nodemcu = kind === "init.lua";
+      const lc = nodemcu && r.target === "lua5.1";
+      const port = portModule(board);
+      const expected = [kind, "FLASHING.md", "ocpp.lua", "ocpp.luac", `${port}.lua`, `${port}.luac`, PROVISION_FILE, "size.json", "size.txt", ...(lc ? ["ocpp.lc", `${port}.lc`] : [])].sort();
+      expect(fs.readdirSync(out).sort()).toEqual(expected);
+      expect(manifest.targets).toContain(r.target);
+      // The start file loads (parses) in the board's VM.
+      const vm = createLuaVm(VM[board]);
+      try {
+        const src = fs.readFileSync(path.join(out, kind), "utf8");
+        expect(vm.eval(`local f, e = (loadstring or load)(${luaString(src)}, "=start") return f ~= nil and "parsed" or e`)).toBe("parsed");
+      } finally {
+        vm.close();
+      }
+      // The provisioning template names the keys, without values.
+      expect(fs.readFileSync(path.join(out, PROVISION_FILE), "utf8")).toMatch(/^SecurityCtrlr\/BasicAuthPassword=$/m);
+      const size = JSON.parse(fs.readFileSync(path.join(out, "size.json"), "utf8"));
+      expect(size.board).toBe(board);
+      expect(size.image.bytecodeBytes).toBe(fs.statSync(path.join(out, "ocpp.luac")).size);
+      expect(size.hal.bytecodeBytes).toBe(fs.statSync(path.join(out, `${port}.luac`)).size);
+      if (lc) {
+        expect(size.lfs.estimateBytes % 4096).toBe(0);
+        // LFS holds more than the bytecode (records, TValues, string headers): the estimate is above it.
+        expect(size.lfs.estimateBytes).toBeGreaterThan(size.image.bytecodeBytes + size.hal.bytecodeBytes);
+        expect(fs.readFileSync(path.join(out, "size.txt"), "utf8")).toContain(`LFS (NodeMCU): image + HAL need about ${size.lfs.estimateBytes} bytes`);
+        expect(fs.readFileSync(path.join(out, "ocpp.lc")).subarray(12, 25).toString("latin1")).toBe("\x0a\x00\x00\x00@ocpp.lua");
+      } else expect(size.lfs).toBeUndefined();
+      const md = fs.readFileSync(path.join(out, "FLASHING.md"), "utf8");
+      for (const f of expected.filter((f) => f !== "FLASHING.md" && f !== "size.json")) expect(md, f).toContain(`| \`${f}\` | ${fs.statSync(path.join(out, f)).size} |`);
+      expect(md).toContain(nodemcu ? "luac.cross -f" : "LuaTools");
+      // The unit's password reaches the device model through the start file only.
+      for (const f of fs.readdirSync(out)) expect(fs.readFileSync(path.join(out, f)).includes(PASSWORD), f).toBe(false);
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it.each(PORTS.filter((b) => !readBoardManifest(ROOT, b).targets.includes("lua5.1")))("%s: a target the board does not run is refused", (board) => {
+    expect(() => buildImage(CORE, "lua5.1", fs.mkdtempSync(path.join(os.tmpdir(), "pkg-")), board)).toThrow(/does not run lua5\.1/);
+  });
+
+  it.each(PORTS)("%s: a config without the board's wiring is refused before the compile, naming the field", (board) => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "pkg-")), "bare.json");
+    const c = core();
+    delete c.board;
+    c.name = "bare";
+    fs.writeFileSync(file, JSON.stringify(c));
+    expect(() => buildImage(file, undefined, path.dirname(file), board)).toThrow(ConfigError);
+    expect(() => buildImage(file, undefined, path.dirname(file), board)).toThrow(`${file}: board.${board}: missing`);
+  });
+});
