@@ -37,7 +37,7 @@ const PILOT_READS = 3;
 /** os.time() below this (2020-01-01) is a clock never set. */
 const RTC_MIN = 1577836800;
 
-// ---- pure parts (exported for the tests) ----
+// ---- pure parts (exported for the tests; ticksDelta below too) ----
 
 /**
  * The pilot's PWM duty in 0.1 % for an offer in 0.1 A (IEC 61851-1 Annex A): 6..51 A: A / 0.6 %;
@@ -100,14 +100,21 @@ function int(n: number): string {
 
 // ---- clock ----
 
+/**
+ * Ticks from last to now of mcu.ticks(), a 32-bit counter that wraps (shown signed or unsigned): on a
+ * 32-bit VM the difference wraps right by itself, on a 64-bit one 2^32 is added. Past 2^31 ticks
+ * between two reads (weeks) a 32-bit VM cannot tell: 0.
+ */
+function ticksDelta(now: number, last: number): number {
+  let d = now - last;
+  if (d < 0) d = d + 65536 * 65536;
+  return d < 0 ? 0 : d;
+}
+
 /** Counts the ticks since the last call into seconds and meter milliseconds. */
 function clock(b: Board): void {
   const now = mcu.ticks();
-  let d = now - b.lastTicks;
-  // A 32-bit counter: on a 32-bit VM the difference wraps right by itself, on a 64-bit one add 2^32.
-  if (d < 0) d = d + 65536 * 65536;
-  // Past 2^31 ticks between two reads (weeks) a 32-bit VM cannot tell: none counted.
-  if (d < 0) d = 0;
+  const d = ticksDelta(now, b.lastTicks);
   b.lastTicks = now;
   b.subTicks = b.subTicks + d;
   if (b.subTicks >= b.hz) {
@@ -374,6 +381,6 @@ function boardRun(fw: Firmware, cfg: BoardConfig): void {
   sys.timerLoopStart(() => poll(b), POLL_MS);
 }
 
-export { boardRun, pilotDuty, pilotOf };
+export { boardRun, pilotDuty, pilotOf, ticksDelta };
 // The transport's pure parts, for the tests.
 export { wsHeaders, keepaliveS, rxNew, rxFrame } from "./link";

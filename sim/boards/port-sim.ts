@@ -12,6 +12,8 @@ import { buildPort, portConfigFile } from "./build";
 import { PortDriver, PortLog, PortRunner } from "./port-runner";
 import { NodeMcuEsp8266Driver } from "./nodemcu-esp8266/driver";
 import { PROVISION_FILE as ESP8266_PROVISION_FILE } from "../../hal/nodemcu-esp8266/board";
+import { LuatosDriver } from "./luatos/driver";
+import { PROVISION_FILE as LUATOS_PROVISION_FILE } from "./luatos/modules";
 
 /** A board's driver with the EV's cable in reach (the simulator plugs it in). */
 export interface PortBoardDriver extends PortDriver {
@@ -34,6 +36,12 @@ export const PORT_BOARDS: Record<string, PortBoard> = {
     maxEvses: 1,
     provisionFile: ESP8266_PROVISION_FILE,
     driver: (runner, log) => new NodeMcuEsp8266Driver(runner, log),
+  },
+  luatos: {
+    runtimes: ["lua5.3"],
+    maxEvses: 2,
+    provisionFile: LUATOS_PROVISION_FILE,
+    driver: (runner, log) => new LuatosDriver(runner, log),
   },
 };
 
