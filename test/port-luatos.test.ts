@@ -1,31 +1,67 @@
-// The LuatOS port (hal/luatos/board.ts, link.ts, storage.ts) in the Lua 5.3 VM it runs on.
-// (1) Its pure parts, called in the built HAL chunk: the IEC 61851-1 pilot duty, the pilot state
-//     from the ADC, the raw handshake header string, the keepalive, and the joining of fragments
-//     within the build's bound.
+// The LuatOS port (hal/luatos/board.ts, link.ts, storage.ts) on its emulated firmware modules
+// (sim/boards/luatos/).
+// (1) Its pure parts in the built HAL chunk, on Lua 5.3 and on the 32-bit VMs LuatOS builds by default
+//     (lua5.3-int32, lua5.3-f32): the IEC 61851-1 pilot duty, the pilot state from the ADC, the raw
+//     handshake header string, the keepalive, mcu.ticks() deltas across the wrap, and the joining of
+//     fragments within the build's bound.
+// (2) The emulation's quirks as the port meets them: wsc:headers' table form percent-encoded and the
+//     string form sent as it is; records in fskv, a record over 4095 B in a file, the journal appended.
+// (3) Through the port over real sockets against the embedded schema-strict CSMS (every frame checked
+//     against the OCPP 2.0.1 schemas): boot Accepted with the subprotocol and Basic auth in the raw
+//     header string, StatusNotification, heartbeats across a wrap of mcu.ticks(); a charging session
+//     (plug, remote start, contactor, PWM duty, SDM630 energy over Modbus, remote stop); every CSMS
+//     message fragmented on the way (a proxy re-frames them): joined; a message over the build's bound
+//     in fragments: a FormatViolation, the heap not grown by it; a frame over the module's 8 KB: the
+//     connection dropped and made again; a power cycle in a session (the journal in files).
 
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { readBoardManifest, ROOT, transpileEntry } from "../build/compile";
 import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
+import { buildDir, emulationFile } from "../sim/runtimes/image";
+import { buildPort, portConfigFile } from "../sim/boards/build";
+import { PortRunner } from "../sim/boards/port-runner";
+import { LuatosDriver } from "../sim/boards/luatos/driver";
+import { PROVISION_FILE } from "../sim/boards/luatos/modules";
+import { EmbeddedCsms } from "../sim/csms";
+import { PROVISION_KEYS } from "../sim/simulator";
 
-let vm: LuaVm;
+const BOARD = "luatos";
+const GLOBALS = readBoardManifest(ROOT, BOARD).globals;
+const PURE_VMS = ["lua5.3", "lua5.3-int32", "lua5.3-f32"] as const;
+const CONFIG = portConfigFile(path.join(ROOT, "build", "configs", "core.json"), BOARD, 2);
+let configName = "";
+
+const cleanups: (() => unknown)[] = [];
+const allCsms: EmbeddedCsms[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+  expect(allCsms.flatMap((c) => c.violations)).toEqual([]);
+});
 
 beforeAll(() => {
-  const src = transpileEntry(path.join(ROOT, "hal/luatos/board.ts"), "lua5.3", undefined, readBoardManifest(ROOT, "luatos").globals);
-  vm = createLuaVm("lua5.3");
-  // The chunk returns the port's module; its pure functions need no firmware module but log and crypto,
-  // stood in here by a recorder and a marker.
-  vm.loadImage(src, "=hal-luatos");
-  vm.eval(`logs = {}
-    local function rec(level) return function(tag, msg) logs[#logs + 1] = level .. " " .. tag .. " " .. msg end end
-    log = { error = rec("E"), warn = rec("W"), info = rec("I"), debug = rec("D") }
-    crypto = { base64_encode = function(s) return "<b64:" .. s .. ">" end }
-    return true`);
-}, 120000);
+  configName = buildPort(CONFIG, BOARD, "lua5.3").name;
+}, 240000);
 
-const lua = (expr: string) => vm.eval(`local m = __sim_image; return ${expr}`);
+describe.each(PURE_VMS)("LuatOS port: pure parts on %s", (runtime) => {
+  let vm: LuaVm;
+  beforeAll(() => {
+    vm = createLuaVm(runtime);
+    cleanups.push(() => vm.close());
+    // The chunk returns the port's module; its pure functions need no firmware module but log and
+    // crypto, stood in here by a recorder and a marker.
+    vm.loadImage(transpileEntry(path.join(ROOT, "hal/luatos/board.ts"), "lua5.3", undefined, GLOBALS), "=hal-luatos", runtime !== "lua5.3");
+    vm.eval(`logs = {}
+      local function rec(level) return function(tag, msg) logs[#logs + 1] = level .. " " .. tag .. " " .. msg end end
+      log = { error = rec("E"), warn = rec("W"), info = rec("I"), debug = rec("D") }
+      crypto = { base64_encode = function(s) return "<b64:" .. s .. ">" end }
+      return true`);
+  }, 120000);
 
-describe("LuatOS port: pure parts (lua5.3)", () => {
+  const lua = (expr: string) => vm.eval(`local m = __sim_image; return ${expr}`);
+
   it("pilot duty in 0.1 % per IEC 61851-1 Annex A, never above the offer", () => {
     // [0.1 A, duty in 0.1 %]: 6..51 A: A / 0.6 %; 51..80 A: A / 2.5 + 64 %; below 6 A a steady +12 V.
     const table: [number, number][] = [
@@ -35,11 +71,30 @@ describe("LuatOS port: pure parts (lua5.3)", () => {
     for (const [da, duty] of table) expect(Number(lua(`m.pilotDuty(${da})`)), `${da} dA`).toBe(duty);
     // Read back as an EV does (up to 85 %: duty * 0.6 A, above: (duty - 64) * 2.5 A): never more than
     // offered, and within a step of it (just above 51 A the standard's own seam reads about 50.6 A).
+    const duties = lua(`(function() local d = {} for a = 60, 800 do d[#d + 1] = m.pilotDuty(a) end return table.concat(d, ",") end)()`).split(",").map(Number);
     for (let da = 60; da <= 800; da++) {
-      const d = Number(lua(`m.pilotDuty(${da})`));
+      const d = duties[da - 60];
       const amps = d <= 850 ? (d / 10) * 0.6 : (d / 10 - 64) * 2.5;
       expect(amps, `${da} dA`).toBeLessThanOrEqual(da / 10 + 1e-9);
       expect(amps, `${da} dA`).toBeGreaterThan(Math.min(da / 10 - 0.3, 50.6));
+    }
+  });
+
+  it("mcu.ticks() deltas across the 32-bit wrap, shown signed (32-bit VM) or unsigned", () => {
+    // [now, last, ticks between, the unsigned form of a 64-bit VM]
+    const cases: [string, string, number, boolean][] = [
+      ["1500", "1000", 500, false],
+      // Signed: 2^31 - 1 to -2^31 is one tick (-2^31 written so that it stays an integer on a 32-bit VM).
+      ["(-2147483647 - 1)", "2147483647", 1, false],
+      ["-2147483148", "2147483147", 1001, false],
+      // Unsigned: 2^32 - 1 to 0.
+      ["0", "4294967295", 1, true],
+      ["999", "4294966296", 1999, true],
+    ];
+    for (const [now, last, d, unsigned] of cases) {
+      // A 32-bit VM never shows the unsigned forms.
+      if (unsigned && runtime !== "lua5.3") continue;
+      expect(Number(lua(`m.ticksDelta(${now}, ${last})`)), `${last} -> ${now}`).toBe(d);
     }
   });
 
@@ -114,5 +169,360 @@ describe("LuatOS port: pure parts (lua5.3)", () => {
     expect(r.logs).toEqual(["W ocpp a message began before the last one ended: the unfinished one dropped"]);
     // Control opcodes never reach the joiner's output (the module answers pings itself).
     expect(feed(100, [["p", 1, 9], ["q", 1, 10]]).out).toEqual(["-", "-"]);
+  });
+});
+
+// ---- the emulation as the port meets it ----
+
+/** Effect lines as fields, unescaped (firmware/fields.ts), without the closing "due". */
+function effectsOf(out: string): string[][] {
+  const unesc = (f: string) => f.replace(/\\(\\|t|n)/g, (_m, c: string) => (c === "t" ? "\t" : c === "n" ? "\n" : "\\"));
+  return out.split("\n").filter((l) => l !== "" && !l.startsWith("due\t")).map((l) => l.split("\t").map(unesc));
+}
+
+describe("LuatOS emulation: quirks the port copes with", () => {
+  /** A VM with the emulated modules as globals, the given chunk as its image (__sim_image) and a port that does nothing. */
+  function emuVm(image: string): { vm: LuaVm; ev: (kind: string, fields?: string[]) => string[][]; run: (lua: string) => string[][] } {
+    const vm = createLuaVm("lua5.3");
+    cleanups.push(() => vm.close());
+    vm.loadImage(image, "=image");
+    vm.loadBoard(fs.readFileSync(emulationFile(buildDir(ROOT, configName, "lua5.3"), BOARD), "latin1"), "=emu");
+    vm.loadBoard("return { boardRun = function() end }", "=port");
+    const esc = (f: string) => f.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n");
+    const ev = (kind: string, fields: string[] = []) => effectsOf(vm.event(["0", kind, ...fields.map(esc)].join("\t")));
+    // A snippet's effects come out with the next event.
+    const run = (lua: string) => {
+      vm.eval(`local m = __sim_image; ${lua}; return ''`);
+      return ev("time");
+    };
+    return { vm, ev, run };
+  }
+
+  it("wsc:headers: a table's values percent-encoded, the raw string sent as it is; send always FIN, refused unless open", () => {
+    const { vm, ev, run } = emuVm("return {}");
+    const out = run(`c1 = websocket.create(nil, "ws://h/p", 40)
+      c1:headers({["Sec-WebSocket-Protocol"] = "ocpp2.0.1"})
+      c1:connect()
+      c2 = websocket.create(nil, "ws://h/p")
+      c2:headers("Sec-WebSocket-Protocol: ocpp2.0.1\\r\\nAuthorization: Basic a b\\r\\n")
+      c2:connect()
+      sendBefore = c2:send("x")`);
+    expect(out).toEqual([
+      ["ws", "1", "connect", "ws://h/p", "Sec-WebSocket-Protocol:ocpp2%2E0%2E1\r\n", "40"],
+      ["ws", "2", "connect", "ws://h/p", "Sec-WebSocket-Protocol: ocpp2.0.1\r\nAuthorization: Basic a b\r\n", "60"],
+    ]);
+    expect(vm.eval("return tostring(sendBefore)")).toBe("false");
+    ev("ws", ["2", "conack"]);
+    expect(run(`r = tostring(c2:send("hello", 0)) .. tostring(c2:send(string.rep("y", 65535)))`)).toEqual([["ws", "2", "send", "1", "hello"]]);
+    expect(vm.eval("return r")).toBe("truefalse");
+    expect(vm.eval(`return tostring(websocket.create(nil, "http://h/"))`)).toBe("nil");
+    expect(vm.eval(`return tostring(c1:headers(string.rep("h", 1024)))`)).toBe("nil");
+    // close() releases the client: no event for it any more.
+    expect(run(`c2:close()`)).toEqual([["ws", "2", "close"]]);
+    expect(ev("ws", ["2", "disconnect"])).toEqual([]);
+  });
+
+  it("storage: records in fskv, one over 4095 B in a file written aside and renamed, the journal appended in parts", () => {
+    const { vm, run } = emuVm(transpileEntry(path.join(ROOT, "hal/luatos/storage.ts"), "lua5.3", undefined, GLOBALS));
+    const brief = (e: string[][]) => e.map((f) => f.slice(0, 2).join(" "));
+    expect(run(`m.storageStart(); m.save("dm", "a\\tb\\n")`)).toEqual([["fput", "fskv:dm", "sa\tb\n"]]);
+    // Written aside, renamed over the old name, then the fskv copy removed.
+    expect(brief(run(`m.save("dm", string.rep("x", 4096))`))).toEqual(["fput /ocpp_dm.tmp", "fren /ocpp_dm.tmp", "fdel fskv:dm"]);
+    expect(vm.eval(`return #__sim_image.load("dm")`)).toBe("4096");
+    expect(run(`m.save("dm", "short")`)).toEqual([["fput", "fskv:dm", "sshort"], ["fdel", "/ocpp_dm"]]);
+    expect(vm.eval(`return __sim_image.load("dm")`)).toBe("short");
+    // The journal: every part its own write, nothing joined; windows and sizes read back.
+    expect(run(`m.append("j0", {"ab", "", "cde"}); m.append("j0", {"f"})`)).toEqual([
+      ["fput", "/ocpp_j0", ""], ["fapp", "/ocpp_j0", "ab"], ["fapp", "/ocpp_j0", ""], ["fapp", "/ocpp_j0", "cde"], ["fapp", "/ocpp_j0", "f"],
+    ]);
+    expect(vm.eval(`local m = __sim_image; return m.read("j0", 1, 3) .. "|" .. m.read("j0", 4, 10) .. "|" .. m.read("j0", 9, 2) .. "|" .. m.size("j0") .. "|" .. tostring(m.read("jx", 0, 1)) .. "|" .. m.size("jx")`)).toBe("bcd|ef||6|nil|0");
+    run(`m.erase("j0"); m.erase("dm")`);
+    expect(vm.eval(`local m = __sim_image; return tostring(m.load("dm")) .. m.size("j0")`)).toBe("nil0");
+  });
+});
+
+// ---- through the port ----
+
+interface Sent {
+  at: number;
+  frame: unknown[];
+}
+
+interface Port {
+  runner: PortRunner;
+  driver: LuatosDriver;
+  csms: EmbeddedCsms;
+  id: string;
+  sent: Sent[];
+  prints: string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A CSMS and the port on its emulated board, connecting to url(csms) (default the CSMS itself). */
+async function startPort(id: string, opts: { usBase?: number; password?: string; url?: (csms: EmbeddedCsms) => string } = {}): Promise<Port> {
+  const csms = new EmbeddedCsms({ password: opts.password });
+  await csms.start(0);
+  allCsms.push(csms);
+  cleanups.push(() => csms.stop());
+  const sent: Sent[] = [];
+  const provision: Record<string, string> = { [PROVISION_KEYS.url]: opts.url !== undefined ? opts.url(csms) : csms.url, [PROVISION_KEYS.identity]: id };
+  if (opts.password !== undefined) provision[PROVISION_KEYS.password] = opts.password;
+  const runner: PortRunner = new PortRunner({
+    root: ROOT,
+    config: configName,
+    runtime: "lua5.3",
+    board: BOARD,
+    provision,
+    provisionFile: PROVISION_FILE,
+    usBase: opts.usBase,
+    log: (kind, text) => {
+      if (kind === "frame-out") sent.push({ at: runner.now, frame: JSON.parse(text) as unknown[] });
+    },
+  });
+  const driver = new LuatosDriver(runner);
+  runner.attach(driver);
+  cleanups.push(() => runner.close());
+  runner.powerOn();
+  return { runner, driver, csms, id, sent, prints: runner.prints };
+}
+
+/** Advances virtual time a second at a time, letting the sockets run, until fn holds (within maxS virtual seconds). */
+async function until<T>(p: Port, what: string, fn: () => T | undefined | false, maxS = 120): Promise<T> {
+  for (let i = 0; i <= maxS; i++) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    p.runner.advance(1000);
+    await sleep(3);
+  }
+  throw new Error(`${what}: not within ${maxS} s\n${p.prints.slice(-10).join("\n")}\n${p.sent.slice(-5).map((s) => JSON.stringify(s.frame)).join("\n")}`);
+}
+
+async function run(p: Port, s: number): Promise<void> {
+  for (let i = 0; i < s; i++) {
+    p.runner.advance(1000);
+    await sleep(2);
+  }
+}
+
+/** Waits (letting virtual time run) for a promise. */
+async function settle<T>(p: Port, what: string, promise: Promise<T>): Promise<{ value?: T; error?: unknown }> {
+  let r: { value?: T; error?: unknown } | undefined;
+  promise.then((value) => (r = { value }), (error: unknown) => (r = { error }));
+  return until(p, what, () => r);
+}
+
+const calls = (p: Port, action: string) => p.sent.filter((s) => s.frame[0] === 2 && s.frame[2] === action);
+const payload = (s: Sent) => s.frame[3] as Record<string, unknown>;
+const problems = (p: Port) => p.prints.filter((l) => /^E\/|PANIC/.test(l));
+
+/** The last Energy.Active.Import.Register of a TransactionEvent, Wh. */
+function energyOf(s: Sent): number | undefined {
+  const mv = payload(s).meterValue as { sampledValue: { measurand?: string; value: number }[] }[] | undefined;
+  const v = mv?.flatMap((m) => m.sampledValue).filter((x) => (x.measurand ?? "Energy.Active.Import.Register") === "Energy.Active.Import.Register");
+  return v === undefined || v.length === 0 ? undefined : v[v.length - 1].value;
+}
+
+async function bootAccepted(p: Port): Promise<void> {
+  await until(p, "BootNotification", () => calls(p, "BootNotification").length > 0);
+  await until(p, "StatusNotification Available", () => calls(p, "StatusNotification").filter((s) => payload(s).connectorStatus === "Available").length >= 2);
+}
+
+/**
+ * A TCP proxy in front of the CSMS that passes the handshake and the station's frames as they are and
+ * sends every data frame of the CSMS on in fragments of `piece` bytes (first the frame's opcode, then
+ * continuations, FIN on the last): what a server may do (RFC 6455 §5.4), and what LuatOS hands its
+ * callback one by one.
+ */
+async function fragmentingProxy(target: () => number, piece: number): Promise<{ port: number; fragments: number; messages: number }> {
+  const stats = { port: 0, fragments: 0, messages: 0 };
+  const server = net.createServer((client) => {
+    const up = net.connect(target(), "127.0.0.1");
+    client.on("data", (d) => up.write(d));
+    let head = true;
+    let buf = Buffer.alloc(0);
+    up.on("data", (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (head) {
+        const end = buf.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        client.write(buf.subarray(0, end + 4));
+        buf = buf.subarray(end + 4);
+        head = false;
+      }
+      for (;;) {
+        if (buf.length < 2) return;
+        const len7 = buf[1] & 0x7f;
+        const hl = len7 === 126 ? 4 : len7 === 127 ? 10 : 2;
+        if (buf.length < hl) return;
+        const len = len7 === 126 ? buf.readUInt16BE(2) : len7 === 127 ? Number(buf.readBigUInt64BE(2)) : len7;
+        if (buf.length < hl + len) return;
+        const opcode = buf[0] & 0x0f;
+        const data = buf.subarray(hl, hl + len);
+        if ((opcode === 1 || opcode === 2) && buf[0] & 0x80 && len > piece) {
+          stats.messages++;
+          for (let at = 0; at < len; at += piece) {
+            const part = data.subarray(at, Math.min(at + piece, len));
+            const last = at + piece >= len;
+            const h = part.length < 126 ? Buffer.from([(last ? 0x80 : 0) | (at === 0 ? opcode : 0), part.length]) : Buffer.from([(last ? 0x80 : 0) | (at === 0 ? opcode : 0), 126, part.length >> 8, part.length & 0xff]);
+            client.write(Buffer.concat([h, part]));
+            stats.fragments++;
+          }
+        } else client.write(buf.subarray(0, hl + len));
+        buf = buf.subarray(hl + len);
+      }
+    });
+    const end = () => {
+      client.destroy();
+      up.destroy();
+    };
+    client.on("close", end);
+    up.on("close", end);
+    client.on("error", end);
+    up.on("error", end);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  stats.port = (server.address() as net.AddressInfo).port;
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  return stats;
+}
+
+const portOf = (csms: EmbeddedCsms) => Number(new URL(csms.url).port);
+
+describe("the LuatOS port on its emulated board (lua5.3)", () => {
+  it("boots Accepted with the subprotocol and Basic auth in the raw header string, reports its connectors, heartbeats across an mcu.ticks() wrap", async () => {
+    // The signed 32-bit ms counter wraps 20 s after power-up.
+    const p = await startPort("LT-BOOT", { usBase: (2147483648 - 20000) * 1000, password: "s3cret_Pass.word" });
+    await bootAccepted(p);
+    expect(p.csms.connections[0]).toMatchObject({ protocol: "ocpp2.0.1", password: "s3cret_Pass.word" });
+    expect(p.driver.handshakes[0]).toBe(`Sec-WebSocket-Protocol: ocpp2.0.1\r\nAuthorization: Basic ${Buffer.from("LT-BOOT:s3cret_Pass.word").toString("base64")}\r\n`);
+    expect(p.csms.received.find((r) => r.action === "BootNotification")?.payload).toMatchObject({ reason: "PowerUp" });
+    const status = calls(p, "StatusNotification").map((s) => `${payload(s).evseId}:${payload(s).connectorStatus}`);
+    expect(status).toEqual(expect.arrayContaining(["1:Available", "2:Available"]));
+    // The embedded CSMS answers interval 30: heartbeats 30 s apart on the port's uptime, the wrap at 20 s included.
+    await until(p, "three heartbeats", () => calls(p, "Heartbeat").length >= 3, 200);
+    const at = calls(p, "Heartbeat").map((s) => s.at);
+    for (const d of [at[1] - at[0], at[2] - at[1]]) {
+      expect(d).toBeGreaterThanOrEqual(29000);
+      expect(d).toBeLessThanOrEqual(31000);
+    }
+    // Provisioned once, as main.lua does; the records in fskv, nothing in RAM only.
+    expect(p.runner.store.data.get("/provisioned")).toBe("1");
+    expect(p.runner.store.data.has("fskv:dm")).toBe(true);
+    expect(p.runner.store.data.get("fskv:boots")).toBe("s1");
+    expect(problems(p)).toEqual([]);
+  });
+
+  it("runs a charging session: plug, remote start, contactor and PWM offer, SDM630 energy over Modbus, remote stop", async () => {
+    const p = await startPort("LT-TX");
+    await bootAccepted(p);
+    p.driver.setPlugged(true, 1);
+    await until(p, "Occupied", () => calls(p, "StatusNotification").some((s) => payload(s).evseId === 1 && payload(s).connectorStatus === "Occupied"));
+    const started = await settle(p, "RequestStartTransaction answered", p.csms.remoteStart(p.id, 1, "04A1B2C3"));
+    expect(started.value?.response).toMatchObject({ status: "Accepted" });
+    await until(p, "TransactionEvent Started", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Started"));
+    await until(p, "charging", () => p.driver.hw[0].ev.powerW() > 10000);
+    // 32 A: duty 53.3 % of a 1 kHz PWM at precision 1000; the contactor closed and its feedback read back.
+    expect(p.driver.pwm.get(0)).toEqual({ hz: 1000, duty: 533, precision: 1000 });
+    expect(p.driver.hw[0].offerDa).toBe(320);
+    expect(p.driver.outputs.get(p.driver.config.evses[0].relay)).toBe(1);
+    expect(p.driver.hw[0].relayClosed).toBe(true);
+    await run(p, 130);
+    const updates = calls(p, "TransactionEvent").filter((s) => payload(s).eventType === "Updated" && energyOf(s) !== undefined);
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+    const last = updates[updates.length - 1];
+    const e = energyOf(last) as number;
+    expect(e).toBeGreaterThan(300);
+    expect(e).toBeLessThanOrEqual(p.driver.hw[0].energyWh + 1);
+    // Both meters on the bus were read, in turn.
+    expect(p.driver.meters[0].answered).toBeGreaterThan(50);
+    expect(p.driver.meters[1].answered).toBeGreaterThan(50);
+    const stopped = await settle(p, "RequestStopTransaction answered", p.csms.remoteStop(p.id, { evseId: 1 }));
+    expect(stopped.value?.response).toMatchObject({ status: "Accepted" });
+    const ended = await until(p, "TransactionEvent Ended", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Ended"));
+    expect(payload(ended).transactionInfo).toMatchObject({ stoppedReason: "Remote" });
+    expect(energyOf(ended)).toBeGreaterThanOrEqual(e);
+    await run(p, 2);
+    expect(p.driver.hw[0].relayClosed).toBe(false);
+    expect(p.driver.pwm.get(0)).toEqual({ hz: 1000, duty: 1000, precision: 1000 });
+    expect(p.driver.hw[0].offerDa).toBe(0);
+    // EVSE 2 reads its plug from its own input.
+    p.driver.setPlugged(true, 2);
+    await until(p, "EVSE 2 Occupied", () => calls(p, "StatusNotification").some((s) => payload(s).evseId === 2 && payload(s).connectorStatus === "Occupied"));
+    expect(problems(p)).toEqual([]);
+  });
+
+  it("every CSMS message arriving in fragments: joined before the core sees it", async () => {
+    let target = 0;
+    const proxy = await fragmentingProxy(() => target, 8);
+    const p = await startPort("LT-FRAG", { url: () => `ws://127.0.0.1:${proxy.port}/ocpp` });
+    target = portOf(p.csms);
+    await bootAccepted(p);
+    // A CALL from the CSMS, in pieces of 8 bytes, answered whole.
+    const r = await settle(p, "GetVariables answered", p.csms.callChecked(p.id, "GetVariables", { getVariableData: [{ component: { name: "OCPPCommCtrlr" }, variable: { name: "HeartbeatInterval" } }] }));
+    expect(r.value).toMatchObject({ getVariableResult: [{ attributeStatus: "Accepted", attributeValue: "30" }] });
+    await until(p, "a heartbeat answered", () => calls(p, "Heartbeat").length >= 2, 100);
+    expect(proxy.messages).toBeGreaterThanOrEqual(5);
+    expect(proxy.fragments).toBeGreaterThan(proxy.messages * 3);
+    expect(p.csms.connections.length).toBe(1);
+    expect(problems(p)).toEqual([]);
+  });
+
+  it("a message over the build's bound in fragments: cut as it arrives (the heap does not grow with it), refused with a FormatViolation", async () => {
+    let target = 0;
+    const proxy = await fragmentingProxy(() => target, 4000);
+    const p = await startPort("LT-BIG", { url: () => `ws://127.0.0.1:${proxy.port}/ocpp` });
+    target = portOf(p.csms);
+    await bootAccepted(p);
+    // The heap after a full collection once each fragment went in: what the port holds of the message.
+    const heap: number[] = [];
+    const feed = p.runner.feed.bind(p.runner);
+    p.runner.feed = (kind, fields) => {
+      feed(kind, fields);
+      if (kind === "ws" && fields[1] === "recv") heap.push(p.runner.heapKb(true));
+    };
+    p.runner.advance(0);
+    const base = p.runner.heapKb(true);
+    const r = await settle(p, "the oversized CALL answered", p.csms.call(p.id, "DataTransfer", { vendorId: "x", data: "y".repeat(60000) }));
+    p.runner.feed = feed;
+    expect((r.error as { rpcErrorCode?: string })?.rpcErrorCode).toBe("FormatViolation");
+    // 15 fragments of 4000 bytes; the port keeps at most maxFrameBytes + 1 (8193) of them.
+    expect(heap.length).toBeGreaterThanOrEqual(15);
+    expect(Math.max(...heap) - base).toBeLessThan(8193 / 1024 + 6);
+    expect(heap[heap.length - 2] - heap[2]).toBeLessThan(2);
+    expect(p.prints.some((l) => l.includes("a message of 60") && l.includes("cut to 8193"))).toBe(true);
+    // The connection stays up: the next CALL goes through.
+    const ok = await settle(p, "GetVariables answered", p.csms.callChecked(p.id, "GetVariables", { getVariableData: [{ component: { name: "OCPPCommCtrlr" }, variable: { name: "HeartbeatInterval" } }] }));
+    expect(ok.value).toMatchObject({ getVariableResult: [{ attributeStatus: "Accepted" }] });
+    expect(p.csms.connections.length).toBe(1);
+  });
+
+  it("a single frame over the module's 8 KB drops the connection; the station connects again", async () => {
+    const p = await startPort("LT-8K");
+    await bootAccepted(p);
+    const r = await settle(p, "the big CALL ends", p.csms.call(p.id, "DataTransfer", { vendorId: "x", data: "z".repeat(8200) }, { callTimeoutMs: 3000 }));
+    expect(r.error).toBeDefined();
+    expect(p.driver.ends.some((e) => /over the 8192-byte receive buffer/.test(e))).toBe(true);
+    await until(p, "a second connection", () => p.csms.connections.length >= 2, 200);
+    await until(p, "connected again", () => p.csms.connected.includes(p.id), 30);
+  });
+
+  it("a power cycle in a session: the journal in files ends the transaction as PowerLoss after the reboot", async () => {
+    const p = await startPort("LT-PC");
+    await bootAccepted(p);
+    p.driver.setPlugged(true, 1);
+    void p.csms.remoteStart(p.id, 1, "04A1B2C3").catch(() => undefined);
+    const start = await until(p, "TransactionEvent Started", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Started"));
+    const txId = (payload(start).transactionInfo as { transactionId: string }).transactionId;
+    await run(p, 70);
+    expect([...p.runner.store.data.keys()].some((k) => /^\/ocpp_j[01]$/.test(k))).toBe(true);
+    p.runner.powerCycle();
+    expect(p.driver.hw[0].relayClosed).toBe(false);
+    const boots = calls(p, "BootNotification").length;
+    await until(p, "second BootNotification", () => calls(p, "BootNotification").length > boots);
+    const ended = await until(p, "TransactionEvent Ended", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Ended"));
+    expect(payload(ended).transactionInfo).toMatchObject({ transactionId: txId, stoppedReason: "PowerLoss" });
+    const seq = calls(p, "TransactionEvent").filter((s) => (payload(s).transactionInfo as { transactionId: string }).transactionId === txId).map((s) => payload(s).seqNo as number);
+    expect(seq).toEqual(seq.map((_s, i) => i));
   });
 });
