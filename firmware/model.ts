@@ -159,10 +159,25 @@ function modelLookup(ctx: Ctx, key: string): string | undefined {
   const st = ctx as Station;
   const w = st.vals[key];
   if (w !== undefined) return w;
+  const data = st.img.model.data;
   const at = findRecord(st, key);
   if (at === undefined) return undefined;
-  readRecord(st.img.model.data, at);
-  return recordValue(st, key, rec.flags, rec.dflt);
+  // Only the flags and the default: the tick reads a dozen variables a second, and readRecord's
+  // six other substrings (and a call per field) would be garbage at once.
+  const f = at + key.length + 2;
+  const [bar] = string.find(data, "|", f, true);
+  const flags = string.sub(data, f, (bar as number) - 1);
+  // The default is the 8th field: skip type, unit, minLimit, maxLimit and valuesList.
+  let b = bar as number;
+  for (let i = 0; i < 5; i++) {
+    const [x] = string.find(data, "|", b + 1, true);
+    b = x as number;
+  }
+  const [nl] = string.find(data, "\n", b + 1, true);
+  const dflt = string.sub(data, b + 1, nl === undefined ? data.length : nl - 1);
+  // Not written (st.vals above): a getter's value, or the default.
+  const [d] = string.find(flags, "D", 1, true);
+  return d === undefined ? dflt : recordValue(st, key, flags, dflt);
 }
 
 /**
