@@ -296,13 +296,19 @@ export class Board {
   advance(seconds: number): void {
     for (let i = 0; i < seconds && !this.powerLost; i++) {
       this.uptime++;
+      // The readings go with the tick (one call a second), unless a pilot change comes first: the
+      // firmware may read the meter on it, so the readings then go ahead of it.
+      const readings: string[] = [];
       this.evses.forEach((e, j) => {
         e.energyWh += e.ev.run(1);
         this.follow(e);
-        this.pushMeter(j + 1);
-        this.pushPilot(j + 1);
+        this.pushMeter(j + 1, readings);
+        if (pilotOf(e) !== e.pilot) {
+          for (const r of readings.splice(0)) this.feed("meter", r);
+          this.pushPilot(j + 1);
+        }
       });
-      this.feed("tick", "");
+      this.feed("tick", readings.join("\n"));
     }
   }
 
@@ -380,15 +386,16 @@ export class Board {
     else e.ev.follow({ offerDa: e.offerDa, relayClosed: e.relayClosed, phases: c.phases, maxCurrentA: c.maxCurrentA });
   }
 
-  /** Feeds the meter's reading when it changed. */
-  private pushMeter(evseId: number): void {
+  /** Feeds the meter's reading when it changed (or adds it to `later`, for the tick to carry). */
+  private pushMeter(evseId: number, later?: string[]): void {
     const e = this.evses[evseId - 1];
     const r = readingOf(e);
     const line = `${evseId}\t${r.energyWh}\t${r.powerW}\t${r.currentDa.join(",")}\t${r.voltageDv.join(",")}\t${r.socPercent}`;
     e.reading = r;
     if (line === e.meterLine) return;
     e.meterLine = line;
-    this.feed("meter", line);
+    if (later !== undefined) later.push(line);
+    else this.feed("meter", line);
   }
 
   /** Feeds the pilot state when it changed. */

@@ -8,7 +8,8 @@
 // and in Node. Values that may hold tabs or newlines are escaped (\\, \t, \n).
 //
 // Inputs (Node → image), after "<uptime>\t":
-//   start  <rtc epoch or ->\t<seed>        store / prov  <key>\t<value>     open, close, tick, heap
+//   start  <rtc epoch or ->\t<seed>        store / prov  <key>\t<value>     open, close, heap
+//   tick   [<meter line>\n<meter line>…]  (the readings of the second that passed, as "meter" gives them)
 //   frame  <text>                          input  plug|unplug\t<evse>\t<connector>
 //   pilot  <evse>\t<A..F>                  relay  <evse>\t<0|1>  (the contactor's feedback contact)
 //   lock   <evse>\t<connector>\t<0|1>  (the lock's feedback)
@@ -283,6 +284,12 @@ function makeHal(b: Board): Hal {
   };
 }
 
+/** A meter reading "<evse>\t<Wh>\t<W>\t<dA,dA,dA>\t<dV,dV,dV>\t<soc or -1>": what readMeter returns from now on. */
+function meter(b: Board, line: string): void {
+  const a = fields(line, 6);
+  b.meters[num(a[0]) - 1] = { energyWh: num(a[1]), powerW: num(a[2]), currentDa: nums(a[3]), voltageDv: nums(a[4]), socPercent: num(a[5]) };
+}
+
 /**
  * A fresh simulated board running the image `fw`: the single entry point the simulator calls. It
  * returns its effect lines as a table of pieces (the harness hands them to Node one by one), so a
@@ -301,6 +308,14 @@ export function simBoard(fw: Firmware): (line: string) => string[] {
     if (kind === "frame") {
       fw.frame(st, rest);
     } else if (kind === "tick") {
+      // "tick[\t<meter>\n<meter>…]": the readings of the second that passed come with its tick, one
+      // call a second instead of one per EVSE more (the long scenarios' time goes to the bridge).
+      let at = 1;
+      while (at <= rest.length) {
+        const [nl] = string.find(rest, "\n", at, true);
+        meter(b, string.sub(rest, at, nl === undefined ? rest.length : nl - 1));
+        at = nl === undefined ? rest.length + 1 : nl + 1;
+      }
       fw.tick(st);
     } else if (kind === "store") {
       const kv = fields(rest, 2);
@@ -342,9 +357,7 @@ export function simBoard(fw: Firmware): (line: string) => string[] {
       const a = fields(rest, 3);
       fw.token(st, num(a[0]), unescapeField(a[2]), a[1]);
     } else if (kind === "meter") {
-      // "<evse>\t<Wh>\t<W>\t<dA,dA,dA>\t<dV,dV,dV>\t<soc or -1>"
-      const a = fields(rest, 6);
-      b.meters[num(a[0]) - 1] = { energyWh: num(a[1]), powerW: num(a[2]), currentDa: nums(a[3]), voltageDv: nums(a[4]), socPercent: num(a[5]) };
+      meter(b, rest);
     } else if (kind === "net") {
       // "opened" | "closed" | "data\t<bytes>": the second transport (an image without a net entry ignores it).
       const a = fields(rest, 2);
