@@ -1,11 +1,10 @@
-// 48 virtual hours of smart charging (issue #8 §4), run by test/smart-charging-48h*.test.ts (on the fengari
-// runtimes, ten times slower, 12 hours: a profile boundary, 48 EMS changes and the power cut). Two EVSEs
-// charge all along, sharing the station's power under a Weekly recurring TxDefaultProfile, a ChargingStationMaxProfile
-// cap, and a local EMS limit that changes every 15 minutes over a real MQTT broker (aedes); a power cut
-// halfway. Every second, once the EVs have had their settling time after a change: each EVSE's
-// current stays within the limit the profiles and the EMS put on it (worked out here, independently of
-// the station), the station's total within the lowest of its cap and the EMS limit, and after the
-// reboot the profiles are still there.
+// 48 virtual hours of smart charging (issue #8 §4), run by test/smart-charging-48h*.test.ts on every
+// runtime. Two EVSEs charge all along, sharing the station's power under a Weekly recurring
+// TxDefaultProfile, a ChargingStationMaxProfile cap, and a local EMS limit that changes every 15
+// minutes over a real MQTT broker (aedes); a power cut halfway. Every second, once the EVs have had
+// their settling time after a change: each EVSE's current stays within the limit the profiles and the
+// EMS put on it (worked out here, independently of the station), the station's total within the lowest
+// of its cap and the EMS limit, and after the reboot the profiles are still there.
 
 import { afterEach, describe, expect, it } from "vitest";
 import { RuntimeName } from "../sim/runtimes/image";
