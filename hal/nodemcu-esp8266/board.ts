@@ -80,7 +80,9 @@ interface Port {
   meter: SdmPoller<Port> | undefined;
   meterTimer: TmrTimer;
   deTimer: TmrTimer;
+  /** The meter timer's callback, and the one switching the RS-485 driver off: made once. */
   meterRun: (this: void) => void;
+  deOff: (this: void) => void;
 }
 
 function log(level: number, msg: string): void {
@@ -196,7 +198,7 @@ function meterWrite(p: Port, bytes: string): void {
   // line (10 bits a byte, 8N1), plus a millisecond.
   const ms = idiv(bytes.length * 10000 + p.cfg.meter.baud - 1, p.cfg.meter.baud) + 1;
   p.deTimer.stop();
-  p.deTimer.alarm(ms, tmr.ALARM_SINGLE, () => gpio.write(de, gpio.LOW));
+  p.deTimer.alarm(ms, tmr.ALARM_SINGLE, p.deOff);
 }
 
 /** Hands the poller the time that passed, then waits for its next step. */
@@ -321,9 +323,10 @@ export function boardRun(fw: Firmware, cfg: BoardConfig): void {
     fw, cfg, pins: cfg.evses[0], st: undefined, ws: undefined, gen: 0, link: 0,
     lastUs: tmr.now(), subUs: 0, msInSec: 0, secs: 0, meterMs: 0,
     relayCmd: false, lockCmd: false, relayFb: false, lockFb: false, plugged: false, pilot: "A",
-    meter: undefined, meterTimer: tmr.create(), deTimer: tmr.create(), meterRun: () => undefined,
+    meter: undefined, meterTimer: tmr.create(), deTimer: tmr.create(), meterRun: () => undefined, deOff: () => undefined,
   };
   p.meterRun = () => meterStep(p, undefined);
+  p.deOff = () => gpio.write(cfg.meter.dePin, gpio.LOW);
   setupHardware(p);
   poll(p, false);
   p.st = fw.start(makeHal(p));

@@ -7,7 +7,10 @@
 // Below 6 A no current may be offered by PWM: such an offer, and 0, give no PWM, the output held high
 // (constant +12 V: "EVSE not available" / no offer, state B1 with an EV). Above 80 A: 80 A.
 // NodeMCU's pwm module counts duty in 1/1023 of the period (pwm.setduty 0..1023), so 100 % is 1023
-// and the duty is rounded to the nearest 1/1023: at most 0.05 % off, 0.03 A at 6 A.
+// and the duty is rounded down to a 1/1023: the EV never reads more than offered (at most 0.06 A less
+// up to 51 A, 0.25 A above). Rounding to the nearest would give 51 A as 85.04 %, which the EV reads
+// by the upper formula as 52.6 A: the table jumps at 85 %. Likewise an offer between 51 and 52.6 A
+// gives a duty under 85 %, which the EV reads by the lower formula: up to 1.6 A less than offered.
 
 import { idiv } from "../../firmware/arith";
 
@@ -18,10 +21,10 @@ export const DUTY_FULL = 1023;
 function pilotDuty(deciAmps: number): number {
   if (deciAmps < 60) return DUTY_FULL;
   const da = deciAmps > 800 ? 800 : deciAmps;
-  // duty % = da / 6 (da = 10 I), so duty / 1023 = da / 600; 800 * 1023 stays far below 2^24.
-  if (da <= 510) return idiv(da * DUTY_FULL + 300, 600);
+  // duty % = da / 6 (da = 10 I), so duty / 1023 = da / 600; 2400 * 1023 stays far below 2^24.
+  if (da <= 510) return idiv(da * DUTY_FULL, 600);
   // duty % = da / 25 + 64 = (da + 1600) / 25.
-  return idiv((da + 1600) * DUTY_FULL + 1250, 2500);
+  return idiv((da + 1600) * DUTY_FULL, 2500);
 }
 
 /**

@@ -1,0 +1,290 @@
+// The NodeMCU ESP8266 port (hal/nodemcu-esp8266/) run unchanged on its emulated firmware modules
+// (sim/boards/), on Lua 5.1 (the ESP8266's VM) and Lua 5.3 (board.json allows it).
+// (1) Pure parts in the VM: the pilot's duty for every offer (read back by the simulated EV's
+//     IEC 61851-1 table), the ADC thresholds, the SPIFFS file names; the emulated SPIFFS refusing a
+//     rename onto an existing name, as the real one does.
+// (2) Through the port over a real WebSocket against the embedded schema-strict CSMS (every frame
+//     checked against the OCPP 2.0.1 schemas): boot Accepted with the OCPP subprotocol and Basic
+//     auth, StatusNotification, heartbeats every interval across a wrap of tmr.now(); a charging
+//     session (plug, RequestStartTransaction, the contactor and the pilot's offer, energy from the
+//     simulated SDM630 over Modbus in TransactionEvent, RequestStopTransaction); a power cycle in a
+//     session (the journal on the emulated SPIFFS ends it as PowerLoss); a power loss between the
+//     remove and the rename of a save (load takes the temporary file).
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readBoardManifest, ROOT, transpileEntry } from "../build/compile";
+import { buildPort, portConfigFile } from "../sim/boards/build";
+import { PortRunner } from "../sim/boards/port-runner";
+import { NodeMcuEsp8266Driver } from "../sim/boards/nodemcu-esp8266/driver";
+import { offerOfDuty } from "../sim/boards/hardware";
+import { EmbeddedCsms } from "../sim/csms";
+import { PROVISION_KEYS } from "../sim/simulator";
+import { buildDir, emulationFile } from "../sim/runtimes/image";
+import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
+import { PROVISION_FILE } from "../hal/nodemcu-esp8266/board";
+
+const BOARD = "nodemcu-esp8266";
+const RUNTIMES = ["lua5.1", "lua5.3"] as const;
+type Runtime = (typeof RUNTIMES)[number];
+const CONFIG = portConfigFile(path.join(ROOT, "build", "configs", "core.json"), BOARD, 1);
+let configName = "";
+
+const cleanups: (() => unknown)[] = [];
+const allCsms: EmbeddedCsms[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
+  expect(allCsms.flatMap((c) => c.violations)).toEqual([]);
+});
+
+beforeAll(() => {
+  for (const rt of RUNTIMES) configName = buildPort(CONFIG, BOARD, rt).name;
+}, 240000);
+
+/** A VM holding one module of the port, bundled alone, as its image (__sim_image), called through eval. */
+function moduleVm(runtime: Runtime, file: string): LuaVm {
+  const vm = createLuaVm(runtime);
+  cleanups.push(() => vm.close());
+  vm.loadImage(transpileEntry(path.join(ROOT, "hal", BOARD, file), runtime, undefined, readBoardManifest(ROOT, BOARD).globals), `=${file}`);
+  return vm;
+}
+
+describe.each(RUNTIMES)("pure parts on %s", (runtime) => {
+  let pilot: LuaVm;
+  let flash: LuaVm;
+  beforeAll(() => {
+    pilot = moduleVm(runtime, "pilot.ts");
+    flash = moduleVm(runtime, "flash.ts");
+  }, 120000);
+  const req = (vm: LuaVm, expr: string) => vm.eval(`local m = __sim_image return ${expr}`);
+
+  it("pilot duty: no PWM (held high) below 6 A, IEC 61851-1 Table A.7 above, never read back above the offer", () => {
+    const duties = req(pilot, "(function() local d = {} for a = 0, 820 do d[#d + 1] = m.pilotDuty(a) end return table.concat(d, ',') end)()").split(",").map(Number);
+    for (let da = 0; da <= 820; da++) {
+      const duty = duties[da];
+      if (da < 60) expect(duty, `${da} dA`).toBe(1023);
+      else {
+        const want = Math.min(da, 800);
+        expect(duty, `${da} dA`).toBe(want <= 510 ? Math.floor((want * 1023) / 600) : Math.floor(((want + 1600) * 1023) / 2500));
+        // Rounded down: the EV reads at most the offer, and 1/1023 of duty (0.06 A, 0.25 A above 51 A) less;
+        // from 51 to 52.6 A the norm's upper formula gives a duty under 85 %, read back by the lower one as 51 A at most.
+        const back = offerOfDuty((duty / 1023) * 100);
+        expect(back, `${da} dA read back`).toBeLessThanOrEqual(want);
+        expect(want - back, `${da} dA read back`).toBeLessThanOrEqual(want <= 510 ? 1 : want <= 526 ? Math.ceil(0.76 * want - 384) + 1 : 3);
+      }
+    }
+    expect(offerOfDuty((1023 / 1023) * 100)).toBe(0);
+  });
+
+  it("pilot states from the ADC by the OEM's thresholds, highest first", () => {
+    const s = req(pilot, "(function() local l = {900, 700, 500, 300} local s = '' for _, r in ipairs({1023, 900, 899, 700, 500, 499, 300, 299, 0}) do s = s .. m.pilotOfAdc(r, l) end return s end)()");
+    expect(s).toBe("AABBCDDEE");
+  });
+
+  it("SPIFFS names: safe bytes kept, others %XX, the temporary '~' never a key's, too long refused", () => {
+    const name = (k: string) => req(flash, `tostring(m.fileName(${JSON.stringify(k)}))`);
+    expect(name("dm.reboot")).toBe("dm.reboot");
+    expect(name("a/b~c d")).toBe("a%2Fb%7Ec%20d");
+    expect(name("x".repeat(30))).toBe("x".repeat(30));
+    expect(name("x".repeat(31))).toBe("nil");
+    expect(name("")).toBe("nil");
+  });
+
+  it("the emulated SPIFFS refuses a rename onto an existing name, as SPIFFS does", () => {
+    const vm = createLuaVm(runtime);
+    cleanups.push(() => vm.close());
+    vm.loadImage("return {}", "=empty");
+    vm.loadBoard(fs.readFileSync(emulationFile(buildDir(ROOT, configName, runtime), BOARD), "latin1"), "=emu");
+    const r = vm.eval(`file.putcontents("a", "1") file.putcontents("b", "2")
+      local onto = file.rename("a", "b")
+      file.remove("b")
+      local after = file.rename("a", "b")
+      return tostring(onto) .. " " .. tostring(after) .. " " .. tostring(file.getcontents("b")) .. " " .. tostring(file.exists("a"))`);
+    expect(r).toBe("false true 1 false");
+  });
+});
+
+// ---- through the port ----
+
+interface Sent {
+  at: number;
+  frame: unknown[];
+}
+
+interface Port {
+  runner: PortRunner;
+  driver: NodeMcuEsp8266Driver;
+  csms: EmbeddedCsms;
+  id: string;
+  sent: Sent[];
+  prints: string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startPort(runtime: Runtime, id: string, opts: { usBase?: number; password?: string } = {}): Promise<Port> {
+  const csms = new EmbeddedCsms({ password: opts.password });
+  await csms.start(0);
+  allCsms.push(csms);
+  cleanups.push(() => csms.stop());
+  const sent: Sent[] = [];
+  const provision: Record<string, string> = { [PROVISION_KEYS.url]: csms.url, [PROVISION_KEYS.identity]: id };
+  if (opts.password !== undefined) provision[PROVISION_KEYS.password] = opts.password;
+  const runner: PortRunner = new PortRunner({
+    root: ROOT,
+    config: configName,
+    runtime,
+    board: BOARD,
+    provision,
+    provisionFile: PROVISION_FILE,
+    usBase: opts.usBase,
+    log: (kind, text) => {
+      if (kind === "frame-out") sent.push({ at: runner.now, frame: JSON.parse(text) as unknown[] });
+    },
+  });
+  const driver = new NodeMcuEsp8266Driver(runner);
+  runner.attach(driver);
+  cleanups.push(() => runner.close());
+  runner.powerOn();
+  return { runner, driver, csms, id, sent, prints: runner.prints };
+}
+
+/** Advances virtual time a second at a time, letting the sockets run, until fn holds (within maxS virtual seconds). */
+async function until<T>(p: Port, what: string, fn: () => T | undefined | false, maxS = 120): Promise<T> {
+  for (let i = 0; i <= maxS; i++) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    p.runner.advance(1000);
+    await sleep(3);
+  }
+  throw new Error(`${what}: not within ${maxS} s\n${p.prints.slice(-10).join("\n")}\n${p.sent.slice(-5).map((s) => JSON.stringify(s.frame)).join("\n")}`);
+}
+
+/** Runs s virtual seconds. */
+async function run(p: Port, s: number): Promise<void> {
+  for (let i = 0; i < s; i++) {
+    p.runner.advance(1000);
+    await sleep(2);
+  }
+}
+
+const calls = (p: Port, action: string) => p.sent.filter((s) => s.frame[0] === 2 && s.frame[2] === action);
+const payload = (s: Sent) => s.frame[3] as Record<string, unknown>;
+
+/** The last Energy.Active.Import.Register of a TransactionEvent (an Ended one holds Begin and End), Wh. */
+function energyOf(s: Sent): number | undefined {
+  const mv = payload(s).meterValue as { sampledValue: { measurand?: string; value: number }[] }[] | undefined;
+  const v = mv?.flatMap((m) => m.sampledValue).filter((x) => (x.measurand ?? "Energy.Active.Import.Register") === "Energy.Active.Import.Register");
+  return v === undefined || v.length === 0 ? undefined : v[v.length - 1].value;
+}
+
+async function bootAccepted(p: Port): Promise<void> {
+  await until(p, "BootNotification", () => calls(p, "BootNotification").length > 0);
+  await until(p, "StatusNotification Available", () => calls(p, "StatusNotification").some((s) => payload(s).connectorStatus === "Available"));
+}
+
+describe.each(RUNTIMES)("the port on %s", (runtime) => {
+  it("boots Accepted with the OCPP subprotocol and Basic auth, reports its connector, heartbeats across a tmr.now() wrap", async () => {
+    // The µs counter wraps 20 s after power-up.
+    const p = await startPort(runtime, `ESP-BOOT-${runtime}`, { usBase: 2147483648 - 20000000, password: "s3cret-Pass" });
+    await bootAccepted(p);
+    const conn = p.csms.connections[0];
+    expect(conn.protocol).toBe("ocpp2.0.1");
+    expect(conn.password).toBe("s3cret-Pass");
+    expect(p.csms.received.find((r) => r.action === "BootNotification")?.payload).toMatchObject({ reason: "PowerUp" });
+    // The embedded CSMS answers interval 30: heartbeats 30 s apart on the board's uptime, the wrap at 20 s included.
+    await until(p, "three heartbeats", () => calls(p, "Heartbeat").length >= 3, 200);
+    const at = calls(p, "Heartbeat").map((s) => s.at);
+    expect(at[1] - at[0]).toBeGreaterThanOrEqual(29000);
+    expect(at[1] - at[0]).toBeLessThanOrEqual(31000);
+    expect(at[2] - at[1]).toBeGreaterThanOrEqual(29000);
+    expect(at[2] - at[1]).toBeLessThanOrEqual(31000);
+    // The provisioning file is gone once applied; the device model holds the values.
+    expect(p.runner.store.data.has(PROVISION_FILE)).toBe(false);
+    expect(p.prints.filter((l) => /error|PANIC/.test(l))).toEqual([]);
+  });
+
+  it("runs a charging session: plug, remote start, the contactor and the offer, SDM630 energy in TransactionEvent, remote stop", async () => {
+    const p = await startPort(runtime, `ESP-TX-${runtime}`);
+    await bootAccepted(p);
+    p.driver.setPlugged(true);
+    await until(p, "Occupied", () => calls(p, "StatusNotification").some((s) => payload(s).connectorStatus === "Occupied"));
+    let started: unknown;
+    void p.csms.remoteStart(p.id, 1, "04A1B2C3").then((r) => (started = r.response));
+    await until(p, "RequestStartTransaction answered", () => started !== undefined);
+    expect(started).toMatchObject({ status: "Accepted" });
+    await until(p, "TransactionEvent Started", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Started"));
+    // 32 A connector, an 11 kW EV on three phases: the pilot offers 32 A (duty 53.3 %), the EV draws 15.9 A.
+    expect(p.driver.hw.relayClosed).toBe(true);
+    expect(p.driver.outputs.get(p.driver.config.evses[0].relay)).toBe(1);
+    expect(p.driver.pilotRunning && p.driver.pilotHz).toBe(1000);
+    expect(p.driver.hw.offerDa).toBe(320);
+    expect(p.driver.hw.ev.powerW()).toBeGreaterThan(10000);
+    await run(p, 130);
+    const updates = calls(p, "TransactionEvent").filter((s) => payload(s).eventType === "Updated" && energyOf(s) !== undefined);
+    expect(updates.length).toBeGreaterThanOrEqual(2);
+    // The energy register read over Modbus (whole Wh of the float32 kWh register), a meter period behind at most.
+    const last = updates[updates.length - 1];
+    const e = energyOf(last) as number;
+    expect(e).toBeGreaterThan(300);
+    expect(e).toBeLessThanOrEqual(p.driver.hw.energyWh + 1);
+    const power = (payload(last).meterValue as { sampledValue: { measurand?: string; value: number }[] }[])[0].sampledValue.find((v) => v.measurand === "Power.Active.Import");
+    expect(power?.value).toBeGreaterThan(10000);
+    expect(p.driver.meter.answered).toBeGreaterThan(100);
+    expect(p.driver.busLost).toBe(0);
+    let stopped: unknown;
+    void p.csms.remoteStop(p.id, { evseId: 1 }).then((r) => (stopped = r.response));
+    await until(p, "RequestStopTransaction answered", () => stopped !== undefined);
+    expect(stopped).toMatchObject({ status: "Accepted" });
+    const ended = await until(p, "TransactionEvent Ended", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Ended"));
+    expect(payload(ended).transactionInfo).toMatchObject({ stoppedReason: "Remote" });
+    expect(energyOf(ended)).toBeGreaterThanOrEqual(e);
+    await run(p, 2);
+    expect(p.driver.hw.relayClosed).toBe(false);
+    expect(p.driver.hw.offerDa).toBe(0);
+    expect(p.driver.pilotDuty).toBe(1023);
+    expect(p.prints.filter((l) => /error|PANIC/.test(l))).toEqual([]);
+  });
+
+  it("a power cycle in a session: the journal on the emulated SPIFFS ends the transaction as PowerLoss after the reboot", async () => {
+    const p = await startPort(runtime, `ESP-PC-${runtime}`);
+    await bootAccepted(p);
+    p.driver.setPlugged(true);
+    void p.csms.remoteStart(p.id, 1, "04A1B2C3");
+    const start = await until(p, "TransactionEvent Started", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Started"));
+    const txId = (payload(start).transactionInfo as { transactionId: string }).transactionId;
+    await run(p, 70);
+    const before = p.driver.hw.energyWh;
+    expect([...p.runner.store.data.keys()].some((k) => /^j[01]$/.test(k))).toBe(true);
+    p.runner.powerCycle();
+    expect(p.driver.hw.relayClosed).toBe(false);
+    const boots = calls(p, "BootNotification");
+    await until(p, "second BootNotification", () => calls(p, "BootNotification").length > boots.length);
+    const ended = await until(p, "TransactionEvent Ended", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Ended"));
+    expect(payload(ended).transactionInfo).toMatchObject({ transactionId: txId, stoppedReason: "PowerLoss" });
+    const seq = calls(p, "TransactionEvent").filter((s) => (payload(s).transactionInfo as { transactionId: string }).transactionId === txId).map((s) => payload(s).seqNo as number);
+    expect(seq).toEqual(seq.map((_s, i) => i));
+    expect(energyOf(ended)).toBeGreaterThanOrEqual(Math.floor(before) - 1);
+  });
+
+  it("a power loss between the remove and the rename of a save: load takes the temporary file", async () => {
+    const p = await startPort(runtime, `ESP-PL-${runtime}`);
+    await bootAccepted(p);
+    expect(p.runner.store.data.get("boots")).toBe("1\n1");
+    // The power goes right after the old boot counter was removed, in the next start's save.
+    p.runner.cutAfter = (kind, f) => kind === "fdel" && f[0] === "boots";
+    p.runner.powerCycle();
+    expect(p.runner.powerLost).toBe(true);
+    expect(p.runner.store.data.has("boots")).toBe(false);
+    expect(p.runner.store.data.get("boots~")).toBe("1\n2");
+    p.runner.powerCycle();
+    await until(p, "BootNotification after the power loss", () => calls(p, "BootNotification").length >= 2);
+    // The counter went on from the temporary file: 3, and the message ids with it (Part 4 §4.1.4: unique across reboots).
+    expect(p.runner.store.data.get("boots")).toBe("1\n3");
+    expect(p.runner.store.data.has("boots~")).toBe(false);
+    const ids = calls(p, "BootNotification").map((s) => s.frame[1] as string);
+    expect(ids[0].startsWith("1-")).toBe(true);
+    expect(ids[ids.length - 1].startsWith("3-")).toBe(true);
+  });
+});
