@@ -62,17 +62,13 @@ function nodemcu(i: FlashingInput): string {
       ? `The LFS the image and the port need: about **${kb(i.lfs.bytes)}** (an estimate from the stripped bytecode,
 build/lfs-size.ts; \`luac.cross -f\` prints the exact "Image size", and \`-m\` checks it against your LFS size). ${i.lfs.bytes > i.lfs.max ? `**This is more than the ${kb(i.lfs.max)} LFS the ESP8266 firmware offers: this configuration does not fit; drop blocks from it.**` : `The ESP8266 firmware offers up to ${kb(i.lfs.max)}.`}`
       : `NodeMCU's Lua 5.3 \`luac.cross -f\` prints no size; \`node.LFS.reload\` refuses an image larger than the LFS partition.`;
-  const lc =
-    i.target === "lua5.1"
-      ? `\`ocpp.lc\` and \`${port}.lc\` are the image and the port as NodeMCU ${luac} bytecode, stripped (the build's,
-laid out as NodeMCU's loader wants it). \`init.lua\` loads them from the file system when LFS does not hold
-the modules${esp32 ? "" : "; on the ESP8266 they do not fit in the ~44 KB heap that way: use LFS"}.`
-      : `Without LFS, make the bytecode files with the firmware's own cross-compiler (the build cannot: NodeMCU's
-Lua 5.3 bytecode has its own format, with ${esp32 ? "32-bit integers and single floats" : "the firmware's number sizes"}):
-\`luac.cross -s -o ocpp.lc ocpp.lua\` and \`luac.cross -s -o ${port}.lc ${port}.lua\`.`;
-  // From the stripped .lc files where the build writes them: no line information in LFS (about a
-  // tenth smaller than from the sources, build/lfs-size.ts).
-  const lfsCommand = i.target === "lua5.1" ? `luac.cross -f -o lfs.img ocpp.lc ${port}.lc` : `luac.cross -f -s -o lfs.img ocpp.lua ${port}.lua`;
+  const lc = `\`ocpp.lc\` and \`${port}.lc\` are the image and the port as NodeMCU ${luac} bytecode, stripped: the build's,
+laid out as NodeMCU's loader wants it${
+    i.target === "lua5.1" ? "" : ", for a firmware with 4-byte integers and floats (the ESP32's; another number size is refused by the loader, \"size mismatch\")"
+  }. \`init.lua\` loads them from the file system when LFS does not hold the modules${esp32 ? "" : "; on the ESP8266 they do not fit in the ~44 KB heap that way: use LFS"}.`;
+  // From the stripped .lc files: no line information in LFS (about a tenth smaller than from the
+  // sources, build/lfs-size.ts).
+  const lfsCommand = `luac.cross -f -o lfs.img ocpp.lc ${port}.lc`;
   const firmwareModules = i.modules.filter((m) => m !== "print" && m !== "io");
   return `# Flashing \`${i.config}\` onto NodeMCU ${esp32 ? "ESP32 (dev-esp32)" : "ESP8266 (dev)"}
 
@@ -109,7 +105,7 @@ The image and the port run from the Lua Flash Store, so their code and constant 
 ${lfsCommand}
 \`\`\`
 
-LFS names each module after its source: \`ocpp\` and \`${port}\`, the names \`init.lua\` asks LFS for
+LFS names each module after its source (the \`.lc\` files keep the names): \`ocpp\` and \`${port}\`, the names \`init.lua\` asks LFS for
 (\`node.LFS.get\`, or \`node.flashindex\` on firmware from before \`node.LFS\`). ${lfs}
 
 ${lc}

@@ -8,7 +8,7 @@ import { BoardManifest, BuildResult, Target } from "./compile";
 import { BuildConfig, ConfigError } from "./config";
 import { flashingMd, PackagedFile } from "./flashing";
 import { ESP8266_LFS_MAX, lfsEstimate } from "./lfs-size";
-import { nodemcu51 } from "./nodemcu-bytecode";
+import { nodemcu51, nodemcu53 } from "./nodemcu-bytecode";
 import { portModule, PROVISION_FILE, startFile } from "./start-file";
 
 /** The LFS figure of size.json: NodeMCU on Lua 5.1 only (build/lfs-size.ts). */
@@ -64,21 +64,22 @@ export function packageBoard(cfg: BuildConfig, configFile: string, manifest: Boa
   const keys = provisionKeys(cfg);
   write(PROVISION_FILE, provisionTemplate(keys));
   const nodemcu = kind === "init.lua";
-  // NodeMCU's 5.1 bytecode is the build's with aligned vectors; its 5.3 bytecode is a format of its own.
-  const lc = nodemcu && target === "lua5.1";
-  if (lc) {
-    // Named as their sources: an LFS image built from them names its modules ocpp and hal-<board>.
-    write("ocpp.lc", Buffer.from(nodemcu51(res.image.bytecode, "@ocpp.lua"), "latin1"));
-    write(`${port}.lc`, Buffer.from(nodemcu51(res.hal.bytecode, `@${port}.lua`), "latin1"));
+  // NodeMCU loads neither of PUC's bytecode formats: the build's, laid out as NodeMCU's loader wants it
+  // and named as its source (an LFS image built from them names its modules ocpp and hal-<board>).
+  if (nodemcu) {
+    const convert = target === "lua5.1" ? nodemcu51 : nodemcu53;
+    write("ocpp.lc", Buffer.from(convert(res.image.bytecode, "@ocpp.lua"), "latin1"));
+    write(`${port}.lc`, Buffer.from(convert(res.hal.bytecode, `@${port}.lua`), "latin1"));
   }
+  const vm = target === "lua5.1" ? "Lua 5.1" : "Lua 5.3 (4-byte integers and floats)";
   const files: BoardPackage["files"] = [
     { file: kind, what: nodemcu ? "the start file the firmware runs at boot: loads the image and the port, hands the port the wiring, applies the provisioning" : "the start file: PROJECT/VERSION for LuaTools, loads the image and the port, hands the port the wiring, applies the provisioning, `sys.run()`" },
-    { file: "ocpp.lua", what: nodemcu ? `the image (board-neutral), Lua source${lc ? "" : ": input of the LFS image"}` : "the image (board-neutral): a script" },
-    { file: `${port}.lua`, what: nodemcu ? `the port, Lua source${lc ? "" : ": input of the LFS image"}` : "the port: a script" },
+    { file: "ocpp.lua", what: nodemcu ? "the image (board-neutral), Lua source" : "the image (board-neutral): a script" },
+    { file: `${port}.lua`, what: nodemcu ? "the port, Lua source" : "the port: a script" },
   ];
-  if (lc) {
-    files.push({ file: "ocpp.lc", what: "the image as NodeMCU Lua 5.1 bytecode (stripped): input of the LFS image; loaded from the file system when LFS does not hold it" });
-    files.push({ file: `${port}.lc`, what: "the port as NodeMCU Lua 5.1 bytecode (stripped): input of the LFS image; loaded from the file system when LFS does not hold it" });
+  if (nodemcu) {
+    files.push({ file: "ocpp.lc", what: `the image as NodeMCU ${vm} bytecode, stripped: input of the LFS image; loaded from the file system when LFS does not hold it` });
+    files.push({ file: `${port}.lc`, what: `the port as NodeMCU ${vm} bytecode, stripped: input of the LFS image; loaded from the file system when LFS does not hold it` });
   }
   files.push({ file: PROVISION_FILE, what: "per-unit provisioning template (CSMS URL, identity, password): fill in per unit" });
   files.push({ file: "ocpp.luac", what: "not for the board: the image as PUC Lua bytecode, which the simulator runs" });

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { buildImage } from "../build/cli";
 import { boardsAvailable, BuildError, readBoardManifest, ROOT } from "../build/compile";
 import { BuildConfig, ConfigError, loadConfig, validateConfig } from "../build/config";
-import { nodemcu51 } from "../build/nodemcu-bytecode";
+import { nodemcu51, nodemcu53 } from "../build/nodemcu-bytecode";
 import { portModule, PROVISION_FILE, startFile } from "../build/start-file";
 import { flashableBoards, luaString } from "../build/wiring";
 import { compileStripped, createLuaVm, LuaRuntimeName } from "../sim/runtimes/lua-vm";
@@ -217,7 +217,7 @@ describe("the config's board section: errors name the field", () => {
   });
 });
 
-describe("NodeMCU's Lua 5.1 bytecode", () => {
+describe("NodeMCU's bytecode", () => {
   it("is the build's stripped bytecode laid out as NodeMCU's luac.cross -s writes it (fixture made by that tool)", () => {
     const dir = path.join(ROOT, "test/fixtures/nodemcu51");
     const ours = nodemcu51(compileStripped("lua5.1", fs.readFileSync(path.join(dir, "sample.lua"), "latin1"), "=sample"));
@@ -232,6 +232,34 @@ describe("NodeMCU's Lua 5.1 bytecode", () => {
     expect(named.slice(12, 16 + 9)).toBe("\x0a\x00\x00\x00@ocpp.lua");
     expect(() => nodemcu51(compileStripped("lua5.3", "return 1", "=x"))).toThrow(BuildError);
   });
+
+  it("Lua 5.3: the build's stripped bytecode in NodeMCU's format 10 (fixture checked by hand in NodeMCU's own VM)", () => {
+    const dir = path.join(ROOT, "test/fixtures/nodemcu53");
+    const ours = nodemcu53(compileStripped("lua5.3", fs.readFileSync(path.join(dir, "sample.lua"), "latin1"), "=sample"), "@sample.lua");
+    expect(Buffer.from(ours, "latin1").equals(fs.readFileSync(path.join(dir, "sample.lc")))).toBe(true);
+    // Header: format 10, 4-byte int, Instruction, lua_Integer, lua_Number; 370.5 as a single float.
+    expect(ours.slice(0, 21)).toBe("\x1bLuaS\x0a\x19\x93\r\n\x1a\n\x04\x04\x04\x04\x20\x00\x40\xb9\x43");
+    expect(() => nodemcu53(compileStripped("lua5.1", "return 1", "=x"))).toThrow(BuildError);
+  });
+
+  it("Lua 5.3: integers in NodeMCU's typed multi-byte form; past 32 bits a float, as NodeMCU reads the numeral", () => {
+    const k = (src: string) => {
+      const b = nodemcu53(compileStripped("lua5.3", `return ${src}`, "=x"));
+      // The main function (after its upvalue count): no source (0x50), lines 0 0, no parameters, vararg,
+      // stack 2, no prototypes, 3 instructions (LOADK, RETURN, RETURN); then the constants; upvalues
+      // (names stripped: 0, one: _ENV, instack 1, index 0) and no debug information are the last 6 bytes.
+      expect(b.slice(22, 30)).toBe("\x50\x00\x00\x00\x01\x02\x00\x03");
+      expect(b.slice(b.length - 6)).toBe("\x00\x01\x01\x00\x00\x00");
+      return [...b.slice(42, b.length - 6)].map((c) => c.charCodeAt(0));
+    };
+    expect(k("5")).toEqual([1, 0x35]);
+    expect(k("16")).toEqual([1, 0x80 | 0x30, 16]);
+    expect(k("200")).toEqual([1, 0x80 | 0x30 | 1, 200 - 128]);
+    expect(k("-1")).toEqual([1, 0x40]);
+    expect(k("-17")).toEqual([1, 0x80 | 0x40, 16]);
+    expect(k("2147483647")).toEqual([1, 0x80 | 0x30 | 7, 0xff, 0xff, 0xff, 0x7f]);
+    expect(k("2147483648")).toEqual([1, 0x20, 0x00, 0x00, 0x00, 0x4f]);
+  });
 });
 
 // Each port's packaging, as soon as its board.ts is there.
@@ -245,9 +273,9 @@ describe.skipIf(PORTS.length === 0)("ocpp-fw build --board <port>", () => {
       const manifest = readBoardManifest(ROOT, board);
       const kind = manifest.start!;
       const nodemcu = kind === "init.lua";
-      const lc = nodemcu && r.target === "lua5.1";
+      const lfs = nodemcu && r.target === "lua5.1";
       const port = portModule(board);
-      const expected = [kind, "FLASHING.md", "ocpp.lua", "ocpp.luac", `${port}.lua`, `${port}.luac`, PROVISION_FILE, "size.json", "size.txt", ...(lc ? ["ocpp.lc", `${port}.lc`] : [])].sort();
+      const expected = [kind, "FLASHING.md", "ocpp.lua", "ocpp.luac", `${port}.lua`, `${port}.luac`, PROVISION_FILE, "size.json", "size.txt", ...(nodemcu ? ["ocpp.lc", `${port}.lc`] : [])].sort();
       expect(fs.readdirSync(out).sort()).toEqual(expected);
       expect(manifest.targets).toContain(r.target);
       // The start file loads (parses) in the board's VM.
@@ -264,12 +292,12 @@ describe.skipIf(PORTS.length === 0)("ocpp-fw build --board <port>", () => {
       expect(size.board).toBe(board);
       expect(size.image.bytecodeBytes).toBe(fs.statSync(path.join(out, "ocpp.luac")).size);
       expect(size.hal.bytecodeBytes).toBe(fs.statSync(path.join(out, `${port}.luac`)).size);
-      if (lc) {
+      if (nodemcu) expect(fs.readFileSync(path.join(out, "ocpp.lc")).subarray(r.target === "lua5.1" ? 12 : 22, r.target === "lua5.1" ? 25 : 32).toString("latin1")).toBe(r.target === "lua5.1" ? "\x0a\x00\x00\x00@ocpp.lua" : "\x5a@ocpp.lua");
+      if (lfs) {
         expect(size.lfs.estimateBytes % 4096).toBe(0);
         // LFS holds more than the bytecode (records, TValues, string headers): the estimate is above it.
         expect(size.lfs.estimateBytes).toBeGreaterThan(size.image.bytecodeBytes + size.hal.bytecodeBytes);
         expect(fs.readFileSync(path.join(out, "size.txt"), "utf8")).toContain(`LFS (NodeMCU): image + HAL need about ${size.lfs.estimateBytes} bytes`);
-        expect(fs.readFileSync(path.join(out, "ocpp.lc")).subarray(12, 25).toString("latin1")).toBe("\x0a\x00\x00\x00@ocpp.lua");
       } else expect(size.lfs).toBeUndefined();
       const md = fs.readFileSync(path.join(out, "FLASHING.md"), "utf8");
       for (const f of expected.filter((f) => f !== "FLASHING.md" && f !== "size.json")) expect(md, f).toContain(`| \`${f}\` | ${fs.statSync(path.join(out, f)).size} |`);
