@@ -150,6 +150,8 @@ export function simConfigFile(configFile: string, evses?: number, connectors?: n
     }),
   };
   delete derived.$schema;
+  // The wiring of flashable boards has one pin set per EVSE of the user's topology; the simulator's board has none.
+  delete derived.board;
   const file = path.join(ROOT, "build", "gen", "sim-configs", `${name}.json`);
   writeIfChanged(file, JSON.stringify(derived, null, 2) + "\n");
   return file;
