@@ -7,8 +7,8 @@
 // Below 6 A no current may be offered by PWM: such an offer, and 0, give no PWM, the output held high
 // (constant +12 V). Above 80 A: 80 A. The ledc channel runs at 1 kHz with 13 bits of duty; ESP-IDF's
 // ledc takes duty 0 .. 2^bits inclusive (components/modules/ledc.c checks up to 1 << (BIT_MAX - 1)),
-// so 8192 holds the output high without stopping the channel. A duty step is 1/8192: 0.012 % of the
-// period, 0.007 A at 6 A.
+// so 8192 holds the output high without stopping the channel. The duty is rounded down, so the EV never
+// reads more than offered; a step is 1/8192 of the period (0.012 %: 0.007 A below 51 A, 0.03 A above).
 
 import { idiv } from "../../firmware/arith";
 
@@ -22,9 +22,9 @@ function pilotDuty(deciAmps: number): number {
   if (deciAmps < 60) return DUTY_FULL;
   const da = deciAmps > 800 ? 800 : deciAmps;
   // duty % = da / 6 (da = 10 I), so duty / 8192 = da / 600 = da * 1024 / 75; 510 * 1024 < 2^24.
-  if (da <= 510) return idiv(da * 1024 + 37, 75);
+  if (da <= 510) return idiv(da * 1024, 75);
   // duty % = (da + 1600) / 25, so duty / 8192 = (da + 1600) * 2048 / 625; 2400 * 2048 < 2^24.
-  return idiv((da + 1600) * 2048 + 312, 625);
+  return idiv((da + 1600) * 2048, 625);
 }
 
 /**
