@@ -28,6 +28,14 @@ const BAUDS = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
 /** GPIO and ADC numbers stay below this on the three firmwares (ESP32: GPIO 0..39). */
 const MAX_PIN = 255;
 
+/**
+ * What a board's firmware fixes (hal/FIRMWARES.md): the ESP8266 has one ADC channel (0), so it reads
+ * one control pilot, and only its UART 0 receives (UART 1 transmits only).
+ */
+const BOARD_LIMITS: { [board: string]: { evses: number; adc: number; uart: number } } = {
+  "nodemcu-esp8266": { evses: 1, adc: 0, uart: 0 },
+};
+
 /** Boards an OEM flashes: hal/<board>/board.json with a "start" file (the sim board has none). */
 export function flashableBoards(root: string): string[] {
   const dir = path.join(root, "hal");
@@ -78,6 +86,8 @@ function boardWiring(fail: Fail, v: unknown, at: string, evses: { connectors: un
   const w = object(fail, v, at, ["evses", "meter", "pilotLevels", "tickMs"]);
   if (!Array.isArray(w.evses)) fail(`${at}.evses`, "must be an array: one pin set per EVSE");
   if ((w.evses as unknown[]).length !== evses.length) fail(`${at}.evses`, `must have one pin set per EVSE: ${evses.length}, not ${(w.evses as unknown[]).length}`);
+  const limits = BOARD_LIMITS[board];
+  if (limits !== undefined && evses.length > limits.evses) fail(`${at}.evses`, `${board} reads ${limits.evses} control pilot (its one ADC channel): a config for it has ${limits.evses} EVSE, not ${evses.length}`);
   const used = new Map<number, string>();
   const gpio = (pin: number, field: string) => {
     if (pin < 0) return;
@@ -94,6 +104,7 @@ function boardWiring(fail: Fail, v: unknown, at: string, evses: { connectors: un
       int(fail, pins[k], `${f}.${k}`, min, MAX_PIN);
       if (!channels.includes(k)) gpio(pins[k] as number, `${f}.${k}`);
     }
+    if (limits !== undefined && pins.pilotAdc !== limits.adc) fail(`${f}.pilotAdc`, `must be ${limits.adc}: the ADC channel of ${board}`);
     if (pins.lock === -1 && pins.lockFeedback !== -1) fail(`${f}.lockFeedback`, "must be -1 without a lock (lock -1)");
     // One RS-485 bus: each EVSE's meter at an address of its own.
     const addr = int(fail, pins.meterAddress, `${f}.meterAddress`, 1, 247);
@@ -102,6 +113,7 @@ function boardWiring(fail: Fail, v: unknown, at: string, evses: { connectors: un
   });
   const m = object(fail, w.meter, `${at}.meter`, METER_FIELDS);
   int(fail, m.uart, `${at}.meter.uart`, 0, 15);
+  if (limits !== undefined && m.uart !== limits.uart) fail(`${at}.meter.uart`, `must be ${limits.uart}: the only UART of ${board} that receives`);
   if (!BAUDS.includes(m.baud as number)) fail(`${at}.meter.baud`, `must be one of ${BAUDS.join(", ")}`);
   for (const k of ["dePin", "txPin", "rxPin"]) gpio(int(fail, m[k], `${at}.meter.${k}`, -1, MAX_PIN), `${at}.meter.${k}`);
   if (m.registers !== undefined) registers(fail, m.registers, `${at}.meter.registers`);

@@ -17,7 +17,10 @@ import { flashableBoards, luaString } from "../build/wiring";
 import { compileStripped, createLuaVm, LuaRuntimeName } from "../sim/runtimes/lua-vm";
 
 const CORE = path.join(ROOT, "build/configs/core.json");
+const MINIMAL = path.join(ROOT, "build/configs/minimal.json");
 const core = () => JSON.parse(fs.readFileSync(CORE, "utf8"));
+/** The shipped config with a sample wiring for the board: core (two EVSEs), minimal for the ESP8266 (one pilot). */
+const configOf = (board: string) => (board === "nodemcu-esp8266" ? MINIMAL : CORE);
 const PASSWORD = "pa=ss w0rd#7";
 /** What an OEM writes per unit: comments, an empty value, a value with '=' and spaces, CRLF line ends. */
 const PROVISION = `# unit 7\r\nInternal/CsmsUrl=ws://csms.example:9000/ocpp\r\nSecurityCtrlr/Identity=CP7\r\nEmsCtrlr/Url=\r\nSecurityCtrlr/BasicAuthPassword=${PASSWORD}\r\n`;
@@ -131,7 +134,7 @@ describe("the start file, in the board's Lua VM against minimal module tables", 
   });
 
   it.each(FLASHABLE)("%s: boardRun gets the config's wiring; the provisioning goes in after fw.start, once, and its file goes", (board) => {
-    const cfg = loadConfig(CORE, ROOT);
+    const cfg = loadConfig(configOf(board), ROOT);
     const kind = readBoardManifest(ROOT, board).start!;
     const src = startFile(kind, input(board, cfg));
     const wiring = `boardRun ${ser(cfg.board![board])}`;
@@ -154,7 +157,7 @@ describe("the start file, in the board's Lua VM against minimal module tables", 
   });
 
   it.each(FLASHABLE.filter((b) => readBoardManifest(ROOT, b).start === "init.lua"))("%s: without LFS the chunks come from the .lc files; node.flashindex on older firmware", (board) => {
-    const src = startFile("init.lua", input(board, loadConfig(CORE, ROOT)));
+    const src = startFile("init.lua", input(board, loadConfig(configOf(board), ROOT)));
     const none = runStart(board, src, { files: {}, lfs: "none" });
     expect(none.log.filter((l) => /^(LFS|loadfile|flashindex)/.test(l))).toEqual(["LFS.get ocpp", "loadfile ocpp.lc", `LFS.get ${portModule(board)}`, `loadfile ${portModule(board)}.lc`]);
     const old = runStart(board, src, { files: {}, lfs: "flashindex" });
@@ -164,7 +167,7 @@ describe("the start file, in the board's Lua VM against minimal module tables", 
 
   it.each(FLASHABLE)("%s: a station that did not start gets no provisioning, and the file stays for the next start", (board) => {
     const kind = readBoardManifest(ROOT, board).start!;
-    const src = startFile(kind, input(board, loadConfig(CORE, ROOT)));
+    const src = startFile(kind, input(board, loadConfig(configOf(board), ROOT)));
     const name = kind === "init.lua" ? PROVISION_FILE : `/luadb/${PROVISION_FILE}`;
     const r = runStart(board, src, { files: { [name]: PROVISION }, startFails: true });
     expect(r.log.filter((l) => l.startsWith("provision") || l.startsWith("remove"))).toEqual([]);
@@ -188,7 +191,7 @@ describe("the start file, in the board's Lua VM against minimal module tables", 
 describe("the config's board section: errors name the field", () => {
   const bad: [string, (c: any) => void][] = [
     ["board.sim", (c) => (c.board.sim = c.board.luatos)],
-    ["board.nodemcu-esp8266.evses", (c) => c.board["nodemcu-esp8266"].evses.pop()],
+    ["board.luatos.evses", (c) => c.board.luatos.evses.pop()],
     ["board.luatos.evses[0].colour", (c) => (c.board.luatos.evses[0].colour = "red")],
     ["board.luatos.evses[1].relay", (c) => (c.board.luatos.evses[1].relay = c.board.luatos.evses[0].relay)],
     ["board.nodemcu-esp32.meter.dePin", (c) => (c.board["nodemcu-esp32"].meter.dePin = c.board["nodemcu-esp32"].evses[0].lock)],
@@ -198,16 +201,30 @@ describe("the config's board section: errors name the field", () => {
     ["board.nodemcu-esp32.meter.baud", (c) => (c.board["nodemcu-esp32"].meter.baud = 9601)],
     ["board.nodemcu-esp32.pilotLevels[2]", (c) => (c.board["nodemcu-esp32"].pilotLevels[2] = 3000)],
     ["board.nodemcu-esp32.pilotLevels", (c) => c.board["nodemcu-esp32"].pilotLevels.pop()],
-    ["board.nodemcu-esp8266.tickMs", (c) => (c.board["nodemcu-esp8266"].tickMs = 2000)],
+    ["board.nodemcu-esp32.tickMs", (c) => (c.board["nodemcu-esp32"].tickMs = 2000)],
     ["board.luatos.meter.registers", (c) => (c.board.luatos.meter.registers = [{ name: "powerW", fn: 4, addr: 52, kind: "f32", dec: 0 }])],
     ["board.luatos.meter.registers[0].kind", (c) => (c.board.luatos.meter.registers = [{ name: "energyWh", fn: 4, addr: 72, kind: "f64", dec: 3 }])],
-    ["board.nodemcu-esp8266.evses[0]", (c) => c.evses[0].connectors.push(c.evses[0].connectors[0])],
+    ["board.nodemcu-esp32.evses[0]", (c) => c.evses[0].connectors.push(c.evses[0].connectors[0])],
     ["deviceModel.SecurityCtrlr/BasicAuthPassword", (c) => (c.deviceModel["SecurityCtrlr/BasicAuthPassword"] = { default: PASSWORD })],
   ];
   it.each(bad)("%s", (field, change) => {
     const c = core();
     change(c);
     expect(() => validateConfig(c, "core.json", ROOT)).toThrow(new RegExp(`^core\\.json: ${field.replace(/[[\].]/g, "\\$&")}: `));
+  });
+
+  const esp8266: [string, (c: any) => void][] = [
+    ["board.nodemcu-esp8266.evses", (c) => {
+      c.evses.push(c.evses[0]);
+      c.board["nodemcu-esp8266"].evses.push({ ...c.board["nodemcu-esp8266"].evses[0], relay: 6, pilotPwm: 7, meterAddress: 2 });
+    }],
+    ["board.nodemcu-esp8266.evses[0].pilotAdc", (c) => (c.board["nodemcu-esp8266"].evses[0].pilotAdc = 1)],
+    ["board.nodemcu-esp8266.meter.uart", (c) => (c.board["nodemcu-esp8266"].meter.uart = 1)],
+  ];
+  it.each(esp8266)("%s (the ESP8266: one ADC channel, one UART that receives)", (field, change) => {
+    const c = JSON.parse(fs.readFileSync(MINIMAL, "utf8"));
+    change(c);
+    expect(() => validateConfig(c, "minimal.json", ROOT)).toThrow(new RegExp(`^minimal\\.json: ${field.replace(/[[\].]/g, "\\$&")}: `));
   });
 
   it("LuatOS's pilot PWM is a channel: it may share its number with a GPIO", () => {
@@ -269,7 +286,7 @@ describe.skipIf(PORTS.length === 0)("ocpp-fw build --board <port>", () => {
   it.each(PORTS)("%s: the package, its start file parses in the board's VM, the sizes; the password is in no file", { timeout: 300_000 }, (board) => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), `pkg-${board}-`));
     try {
-      const r = buildImage(CORE, undefined, out, board);
+      const r = buildImage(configOf(board), undefined, out, board);
       const manifest = readBoardManifest(ROOT, board);
       const kind = manifest.start!;
       const nodemcu = kind === "init.lua";
