@@ -9,6 +9,7 @@
 //                                  exit code 1 when a budget is broken.
 //   npm run bench:footprint -- --readme   also puts the table into README.md between its footprint markers.
 
+import { measurePorts, PORT_HEAD, PORT_LEGEND, portCells, portFailures, PortRow } from "./ports";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -904,7 +905,7 @@ function notes(rows: Row[]): string[] {
   return out;
 }
 
-export function renderText(rows: Row[]): string {
+export function renderText(rows: Row[], ports: PortRow[] = []): string {
   const parts = [
     "Footprint per config and Lua target (RAM in KB above an empty VM; dyn = tot − code)",
     textTable(HEAD, rows.map(cells)),
@@ -916,6 +917,7 @@ export function renderText(rows: Row[]): string {
   parts.push("", "Variable results", ...cpuStatus);
   const sc = rows.filter((r) => r.smartCharging !== undefined);
   if (sc.length > 0) parts.push("", "Smart charging (info)", textTable(SC_HEAD, sc.map(scCells)));
+  if (ports.length > 0) parts.push("", PORT_LEGEND, textTable(PORT_HEAD, ports.map(portCells)));
   return parts.join("\n");
 }
 
@@ -925,7 +927,7 @@ const scCells = (r: Row) => {
   return [r.config, r.target, x.note, `${kb(x.liveKb)} / ${kb(x.liveKb - r.codeKb)}`, kb(x.addedKb), `${kb(x.peakKb)} / ${kb(x.peakKb - r.codeKb)}`, String(x.instructions), String(x.periods)];
 };
 
-export function renderMarkdown(rows: Row[]): string {
+export function renderMarkdown(rows: Row[], ports: PortRow[] = []): string {
   const gv = rows[0]?.getVariables10.note ?? "";
   const sv = rows[0]?.setVariables10.note ?? "";
   return [
@@ -958,6 +960,7 @@ export function renderMarkdown(rows: Row[]): string {
     ...(rows.some((r) => r.smartCharging !== undefined)
       ? [`Smart charging (info; configs with the block): ${SC_PROFILES} TxDefaultProfiles of ${SC_PERIODS} periods installed (Entries and PeriodsPerSchedule at their maximum), the heap then (full GC) and what the profiles added to it; one GetCompositeSchedule of EVSE 1 over a day: its reachable peak (as (c)) and its VM instructions (decode, validate, compute, encode).`, "", mdTable(SC_HEAD, rows.filter((r) => r.smartCharging !== undefined).map(scCells)), ""]
       : []),
+    ...(ports.length > 0 ? [PORT_LEGEND, "", mdTable(PORT_HEAD, ports.map(portCells)), ""] : []),
     `GetVariables reads ${GET_VARIABLES_10.map(([c, v, i]) => `${c}/${v}${i ? `[${i}]` : ""}`).join(", ")}${gv ? ` (${gv} on ${rows[0].config})` : ""}.`,
     "",
     `SetVariables writes ${SET_VARIABLES_10.map(([c, v, i, x]) => `${c}/${v}${i ? `[${i}]` : ""}=${x}`).join(", ")}${sv ? ` (${sv} on ${rows[0].config})` : ""}.`,
@@ -969,6 +972,7 @@ export function renderMarkdown(rows: Row[]): string {
 
 export interface BenchResult {
   rows: Row[];
+  ports: PortRow[];
   failures: string[];
 }
 
@@ -988,7 +992,9 @@ export async function runBench(out = DEFAULT_OUT, log: (s: string) => void = () 
     for (const c of [r.getVariables10, r.setVariables10]) if (c.failed) failures.push(`${r.config} ${r.target}: the bench's request was refused: ${c.note}`);
     for (const b of r.perBlock) if (b.error !== undefined) failures.push(`${r.config} ${r.target}: block ${b.block} ${b.error}`);
   }
-  return { rows, failures };
+  const ports = await measurePorts(log);
+  failures.push(...portFailures(ports, BUDGETS));
+  return { rows, ports, failures };
 }
 
 /** Replaces the README section between <!-- footprint:start --> and <!-- footprint:end --> with the table. */
@@ -1006,7 +1012,7 @@ function updateReadme(md: string): void {
 
 async function main(): Promise<number> {
   const t0 = Date.now();
-  const { rows, failures } = await runBench(DEFAULT_OUT, (s) => console.error(s));
+  const { rows, ports, failures } = await runBench(DEFAULT_OUT, (s) => console.error(s));
   const dir = path.join(ROOT, "bench", "out");
   fs.mkdirSync(dir, { recursive: true });
   const json = {
@@ -1016,13 +1022,14 @@ async function main(): Promise<number> {
     getVariables: GET_VARIABLES_10,
     setVariables: SET_VARIABLES_10,
     rows,
+    ports,
     failures,
   };
   fs.writeFileSync(path.join(dir, "footprint.json"), JSON.stringify(json, null, 2) + "\n");
-  const md = renderMarkdown(rows);
+  const md = renderMarkdown(rows, ports);
   fs.writeFileSync(path.join(dir, "footprint.md"), md);
   if (process.argv.includes("--readme")) updateReadme(md);
-  console.log(renderText(rows));
+  console.log(renderText(rows, ports));
   console.log("");
   for (const n of notes(rows)) console.log(`note: ${n}`);
   console.log(`wrote ${path.relative(process.cwd(), path.join(dir, "footprint.json"))} and footprint.md (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
