@@ -23,11 +23,16 @@ import { EmbeddedCsms } from "../sim/csms";
 import { PROVISION_KEYS } from "../sim/simulator";
 import { buildDir, emulationFile } from "../sim/runtimes/image";
 import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
-import { PROVISION_FILE } from "../hal/nodemcu-esp8266/board";
+import { PORT_BOARDS, startPortSimulator } from "../sim/boards/port-sim";
+import { parseArgs } from "../sim/cli";
+import { WebSocketServer } from "ws";
+import type { IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
 
 const BOARD = "nodemcu-esp8266";
 const RUNTIMES = ["lua5.1", "lua5.3"] as const;
 type Runtime = (typeof RUNTIMES)[number];
+const PROVISION_FILE = PORT_BOARDS[BOARD].provisionFile;
 const CONFIG = portConfigFile(path.join(ROOT, "build", "configs", "core.json"), BOARD, 1);
 let configName = "";
 
@@ -123,13 +128,13 @@ interface Port {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startPort(runtime: Runtime, id: string, opts: { usBase?: number; password?: string } = {}): Promise<Port> {
-  const csms = new EmbeddedCsms({ password: opts.password });
+async function startPort(runtime: Runtime, id: string, opts: { usBase?: number; password?: string; csmsPassword?: string; url?: string } = {}): Promise<Port> {
+  const csms = new EmbeddedCsms({ password: opts.csmsPassword ?? opts.password });
   await csms.start(0);
   allCsms.push(csms);
   cleanups.push(() => csms.stop());
   const sent: Sent[] = [];
-  const provision: Record<string, string> = { [PROVISION_KEYS.url]: csms.url, [PROVISION_KEYS.identity]: id };
+  const provision: Record<string, string> = { [PROVISION_KEYS.url]: opts.url ?? csms.url, [PROVISION_KEYS.identity]: id };
   if (opts.password !== undefined) provision[PROVISION_KEYS.password] = opts.password;
   const runner: PortRunner = new PortRunner({
     root: ROOT,
@@ -286,5 +291,51 @@ describe.each(RUNTIMES)("the port on %s", (runtime) => {
     const ids = calls(p, "BootNotification").map((s) => s.frame[1] as string);
     expect(ids[0].startsWith("1-")).toBe(true);
     expect(ids[ids.length - 1].startsWith("3-")).toBe(true);
+  });
+});
+
+describe("the websocket module's handshake, as the port configures it", () => {
+  it("sends the OCPP subprotocol instead of the module's 'chat', Basic auth and the module's User-Agent; one close per connect, failed ones too", async () => {
+    const requests: IncomingMessage["headers"][] = [];
+    // A server that takes the upgrade and closes at once; a second attempt is refused with 401.
+    const wss = new WebSocketServer({ port: 0, handleProtocols: (protocols) => (protocols.has("ocpp2.0.1") ? "ocpp2.0.1" : false), verifyClient: (_info, cb) => cb(requests.length < 1, 401) });
+    wss.on("headers", (_h, req) => requests.push(req.headers));
+    wss.on("connection", (ws) => ws.close(1000));
+    cleanups.push(() => new Promise((r) => wss.close(r)));
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    const p = await startPort("lua5.1", "ESP-HS", { url, password: "pw:1" });
+    await until(p, "two attempts", () => requests.length >= 1 && p.driver.connects >= 2, 200);
+    const h = requests[0];
+    expect(h["sec-websocket-protocol"]).toBe("ocpp2.0.1");
+    expect(h["user-agent"]).toBe("ESP8266");
+    expect(h.authorization).toBe("Basic " + Buffer.from("ESP-HS:pw:1").toString("base64"));
+    // Every attempt ended in exactly one close reported to the port (the refused one too), and no error.
+    await run(p, 5);
+    expect(p.driver.closes).toBeGreaterThanOrEqual(2);
+    expect(p.driver.connects - p.driver.closes).toBeLessThanOrEqual(1);
+    expect(p.prints.filter((l) => /PANIC|failed/.test(l))).toEqual([]);
+  });
+});
+
+describe("ocpp-sim --board nodemcu-esp8266", () => {
+  it("parses --board: a port, or sim; the simulator's own options refused with a port", () => {
+    expect(parseArgs(["--board", "nodemcu-esp8266", "--speed", "10"])).toEqual({ board: "nodemcu-esp8266", speed: 10 });
+    expect(parseArgs(["--board", "sim"])).toEqual({});
+    expect(() => parseArgs(["--board", "esp9000"])).toThrow(/--board must be sim or one of nodemcu-esp8266/);
+    expect(() => parseArgs(["--board", "nodemcu-esp8266", "--evses", "2"])).toThrow(/--evses is for --board sim/);
+  });
+
+  it("boots Accepted against its embedded CSMS in wall-clock time", async () => {
+    const lines: string[] = [];
+    const sim = await startPortSimulator("nodemcu-esp8266", { id: "ESP-CLI", speed: 20, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    cleanups.push(() => sim.stop());
+    const csms = sim.csms as EmbeddedCsms;
+    allCsms.push(csms);
+    const end = Date.now() + 20000;
+    while (!csms.received.some((r) => r.action === "StatusNotification") && Date.now() < end) await sleep(50);
+    expect(csms.received.map((r) => r.action)).toEqual(expect.arrayContaining(["BootNotification", "StatusNotification"]));
+    expect(lines.some((l) => l.includes("→") && l.includes("BootNotification"))).toBe(true);
+    expect(sim.errors).toEqual([]);
+    await sim.stop();
   });
 });

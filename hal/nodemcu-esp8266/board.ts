@@ -12,8 +12,8 @@
 //   client are dropped.
 // - Time: uptime from tmr.now() (µs, wrapping at 2^31 every 35.8 min) read at least once per tick,
 //   counted across the wrap; the wall clock is rtctime (lost at power-off: the CSMS sets it again).
-// - Storage: ./flash.ts (SPIFFS). Provisioning: a file `provision.txt` of "key\tvalue\n" records
-//   (firmware/fields.ts escaping) is handed to fw.provision once after start, then removed.
+// - Storage: ./flash.ts (SPIFFS). Provisioning is the start file's (build/start-file.ts: init.lua
+//   wraps fw.start and applies provision.txt), not the port's.
 // - Hardware: ONE EVSE, because the ESP8266 has one ADC channel (TOUT, 0..1 V) and the pilot must be
 //   read on it; a config with another count is refused at start (logged, nothing runs). Relay, lock,
 //   feedback and plug on gpio, the feedback inputs and the pilot ADC polled every tick (a change calls
@@ -30,14 +30,12 @@ import type { Hal, MeterReading } from "../hal";
 import type { BoardConfig, EvsePins } from "../board-config";
 import type { NodeMcuEsp8266, TmrTimer, WebsocketClient } from "./nodemcu";
 import { idiv } from "../../firmware/arith";
-import { eachRecord } from "../../firmware/fields";
 import { SdmPoller, sdmFeed, sdmPoller, sdmReading, sdmTick } from "../lib/meter-sdm";
 import { DUTY_FULL, pilotDuty, pilotOfAdc } from "./pilot";
 import { flashAppend, flashErase, flashLoad, flashRead, flashSave, flashSize } from "./flash";
 
 declare const websocket: NodeMcuEsp8266["websocket"];
 declare const tmr: NodeMcuEsp8266["tmr"];
-declare const file: NodeMcuEsp8266["file"];
 declare const node: NodeMcuEsp8266["node"];
 declare const encoder: NodeMcuEsp8266["encoder"];
 declare const gpio: NodeMcuEsp8266["gpio"];
@@ -47,8 +45,6 @@ declare const uart: NodeMcuEsp8266["uart"];
 declare const rtctime: NodeMcuEsp8266["rtctime"];
 declare const print: NodeMcuEsp8266["print"];
 
-/** The factory's provisioning records, applied once at the next start (firmware/model.ts keys). */
-export const PROVISION_FILE = "provision.txt";
 /** The longest interval a NodeMCU timer takes, ms. */
 const MAX_TIMER_MS = 6870947;
 const LEVELS = ["error", "warn", "info", "debug"];
@@ -296,14 +292,6 @@ function makeHal(p: Port): Hal {
   };
 }
 
-/** The factory's provisioning records, once: they go to the device model, the file goes. */
-function provision(p: Port): void {
-  const text = file.getcontents(PROVISION_FILE);
-  if (text === undefined) return;
-  eachRecord(text, (key, value) => p.fw.provision(p.st, key, value));
-  file.remove(PROVISION_FILE);
-}
-
 /** Starts the station on this board: hardware set up, flash restored, the tick running. */
 export function boardRun(fw: Firmware, cfg: BoardConfig): void {
   if (cfg.evses.length !== 1) {
@@ -330,7 +318,6 @@ export function boardRun(fw: Firmware, cfg: BoardConfig): void {
   setupHardware(p);
   poll(p, false);
   p.st = fw.start(makeHal(p));
-  provision(p);
   setupMeter(p);
   const tick = tmr.create();
   tick.alarm(cfg.tickMs, tmr.ALARM_AUTO, () => {

@@ -16,6 +16,7 @@
 // fdel <name>, fren <old>\t<new>, due.
 
 import type { Firmware } from "../../firmware/entry";
+import type { Station } from "../../firmware/station";
 import type { BoardConfig, EvsePins } from "../../hal/board-config";
 import { escapeField, unescapeField } from "../../firmware/fields";
 
@@ -168,8 +169,49 @@ function runTimers(e: Emu, until: number): void {
   }
 }
 
-/** The port's event function: files and boot first, then the board's own inputs. */
-export function emuEvent(e: Emu, fw: Firmware, boardRun: BoardRun): (this: void, line: string) => string[] {
+/**
+ * Applies a provisioning text as the generated start file does (build/start-file.ts): one
+ * `Component/Variable=value` per line, `#` comments, a CR before the LF dropped, lines without a value skipped.
+ */
+function applyProvisioning(fw: Firmware, st: Station, text: string): void {
+  let pos = 1;
+  while (pos <= text.length) {
+    const [nl] = string.find(text, "\n", pos, true);
+    let line = string.sub(text, pos, nl !== undefined ? nl - 1 : text.length);
+    pos = nl !== undefined ? nl + 1 : text.length + 1;
+    if (string.sub(line, line.length) === "\r") line = string.sub(line, 1, line.length - 1);
+    const [eq] = string.find(line, "=", 1, true);
+    if (eq !== undefined && eq > 1 && eq < line.length && string.sub(line, 1, 1) !== "#") fw.provision(st, string.sub(line, 1, eq - 1), string.sub(line, eq + 1));
+  }
+}
+
+/**
+ * The image's entry points as the start file hands them to boardRun: start wrapped so the unit's
+ * provisioning file (when there is one) goes in right after fw.start, then is removed.
+ */
+function withProvisioning(e: Emu, fw: Firmware, provisionFile: string): Firmware {
+  const boot = {} as { [k: string]: unknown };
+  for (const [k, v] of pairs(fw as unknown as { [k: string]: unknown })) rawset(boot, k as string, v);
+  const wrapped = boot as unknown as Firmware;
+  wrapped.start = (hal) => {
+    const st = fw.start(hal);
+    const text = e.files[provisionFile];
+    if (st !== undefined && text !== undefined) {
+      applyProvisioning(fw, st, text);
+      rawset(e.files, provisionFile, undefined);
+      emit(e, "fdel", [provisionFile]);
+    }
+    return st;
+  };
+  return wrapped;
+}
+
+/**
+ * The port's event function: files and boot first, then the board's own inputs. At boot the port's
+ * boardRun gets the image as the board's start file gives it: with provisionFile, the file its start
+ * file applies after fw.start (build/start-file.ts).
+ */
+export function emuEvent(e: Emu, fw: Firmware, boardRun: BoardRun, provisionFile?: string): (this: void, line: string) => string[] {
   return (line: string) => {
     const f = splitFields(line, 64);
     const at = int(f[0]);
@@ -189,7 +231,8 @@ export function emuEvent(e: Emu, fw: Firmware, boardRun: BoardRun): (this: void,
       e.rtcAt = at;
     } else if (kind === "boot") {
       const cfg = boardConfig(rest);
-      callback(e, () => boardRun(fw, cfg));
+      const started = provisionFile !== undefined ? withProvisioning(e, fw, provisionFile) : fw;
+      callback(e, () => boardRun(started, cfg));
     } else if (kind !== "time") {
       callback(e, () => e.handle(kind, rest));
     }

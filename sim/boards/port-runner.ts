@@ -37,9 +37,9 @@ export interface PortRunnerOptions {
   board: string;
   store?: FlashStore;
   log?: PortLog;
-  /** Device-model values a factory provisions (written to the port's provisioning file before the first boot). */
+  /** Device-model values a unit is provisioned with: written before the first boot to the provisioning file the board's start file applies. */
   provision?: Record<string, string>;
-  /** Where the port's provisioning file goes. */
+  /** That file's name (build/start-file.ts PROVISION_FILE): "Component/Variable=value" lines. */
   provisionFile?: string;
   /** µs of the board's counter at boot (default 0; tests start it near its wrap). */
   usBase?: number;
@@ -94,7 +94,7 @@ export class PortRunner {
     this.image = loadPort(this.opts.root, this.opts.config, this.opts.runtime, this.opts.board);
     this.bootCount++;
     if (this.bootCount === 1 && this.opts.provision !== undefined && this.opts.provisionFile !== undefined) {
-      const text = Object.entries(this.opts.provision).map(([k, v]) => `${escField(k)}\t${escField(v)}\n`).join("");
+      const text = Object.entries(this.opts.provision).map(([k, v]) => `${k}=${v}\n`).join("");
       this.store.set(this.opts.provisionFile, text);
     }
     this.feed("clock", [String(this.opts.usBase ?? 0)]);

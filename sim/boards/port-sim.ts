@@ -11,7 +11,6 @@ import { DEFAULT_CONFIG, flashName, PROVISION_KEYS, SimOptions } from "../simula
 import { buildPort, portConfigFile } from "./build";
 import { PortDriver, PortLog, PortRunner } from "./port-runner";
 import { NodeMcuEsp8266Driver } from "./nodemcu-esp8266/driver";
-import { PROVISION_FILE as ESP8266_PROVISION_FILE } from "../../hal/nodemcu-esp8266/board";
 import { LuatosDriver } from "./luatos/driver";
 import { PROVISION_FILE as LUATOS_PROVISION_FILE } from "./luatos/modules";
 
@@ -25,7 +24,7 @@ export interface PortBoard {
   runtimes: ("lua5.1" | "lua5.3")[];
   /** EVSEs its wiring serves. */
   maxEvses: number;
-  /** The file the port reads its factory provisioning from. */
+  /** The provisioning file its start file applies (build/start-file.ts PROVISION_FILE). */
   provisionFile: string;
   driver(runner: PortRunner, log: (line: string) => void): PortBoardDriver;
 }
@@ -34,7 +33,7 @@ export const PORT_BOARDS: Record<string, PortBoard> = {
   "nodemcu-esp8266": {
     runtimes: ["lua5.1", "lua5.3"],
     maxEvses: 1,
-    provisionFile: ESP8266_PROVISION_FILE,
+    provisionFile: "provision.txt",
     driver: (runner, log) => new NodeMcuEsp8266Driver(runner, log),
   },
   luatos: {

@@ -54,6 +54,9 @@ export class NodeMcuEsp8266Driver implements PortDriver {
   pilotHz = 0;
   /** Requests the meter never saw because the RS-485 driver was off, and answers lost to a driver still on. */
   busLost = 0;
+  /** Connects the port asked for, and closes reported to it. */
+  connects = 0;
+  closes = 0;
   private readonly sockets = new Map<string, Socket>();
   /** The inputs as last fed (pin → level; the ADC). */
   private fedPins = new Map<number, number>();
@@ -203,6 +206,7 @@ export class NodeMcuEsp8266Driver implements PortDriver {
   }
 
   private connect(id: string, url: string, headerText: string): void {
+    this.connects++;
     const headers: Record<string, string> = {};
     let protocols: string[] = [];
     for (const line of headerText.split("\r\n")) {
@@ -219,7 +223,10 @@ export class NodeMcuEsp8266Driver implements PortDriver {
       ws = new WebSocket(url, protocols, { headers, handshakeTimeout: 10000 });
     } catch {
       // A URL the module would not parse: it reports a bad URL (-1..-4) the same way, as a close.
-      this.runner.at(this.runner.now, () => this.runner.feed("ws", [id, "closed", "-1"]));
+      this.runner.at(this.runner.now, () => {
+        this.closes++;
+        this.runner.feed("ws", [id, "closed", "-1"]);
+      });
       return;
     }
     const s: Socket = { ws, opened: false, closedByUs: false, status: -99, ping: undefined };
@@ -259,6 +266,7 @@ export class NodeMcuEsp8266Driver implements PortDriver {
       if (this.sockets.get(id) !== s) return;
       this.sockets.delete(id);
       this.log(`websocket ${id}: closed (${s.opened ? `code ${code}` : "never opened"})`);
+      this.closes++;
       this.runner.feed("ws", [id, "closed", String(s.opened || s.closedByUs ? 0 : s.status)]);
     });
   }

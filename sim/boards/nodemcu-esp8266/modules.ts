@@ -3,7 +3,9 @@
 // hal/nodemcu-esp8266/nodemcu.d.ts, so a function the port may call and this file lacks is a type
 // error. Installed as Lua globals before the port's chunk loads (sim/runtimes/lua-harness.ts).
 // Not emulated: net, tls, crypto, sntp, sjson, bit (the port does not use them), gpio interrupts'
-// eventcount, the watchdog, deep sleep.
+// eventcount, the watchdog, deep sleep (a restart here), LFS (node.LFS.get finds nothing), file.list
+// patterns, tmr.delay's busy wait (no virtual time passes). node.heap() is a constant 44000 (the
+// typical free heap of a port, issue #9), not a measure.
 //
 // Board inputs (Node → here, after "<ms>\t"; sim/boards/README.md):
 //   ws <id>\topen | ws <id>\trecv\t<opcode>\t<bytes> | ws <id>\tclosed\t<status>
@@ -25,6 +27,8 @@ const MAX_NAME = 31;
 const FS_TOTAL = 3000000;
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const HEX = "0123456789abcdef";
+/** The unit's provisioning file the generated init.lua applies (build/start-file.ts PROVISION_FILE). */
+const PROVISION_FILE = "provision.txt";
 
 // ---- encoder ----
 
@@ -703,7 +707,7 @@ export function emulate(fw: Firmware): Emulation {
       rtctime: rtcModule(e),
       print,
     },
-    attach: (boardRun) => emuEvent(e, fw, boardRun),
+    attach: (boardRun) => emuEvent(e, fw, boardRun, PROVISION_FILE),
     flashBytes: () => emuFlashBytes(e),
   };
 }
