@@ -12,6 +12,7 @@
 //     remove and the rename of a save (load takes the temporary file).
 
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readBoardManifest, ROOT, transpileEntry } from "../build/compile";
@@ -20,6 +21,7 @@ import { PortRunner } from "../sim/boards/port-runner";
 import { NodeMcuEsp8266Driver } from "../sim/boards/nodemcu-esp8266/driver";
 import { offerOfDuty } from "../sim/boards/hardware";
 import { EmbeddedCsms } from "../sim/csms";
+import { FlashStore } from "../sim/board";
 import { PROVISION_KEYS } from "../sim/simulator";
 import { buildDir, emulationFile } from "../sim/runtimes/image";
 import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
@@ -291,6 +293,48 @@ describe.each(RUNTIMES)("the port on %s", (runtime) => {
     const ids = calls(p, "BootNotification").map((s) => s.frame[1] as string);
     expect(ids[0].startsWith("1-")).toBe(true);
     expect(ids[ids.length - 1].startsWith("3-")).toBe(true);
+  });
+});
+
+describe("restarts and the flash kept on Node's side", () => {
+  it("Reset Immediate: node.restart, the port comes back (RemoteReset) with the boot counter it left in flash", async () => {
+    const p = await startPort("lua5.1", "ESP-RESET");
+    await bootAccepted(p);
+    let answer: unknown;
+    void p.csms.callChecked(p.id, "Reset", { type: "Immediate" }).then((r) => (answer = r));
+    await until(p, "Reset answered", () => answer !== undefined);
+    expect(answer).toMatchObject({ status: "Accepted" });
+    const boot2 = await until(p, "BootNotification after the reset", () => calls(p, "BootNotification")[1]);
+    expect(payload(boot2).reason).toBe("RemoteReset");
+    expect(p.runner.bootCount).toBe(2);
+    // The second boot's message ids carry the boot counter the first one left in flash.
+    expect((boot2.frame[1] as string).startsWith("2-")).toBe(true);
+  });
+
+  it("--state-dir: the files outlive the runner; a board holding files is not provisioned again", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esp8266-state-"));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, "flash.json");
+    const csms = new EmbeddedCsms();
+    await csms.start(0);
+    allCsms.push(csms);
+    cleanups.push(() => csms.stop());
+    const once = async (n: number) => {
+      const runner = new PortRunner({ root: ROOT, config: configName, runtime: "lua5.1", board: BOARD, store: new FlashStore(file), provisionFile: PROVISION_FILE, provision: n === 1 ? { [PROVISION_KEYS.url]: csms.url, [PROVISION_KEYS.identity]: "ESP-STATE" } : undefined });
+      runner.attach(new NodeMcuEsp8266Driver(runner));
+      runner.powerOn();
+      for (let i = 0; i < 60 && csms.received.filter((r) => r.action === "BootNotification").length < n; i++) {
+        runner.advance(1000);
+        await sleep(3);
+      }
+      runner.close();
+    };
+    await once(1);
+    await once(2);
+    expect(csms.received.filter((r) => r.action === "BootNotification" && r.identity === "ESP-STATE")).toHaveLength(2);
+    const kept = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
+    expect(kept.boots).toBe("1\n2");
+    expect(kept[PROVISION_FILE]).toBeUndefined();
   });
 });
 
