@@ -45,6 +45,13 @@ beforeAll(() => {
   configName = buildPort(CONFIG, BOARD, "lua5.3").name;
 }, 240000);
 
+/** The port's chunk, transpiled once (the three VMs load the same source). */
+let halChunk: string | undefined;
+function halSource(): string {
+  if (halChunk === undefined) halChunk = transpileEntry(path.join(ROOT, "hal/luatos/board.ts"), "lua5.3", undefined, GLOBALS);
+  return halChunk;
+}
+
 describe.each(PURE_VMS)("LuatOS port: pure parts on %s", (runtime) => {
   let vm: LuaVm;
   beforeAll(() => {
@@ -52,7 +59,7 @@ describe.each(PURE_VMS)("LuatOS port: pure parts on %s", (runtime) => {
     cleanups.push(() => vm.close());
     // The chunk returns the port's module; its pure functions need no firmware module but log and
     // crypto, stood in here by a recorder and a marker.
-    vm.loadImage(transpileEntry(path.join(ROOT, "hal/luatos/board.ts"), "lua5.3", undefined, GLOBALS), "=hal-luatos", runtime !== "lua5.3");
+    vm.loadImage(halSource(), "=hal-luatos", runtime !== "lua5.3");
     vm.eval(`logs = {}
       local function rec(level) return function(tag, msg) logs[#logs + 1] = level .. " " .. tag .. " " .. msg end end
       log = { error = rec("E"), warn = rec("W"), info = rec("I"), debug = rec("D") }
@@ -260,8 +267,8 @@ interface Port {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A CSMS and the port on its emulated board, connecting to url(csms) (default the CSMS itself). */
-async function startPort(id: string, opts: { usBase?: number; password?: string; url?: (csms: EmbeddedCsms) => string } = {}): Promise<Port> {
-  const csms = new EmbeddedCsms({ password: opts.password });
+async function startPort(id: string, opts: { usBase?: number; password?: string; csmsPassword?: string; url?: (csms: EmbeddedCsms) => string } = {}): Promise<Port> {
+  const csms = new EmbeddedCsms({ password: opts.csmsPassword ?? opts.password });
   await csms.start(0);
   allCsms.push(csms);
   cleanups.push(() => csms.stop());
@@ -406,8 +413,8 @@ describe("the LuatOS port on its emulated board (lua5.3)", () => {
       expect(d).toBeGreaterThanOrEqual(29000);
       expect(d).toBeLessThanOrEqual(31000);
     }
-    // Provisioned once, as main.lua does; the records in fskv, nothing in RAM only.
-    expect(p.runner.store.data.get("/provisioned")).toBe("1");
+    // Provisioned once, as main.lua does; the records in fskv.
+    expect(p.runner.store.data.has(PROVISION_FILE)).toBe(false);
     expect(p.runner.store.data.has("fskv:dm")).toBe(true);
     expect(p.runner.store.data.get("fskv:boots")).toBe("s1");
     expect(problems(p)).toEqual([]);
@@ -505,6 +512,34 @@ describe("the LuatOS port on its emulated board (lua5.3)", () => {
     expect(p.driver.ends.some((e) => /over the 8192-byte receive buffer/.test(e))).toBe(true);
     await until(p, "a second connection", () => p.csms.connections.length >= 2, 200);
     await until(p, "connected again", () => p.csms.connected.includes(p.id), 30);
+  });
+
+  it("a refused handshake (HTTP 401) is the client's error event: closed once, tried again after the back-off", async () => {
+    // The CSMS wants another password: every upgrade is answered 401.
+    const p = await startPort("LT-401", { password: "wrong-password-1", csmsPassword: "right-password-1" });
+    await until(p, "two refused attempts", () => p.driver.ends.filter((e) => /^error: handshake refused: HTTP\/1.1 401/.test(e)).length >= 2, 300);
+    expect(calls(p, "BootNotification")).toEqual([]);
+    expect(problems(p)).toEqual([]);
+  });
+
+  it("a handshake that never completes: abandoned by the core after 60 s (hal.disconnect closes the client), then tried again", async () => {
+    // A server that takes the TCP connection and never answers.
+    const held: net.Socket[] = [];
+    let closed = 0;
+    const silent = net.createServer((s) => {
+      held.push(s);
+      s.resume();
+      s.on("close", () => closed++);
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    cleanups.push(() => new Promise<void>((r) => { held.forEach((s) => s.destroy()); silent.close(() => r()); }));
+    const port = (silent.address() as net.AddressInfo).port;
+    const p = await startPort("LT-SILENT", { url: () => `ws://127.0.0.1:${port}/ocpp` });
+    await until(p, "the attempt given up", () => p.prints.some((l) => l.includes("connection attempt timed out")), 90);
+    await until(p, "a second attempt", () => p.driver.handshakes.length >= 2, 200);
+    // The first socket was closed by the port (wsc:close()), the second is the new attempt.
+    await until(p, "the first socket closed", () => closed >= 1, 5);
+    expect(problems(p)).toEqual([]);
   });
 
   it("a power cycle in a session: the journal in files ends the transaction as PowerLoss after the reboot", async () => {

@@ -13,9 +13,9 @@
 // rename replaces its target (LittleFS). mcu.ticks() is a 32-bit millisecond counter shown signed,
 // as on LuatOS's 32-bit VM (it starts where the runner's clock line puts it). os.time() counts from
 // 2000-01-01 until the network time comes ("ntp" input) or an RTC was kept over a restart.
-// main.lua's part is done here too: the factory's provisioning file (PROVISION_FILE, records as
-// firmware/fields.ts writes them, as the runner writes it) goes through fw.provision once right
-// after fw.start, and PROVISIONED records that it did.
+// The provisioning file is main.lua's (build/start-file.ts), applied by emu-core.ts at boot: here it
+// is PROVISION_FILE, where main.lua reads it; main.lua leaves it (/luadb/ is read-only) and records
+// that it applied it, the emulation removes it.
 //
 // Not emulated (the port uses none of them): sys tasks (taskInit, wait, waitUntil), the digests and
 // HMACs of crypto (md5, sha*, hmac_*; base64, trng and crc16_modbus are), fskv tables and sub-keys,
@@ -35,13 +35,11 @@ import type {
   SysModule, UartModule, WebsocketClient, WebsocketEvent, WebsocketModule,
 } from "../../../hal/luatos/luatos";
 import { idiv } from "../../../firmware/arith";
-import { eachRecord } from "../../../firmware/fields";
 import { mbCrc } from "../../../hal/lib/modbus";
 import { BoardRun, callback, disarmTimer, Emu, EmuTimer, emit, emuEvent, emuFlashBytes, int, armTimer, newEmu } from "../emu-core";
 
-/** The factory's provisioning records main.lua applies once (build/start-file.ts), and its marker. */
+/** Where main.lua reads the unit's provisioning file (build/start-file.ts). */
 export const PROVISION_FILE = "/luadb/provision.txt";
-const PROVISIONED = "/provisioned";
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 /** 2000-01-01: where an RTC never set starts. */
 const RTC_RESET = 946684800;
@@ -711,23 +709,6 @@ export interface Emulation {
   flashBytes: (this: void) => number;
 }
 
-/** The image's entry points with start wrapped as main.lua wraps it: the factory's provisioning right after fw.start, once. */
-function withProvisioning(e: Emu, fw: Firmware): Firmware {
-  return {
-    start: (hal) => {
-      const st = fw.start(hal);
-      const text = e.files[PROVISION_FILE];
-      if (st !== undefined && text !== undefined && e.files[PROVISIONED] === undefined) {
-        eachRecord(text, (key, value) => fw.provision(st, key, value));
-        e.files[PROVISIONED] = "1";
-        emit(e, "fput", [PROVISIONED, "1"]);
-      }
-      return st;
-    },
-    provision: fw.provision, opened: fw.opened, closed: fw.closed, frame: fw.frame, tick: fw.tick, input: fw.input, token: fw.token, net: fw.net,
-  };
-}
-
 export function emulate(fw: Firmware): Emulation {
   const e = newEmu();
   const pins: Pins = { level: {}, irq: {}, output: {}, adc: {}, adcOpen: {} };
@@ -763,10 +744,9 @@ export function emulate(fw: Firmware): Emulation {
     adc: adcModule(pins),
     uart: uartModule(e, u),
   };
-  const boot = withProvisioning(e, fw);
   return {
     globals,
-    attach: (boardRun) => emuEvent(e, boot, boardRun),
+    attach: (boardRun) => emuEvent(e, fw, boardRun, PROVISION_FILE),
     flashBytes: () => emuFlashBytes(e),
   };
 }
