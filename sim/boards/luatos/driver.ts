@@ -129,11 +129,13 @@ export class LuatosDriver implements PortDriver {
     return false;
   }
 
-  /** The cable of an EVSE (default the first): plug or pull it. */
-  setPlugged(on: boolean, evseId = 1): void {
-    const hw = this.hw[evseId - 1];
-    hw.plugged = on;
-    hw.follow();
+  /** The cable of an EVSE, or of every EVSE when none is named: plug or pull it. */
+  setPlugged(on: boolean, evseId?: number): void {
+    this.hw.forEach((hw, i) => {
+      if (evseId !== undefined && evseId !== i + 1) return;
+      hw.plugged = on;
+      hw.follow();
+    });
     this.sync(0);
   }
 
