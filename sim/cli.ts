@@ -25,7 +25,9 @@ export const USAGE = `usage: ocpp-sim [options]
   --board B             sim (default: the simulator's own HAL) | ${Object.keys(PORT_BOARDS).join(" | ")}: the board's
                         port, run unchanged on its emulated firmware modules (sim/boards/README.md);
                         with a port only --csms, --id, --password, --runtime, --state-dir, --config,
-                        --speed and --tokens apply
+                        --speed, --tokens and --plugged apply
+  --plugged             with a port: the EV's cable is in from power-up (then "start 1 <token>" in the
+                        console charges)
   --ems URL             the local EMS's MQTT broker, mqtt:// or mqtts:// (builds with the ems block;
                         default for them: an embedded broker on a free port)
   --help                this text
@@ -48,6 +50,10 @@ export function parseArgs(argv: string[]): SimOptions | "help" {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--help" || a === "-h") return "help";
+    if (a === "--plugged") {
+      raw.plugged = "1";
+      continue;
+    }
     if (!a.startsWith("--")) throw new UsageError(`unexpected argument '${a}'`);
     // Both "--opt value" and "--opt=value".
     const eq = a.indexOf("=");
@@ -117,6 +123,10 @@ export function parseArgs(argv: string[]): SimOptions | "help" {
     const extra = SIM_BOARD_ONLY.filter((k) => raw[k] !== undefined);
     if (extra.length > 0) throw new UsageError(`--${extra[0]} is for --board sim, not a port's emulated board`);
     o.board = raw.board;
+  }
+  if (raw.plugged !== undefined) {
+    if (o.board === undefined) throw new UsageError("--plugged is for a port's board (--board), not the simulator's own");
+    o.plugged = true;
   }
   return o;
 }

@@ -46,6 +46,8 @@ export interface SimOptions {
   ems?: string;
   /** A port's emulated board (sim/boards/port-sim.ts PORT_BOARDS) instead of the simulator's own HAL; the CLI runs it with startPortSimulator. */
   board?: string;
+  /** With a port's board: the EV's cable is in from power-up. */
+  plugged?: boolean;
 }
 
 /** The local EMS of a build with the ems block: the broker the station was provisioned with and the simulator's client on it. */

@@ -367,17 +367,20 @@ describe("ocpp-sim --board nodemcu-esp8266", () => {
     expect(parseArgs(["--board", "sim"])).toEqual({});
     expect(() => parseArgs(["--board", "esp9000"])).toThrow(/--board must be sim or one of nodemcu-esp8266/);
     expect(() => parseArgs(["--board", "nodemcu-esp8266", "--evses", "2"])).toThrow(/--evses is for --board sim/);
+    expect(parseArgs(["--board", "nodemcu-esp8266", "--plugged"])).toEqual({ board: "nodemcu-esp8266", plugged: true });
+    expect(() => parseArgs(["--plugged"])).toThrow(/--plugged is for a port's board/);
   });
 
-  it("boots Accepted against its embedded CSMS in wall-clock time", async () => {
+  it("boots Accepted against its embedded CSMS in wall-clock time, the cable in from power-up (--plugged)", async () => {
     const lines: string[] = [];
-    const sim = await startPortSimulator("nodemcu-esp8266", { id: "ESP-CLI", speed: 20, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    const sim = await startPortSimulator("nodemcu-esp8266", { id: "ESP-CLI", speed: 20, plugged: true, out: (l) => lines.push(l), err: (l) => lines.push(l) });
     cleanups.push(() => sim.stop());
     const csms = sim.csms as EmbeddedCsms;
     allCsms.push(csms);
     const end = Date.now() + 20000;
     while (!csms.received.some((r) => r.action === "StatusNotification") && Date.now() < end) await sleep(50);
     expect(csms.received.map((r) => r.action)).toEqual(expect.arrayContaining(["BootNotification", "StatusNotification"]));
+    expect(csms.received.find((r) => r.action === "StatusNotification")?.payload).toMatchObject({ connectorStatus: "Occupied" });
     expect(lines.some((l) => l.includes("→") && l.includes("BootNotification"))).toBe(true);
     expect(sim.errors).toEqual([]);
     await sim.stop();

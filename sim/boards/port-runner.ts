@@ -61,6 +61,8 @@ export class PortRunner {
   bootCount = 0;
   /** The power went (cutAfter): nothing runs until powerCycle. */
   powerLost = false;
+  /** A VM is loaded: between powerOn and a power cycle or close (inputs before that only set the hardware). */
+  live = false;
   /** Cuts the power right after the first effect it returns true for. */
   cutAfter: ((kind: string, f: string[]) => boolean) | undefined;
   /** Every print of the port, in order. */
@@ -92,6 +94,7 @@ export class PortRunner {
     this.restartAsked = false;
     this.rtcAt = undefined;
     this.image = loadPort(this.opts.root, this.opts.config, this.opts.runtime, this.opts.board);
+    this.live = true;
     this.bootCount++;
     if (this.bootCount === 1 && this.opts.provision !== undefined && this.opts.provisionFile !== undefined) {
       const text = Object.entries(this.opts.provision).map(([k, v]) => `${k}=${v}\n`).join("");
@@ -122,6 +125,7 @@ export class PortRunner {
   }
 
   private shutdown(): void {
+    this.live = false;
     this.driver.powerOff();
     this.image.close();
     this.lines.length = 0;
@@ -167,7 +171,7 @@ export class PortRunner {
 
   /** Sends one input line (fields escaped here); lines fed meanwhile wait their turn. */
   feed(kind: string, fields: string[]): void {
-    if (this.powerLost) return;
+    if (this.powerLost || !this.live) return;
     this.lines.push(`${kind}\t${fields.map(escField).join("\t")}`);
     if (this.feeding) return;
     this.feeding = true;
@@ -244,6 +248,6 @@ export class PortRunner {
   }
 
   close(): void {
-    this.shutdown();
+    if (this.live) this.shutdown();
   }
 }

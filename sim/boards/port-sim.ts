@@ -13,6 +13,9 @@ import { PortDriver, PortLog, PortRunner } from "./port-runner";
 import { NodeMcuEsp8266Driver } from "./nodemcu-esp8266/driver";
 import { LuatosDriver } from "./luatos/driver";
 import { PROVISION_FILE as LUATOS_PROVISION_FILE } from "./luatos/modules";
+import { NodeMcuEsp32Driver } from "./nodemcu-esp32/driver";
+import { PROVISION_FILE as ESP32_PROVISION_FILE } from "./nodemcu-esp32/modules";
+import type { LuaRuntimeName } from "../runtimes/lua-vm";
 
 /** A board's driver with the EV's cable in reach (the simulator plugs it in). */
 export interface PortBoardDriver extends PortDriver {
@@ -21,7 +24,7 @@ export interface PortBoardDriver extends PortDriver {
 
 export interface PortBoard {
   /** The Lua versions of its firmware, the default first. */
-  runtimes: ("lua5.1" | "lua5.3")[];
+  runtimes: LuaRuntimeName[];
   /** EVSEs its wiring serves. */
   maxEvses: number;
   /** The provisioning file its start file applies (build/start-file.ts PROVISION_FILE). */
@@ -41,6 +44,13 @@ export const PORT_BOARDS: Record<string, PortBoard> = {
     maxEvses: 2,
     provisionFile: LUATOS_PROVISION_FILE,
     driver: (runner, log) => new LuatosDriver(runner, log),
+  },
+  // Single floats, as NodeMCU ESP32's Lua 5.3 (the build's Lua 5.3 sources, run on lua5.3-f32).
+  "nodemcu-esp32": {
+    runtimes: ["lua5.3-f32"],
+    maxEvses: 2,
+    provisionFile: ESP32_PROVISION_FILE,
+    driver: (runner, log) => new NodeMcuEsp32Driver(runner, log),
   },
 };
 
@@ -64,14 +74,13 @@ export async function startPortSimulator(board: string, opts: SimOptions = {}): 
   const spec = PORT_BOARDS[board];
   if (spec === undefined) throw new Error(`unknown board ${board} (${["sim", ...Object.keys(PORT_BOARDS)].join(", ")})`);
   const runtime = opts.runtime ?? spec.runtimes[0];
-  if (runtime !== "lua5.1" && runtime !== "lua5.3") throw new Error(`--board ${board} runs on ${spec.runtimes.join(" or ")}, not ${runtime}`);
-  if (!spec.runtimes.includes(runtime)) throw new Error(`--board ${board} runs on ${spec.runtimes.join(" or ")}, not ${runtime}`);
+  if (runtime === "node" || !spec.runtimes.includes(runtime)) throw new Error(`--board ${board} runs on ${spec.runtimes.join(" or ")}, not ${runtime}`);
   const id = opts.id ?? "CP001";
   const speed = opts.speed ?? 1;
   const out = opts.out ?? ((s: string) => process.stdout.write(s + "\n"));
   const err = opts.err ?? ((s: string) => process.stderr.write(s + "\n"));
   const configFile = portConfigFile(path.resolve(opts.config ?? DEFAULT_CONFIG), board, spec.maxEvses);
-  const cfg = buildPort(configFile, board, runtime, out);
+  const cfg = buildPort(configFile, board, runtime === "lua5.1" ? "lua5.1" : "lua5.3", out);
 
   let csms: EmbeddedCsms | undefined;
   let csmsUrl = opts.csms;
@@ -102,6 +111,7 @@ export async function startPortSimulator(board: string, opts: SimOptions = {}): 
     err(`${clock(new Date())} ! board error: ${(e as Error)?.message ?? String(e)}`);
   };
   out(`ocpp-sim: ${id} (${cfg.name}) on ${board}, ${runtime} → ${csmsUrl}${csms !== undefined ? " (embedded CSMS)" : ""}${speed !== 1 ? `, virtual time ×${speed}` : ""}`);
+  if (opts.plugged === true) driver.setPlugged(true);
   runner.powerOn();
   const t0 = Date.now();
   let done = 0;
