@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { buildImage } from "../build/cli";
 import { boardsAvailable, BuildError, readBoardManifest, ROOT } from "../build/compile";
 import { BuildConfig, ConfigError, loadConfig, validateConfig } from "../build/config";
@@ -51,7 +51,7 @@ function ser(v: unknown): string {
  * calls fw.start as a port does. Files live in a table (files: name -> contents). Returns the log and
  * the files left, after `boots` boots on the same files. lfs: how NodeMCU's chunks are found.
  */
-function runStart(board: string, src: string, opts: { files: { [name: string]: string }; boots?: number; lfs?: "get" | "flashindex" | "none"; startFails?: boolean }): { log: string[]; files: string[] } {
+function runStart(board: string, src: string, opts: { files: { [name: string]: string }; boots?: number; lfs?: "get" | "flashindex" | "none"; startFails?: boolean; image?: string }): { log: string[]; files: string[] } {
   const vm = createLuaVm(VM[board]);
   try {
     const files = Object.entries(opts.files).map(([k, v]) => `[${luaString(k)}] = ${luaString(v)}`).join(", ");
@@ -69,6 +69,7 @@ local port = { boardRun = function(fw, cfg)
   if fw.tick ~= image.tick or fw.provision ~= image.provision then say("entry points changed") end
   fw.start({})
 end }
+${opts.image === undefined ? "" : realImage(opts.image)}
 local chunks = { ocpp = function() return image end, [${luaString(portModule(board))}] = function() return port end }
 local timers = {}
 local function handle(name, mode)
@@ -124,6 +125,48 @@ return table.concat(log, "\\n") .. "\\n--\\n" .. table.concat(left, "\\n")`);
 
 function input(board: string, cfg: BuildConfig) {
   return { config: cfg.name, board, target: readBoardManifest(ROOT, board).targets.includes(cfg.target) ? cfg.target : readBoardManifest(ROOT, board).targets[0], firmwareVersion: cfg.identity.firmwareVersion, wiring: cfg.board![board] };
+}
+
+/**
+ * Lua replacing the stand-ins of runStart by the real image (its source) and a port whose HAL keeps
+ * the flash records across boots and logs connect: boardRun starts the station, then ticks it once.
+ */
+function realImage(source: string): string {
+  return `
+local real = assert((loadstring or load)(${luaString(source)}, "=ocpp"))()
+image = real
+local flash, clock = {}, 0
+port = { boardRun = function(fw, cfg)
+  if fw.tick ~= real.tick then say("entry points changed") end
+  local hal = {}
+  function hal.connect(self, url, sub, auth, ping) say("connect " .. url .. " " .. sub .. " " .. tostring(auth)) end
+  function hal.send(self, parts) end
+  function hal.disconnect(self) end
+  function hal.uptime(self) return clock end
+  function hal.rtcEpoch(self) return nil end
+  function hal.setRtcEpoch(self, e) end
+  function hal.random(self, n) return 0 end
+  function hal.load(self, k) return flash[k] end
+  function hal.save(self, k, v) flash[k] = v end
+  function hal.erase(self, k) flash[k] = nil end
+  function hal.append(self, k, parts) flash[k] = (flash[k] or "") .. table.concat(parts) return true end
+  function hal.read(self, k, offset, length) local v = flash[k] if v == nil then return nil end return string.sub(v, offset + 1, offset + length) end
+  function hal.size(self, k) return #(flash[k] or "") end
+  function hal.setRelay(self, e, c) end
+  function hal.relayClosed(self, e) return false end
+  function hal.readMeter(self, e) return { energyWh = 0, powerW = 0, currentDa = {}, voltageDv = {}, socPercent = -1 } end
+  function hal.pilotState(self, e) return "A" end
+  function hal.setPilotOffer(self, e, d) end
+  function hal.setLock(self, e, c, l) end
+  function hal.lockState(self, e, c) return false end
+  function hal.plugged(self, e, c) return false end
+  function hal.reboot(self) end
+  function hal.log(self, level, msg) if level <= 1 then say("log " .. msg) end end
+  local st = fw.start(hal)
+  say(st ~= nil and "started" or "not started")
+  clock = clock + 1
+  fw.tick(st)
+end }`;
 }
 
 const FLASHABLE = flashableBoards(ROOT);
@@ -283,47 +326,69 @@ describe("NodeMCU's bytecode", () => {
 const PORTS = FLASHABLE.filter((b) => boardsAvailable(ROOT).includes(b));
 
 describe.skipIf(PORTS.length === 0)("ocpp-fw build --board <port>", () => {
-  it.each(PORTS)("%s: the package, its start file parses in the board's VM, the sizes; the password is in no file", { timeout: 300_000 }, (board) => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), `pkg-${board}-`));
-    try {
-      const r = buildImage(configOf(board), undefined, out, board);
-      const manifest = readBoardManifest(ROOT, board);
-      const kind = manifest.start!;
-      const nodemcu = kind === "init.lua";
-      const lfs = nodemcu && r.target === "lua5.1";
-      const port = portModule(board);
-      const expected = [kind, "FLASHING.md", "ocpp.lua", "ocpp.luac", `${port}.lua`, `${port}.luac`, PROVISION_FILE, "size.json", "size.txt", ...(nodemcu ? ["ocpp.lc", `${port}.lc`] : [])].sort();
-      expect(fs.readdirSync(out).sort()).toEqual(expected);
-      expect(manifest.targets).toContain(r.target);
-      // The start file loads (parses) in the board's VM.
-      const vm = createLuaVm(VM[board]);
-      try {
-        const src = fs.readFileSync(path.join(out, kind), "utf8");
-        expect(vm.eval(`local f, e = (loadstring or load)(${luaString(src)}, "=start") return f ~= nil and "parsed" or e`)).toBe("parsed");
-      } finally {
-        vm.close();
-      }
-      // The provisioning template names the keys, without values.
-      expect(fs.readFileSync(path.join(out, PROVISION_FILE), "utf8")).toMatch(/^SecurityCtrlr\/BasicAuthPassword=$/m);
-      const size = JSON.parse(fs.readFileSync(path.join(out, "size.json"), "utf8"));
-      expect(size.board).toBe(board);
-      expect(size.image.bytecodeBytes).toBe(fs.statSync(path.join(out, "ocpp.luac")).size);
-      expect(size.hal.bytecodeBytes).toBe(fs.statSync(path.join(out, `${port}.luac`)).size);
-      if (nodemcu) expect(fs.readFileSync(path.join(out, "ocpp.lc")).subarray(r.target === "lua5.1" ? 12 : 22, r.target === "lua5.1" ? 25 : 32).toString("latin1")).toBe(r.target === "lua5.1" ? "\x0a\x00\x00\x00@ocpp.lua" : "\x5a@ocpp.lua");
-      if (lfs) {
-        expect(size.lfs.estimateBytes % 4096).toBe(0);
-        // LFS holds more than the bytecode (records, TValues, string headers): the estimate is above it.
-        expect(size.lfs.estimateBytes).toBeGreaterThan(size.image.bytecodeBytes + size.hal.bytecodeBytes);
-        expect(fs.readFileSync(path.join(out, "size.txt"), "utf8")).toContain(`LFS (NodeMCU): image + HAL need about ${size.lfs.estimateBytes} bytes`);
-      } else expect(size.lfs).toBeUndefined();
-      const md = fs.readFileSync(path.join(out, "FLASHING.md"), "utf8");
-      for (const f of expected.filter((f) => f !== "FLASHING.md" && f !== "size.json")) expect(md, f).toContain(`| \`${f}\` | ${fs.statSync(path.join(out, f)).size} |`);
-      expect(md).toContain(nodemcu ? "luac.cross -f" : "LuaTools");
-      // The unit's password reaches the device model through the start file only.
-      for (const f of fs.readdirSync(out)) expect(fs.readFileSync(path.join(out, f)).includes(PASSWORD), f).toBe(false);
-    } finally {
-      fs.rmSync(out, { recursive: true, force: true });
+  // Each port's package, built once for the tests below.
+  const built = new Map<string, { out: string; r: ReturnType<typeof buildImage> }>();
+  // The builds are synchronous: a turn of the event loop first, so the worker answers vitest's RPC.
+  const pkg = async (board: string) => {
+    await new Promise((r) => setImmediate(r));
+    let b = built.get(board);
+    if (b === undefined) {
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), `pkg-${board}-`));
+      b = { out, r: buildImage(configOf(board), undefined, out, board) };
+      built.set(board, b);
     }
+    return b;
+  };
+  afterAll(() => {
+    for (const b of built.values()) fs.rmSync(b.out, { recursive: true, force: true });
+  });
+
+  it.each(PORTS)("%s: the package, its start file parses in the board's VM, the sizes; the password is in no file", { timeout: 300_000 }, async (board) => {
+    const { out, r } = await pkg(board);
+    const manifest = readBoardManifest(ROOT, board);
+    const kind = manifest.start!;
+    const nodemcu = kind === "init.lua";
+    const lfs = nodemcu && r.target === "lua5.1";
+    const port = portModule(board);
+    const expected = [kind, "FLASHING.md", "ocpp.lua", "ocpp.luac", `${port}.lua`, `${port}.luac`, PROVISION_FILE, "size.json", "size.txt", ...(nodemcu ? ["ocpp.lc", `${port}.lc`] : [])].sort();
+    expect(fs.readdirSync(out).sort()).toEqual(expected);
+    expect(manifest.targets).toContain(r.target);
+    // The start file loads (parses) in the board's VM.
+    const vm = createLuaVm(VM[board]);
+    try {
+      const src = fs.readFileSync(path.join(out, kind), "utf8");
+      expect(vm.eval(`local f, e = (loadstring or load)(${luaString(src)}, "=start") return f ~= nil and "parsed" or e`)).toBe("parsed");
+    } finally {
+      vm.close();
+    }
+    // The provisioning template names the keys, without values.
+    expect(fs.readFileSync(path.join(out, PROVISION_FILE), "utf8")).toMatch(/^SecurityCtrlr\/BasicAuthPassword=$/m);
+    const size = JSON.parse(fs.readFileSync(path.join(out, "size.json"), "utf8"));
+    expect(size.board).toBe(board);
+    expect(size.image.bytecodeBytes).toBe(fs.statSync(path.join(out, "ocpp.luac")).size);
+    expect(size.hal.bytecodeBytes).toBe(fs.statSync(path.join(out, `${port}.luac`)).size);
+    if (nodemcu) expect(fs.readFileSync(path.join(out, "ocpp.lc")).subarray(r.target === "lua5.1" ? 12 : 22, r.target === "lua5.1" ? 25 : 32).toString("latin1")).toBe(r.target === "lua5.1" ? "\x0a\x00\x00\x00@ocpp.lua" : "\x5a@ocpp.lua");
+    if (lfs) {
+      expect(size.lfs.estimateBytes % 4096).toBe(0);
+      // LFS holds more than the bytecode (records, TValues, string headers): the estimate is above it.
+      expect(size.lfs.estimateBytes).toBeGreaterThan(size.image.bytecodeBytes + size.hal.bytecodeBytes);
+      expect(fs.readFileSync(path.join(out, "size.txt"), "utf8")).toContain(`LFS (NodeMCU): image + HAL need about ${size.lfs.estimateBytes} bytes`);
+    } else expect(size.lfs).toBeUndefined();
+    const md = fs.readFileSync(path.join(out, "FLASHING.md"), "utf8");
+    for (const f of expected.filter((f) => f !== "FLASHING.md" && f !== "size.json")) expect(md, f).toContain(`| \`${f}\` | ${fs.statSync(path.join(out, f)).size} |`);
+    expect(md).toContain(nodemcu ? "luac.cross -f" : "LuaTools");
+    // The unit's password reaches the device model through the start file only.
+    for (const f of fs.readdirSync(out)) expect(fs.readFileSync(path.join(out, f)).includes(PASSWORD), f).toBe(false);
+  });
+
+  it.each(PORTS)("%s: the start file with the built image: the provisioned URL, identity and password reach the first connect, and the next boot without the file", { timeout: 300_000 }, async (board) => {
+    const { out, r } = await pkg(board);
+    const kind = readBoardManifest(ROOT, board).start!;
+    const name = kind === "init.lua" ? PROVISION_FILE : `/luadb/${PROVISION_FILE}`;
+    const run = runStart(board, fs.readFileSync(path.join(out, kind), "utf8"), { files: { [name]: PROVISION }, boots: 2, image: fs.readFileSync(r.luaFile, "latin1") });
+    const connect = `connect ws://csms.example:9000/ocpp/CP7 ocpp2.0.1 CP7:${PASSWORD}`;
+    expect(run.log.filter((l) => /^(boot|started|not started|connect|log|entry)/.test(l))).toEqual(["boot 1", "started", connect, "boot 2", "started", connect]);
+    expect(run.files).toEqual(kind === "init.lua" ? [] : [name, "/provisioned"]);
   });
 
   it.each(PORTS.filter((b) => !readBoardManifest(ROOT, b).targets.includes("lua5.1")))("%s: a target the board does not run is refused", (board) => {
