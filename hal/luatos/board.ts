@@ -361,7 +361,7 @@ function boardRun(fw: Firmware, cfg: BoardConfig): void {
   const hz = mcu.hz();
   const b: Board = {
     fw, cfg, st: undefined,
-    ws: undefined, gen: 0, maxMsg: FRAME_MAX, rx: rxNew(),
+    ws: undefined, gen: 0, maxMsg: FRAME_MAX, rx: rxNew(), tlsWarned: false,
     hz: hz > 1 ? hz : 1000, lastTicks: mcu.ticks(), subTicks: 0, msTicks: 0, secs: 0, pendingMs: 0, rtcOffset: undefined, seed: 1,
     relayCmd: [], lockCmd: [], pilot: [], pilotNext: [], plug: [], relayFb: [], lockFb: [],
     meters: [], turn: 0, idleMs: [], phases: 1,

@@ -8,6 +8,10 @@
 // maxFrameBytes. A frame over the module's 8 KB receive buffer drops the connection inside the
 // module; frames we send are held to the same 8 KB. Pings are the module's (keepalive).
 //
+// wss:// is TLS without a check of the server's certificate (the module inits TLS with verify mode
+// 0): the link is encrypted but the CSMS is not authenticated, so security profile 2 is not met
+// (Part 2 A00.FR.308); logged once. No client certificates: no profile 3.
+//
 // Exactly one fw.closed per connect: from the client's "disconnect" or "error" event, or from a timer
 // when the client could not start or the firmware closed it (wsc:close() releases the client without
 // an event). Events of a client no longer current are ignored.
@@ -38,12 +42,14 @@ export interface Link {
   /** The largest message received: the build's maxFrameBytes. */
   maxMsg: number;
   rx: Rx;
+  /** The unverified TLS was logged. */
+  tlsWarned: boolean;
 }
 
 /** The handshake headers as the raw string wsc:headers sends unchanged. auth: "user:password" or undefined. */
 function wsHeaders(subprotocol: string, auth: string | undefined): string {
   const proto = "Sec-WebSocket-Protocol: " + subprotocol + "\r\n";
-  // Part 4 §6.3 (security profile 1): HTTP Basic authentication.
+  // Security profiles 1 and 2 (Part 2 A00.FR.202/301): HTTP Basic authentication, user = identity.
   return auth === undefined ? proto : proto + "Authorization: Basic " + crypto.base64_encode(auth) + "\r\n";
 }
 
@@ -154,6 +160,10 @@ function connect(b: Link, url: string, subprotocol: string, auth: string | undef
     // Never a callback from inside the HAL call: the failure is told from a timer.
     sys.timerStart(closedLater, 1, b, b.gen);
     return;
+  }
+  if (!b.tlsWarned && string.sub(url, 1, 6) === "wss://") {
+    b.tlsWarned = true;
+    say(2, "wss:// on LuatOS does not verify the CSMS's certificate (security profile 2 not met)");
   }
   b.ws = c;
   c.autoreconn(false);
