@@ -37,7 +37,7 @@ const PILOT_READS = 3;
 /** os.time() below this (2020-01-01) is a clock never set. */
 const RTC_MIN = 1577836800;
 
-// ---- pure parts (exported for the tests; ticksDelta below too) ----
+// ---- pure parts (exported for the tests, as is ticksDelta) ----
 
 /**
  * The pilot's PWM duty in 0.1 % for an offer in 0.1 A (IEC 61851-1 Annex A): 6..51 A: A / 0.6 %;
@@ -122,7 +122,7 @@ function clock(b: Board): void {
     b.secs = b.secs + s;
     b.subTicks = b.subTicks - s * b.hz;
   }
-  // The meters need no more than a day at once (sdmTick caps there): no product past 2^31.
+  // The meters count at most 10^6 ticks at once (1000 s at 1 kHz; they only need the time since their last step): the product stays below 2^31.
   b.msTicks = b.msTicks + (d > 1000000 ? 1000000 : d) * 1000;
   if (b.msTicks >= b.hz) {
     const ms = idiv(b.msTicks, b.hz);
@@ -130,8 +130,6 @@ function clock(b: Board): void {
     b.msTicks = b.msTicks - ms * b.hz;
   }
 }
-
-// ---- transport ----
 
 // ---- hardware ----
 
