@@ -4,10 +4,11 @@
 // One link per hal.connect: a socket from net.createConnection(), its events handed to the session
 // (connection: the handshake goes out; receive: wsData; disconnection/reconnection: wsLost). The
 // session's bytes go out one socket send at a time, the next from the "sent" callback: dev-esp32's
-// net.c keeps one count of bytes in flight per socket (a second send before "sent" overwrites it), and
-// writes without blocking, raising "buffer error" when lwIP's send buffer cannot take the whole string.
-// So each part is written in slices of at most CHUNK bytes (the default send buffer is 5744), and no two
-// parts are ever joined. A send that raises ends the link as a lost connection.
+// net.c keeps one count of bytes in flight per socket (a second send before "sent" overwrites it), fires
+// "sent" once the peer acknowledged them, and writes without blocking, raising "buffer error" when
+// lwIP's send buffer (5744 bytes by default) cannot take the whole string. So a frame goes out in slices
+// of at most CHUNK bytes: small parts gathered into one (a send per part would wait an ACK each), a
+// large part cut; the frame is never joined whole. A send that raises ends the link as lost.
 //
 // Handshake key and masking keys come from the board's generator (entropy.ts); the Accept check uses
 // crypto.new_hash("SHA1") and encoder.toBase64. wss:// is refused: no TLS on this firmware, so security
@@ -111,29 +112,36 @@ function lost(link: Link, why: string): void {
   else reportClosed(link);
 }
 
-/** Writes the next slice when no send is in flight. */
+/**
+ * Writes the next slice when no send is in flight: the queued strings from the head on, up to CHUNK
+ * bytes (small parts gathered, as each send waits for the peer's ACK; a large part cut).
+ */
 function pump(link: Link): void {
   const sock = link.sock;
   if (link.sending || sock === undefined) return;
   const q = link.queue;
-  if (link.head >= q.length) {
-    if (q.length > 0) {
-      link.queue = [];
-      link.head = 0;
+  const pieces: string[] = [];
+  let n = 0;
+  while (link.head < q.length && n < CHUNK) {
+    const s = q[link.head];
+    const take = s.length - link.off < CHUNK - n ? s.length - link.off : CHUNK - n;
+    pieces[pieces.length] = link.off === 0 && take === s.length ? s : string.sub(s, link.off + 1, link.off + take);
+    n = n + take;
+    link.off = link.off + take;
+    if (link.off >= s.length) {
+      // Taken: the queue lets go of it (an empty string keeps the array without holes).
+      q[link.head] = "";
+      link.head = link.head + 1;
+      link.off = 0;
     }
-    return;
   }
-  const s = q[link.head];
-  const slice = link.off === 0 && s.length <= CHUNK ? s : string.sub(s, link.off + 1, link.off + CHUNK);
-  link.off = link.off + slice.length;
-  if (link.off >= s.length) {
-    // Written: the queue lets go of it (an empty string keeps the array without holes).
-    q[link.head] = "";
-    link.head = link.head + 1;
-    link.off = 0;
+  if (link.head >= q.length && q.length > 0) {
+    link.queue = [];
+    link.head = 0;
   }
+  if (n === 0) return;
   link.sending = true;
-  const [ok, err] = pcall(sendOn, sock, slice);
+  const [ok, err] = pcall(sendOn, sock, pieces.length === 1 ? pieces[0] : table.concat(pieces));
   if (!ok) {
     link.sending = false;
     lost(link, "send failed: " + (err as string));
