@@ -23,6 +23,13 @@ describe.each(RUNTIMES)("conformance on %s", (runtime) => {
     expect((g as { getVariableResult: Result[] }).getVariableResult[0]).toMatchObject({ attributeStatus: "Accepted", attributeValue: "30" });
   });
 
+  it("DataTransfer: every vendorId is unknown to this station (P01.FR.05, TC_P_01_CS); a request without vendorId is a CALLERROR", async () => {
+    const t = await bootAccepted(runtime);
+    expect(t.csms.call("DataTransfer", { vendorId: "com.example.unknown", messageId: "Hello", data: { a: [1, 2] } })).toEqual([3, expect.any(String), { status: "UnknownVendorId" }]);
+    const [kind, , code] = t.csms.call("DataTransfer", { messageId: "Hello" });
+    expect([kind, code]).toEqual([4, "OccurrenceConstraintViolation"]);
+  });
+
   it("a dateTime variable takes a valid date after 2038 (B05.FR.07 judges the format, not the VM's epoch range)", async () => {
     const t = await bootAccepted(runtime);
     const item = { component: { name: "ClockCtrlr" }, variable: { name: "NextTimeOffsetTransitionDateTime" } };

@@ -360,8 +360,10 @@ describe.concurrent("ocpp-sim end to end", () => {
     await waitFor("the last NotifyReport", () => stationCalls(r).some((c) => c.action === "NotifyReport" && payload(c).tbc !== true), r.lines);
     expect(await r.csms.call(id, "TriggerMessage", { requestedMessage: "Heartbeat" })).toEqual({ status: "Accepted" });
     await waitFor("the triggered Heartbeat", () => r.csms.actions(id).includes("Heartbeat"), r.lines);
+    // P01.FR.05 (TC_P_01): no vendor extension here, every vendorId is unknown.
+    expect(await r.csms.call(id, "DataTransfer", { vendorId: "org.example", messageId: "x" })).toEqual({ status: "UnknownVendorId" });
     // Part 4 §4.3: an action outside this build is a CALLERROR, judged like any other frame.
-    await expect(r.csms.call(id, "DataTransfer", { vendorId: "org.example" })).rejects.toMatchObject({ rpcErrorCode: "NotSupported" });
+    await expect(r.csms.call(id, "CancelReservation", { reservationId: 1 })).rejects.toMatchObject({ rpcErrorCode: "NotSupported" });
     const kinds = new Set(r.csms.wire.filter((w) => w.identity === id && w.dir === "out").map((w) => (w.frame as unknown[])[0]));
     expect([...kinds].sort()).toEqual([2, 3, 4]);
 
