@@ -30,7 +30,7 @@ export interface NetHal {
 
 export interface Hal {
   // ---- transport: one OCPP-J WebSocket ----
-  /** Opens the WebSocket; the board later calls stationOpened or stationClosed. auth is "user:password" or undefined (Part 4 §6.3: Basic auth). */
+  /** Opens the WebSocket; the board later calls the image's opened or closed entry. auth is "user:password" or undefined (HTTP Basic authentication, Part 2 A00.FR.202-204). */
   connect(url: string, subprotocol: string, auth: string | undefined, pingIntervalS: number): void;
   /**
    * Sends one text frame made of these parts, in order. A board writes them out one after another
