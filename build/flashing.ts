@@ -90,7 +90,7 @@ ${fileTable(i.files)}
 A NodeMCU ${esp32 ? "`dev-esp32`" : "`dev`"} build on ${luac}${esp32 ? "" : " (the floating-point build: the bytecode holds 8-byte numbers)"} with LFS and these C modules:
 ${firmwareModules.map((m) => `\`${m}\``).join(", ")}, plus \`wifi\`. Build it as ${docs}/build/ describes, and flash it with
 \`esptool.py\` as ${docs}/flash/ describes. The same build produces \`luac.cross\`, the cross-compiler that
-matches the firmware.
+matches the firmware.${i.lfs !== undefined ? ` Size its LFS region for step 3: at least ${kb(i.lfs.bytes)} (\`LUA_FLASH_STORE\` in \`app/include/user_config.h\`, ${docs}/lfs/).` : ""}
 
 ## 2. The network
 
