@@ -11,7 +11,9 @@
 //     the RTC set to the second from the CSMS's time despite single floats; a NotifyReport larger than a
 //     socket slice, streamed in slices one send at a time; a charging session (plug, remote start, the
 //     contactor and the pilot's 32 A duty, SDM630 energy over Modbus in TransactionEvent, remote stop);
-//     wss:// refused (no TLS on this firmware): no connection is even tried.
+//     a power cycle in a session (the journal on the emulated SPIFFS ends it as PowerLoss); a power loss
+//     between the remove and the rename of a save (load takes the temporary file); wss:// refused (no
+//     TLS on this firmware): no connection is even tried.
 
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -343,6 +345,48 @@ describe("the port on lua5.3-f32, its emulated NodeMCU ESP32", () => {
     expect(hw.offerDa).toBe(0);
     expect(p.driver.pilots[0].duty).toBe(8192);
     noErrors(p);
+  });
+
+  it("a power cycle in a session: the journal appended through io ends the transaction as PowerLoss after the reboot", async () => {
+    const p = await startPort("ESP32-PC");
+    await bootAccepted(p);
+    p.driver.setPlugged(true, 2);
+    void p.csms.remoteStart(p.id, 2, "04A1B2C3");
+    const start = await until(p, "TransactionEvent Started", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Started"));
+    const txId = (payload(start).transactionInfo as { transactionId: string }).transactionId;
+    await run(p, 70);
+    const before = p.driver.hw[1].energyWh;
+    expect([...p.runner.store.data.keys()].some((k) => /^j[01]$/.test(k))).toBe(true);
+    p.runner.powerCycle();
+    expect(p.driver.hw[1].relayClosed).toBe(false);
+    const boots = calls(p, "BootNotification").length;
+    await until(p, "second BootNotification", () => calls(p, "BootNotification").length > boots);
+    const ended = await until(p, "TransactionEvent Ended", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Ended"));
+    expect(payload(ended).transactionInfo).toMatchObject({ transactionId: txId, stoppedReason: "PowerLoss" });
+    const seq = calls(p, "TransactionEvent").filter((s) => (payload(s).transactionInfo as { transactionId: string }).transactionId === txId).map((s) => payload(s).seqNo as number);
+    expect(seq).toEqual(seq.map((_s, i) => i));
+    expect(energyOf(ended)).toBeGreaterThanOrEqual(Math.floor(before) - 1);
+    noErrors(p);
+  });
+
+  it("a power loss between the remove and the rename of a save: load takes the temporary file", async () => {
+    const p = await startPort("ESP32-PL");
+    await bootAccepted(p);
+    expect(p.runner.store.data.get("boots")).toBe("1\n1");
+    // The power goes right after the old boot counter was removed, in the next start's save.
+    p.runner.cutAfter = (kind, f) => kind === "fdel" && f[0] === "boots";
+    p.runner.powerCycle();
+    expect(p.runner.powerLost).toBe(true);
+    expect(p.runner.store.data.has("boots")).toBe(false);
+    expect(p.runner.store.data.get("boots~")).toBe("1\n2");
+    p.runner.powerCycle();
+    await until(p, "BootNotification after the power loss", () => calls(p, "BootNotification").length >= 2);
+    // The counter went on from the temporary file: 3, and the message ids with it (Part 4 §4.1.4).
+    expect(p.runner.store.data.get("boots")).toBe("1\n3");
+    expect(p.runner.store.data.has("boots~")).toBe(false);
+    const ids = calls(p, "BootNotification").map((s) => s.frame[1] as string);
+    expect(ids[0].startsWith("1-")).toBe(true);
+    expect(ids[ids.length - 1].startsWith("3-")).toBe(true);
   });
 
   it("refuses wss:// (no TLS on this firmware): logged, no connection tried, no frame sent", async () => {
