@@ -7,11 +7,12 @@
 // time (sys timers, uptime from mcu.ticks(), which wraps; the wall clock from os.time() once it is
 // set), random numbers (crypto.trng), and the hardware of hal/board-config.ts: relay, lock and their
 // feedback contacts on gpio, the control pilot's PWM (pwm, 1 kHz, duty in 0.1 %) and ADC (adc.get in
-// mV against cfg.pilotLevels), and the energy meters over Modbus RTU on one RS-485 UART
+// mV of the peak-held positive level against cfg.pilotLevels), and the energy meters over Modbus RTU on one RS-485 UART
 // (hal/lib/meter-sdm.ts), polled one at a time.
 
 import type { LuatOS } from "./luatos";
 import type { Firmware } from "../../firmware/entry";
+import type { Station } from "../../firmware/station";
 import type { Hal } from "../hal";
 import type { BoardConfig, EvsePins } from "../board-config";
 import { SdmPoller, sdmFeed, sdmPoller, sdmReading, sdmTick } from "../lib/meter-sdm";
@@ -32,8 +33,6 @@ declare const uart: LuatOS["uart"];
 
 /** Milliseconds between reads of the inputs (pilot, plug, feedback contacts) and meter steps. */
 const POLL_MS = 50;
-/** ADC reads per pilot sample: the highest is the PWM's positive level. */
-const PILOT_READS = 3;
 /** os.time() below this (2020-01-01) is a clock never set. */
 const RTC_MIN = 1577836800;
 
@@ -133,11 +132,13 @@ function clock(b: Board): void {
 
 // ---- hardware ----
 
-/** The pilot's positive level in mV: the highest of a few reads (a read may fall in the PWM's low phase). */
+/**
+ * The pilot state from its ADC input, which must hold the PWM's positive level (a peak-hold circuit,
+ * docs/porting.md): read bare, at 10 % duty the positive level lasts 100 µs of each 1 ms and a poll,
+ * on the same clock as the PWM, may land in the low phase every time (E: the session aborts).
+ */
 function pilotRead(b: Board, pins: EvsePins): string {
-  let mv = -1;
-  for (let i = 0; i < PILOT_READS; i++) mv = math.max(mv, adc.get(pins.pilotAdc));
-  return pilotOf(mv, b.cfg.pilotLevels);
+  return pilotOf(adc.get(pins.pilotAdc), b.cfg.pilotLevels);
 }
 
 function setOffer(pins: EvsePins, deciAmps: number): void {
@@ -352,6 +353,15 @@ function makeHal(b: Board): Hal {
 }
 
 /**
+ * The build's bound on a received message, which the joiner cuts at (link.ts rxFrame). Read from the
+ * station's image (st.img.bounds: Ctx.img keeps its name in the image, build/rename-fields.ts), which
+ * the Firmware contract (firmware/entry.ts) does not promise: the one place that leans on it.
+ */
+function imageFrameMax(st: Station): number {
+  return st.img.bounds.maxFrameBytes;
+}
+
+/**
  * Starts the board: hardware from cfg, the station (fw.start), the firmware's tick every cfg.tickMs
  * and the inputs every POLL_MS. Returns at once; sys.run() in main.lua runs the timers and callbacks.
  */
@@ -369,9 +379,8 @@ function boardRun(fw: Firmware, cfg: BoardConfig): void {
   for (let i = 0; i < cfg.evses.length; i++) setupEvse(b, i);
   if (cfg.evses.length > 0) startMeters(b);
   b.st = fw.start(hal);
-  // The build's bound on a received message (Ctx.img keeps its name in the image: build/rename-fields.ts).
   if (b.st !== undefined) {
-    b.maxMsg = b.st.img.bounds.maxFrameBytes;
+    b.maxMsg = imageFrameMax(b.st);
     if (b.st.img.evses.length !== cfg.evses.length) say(1, "the board config wires " + int(cfg.evses.length) + " EVSEs, the image has " + int(b.st.img.evses.length));
   }
   const tickMs = cfg.tickMs > 0 && cfg.tickMs <= 1000 ? cfg.tickMs : 1000;

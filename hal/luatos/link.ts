@@ -6,7 +6,10 @@
 // on LuatOS the station cannot verify that the CSMS speaks ocpp2.0.1 (docs/porting.md). Received
 // fragments arrive one by one with FIN and opcode and are joined here, bounded by the build's
 // maxFrameBytes. A frame over the module's 8 KB receive buffer drops the connection inside the
-// module; frames we send are held to the same 8 KB. Pings are the module's (keepalive).
+// module; frames we send are held to the same 8 KB. Pings: the module answers the server's; its own
+// (keepalive) never reach an open link in the stored sources (luat_websocket_ping returns unless the
+// state is 0, the open state is 1), and builds before 2024-04-28 ignore create's keepalive argument:
+// it is passed for builds that honour both, and nothing here depends on it (hal/FIRMWARES.md).
 //
 // wss:// is TLS without a check of the server's certificate (the module inits TLS with verify mode
 // 0): the link is encrypted but the CSMS is not authenticated, so security profile 2 is not met
@@ -200,7 +203,14 @@ function send(b: Link, parts: string[]): void {
     return;
   }
   const c = b.ws;
-  if (c === undefined || !c.send(parts.length === 1 ? parts[0] : table.concat(parts))) say(2, "frame not sent: websocket not ready");
+  if (c === undefined || !c.ready()) {
+    say(2, "frame not sent: websocket not ready");
+    return;
+  }
+  // send's result is no evidence either way: the stored sources answer false after a frame went out
+  // (luat_websocket_send_frame's byte count through `ret == 0 ? 1 : 0`) and true only when TCP refused
+  // it, which drops the connection ("disconnect" follows). ready() above is what tells.
+  c.send(parts.length === 1 ? parts[0] : table.concat(parts));
 }
 
 export { FRAME_MAX, connect, disconnect, send, wsHeaders, keepaliveS, rxNew, rxFrame };

@@ -4,7 +4,10 @@
 // key-value store in its own flash area that writes a key whole (a power loss leaves the old value or
 // the new one) and levels wear. Its values hold at most 4095 B and its keys 63 B: a record longer than
 // that (a large device-model store) goes to a file instead, written aside and renamed over the old
-// one; a load looks in fskv first, so the copy a save leaves behind it is removed after the new one
+// one (LittleFS's lfs_rename, which LuatOS's os.rename reaches through its VFS, replaces the target in
+// one step); on a file system that refuses to rename onto a file the old one is removed first, and a
+// power loss between the two leaves only the file aside: a load takes it when the record itself is
+// gone. A load looks in fskv first, so the copy a save leaves behind it is removed after the new one
 // is in place. The journal (append/read/size) is files: opened in append mode, the parts written one
 // after the other and the file closed (a power loss leaves a prefix, which the journal detects and
 // skips), read through a seek and a window, never whole.
@@ -28,7 +31,10 @@ function fileOf(key: string): string {
 function load(key: string): string | undefined {
   const v = fskv.get(key);
   if (type(v) === "string") return v as string;
-  return io.readFile(fileOf(key));
+  const path = fileOf(key);
+  const f = io.readFile(path);
+  // The file aside is whole once the old one was removed (saveFile writes it before): the newer record.
+  return f !== undefined ? f : io.readFile(path + ".tmp");
 }
 
 /** Writes the file aside, then renames it over the old one: a power loss leaves the old or the new record. */
@@ -61,6 +67,7 @@ function erase(key: string): void {
   fskv.del(key);
   const path = fileOf(key);
   if (io.exists(path)) os.remove(path);
+  if (io.exists(path + ".tmp")) os.remove(path + ".tmp");
 }
 
 /** Appends the parts one by one (never joined): a power loss leaves a prefix, which the journal detects. */
