@@ -41,6 +41,11 @@ export interface LuatosDriverOptions {
   ntp?: boolean;
   /** Epoch seconds at virtual ms 0 (default: the wall clock when the driver was made). */
   epoch?: number;
+  /**
+   * A peak-hold circuit on each pilot ADC input, as docs/porting.md requires (default true): the ADC
+   * reads the PWM's positive level. false: the ADC sees the PWM itself, a read in the low phase -12 V.
+   */
+  peakHold?: boolean;
 }
 
 export class LuatosDriver implements PortDriver {
@@ -57,9 +62,10 @@ export class LuatosDriver implements PortDriver {
   readonly ends: string[] = [];
   private readonly sockets = new Map<string, LuatosWsSocket>();
   private fedPins = new Map<number, number>();
-  private fedAdc = new Map<number, number>();
+  private fedAdc = new Map<number, string>();
   private readonly epoch: number;
   private readonly ntp: boolean;
+  private readonly peakHold: boolean;
 
   constructor(
     private readonly runner: PortRunner,
@@ -70,6 +76,7 @@ export class LuatosDriver implements PortDriver {
   ) {
     this.config = config;
     this.ntp = opts.ntp ?? true;
+    this.peakHold = opts.peakHold ?? true;
     this.epoch = opts.epoch ?? Math.floor(Date.now() / 1000);
     this.hw = config.evses.map(() => new EvseHardware(spec));
     this.meters = config.evses.map((e, i) => new Sdm630Slave(e.meterAddress, () => this.hw[i].meterValues()));
@@ -103,10 +110,11 @@ export class LuatosDriver implements PortDriver {
         this.fedPins.set(pin, level);
         this.runner.feed("gpio", [String(pin), String(level)]);
       }
-      const mv = mvOfVolts(PILOT_VOLTS[hw.pilot()]);
-      if (this.fedAdc.get(p.pilotAdc) !== mv) {
-        this.fedAdc.set(p.pilotAdc, mv);
-        this.runner.feed("adc", [String(p.pilotAdc), String(mv)]);
+      const adc = this.pilotAdc(p.pilotPwm, mvOfVolts(PILOT_VOLTS[hw.pilot()]));
+      const key = adc.join(",");
+      if (this.fedAdc.get(p.pilotAdc) !== key) {
+        this.fedAdc.set(p.pilotAdc, key);
+        this.runner.feed("adc", [String(p.pilotAdc), ...adc]);
       }
     });
   }
@@ -127,6 +135,18 @@ export class LuatosDriver implements PortDriver {
         return true;
     }
     return false;
+  }
+
+  /**
+   * The pilot ADC input's fields: the positive level held, or without a peak hold the PWM as it is:
+   * its positive level, the -12 V of the low phase (below the ADC's range: 0 mV) and the µs of each
+   * 1 ms period the positive level lasts (all of it on a steady +12 V).
+   */
+  private pilotAdc(pwmChannel: number, mv: number): string[] {
+    if (this.peakHold) return [String(mv)];
+    const pwm = this.pwm.get(pwmChannel);
+    const highUs = pwm === undefined || pwm.duty >= pwm.precision ? 1000 : Math.floor((pwm.duty * 1000) / pwm.precision);
+    return [String(mv), "0", String(highUs)];
   }
 
   /** The cable of an EVSE, or of every EVSE when none is named: plug or pull it. */
@@ -184,7 +204,7 @@ export class LuatosDriver implements PortDriver {
 
   private wsEffect(f: string[]): void {
     const [id, what] = f;
-    if (what === "connect") this.connect(id, f[2], f[3], Number(f[4]));
+    if (what === "connect") this.connect(id, f[2], f[3]);
     else if (what === "send") {
       const opcode = Number(f[2]);
       this.sent.push({ opcode, payload: f[3] });
@@ -196,7 +216,7 @@ export class LuatosDriver implements PortDriver {
     }
   }
 
-  private connect(id: string, url: string, headers: string, keepaliveS: number): void {
+  private connect(id: string, url: string, headers: string): void {
     this.handshakes.push(headers);
     this.log(`websocket ${id}: connect ${url}`);
     let s: LuatosWsSocket;
@@ -204,7 +224,6 @@ export class LuatosDriver implements PortDriver {
       s = new LuatosWsSocket(
         url,
         headers,
-        keepaliveS,
         {
           conack: () => this.runner.feed("ws", [id, "conack"]),
           recv: (fin, opcode, payload) => {
@@ -220,7 +239,6 @@ export class LuatosDriver implements PortDriver {
             this.runner.feed("ws", [id, event]);
           },
         },
-        () => this.runner.now,
       );
     } catch (e) {
       this.runner.at(this.runner.now, () => this.runner.feed("ws", [id, "error"]));

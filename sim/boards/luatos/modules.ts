@@ -5,10 +5,12 @@
 //
 // The quirks kept (hal/FIRMWARES.md): wsc:headers' table form percent-encodes '*', '-', '.', '_' and
 // space in values and refuses a name + value over 256 B, the string form is sent as it is (at most
-// 1023 B); wsc:send always sets FIN (opt 1: binary, else text), refuses 65535 B and more, and is false
-// unless open; wsc:close() releases the client without an event; received frames come one by one
-// with FIN and opcode (the Node side, driver.ts, keeps the 8 KB receive buffer, pings after 0.75 of
-// the keepalive and checks neither Sec-WebSocket-Accept nor the subprotocol). fskv: keys 1..63 B,
+// 1023 B); wsc:send always sets FIN (opt 1: binary, else text), refuses 65535 B and more, and answers
+// false whether the frame went out or not (the stored sources push `ret == 0` of a byte count; true
+// only when TCP refused a frame, which the emulation does not model); wsc:close() releases the client
+// without an event; received frames come one by one with FIN and opcode (the Node side, driver.ts,
+// keeps the 8 KB receive buffer, pings no open link and checks neither Sec-WebSocket-Accept nor the
+// subprotocol). fskv: keys 1..63 B,
 // values at most 4095 B, kept in the flash mirror as "fskv:<key>". Files: /luadb/ is read-only; a
 // rename replaces its target (LittleFS). mcu.ticks() is a 32-bit millisecond counter shown signed,
 // as on LuatOS's 32-bit VM (it starts where the runner's clock line puts it). os.time() counts from
@@ -19,11 +21,14 @@
 //
 // Not emulated (the port uses none of them): sys tasks (taskInit, wait, waitUntil), the digests and
 // HMACs of crypto (md5, sha*, hmac_*; base64, trng and crc16_modbus are), fskv tables and sub-keys,
-// gpio debounce, the ADC's view of the pilot's low phase (the reading is the positive level).
+// gpio debounce.
 //
 // Board inputs (Node → here, after "<ms>\t"; sim/boards/README.md):
 //   ws <id>\tconack | ws <id>\trecv\t<fin>\t<opcode>\t<bytes> | ws <id>\tsent | ws <id>\tdisconnect |
-//   ws <id>\terror;  gpio <pin>\t<0|1>;  adc <channel>\t<mV>;  uart <id>\t<bytes>;  seed <n> (trng);
+//   ws <id>\terror;  gpio <pin>\t<0|1>;  adc <channel>\t<mV> (a level held: the pilot's peak-hold output) |
+//   adc <channel>\t<high mV>\t<low mV>\t<high µs> (a 1 kHz PWM seen directly: each adc.get reads the level
+//   of its instant, ADC_READ_US after the last read of the same ms, the first PILOT_PHASE_US into the
+//   period);  uart <id>\t<bytes>;  seed <n> (trng);
 //   ntp <epoch> (the network's time reached the module).
 // Board effects: ws <id>\tconnect\t<url>\t<header string>\t<keepalive s> | ws <id>\tsend\t<opcode>\t<bytes> |
 //   ws <id>\tclose;  gpio <pin>\t<0|1>;  pwm <channel>\t<Hz>\t<duty>\t<precision> | pwm <channel>\tclose;
@@ -425,8 +430,22 @@ interface Pins {
   irq: { [pin: string]: ((this: void, level: number) => void) | undefined };
   output: { [pin: string]: boolean };
   adc: { [channel: string]: number };
+  /** A channel on a PWM without a peak hold: its low level (mV) and the high phase (µs of each 1000). */
+  adcLow: { [channel: string]: number | undefined };
+  adcHighUs: { [channel: string]: number };
   adcOpen: { [channel: string]: boolean };
+  /** The ms of the last adc.get and the reads in it (back-to-back reads move through the period). */
+  readMs: number;
+  readsInMs: number;
 }
+
+/** One ADC conversion, µs. */
+const ADC_READ_US = 20;
+/**
+ * Where in the PWM period the first read of a poll falls. The poll timer and the PWM run off one
+ * clock, so every poll samples the same instant: the worst case, fixed.
+ */
+const PILOT_PHASE_US = 250;
 
 function gpioModule(e: Emu, pins: Pins): GpioModule {
   const write = (pin: number, level: number) => {
@@ -486,10 +505,21 @@ function pwmModule(e: Emu): PwmModule {
   };
 }
 
-function adcModule(pins: Pins): AdcModule {
+function adcModule(e: Emu, pins: Pins): AdcModule {
   const get = (ch: number): number => {
-    const v = pins.adcOpen[dec(ch)] === true ? pins.adc[dec(ch)] : undefined;
-    return v !== undefined ? v : -1;
+    const k = dec(ch);
+    const v = pins.adcOpen[k] === true ? pins.adc[k] : undefined;
+    if (v === undefined) return -1;
+    const low = pins.adcLow[k];
+    if (low === undefined) return v;
+    if (pins.readMs !== e.now) {
+      pins.readMs = e.now;
+      pins.readsInMs = 0;
+    }
+    // nonneg: the phase and the read count are >= 0.
+    const at = (PILOT_PHASE_US + pins.readsInMs * ADC_READ_US) % 1000;
+    pins.readsInMs = pins.readsInMs + 1;
+    return at < pins.adcHighUs[k] ? v : low;
   };
   return {
     open: (ch) => {
@@ -646,9 +676,9 @@ function wsClient(e: Emu, ws: Ws, url: string, keepalive: number): WebsocketClie
     send: (data, _fin, opt) => {
       live();
       if (c.state !== 2 || data.length >= 65535) return false;
-      // The module sets FIN on every frame.
+      // The module sets FIN on every frame; the byte count it got back turns into false.
       emit(e, "ws", [c.id, "send", opt === 1 ? "2" : "1", data]);
-      return true;
+      return false;
     },
     ready: () => c.state === 2,
     autoreconn: (enable, ms) => {
@@ -711,7 +741,7 @@ export interface Emulation {
 
 export function emulate(fw: Firmware): Emulation {
   const e = newEmu();
-  const pins: Pins = { level: {}, irq: {}, output: {}, adc: {}, adcOpen: {} };
+  const pins: Pins = { level: {}, irq: {}, output: {}, adc: {}, adcLow: {}, adcHighUs: {}, adcOpen: {}, readMs: -1, readsInMs: 0 };
   const u: Uart = { rx: {}, size: {}, onReceive: {}, onSent: {} };
   const ws: Ws = { seq: 0, clients: {} };
   const rng: Rng = { seed: 1 };
@@ -721,7 +751,11 @@ export function emulate(fw: Firmware): Emulation {
     if (kind === "ws") wsInput(e, ws, f);
     else if (kind === "uart") uartInput(e, u, int(f[0]), f[1] !== undefined ? f[1] : "");
     else if (kind === "gpio") gpioInput(e, pins, int(f[0]), int(f[1]));
-    else if (kind === "adc") pins.adc[f[0]] = int(f[1]);
+    else if (kind === "adc") {
+      pins.adc[f[0]] = int(f[1]);
+      pins.adcLow[f[0]] = f[2] !== undefined ? int(f[2]) : undefined;
+      pins.adcHighUs[f[0]] = int(f[3]);
+    }
     else if (kind === "seed") rng.seed = int(f[0]);
     else if (kind === "ntp") {
       e.rtc = int(f[0]);
@@ -741,7 +775,7 @@ export function emulate(fw: Firmware): Emulation {
     log: logModule(e),
     gpio: gpioModule(e, pins),
     pwm: pwmModule(e),
-    adc: adcModule(pins),
+    adc: adcModule(e, pins),
     uart: uartModule(e, u),
   };
   return {

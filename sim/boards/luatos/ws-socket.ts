@@ -14,8 +14,8 @@
 //   #9: the stored sources refuse a continuation frame); a Ping is answered with a Pong;
 // - frames out: FIN always set, masked with the module's fixed key 00 01 02 03; "sent" once the socket
 //   took the bytes;
-// - a Ping after 0.75 × keepalive seconds without traffic either way, in the runner's virtual time
-//   (looked at every 50 ms of real time: virtual time may run ahead of the network's).
+// - no Ping of its own on an open link: the stored luat_websocket_ping returns unless the state is 0
+//   (connecting), and the open state is 1, whatever create's keepalive says (hal/FIRMWARES.md).
 // wss:// goes over TLS without checking the server's certificate (network_init_tls(netc, 0)).
 
 import * as net from "node:net";
@@ -55,18 +55,13 @@ export class LuatosWsSocket {
   private buf = Buffer.alloc(0);
   private open = false;
   private done = false;
-  private lastTraffic: number;
-  private readonly pinger: NodeJS.Timeout;
 
   constructor(
     url: string,
     headers: string,
-    keepaliveS: number,
     private readonly events: WsSocketEvents,
-    private readonly now: () => number,
   ) {
     const u = parseWsUrl(url);
-    this.lastTraffic = now();
     if (u === undefined) throw new Error(`not a ws:// or wss:// URL: ${url}`);
     const request = `GET ${u.path} HTTP/1.1\r\nHost: ${u.host}\r\n${headers}Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
     const onConnect = () => this.sock.write(Buffer.from(request, "latin1"));
@@ -74,10 +69,6 @@ export class LuatosWsSocket {
     this.sock.on("data", (d: Buffer) => this.data(d));
     this.sock.on("error", (e: Error) => this.finish("disconnect", e.message));
     this.sock.on("close", () => this.finish("disconnect", "connection closed"));
-    const pingMs = keepaliveS * 1000 * 0.75;
-    this.pinger = setInterval(() => {
-      if (this.open && this.now() - this.lastTraffic >= pingMs) this.write(0x9, Buffer.alloc(0));
-    }, 50);
   }
 
   /** One frame out (text 1, binary 2), FIN set. */
@@ -92,14 +83,12 @@ export class LuatosWsSocket {
   }
 
   private write(opcode: number, payload: Buffer, then?: () => void): void {
-    this.lastTraffic = this.now();
     this.sock.write(moduleFrame(opcode, payload), () => {
       if (!this.done) then?.();
     });
   }
 
   private stop(): void {
-    clearInterval(this.pinger);
     this.sock.removeAllListeners("data");
     this.sock.on("error", () => undefined);
     this.sock.destroy();
@@ -114,7 +103,6 @@ export class LuatosWsSocket {
 
   private data(d: Buffer): void {
     if (this.done) return;
-    this.lastTraffic = this.now();
     this.buf = Buffer.concat([this.buf, d]);
     if (!this.open) {
       if (this.buf.length < 12) return;
