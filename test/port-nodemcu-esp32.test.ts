@@ -3,7 +3,9 @@
 // (1) Its pure parts, each module bundled alone and called in the VM: the pilot's duty (every offer
 //     6..80 A read back by the simulated EV's IEC 61851 table) and its ADC states; the wall clock's split
 //     for time.set, exact through single floats where the plain epoch is not; the uptime count; the
-//     meter bus taking turns between two SDM630s answered by sim/boards/modbus-slave.ts.
+//     meter bus taking turns between two SDM630s answered by sim/boards/modbus-slave.ts. The emulated
+//     modules' quirks (SHA-1 against node:crypto, net.send's refusals, SPIFFS rename, time.set through
+//     floats) and the port's random pool on them (uniform, seeded).
 // (2) The port unchanged on its emulated firmware (sim/boards/nodemcu-esp32/), its own RFC 6455 client
 //     over the emulated net module's real TCP socket, against the embedded schema-strict CSMS (the `ws`
 //     package's server; every frame checked against the OCPP 2.0.1 schemas): boot Accepted with the
@@ -15,6 +17,8 @@
 //     between the remove and the rename of a save (load takes the temporary file); wss:// refused (no
 //     TLS on this firmware): no connection is even tried.
 
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT, readBoardManifest, transpileEntry } from "../build/compile";
@@ -27,6 +31,7 @@ import { NodeMcuEsp32Driver } from "../sim/boards/nodemcu-esp32/driver";
 import { PROVISION_FILE } from "../sim/boards/nodemcu-esp32/modules";
 import { EmbeddedCsms } from "../sim/csms";
 import { PROVISION_KEYS } from "../sim/simulator";
+import { buildDir, emulationFile } from "../sim/runtimes/image";
 
 const GLOBALS = readBoardManifest(ROOT, "nodemcu-esp32").globals;
 const VMS = ["lua5.3-f32", "lua5.3"] as const;
@@ -253,6 +258,29 @@ describe("the port on lua5.3-f32, its emulated NodeMCU ESP32", () => {
     configName = buildPort(CONFIG, BOARD, "lua5.3").name;
   }, 240000);
 
+  it("the emulated modules keep the firmware's quirks: SHA-1 exact, net.send's refusals, no rename onto a file, time.set through floats", () => {
+    const vm = createLuaVm("lua5.3-f32");
+    opened.push(vm);
+    vm.loadImage("return {}", "=empty");
+    vm.loadBoard(fs.readFileSync(emulationFile(buildDir(ROOT, configName, "lua5.3"), BOARD), "latin1"), "=emu");
+    for (const msg of ["", "abc", "x".repeat(55), "y".repeat(56), "z".repeat(1000)]) {
+      const got = vm.eval(`local h = crypto.new_hash("sha1") h:update(${JSON.stringify(msg.slice(0, 7))}) h:update(${JSON.stringify(msg.slice(7))}) return encoder.toHex(h:finalize())`);
+      expect(got, `${msg.length} bytes`).toBe(crypto.createHash("sha1").update(msg).digest("hex"));
+    }
+    expect(vm.eval(String.raw`return encoder.toBase64("\1\2\3\255") .. " " .. tostring(encoder.fromBase64("AQID/w==") == "\1\2\3\255")`)).toBe("AQID/w== true");
+    const net = vm.eval(`local s = net.createConnection(net.TCP)
+      local r = {}
+      r[1] = select(2, pcall(s.send, s, "x"))
+      r[2] = select(2, pcall(s.close, s))
+      s:connect(80, "example")
+      r[3] = select(2, pcall(s.connect, s, 80, "example"))
+      return table.concat(r, "|")`);
+    expect(net).toMatch(/not connected\|.*not connected\|.*already connected/);
+    expect(vm.eval(`io.open("a", "wb"):write("1") io.open("b", "wb"):write("2") return tostring(file.rename("a", "b")) .. tostring(file.exists("a"))`)).toBe("falsetrue");
+    // time.set reads floats: an epoch rounds to a multiple of 128 s, its split does not.
+    expect(vm.eval(`time.set(1764723599) local a = time.get() time.set(1764723584, 15000000) local b = time.get() return a .. " " .. b`)).toBe("1764723584 1764723599");
+  });
+
   it("boots Accepted over its own WebSocket client (subprotocol, Basic auth), reports both EVSEs, heartbeats, sets the RTC to the second", async () => {
     const p = await startPort("ESP32-BOOT", { password: "s3cret-Pass" });
     await bootAccepted(p);
@@ -387,6 +415,26 @@ describe("the port on lua5.3-f32, its emulated NodeMCU ESP32", () => {
     const ids = calls(p, "BootNotification").map((s) => s.frame[1] as string);
     expect(ids[0].startsWith("1-")).toBe(true);
     expect(ids[ids.length - 1].startsWith("3-")).toBe(true);
+  });
+
+  it("the random pool on the emulated crypto: uniform over small and large ranges, a new seed a new sequence", () => {
+    const vm = createLuaVm("lua5.3-f32");
+    opened.push(vm);
+    vm.loadImage("return {}", "=empty");
+    vm.loadBoard(fs.readFileSync(emulationFile(buildDir(ROOT, configName, "lua5.3"), BOARD), "latin1"), "=emu");
+    const src = transpileEntry(path.join(ROOT, "hal/nodemcu-esp32/entropy.ts"), "lua5.3", undefined, GLOBALS);
+    vm.eval(`ENT = (function(...) ${src} end)() return ""`);
+    const draw = (seed: string, n: number, count: number) =>
+      vm.eval(`local e = ENT.entropyNew("${seed}") local o = {} for i = 1, ${count} do o[i] = ENT.entropyInt(e, ${n}) end return table.concat(o, ",")`).split(",").map(Number);
+    const six = draw("a", 6, 3000);
+    expect(six.every((v) => Number.isInteger(v) && v >= 0 && v < 6)).toBe(true);
+    const counts = [0, 1, 2, 3, 4, 5].map((k) => six.filter((v) => v === k).length);
+    // 500 expected each; chi-square with 5 degrees of freedom below 20.5 (p = 0.001).
+    expect(counts.reduce((a, c) => a + (c - 500) ** 2 / 500, 0)).toBeLessThan(20.5);
+    const big = draw("a", 100000, 400);
+    expect(big.every((v) => v >= 0 && v < 100000)).toBe(true);
+    expect(Math.max(...big)).toBeGreaterThan(65536);
+    expect(draw("b", 6, 50)).not.toEqual(six.slice(0, 50));
   });
 
   it("refuses wss:// (no TLS on this firmware): logged, no connection tried, no frame sent", async () => {
