@@ -32,6 +32,8 @@ import { PROVISION_FILE } from "../sim/boards/nodemcu-esp32/modules";
 import { EmbeddedCsms } from "../sim/csms";
 import { PROVISION_KEYS } from "../sim/simulator";
 import { buildDir, emulationFile } from "../sim/runtimes/image";
+import { startPortSimulator } from "../sim/boards/port-sim";
+import { parseArgs } from "../sim/cli";
 
 const GLOBALS = readBoardManifest(ROOT, "nodemcu-esp32").globals;
 const VMS = ["lua5.3-f32", "lua5.3"] as const;
@@ -444,5 +446,20 @@ describe("the port on lua5.3-f32, its emulated NodeMCU ESP32", () => {
     expect(p.driver.netBytes).toBe(0);
     expect(p.sent).toEqual([]);
     expect(p.csms.connections.length).toBe(0);
+  });
+
+  it("ocpp-sim --board nodemcu-esp32: boots Accepted against its embedded CSMS in wall-clock time on lua5.3-f32, the cable in from power-up", async () => {
+    expect(parseArgs(["--board", "nodemcu-esp32", "--speed", "5"])).toEqual({ board: "nodemcu-esp32", speed: 5 });
+    const lines: string[] = [];
+    const sim = await startPortSimulator("nodemcu-esp32", { id: "ESP32-CLI", speed: 5, plugged: true, out: (l) => lines.push(l), err: (l) => lines.push(l) });
+    cleanups.push(() => sim.stop());
+    const csms = sim.csms as EmbeddedCsms;
+    allCsms.push(csms);
+    const end = Date.now() + 30000;
+    while (!csms.received.some((r) => r.action === "StatusNotification" && (r.payload as { evseId: number }).evseId === 1) && Date.now() < end) await sleep(50);
+    expect(lines.some((l) => l.includes("nodemcu-esp32, lua5.3-f32"))).toBe(true);
+    expect(csms.received.find((r) => r.action === "StatusNotification" && (r.payload as { evseId: number }).evseId === 1)?.payload).toMatchObject({ connectorStatus: "Occupied" });
+    expect(sim.errors).toEqual([]);
+    await sim.stop();
   });
 });
