@@ -14,11 +14,14 @@
 // rtc <epoch> (before boot: a clock kept over a soft restart). A board's own kinds go to its handler.
 // Common effects: print <text>, restart, fput <name>\t<bytes> (the whole file), fapp <name>\t<bytes>,
 // fdel <name>, fren <old>\t<new>, due.
+// Files: whole Lua strings in `files`, or, for a board made with newEmu(true), pages (filePut,
+// fileAppend, fileRead) so the emulation's own copies do not show in the port's heap figures.
 
 import type { Firmware } from "../../firmware/entry";
 import type { Station } from "../../firmware/station";
 import type { BoardConfig, EvsePins } from "../../hal/board-config";
 import { escapeField, unescapeField } from "../../firmware/fields";
+import { idiv } from "../../firmware/arith";
 
 export type BoardRun = (this: void, fw: Firmware, cfg: BoardConfig) => void;
 
@@ -41,6 +44,14 @@ export interface Emu {
   timers: EmuTimer[];
   seq: number;
   files: { [name: string]: string };
+  /**
+   * A board that keeps its files as pages (newEmu(true)): each a list of pages of PAGE bytes, all
+   * full but the last, so an append copies at most a page and a read joins only the pages it covers
+   * (a whole-string file has its old and new copy both alive during every append). `files` is then
+   * unused; pagedBytes counts the pages' bytes.
+   */
+  paged: { [name: string]: string[] } | undefined;
+  pagedBytes: number;
   /** A restart was asked for: nothing more runs in this VM. */
   dead: boolean;
   /** Epoch seconds at ms `rtcAt`, or -1: never set. */
@@ -106,11 +117,85 @@ function boardConfig(f: string[]): BoardConfig {
   return { tickMs: int(f[0]), pilotLevels: ints(f[1]), meter: { uart: m[0], baud: m[1], dePin: m[2], txPin: m[3], rxPin: m[4], periodMs: m[5] }, evses };
 }
 
-export function newEmu(): Emu {
+export function newEmu(paged?: boolean): Emu {
   return {
-    now: 0, usBase: 0, out: [], timers: [], seq: 0, files: {}, dead: false, rtc: -1, rtcAt: 0,
+    now: 0, usBase: 0, out: [], timers: [], seq: 0, files: {}, paged: paged === true ? {} : undefined, pagedBytes: 0,
+    dead: false, rtc: -1, rtcAt: 0,
     handle: () => undefined,
   };
+}
+
+/** Page size of a paged board's files (as hal/sim/board.ts's flash): the most one append copies. */
+export const PAGE = 512;
+
+function pagesOf(e: Emu): { [name: string]: string[] } {
+  const p = e.paged;
+  if (p === undefined) return error("this board's files are not paged");
+  return p;
+}
+
+/** A paged file's pages, or undefined. */
+export function filePages(e: Emu, name: string): string[] | undefined {
+  return pagesOf(e)[name];
+}
+
+export function fileSize(pages: string[]): number {
+  return pages.length === 0 ? 0 : (pages.length - 1) * PAGE + pages[pages.length - 1].length;
+}
+
+/** Replaces (or removes, text undefined) a paged file. */
+export function filePut(e: Emu, name: string, text: string | undefined): void {
+  const all = pagesOf(e);
+  const old = all[name];
+  if (old !== undefined) e.pagedBytes = e.pagedBytes - fileSize(old);
+  if (text === undefined) {
+    rawset(all, name, undefined);
+    return;
+  }
+  const pages: string[] = [];
+  for (let at = 1; at <= text.length; at = at + PAGE) pages[pages.length] = string.sub(text, at, at + PAGE - 1);
+  all[name] = pages;
+  e.pagedBytes = e.pagedBytes + text.length;
+}
+
+/** Appends s to a paged file (made when missing): the last page filled up, then new ones. */
+export function fileAppend(e: Emu, name: string, s: string): void {
+  const all = pagesOf(e);
+  let f = all[name];
+  if (f === undefined) {
+    f = [];
+    all[name] = f;
+  }
+  let at = 1;
+  const n = f.length;
+  if (n > 0 && f[n - 1].length < PAGE) {
+    const take = PAGE - f[n - 1].length;
+    f[n - 1] = f[n - 1] + string.sub(s, 1, take);
+    at = take + 1;
+  }
+  for (; at <= s.length; at = at + PAGE) f[f.length] = string.sub(s, at, at + PAGE - 1);
+  e.pagedBytes = e.pagedBytes + s.length;
+}
+
+/** Bytes first..last (1-based, inclusive, clipped to the file) of a paged file, joining only the pages they cover. */
+export function fileRead(f: string[], first: number, last: number): string {
+  const size = fileSize(f);
+  const to = last > size ? size : last;
+  if (first > to) return "";
+  const p0 = idiv(first - 1, PAGE);
+  const p1 = idiv(to - 1, PAGE);
+  if (p0 === p1) return string.sub(f[p0], first - p0 * PAGE, to - p0 * PAGE);
+  const out: string[] = [string.sub(f[p0], first - p0 * PAGE)];
+  for (let i = p0 + 1; i < p1; i++) out[out.length] = f[i];
+  out[out.length] = string.sub(f[p1], 1, to - p1 * PAGE);
+  return table.concat(out);
+}
+
+/** A file's whole text (paged or not), or undefined. */
+function fileText(e: Emu, name: string): string | undefined {
+  if (e.paged === undefined) return e.files[name];
+  const f = e.paged[name];
+  return f === undefined ? undefined : table.concat(f);
 }
 
 /** Arms t to fire `ms` from now. */
@@ -195,10 +280,11 @@ function withProvisioning(e: Emu, fw: Firmware, provisionFile: string): Firmware
   const wrapped = boot as unknown as Firmware;
   wrapped.start = (hal) => {
     const st = fw.start(hal);
-    const text = e.files[provisionFile];
+    const text = fileText(e, provisionFile);
     if (st !== undefined && text !== undefined) {
       applyProvisioning(fw, st, text);
-      rawset(e.files, provisionFile, undefined);
+      if (e.paged !== undefined) filePut(e, provisionFile, undefined);
+      else rawset(e.files, provisionFile, undefined);
       emit(e, "fdel", [provisionFile]);
     }
     return st;
@@ -223,7 +309,9 @@ export function emuEvent(e: Emu, fw: Firmware, boardRun: BoardRun, provisionFile
     if (e.dead) {
       // Nothing runs in a chip that restarts.
     } else if (kind === "file") {
-      e.files[rest[0]] = rest[1] !== undefined ? rest[1] : "";
+      const text = rest[1] !== undefined ? rest[1] : "";
+      if (e.paged !== undefined) filePut(e, rest[0], text);
+      else e.files[rest[0]] = text;
     } else if (kind === "clock") {
       e.usBase = int(rest[0]);
     } else if (kind === "rtc") {
@@ -246,7 +334,7 @@ export function emuEvent(e: Emu, fw: Firmware, boardRun: BoardRun, provisionFile
 
 /** Bytes of all files: flash, not RAM (the harness takes them off the heap figures). */
 export function emuFlashBytes(e: Emu): number {
-  let n = 0;
+  let n = e.pagedBytes;
   for (const [, v] of pairs(e.files)) n = n + (v as string).length;
   return n;
 }

@@ -6,7 +6,8 @@
 // The websocket module's quirks kept here: the request headers are the ones the Lua side built
 // (defaults `User-Agent: ESP8266` and `Sec-WebSocket-Protocol: chat` unless replaced by name); it
 // joins fragments (ws does), pings every 30 s of virtual time; close status 0 for a close by either
-// side, -5 DNS, -17 no 101, -18 connect timeout (10 s), -99 any other socket error. Where it differs:
+// side, -5 DNS, -17 no 101, -18 connect timeout (10 s), -99 any other socket error (a URL it cannot
+// parse and a close while connecting are the Lua side's: reported there, inside the call). Where it differs:
 // ws refuses a 101 whose subprotocol is not the one asked for, which the module does not check, and
 // an unanswered ping does not close the connection here (virtual time runs ahead of the network's).
 
@@ -54,6 +55,11 @@ export class NodeMcuEsp8266Driver implements PortDriver {
   pilotHz = 0;
   /** Requests the meter never saw because the RS-485 driver was off, and answers lost to a driver still on. */
   busLost = 0;
+  /** The longest the port kept the RS-485 driver on after writing a request, ms of virtual time. */
+  deHeldMs = 0;
+  /** The meter's silence between the end of a request and the start of its answer, ms. */
+  turnaroundMs = TURNAROUND_MS;
+  private requestAt: number | undefined;
   /** Connects the port asked for, and closes reported to it. */
   connects = 0;
   closes = 0;
@@ -144,6 +150,10 @@ export class NodeMcuEsp8266Driver implements PortDriver {
 
   private gpio(pin: number, level: number): void {
     this.outputs.set(pin, level);
+    if (pin === this.config.meter.dePin && level === 0 && this.requestAt !== undefined) {
+      this.deHeldMs = Math.max(this.deHeldMs, this.runner.now - this.requestAt);
+      this.requestAt = undefined;
+    }
     const p = this.pins;
     if (pin === p.relay) {
       this.hw.relayCommand = level === 1;
@@ -167,20 +177,29 @@ export class NodeMcuEsp8266Driver implements PortDriver {
     this.hw.follow();
   }
 
-  /** Bytes the port wrote to UART 0: on the bus only while DE is on; the meter's answer comes after its line time. */
+  /**
+   * Bytes the port wrote to UART 0: on the bus only while DE is on; the meter's answer starts
+   * turnaroundMs after the request's line time and is heard only when the transceiver's driver is off
+   * when it starts and when it ends (a driver still on into the answer loses it).
+   */
   private uart(bytes: string): void {
     const de = this.config.meter.dePin;
     if (de >= 0 && this.outputs.get(de) !== 1) {
       this.busLost++;
       return;
     }
+    if (de >= 0) this.requestAt = this.runner.now;
     const answer = this.meter.receive(Buffer.from(bytes, "latin1"));
     if (answer === undefined) return;
     const byteMs = 10000 / this.config.meter.baud;
-    const at = this.runner.now + Math.ceil(bytes.length * byteMs + TURNAROUND_MS + answer.length * byteMs);
-    this.runner.at(at, () => {
-      // A transceiver still driving the bus does not hear the answer.
-      if (de >= 0 && this.outputs.get(de) === 1) {
+    const start = this.runner.now + Math.floor(bytes.length * byteMs + this.turnaroundMs);
+    const end = this.runner.now + Math.ceil(bytes.length * byteMs + this.turnaroundMs + answer.length * byteMs);
+    let heard = true;
+    this.runner.at(start, () => {
+      if (de >= 0 && this.outputs.get(de) === 1) heard = false;
+    });
+    this.runner.at(end, () => {
+      if (!heard || (de >= 0 && this.outputs.get(de) === 1)) {
         this.busLost++;
         return;
       }
@@ -222,7 +241,7 @@ export class NodeMcuEsp8266Driver implements PortDriver {
     try {
       ws = new WebSocket(url, protocols, { headers, handshakeTimeout: 10000 });
     } catch {
-      // A URL the module would not parse: it reports a bad URL (-1..-4) the same way, as a close.
+      // A URL the module took but ws refuses: reported as a close, as the module's own URL errors are.
       this.runner.at(this.runner.now, () => {
         this.closes++;
         this.runner.feed("ws", [id, "closed", "-1"]);

@@ -4,7 +4,8 @@
 // error. Installed as Lua globals before the port's chunk loads (sim/runtimes/lua-harness.ts).
 // Not emulated: net, tls, crypto, sntp, sjson, bit (the port does not use them), gpio interrupts'
 // eventcount, the watchdog, deep sleep (a restart here), LFS (node.LFS.get finds nothing), file.list
-// patterns, tmr.delay's busy wait (no virtual time passes). node.heap() is a constant 44000 (the
+// patterns, tmr.delay's busy wait (no virtual time passes). Files are kept as pages (emu-core
+// newEmu(true)), so the emulation's copies of a journal do not weigh in the port's heap. node.heap() is a constant 44000 (the
 // typical free heap of a port, issue #9), not a measure.
 //
 // Board inputs (Node → here, after "<ms>\t"; sim/boards/README.md):
@@ -21,6 +22,8 @@ import type {
 } from "../../../hal/nodemcu-esp8266/nodemcu";
 import { idiv } from "../../../firmware/arith";
 import { BoardRun, callback, disarmTimer, Emu, EmuTimer, emit, emuEvent, emuFlashBytes, int, armTimer, newEmu } from "../emu-core";
+// One local for the paged files' helpers: the module's main chunk stays under Lua 5.1's 50 locals.
+import * as pages from "../emu-core";
 
 /** SPIFFS: the longest name; the size reported by fsinfo (a 4 MB module's usual SPIFFS). */
 const MAX_NAME = 31;
@@ -101,6 +104,13 @@ function fromHex(s: string): string {
 
 // ---- file (SPIFFS) ----
 
+/** A file's pages: it exists (checked by open). */
+function pagesOf(e: Emu, name: string): string[] {
+  const f = pages.filePages(e, name);
+  if (f === undefined) return error("file removed");
+  return f;
+}
+
 function fileObj(e: Emu, name: string, mode: FileMode): FileObj {
   let pos = 0;
   let open = true;
@@ -113,28 +123,30 @@ function fileObj(e: Emu, name: string, mode: FileMode): FileObj {
   };
   const write = (s: string): true => {
     check(true);
-    const cur = e.files[name];
-    if (appendOnly) {
-      e.files[name] = cur + s;
-      pos = cur.length + s.length;
+    const size = pages.fileSize(pagesOf(e, name));
+    if (appendOnly || pos === size) {
+      pages.fileAppend(e, name, s);
+      pos = size + s.length;
       emit(e, "fapp", [name, s]);
       return true;
     }
-    e.files[name] = string.sub(cur, 1, pos) + s + string.sub(cur, pos + s.length + 1);
+    // Overwriting inside the file (never done by the port): the whole file rewritten.
+    const cur = table.concat(pagesOf(e, name));
+    pages.filePut(e, name, string.sub(cur, 1, pos) + s + string.sub(cur, pos + s.length + 1));
     pos = pos + s.length;
-    emit(e, "fput", [name, e.files[name]]);
+    emit(e, "fput", [name, table.concat(pagesOf(e, name))]);
     return true;
   };
   const read = (n: number | string | undefined): string | undefined => {
     check(false);
-    const cur = e.files[name];
-    if (pos >= cur.length) return undefined;
+    const f = pagesOf(e, name);
+    if (pos >= pages.fileSize(f)) return undefined;
     let last = pos + (typeof n === "number" ? n : 1024);
     if (typeof n === "string") {
-      const [at] = string.find(cur, n, pos + 1, true);
-      last = at !== undefined && at < pos + 1024 ? at : pos + 1024;
+      const [at] = string.find(pages.fileRead(f, pos + 1, pos + 1024), n, 1, true);
+      last = at !== undefined ? pos + at : pos + 1024;
     }
-    const s = string.sub(cur, pos + 1, last);
+    const s = pages.fileRead(f, pos + 1, last);
     pos = pos + s.length;
     return s;
   };
@@ -146,7 +158,7 @@ function fileObj(e: Emu, name: string, mode: FileMode): FileObj {
     flush: () => check(true),
     seek: (whence, offset) => {
       if (!open) error("file closed");
-      const size = e.files[name].length;
+      const size = pages.fileSize(pagesOf(e, name));
       const base = whence === "set" ? 0 : whence === "end" ? size : pos;
       const to = base + (offset !== undefined ? offset : 0);
       if (to < 0 || to > size) return undefined;
@@ -163,18 +175,23 @@ function fileModule(e: Emu): FileModule {
   const open = (name: string, mode?: FileMode): FileObj | undefined => {
     const m = mode !== undefined ? mode : "r";
     if (name.length === 0 || name.length > MAX_NAME) return undefined;
-    const exists = e.files[name] !== undefined;
+    const exists = pages.filePages(e, name) !== undefined;
     if ((m === "r" || m === "r+") && !exists) return undefined;
     if (m === "w" || m === "w+" || !exists) {
-      e.files[name] = "";
+      pages.filePut(e, name, "");
       emit(e, "fput", [name, ""]);
     }
     return fileObj(e, name, m);
   };
   const remove = (name: string) => {
-    if (e.files[name] === undefined) return;
-    rawset(e.files, name, undefined);
+    if (pages.filePages(e, name) === undefined) return;
+    pages.filePut(e, name, undefined);
     emit(e, "fdel", [name]);
+  };
+  const names = (): string[] => {
+    const out: string[] = [];
+    for (const [k] of pairs(e.paged as { [name: string]: string[] })) out[out.length] = k as string;
+    return out;
   };
   return {
     open,
@@ -185,18 +202,22 @@ function fileModule(e: Emu): FileModule {
       f.close();
       return true;
     },
-    getcontents: (name) => e.files[name],
+    getcontents: (name) => {
+      const f = pages.filePages(e, name);
+      return f === undefined ? undefined : table.concat(f);
+    },
     remove,
     rename: (from, to) => {
       // SPIFFS_ERR_CONFLICTING_NAME: never onto an existing file.
-      const v = e.files[from];
-      if (v === undefined || e.files[to] !== undefined || to.length === 0 || to.length > MAX_NAME) return false;
-      rawset(e.files, from, undefined);
-      e.files[to] = v;
+      const all = e.paged as { [name: string]: string[] };
+      const v = all[from];
+      if (v === undefined || all[to] !== undefined || to.length === 0 || to.length > MAX_NAME) return false;
+      rawset(all, from, undefined);
+      all[to] = v;
       emit(e, "fren", [from, to]);
       return true;
     },
-    exists: (name) => e.files[name] !== undefined,
+    exists: (name) => pages.filePages(e, name) !== undefined,
     fsinfo: () => {
       const used = emuFlashBytes(e);
       return $multi(FS_TOTAL - used, used, FS_TOTAL);
@@ -204,13 +225,13 @@ function fileModule(e: Emu): FileModule {
     list: (pattern) => {
       if (pattern !== undefined) error("file.list: patterns are not emulated");
       const t = new LuaTable<string, number>();
-      for (const [k, v] of pairs(e.files)) t.set(k as string, (v as string).length);
+      const all = names();
+      for (let i = 0; i < all.length; i++) t.set(all[i], pages.fileSize(pagesOf(e, all[i])));
       return t;
     },
     format: () => {
-      const names: string[] = [];
-      for (const [k] of pairs(e.files)) names[names.length] = k as string;
-      for (let i = 0; i < names.length; i++) remove(names[i]);
+      const all = names();
+      for (let i = 0; i < all.length; i++) remove(all[i]);
     },
   };
 }
@@ -283,7 +304,10 @@ function tmrModule(e: Emu): TmrModule {
     create: () => tmrTimer(e),
     now: () => nowUs(e),
     time: () => idiv(e.now, 1000),
-    delay: () => undefined,
+    // A busy wait on the chip: the port's callback goes on afterwards as if no time had passed.
+    delay: (us) => {
+      if (us <= 0) error("wrong arg range");
+    },
     softwd: () => undefined,
     wdclr: () => undefined,
     ccount: () => nowUs(e),
@@ -590,6 +614,15 @@ interface WsClient {
   onClose: ((this: void, ws: WebsocketClient, status: number) => void) | undefined;
 }
 
+/** ws_connect's verdict on a URL: 0, or the status its close handler gets (-1 no ws:// or wss://, -2 no host). */
+function urlError(url: string): number {
+  const lower = string.lower(url);
+  const scheme = string.sub(lower, 1, 5) === "ws://" ? 5 : string.sub(lower, 1, 6) === "wss://" ? 6 : 0;
+  if (scheme === 0) return -1;
+  const c = string.sub(url, scheme + 1, scheme + 1);
+  return c === "" || c === "/" || c === ":" ? -2 : 0;
+}
+
 function wsClient(e: Emu, ws: WsState): WebsocketClient {
   let id = "";
   const c: WsClient = {
@@ -619,6 +652,12 @@ function wsClient(e: Emu, ws: WsState): WebsocketClient {
     },
     connect: (url) => {
       if (c.state !== 0) error("websocket already connected");
+      // ws_connect's URL checks call the close handler at once, inside connect(): no scheme -1, no host -2.
+      const bad = urlError(url);
+      if (bad !== 0) {
+        if (c.onClose !== undefined) c.onClose(c.obj, bad);
+        return;
+      }
       ws.seq = ws.seq + 1;
       id = string.format("%d", ws.seq);
       ws.clients[id] = c;
@@ -629,14 +668,23 @@ function wsClient(e: Emu, ws: WsState): WebsocketClient {
     },
     send: (msg, opcode) => {
       if (c.state !== 2) error("websocket not connected");
-      // websocketclient.c keeps the payload length in an unsigned short.
-      if (msg.length > 65535) error("message too long");
-      emit(e, "ws", [id, "send", opcode !== undefined ? string.format("%d", opcode) : "1", msg]);
+      // websocket.c casts the length to an unsigned short: the frame carries that many of the bytes.
+      // nonneg: a length.
+      const n = msg.length % 65536;
+      emit(e, "ws", [id, "send", opcode !== undefined ? string.format("%d", opcode) : "1", n === msg.length ? msg : string.sub(msg, 1, n)]);
     },
     close: () => {
       if (c.state !== 1 && c.state !== 2) return;
-      c.state = 3;
       emit(e, "ws", [id, "close"]);
+      if (c.state === 2) {
+        c.state = 3;
+        return;
+      }
+      // Still connecting (the module's DNS look-up, which the emulation does not tell apart from the
+      // TCP connect): the client is freed and its close handler called inside close().
+      ws.clients[id] = undefined;
+      c.state = 0;
+      if (c.onClose !== undefined) c.onClose(c.obj, 0);
     },
   } as WebsocketClient;
   return c.obj;
@@ -665,6 +713,33 @@ function websocketModule(e: Emu, ws: WsState): WebsocketModule {
 
 // ---- the emulation ----
 
+/**
+ * The image's entry points, each flagging a call made from inside another (docs/porting.md: a port
+ * never calls back synchronously, e.g. fw.closed from inside hal.connect): printed as "REENTRANT".
+ */
+function guarded(e: Emu, fw: Firmware): Firmware {
+  const out = {} as { [k: string]: unknown };
+  let inside: string | undefined;
+  for (const [k, v] of pairs(fw as unknown as { [k: string]: unknown })) {
+    if (typeof v !== "function") {
+      rawset(out, k as string, v);
+      continue;
+    }
+    // The entry points take at most four arguments (fw.input's).
+    const fn = v as (this: void, a: unknown, b: unknown, c: unknown, d: unknown) => unknown;
+    const name = k as string;
+    rawset(out, name, (a: unknown, b: unknown, c: unknown, d: unknown) => {
+      if (inside !== undefined) emit(e, "print", ["REENTRANT: fw." + name + " called inside fw." + inside]);
+      const outer = inside;
+      inside = name;
+      const r = fn(a, b, c, d);
+      inside = outer;
+      return r;
+    });
+  }
+  return out as unknown as Firmware;
+}
+
 export interface Emulation {
   /** The firmware's globals, by Lua name: the harness installs them before the port loads. */
   globals: { [name: string]: unknown };
@@ -674,7 +749,7 @@ export interface Emulation {
 }
 
 export function emulate(fw: Firmware): Emulation {
-  const e = newEmu();
+  const e = newEmu(true);
   const pins: Pins = { level: {}, trig: {}, adc: 1023 };
   const u: Uart = { count: 0, fn: undefined, buf: "", baud: 115200 };
   const ws: WsState = { seq: 0, clients: {} };
@@ -707,7 +782,7 @@ export function emulate(fw: Firmware): Emulation {
       rtctime: rtcModule(e),
       print,
     },
-    attach: (boardRun) => emuEvent(e, fw, boardRun, PROVISION_FILE),
+    attach: (boardRun) => emuEvent(e, guarded(e, fw), boardRun, PROVISION_FILE),
     flashBytes: () => emuFlashBytes(e),
   };
 }
