@@ -9,7 +9,12 @@
 //     session (plug, RequestStartTransaction, the contactor and the pilot's offer, energy from the
 //     simulated SDM630 over Modbus in TransactionEvent, RequestStopTransaction); a power cycle in a
 //     session (the journal on the emulated SPIFFS ends it as PowerLoss); a power loss between the
-//     remove and the rename of a save (load takes the temporary file).
+//     remove and the rename of a save (load takes the temporary file); the cable pulled in a session
+//     opens the contactor within 150 ms (the inputs' own 50 ms poll, two agreeing reads: a 20 ms
+//     glitch is not reported); the RS-485 driver dropped in the callback that wrote the request.
+// (3) The websocket module's synchronous closes (a URL it cannot parse, ws:close() while connecting)
+//     never reach the firmware inside a HAL call (the emulation prints REENTRANT when one does);
+//     wss:// refused; a message of 65535 bytes or more dropped, the module's length modulo 65536.
 
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -29,6 +34,7 @@ import { PORT_BOARDS, startPortSimulator } from "../sim/boards/port-sim";
 import { parseArgs } from "../sim/cli";
 import { WebSocketServer } from "ws";
 import type { IncomingMessage } from "node:http";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 
 const BOARD = "nodemcu-esp8266";
@@ -109,6 +115,31 @@ describe.each(RUNTIMES)("pure parts on %s", (runtime) => {
       local after = file.rename("a", "b")
       return tostring(onto) .. " " .. tostring(after) .. " " .. tostring(file.getcontents("b")) .. " " .. tostring(file.exists("a"))`);
     expect(r).toBe("false true 1 false");
+  });
+
+  it("a message of 65535 bytes or more is dropped by the port; the emulated module sends the length modulo 65536, as websocket.c's unsigned short does", () => {
+    const vm = createLuaVm(runtime);
+    cleanups.push(() => vm.close());
+    // A stub image: it connects at start and, once open, sends one message too long and one just short enough.
+    vm.loadImage(`local hal
+      return {
+        start = function(h) hal = h h:connect("ws://127.0.0.1:1/ocpp", "ocpp2.0.1", nil) return {} end,
+        opened = function() hal:send({ string.rep("a", 65535) }) hal:send({ string.rep("b", 65000), string.rep("b", 534) }) end,
+        tick = function() end, closed = function() end, frame = function() end, input = function() end, provision = function() end,
+      }`, "=stub");
+    const dir = buildDir(ROOT, configName, runtime);
+    vm.loadBoard(fs.readFileSync(emulationFile(dir, BOARD), "latin1"), "=emu");
+    vm.loadBoard(fs.readFileSync(path.join(dir, `hal-${BOARD}.luac`), "latin1"), "=hal");
+    const boot = vm.event("0\tboot\t1000\t831,594,356,119\t0,9600,-1,8,7,1000\t1,-1,5,0,-1,-1,-1,1");
+    expect(boot).toContain("ws\t1\tconnect\tws://127.0.0.1:1/ocpp");
+    const sent = vm.event("10\tws\t1\topen").split("\n");
+    expect(sent.filter((l) => l.startsWith("ws\t1\tsend\t"))).toEqual(["ws\t1\tsend\t1\t" + "b".repeat(65534)]);
+    expect(sent.some((l) => l.startsWith("print\t") && l.includes("65535 bytes dropped"))).toBe(true);
+    // The module itself, as the firmware has it: a 65546-byte message goes out as its first 10 bytes.
+    vm.eval(`__c = websocket.createClient() __c:connect("ws://127.0.0.1:1/") return 1`);
+    expect(vm.event("20\tws\t2\topen")).toContain("ws\t2\tconnect");
+    vm.eval(`__c:send(string.rep("c", 65546), 1) return 1`);
+    expect(vm.event("30\ttime").split("\n").filter((l) => l.startsWith("ws\t2\tsend"))).toEqual(["ws\t2\tsend\t1\t" + "c".repeat(10)]);
   });
 });
 
@@ -240,6 +271,9 @@ describe.each(RUNTIMES)("the port on %s", (runtime) => {
     expect(power?.value).toBeGreaterThan(10000);
     expect(p.driver.meter.answered).toBeGreaterThan(100);
     expect(p.driver.busLost).toBe(0);
+    // The RS-485 driver goes off in the callback that wrote the request (tmr.delay, no virtual time),
+    // never left to a timer that queued callbacks could hold back into the meter's answer.
+    expect(p.driver.deHeldMs).toBe(0);
     let stopped: unknown;
     void p.csms.remoteStop(p.id, { evseId: 1 }).then((r) => (stopped = r.response));
     await until(p, "RequestStopTransaction answered", () => stopped !== undefined);
@@ -252,6 +286,38 @@ describe.each(RUNTIMES)("the port on %s", (runtime) => {
     expect(p.driver.hw.offerDa).toBe(0);
     expect(p.driver.pilotDuty).toBe(1023);
     expect(p.prints.filter((l) => /error|PANIC/.test(l))).toEqual([]);
+  });
+
+  it("unplugged in a session: the inputs' own 50 ms poll opens the contactor within 150 ms (IEC 61851-1 Annex A), a 20 ms pilot glitch is not reported", async () => {
+    const p = await startPort(runtime, `ESP-CB-${runtime}`);
+    await bootAccepted(p);
+    p.driver.setPlugged(true);
+    void p.csms.remoteStart(p.id, 1, "04A1B2C3");
+    await until(p, "TransactionEvent Started", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Started"));
+    await run(p, 3);
+    const relay = p.driver.config.evses[0].relay;
+    expect(p.driver.outputs.get(relay)).toBe(1);
+    // A glitch to state A (no plug pin: the pilot says unplugged) seen by one poll only: nothing happens.
+    const runner = p.runner;
+    runner.advance(40);
+    runner.feed("adc", ["0"]);
+    runner.advance(20);
+    runner.feed("adc", [String(Math.round((6 * 950) / 12))]);
+    runner.advance(1000 - 60);
+    expect(p.driver.outputs.get(relay)).toBe(1);
+    expect(calls(p, "TransactionEvent").filter((s) => payload(s).eventType === "Ended")).toEqual([]);
+    // Right after a tick (ticks every 1000 ms of virtual time from boot, a tick's poll saw it at 1 s at
+    // worst): the cable is pulled, the pilot goes from C to A (no plug pin: the pilot tells the plug).
+    const t0 = runner.now;
+    p.driver.setPlugged(false);
+    let opened = -1;
+    for (let ms = 0; ms <= 1000 && opened < 0; ms += 5) {
+      runner.advance(5);
+      if (p.driver.outputs.get(relay) === 0) opened = runner.now - t0;
+    }
+    expect(opened).toBeGreaterThanOrEqual(50);
+    expect(opened).toBeLessThanOrEqual(150);
+    expect(p.prints.filter((l) => /error|PANIC|REENTRANT/.test(l))).toEqual([]);
   });
 
   it("a power cycle in a session: the journal on the emulated SPIFFS ends the transaction as PowerLoss after the reboot", async () => {
@@ -358,6 +424,39 @@ describe("the websocket module's handshake, as the port configures it", () => {
     expect(p.driver.closes).toBeGreaterThanOrEqual(2);
     expect(p.driver.connects - p.driver.closes).toBeLessThanOrEqual(1);
     expect(p.prints.filter((l) => /PANIC|failed/.test(l))).toEqual([]);
+  });
+});
+
+describe("the websocket module's synchronous closes and the port's refusals", () => {
+  it("a URL the module refuses inside ws:connect(): the close reaches the firmware from a task of its own, and it retries", async () => {
+    const p = await startPort("lua5.1", "ESP-BADURL", { url: "http://127.0.0.1:1/ocpp" });
+    await run(p, 120);
+    expect(p.prints.filter((l) => /REENTRANT|PANIC/.test(l))).toEqual([]);
+    expect(p.prints.filter((l) => /websocket closed, status -1/.test(l)).length).toBeGreaterThanOrEqual(2);
+    expect(p.driver.connects).toBe(0);
+  });
+
+  it("a handshake that never completes: hal.disconnect during the connect closes inside ws:close(), reported later", async () => {
+    // A TCP server that takes the connection and never answers the upgrade.
+    const held: net.Socket[] = [];
+    const server = net.createServer((c) => held.push(c));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    cleanups.push(() => {
+      for (const c of held) c.destroy();
+      return new Promise((r) => server.close(r));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const p = await startPort("lua5.1", "ESP-HANG", { url: `ws://127.0.0.1:${port}/ocpp` });
+    await until(p, "a second attempt", () => p.driver.connects >= 2, 300);
+    expect(p.prints.filter((l) => /REENTRANT|PANIC/.test(l))).toEqual([]);
+  });
+
+  it("wss:// refused (no certificate check in the module): logged, reported closed, no connection made, retried", async () => {
+    const p = await startPort("lua5.1", "ESP-WSS", { url: "wss://127.0.0.1:1/ocpp" });
+    await run(p, 120);
+    expect(p.prints.filter((l) => /wss:\/\/ refused/.test(l)).length).toBeGreaterThanOrEqual(2);
+    expect(p.driver.connects).toBe(0);
+    expect(p.prints.filter((l) => /REENTRANT|PANIC/.test(l))).toEqual([]);
   });
 });
 

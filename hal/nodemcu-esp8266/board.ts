@@ -5,20 +5,29 @@
 // - Transport: the `websocket` module, one client per connect. Its default `Sec-WebSocket-Protocol:
 //   chat` is replaced by the OCPP subprotocol (headers given by name replace the defaults), Basic auth
 //   goes in `Authorization`. The module sends a message as one frame from one Lua string, so send()
-//   joins the parts there (a frame is at most the build's maxFrameBytes, and must stay under 64 KiB:
-//   the module writes the length through an unsigned short). It pings every 30 s by itself and closes
-//   after two pings without a pong: the core's pingIntervalS is not honoured beyond that. Each connect
-//   gets exactly one fw.opened and one fw.closed, or one fw.closed when it fails; events of an older
-//   client are dropped.
+//   joins the parts there (a frame is at most the build's maxFrameBytes; one of 65535 bytes or more is
+//   dropped and logged: the module casts the length to an unsigned short and would send a corrupt
+//   frame). It pings every 30 s by itself and closes after two pings without a pong: the core's
+//   pingIntervalS is not honoured beyond that. Each connect gets exactly one fw.opened and one
+//   fw.closed, or one fw.closed when it fails; events of an older client are dropped. The module calls
+//   its close handler synchronously from ws:connect() (a bad URL) and ws:close() (during DNS), so every
+//   close is reported from a task of its own (node.task.post), never from inside a HAL call.
+// - wss:// is refused (logged, reported closed): the module would not check the CSMS's certificate
+//   (tls.cert.verify is off at boot), which security profiles 2/3 need (issue #10).
 // - Time: uptime from tmr.now() (µs, wrapping at 2^31 every 35.8 min) read at least once per tick,
 //   counted across the wrap; the wall clock is rtctime (lost at power-off: the CSMS sets it again).
 // - Storage: ./flash.ts (SPIFFS). Provisioning is the start file's (build/start-file.ts: init.lua
 //   wraps fw.start and applies provision.txt), not the port's.
 // - Hardware: ONE EVSE, because the ESP8266 has one ADC channel (TOUT, 0..1 V) and the pilot must be
 //   read on it; a config with another count is refused at start (logged, nothing runs). Relay, lock,
-//   feedback and plug on gpio, the feedback inputs and the pilot ADC polled every tick (a change calls
-//   fw.input); the pilot PWM at 1 kHz with the duty of ./pilot.ts; the meter (hal/lib/meter-sdm.ts)
-//   on UART 0, the only one that receives, with the RS-485 driver enable on dePin while sending.
+//   feedback and plug on gpio; the feedback inputs, the plug and the pilot ADC polled every POLL_MS by
+//   a timer of their own, a change reported (fw.input) once two reads in a row agree: IEC 61851-1
+//   Annex A wants the supply off within 100 ms of C->B or an unplug. The pilot PWM at 1 kHz with the
+//   duty of ./pilot.ts; the meter (hal/lib/meter-sdm.ts) on UART 0, the only one that receives, with
+//   the RS-485 driver enable on dePin while sending: raised before uart.write, dropped after a
+//   tmr.delay busy-wait of the request's time on the line (8.3 ms for 8 bytes at 9600 baud: the
+//   whole chip blocks that long), in the same callback, so no queued callback can hold it on into
+//   the meter's reply.
 //   UART 0 is also the console: print() output goes out on it too, so with the meter there the
 //   RS-485 driver must be switched by dePin (its driver is off while print writes) or logging kept off.
 // - random: node.random; reboot: node.restart; log: print. No second transport (netOpen): the ems
@@ -48,6 +57,10 @@ declare const print: NodeMcuEsp8266["print"];
 /** The longest interval a NodeMCU timer takes, ms. */
 const MAX_TIMER_MS = 6870947;
 const LEVELS = ["error", "warn", "info", "debug"];
+/** Inputs poll period, ms: two agreeing reads report a change within 100 ms (IEC 61851-1 Annex A). */
+const POLL_MS = 50;
+/** The module's frame length is an unsigned short: a message this long or longer is never sent. */
+const MAX_MESSAGE = 65535;
 
 interface Port {
   fw: Firmware;
@@ -73,12 +86,15 @@ interface Port {
   lockFb: boolean;
   plugged: boolean;
   pilot: string;
+  /** The inputs as the previous poll read them: a change is reported when the next read agrees. */
+  readRelay: boolean;
+  readLock: boolean;
+  readPlugged: boolean;
+  readPilot: string;
   meter: SdmPoller<Port> | undefined;
   meterTimer: TmrTimer;
-  deTimer: TmrTimer;
-  /** The meter timer's callback, and the one switching the RS-485 driver off: made once. */
+  /** The meter timer's callback: made once. */
   meterRun: (this: void) => void;
-  deOff: (this: void) => void;
 }
 
 function log(level: number, msg: string): void {
@@ -110,12 +126,28 @@ function readClock(p: Port): void {
 
 // ---- transport ----
 
-function connect(p: Port, url: string, subprotocol: string, auth: string | undefined): void {
-  const old = p.ws;
+/** Ends the current client's link and reports it from a task of its own, unless a connect came first. */
+function closed(p: Port, gen: number): void {
+  p.link = 0;
   p.ws = undefined;
-  if (old !== undefined) old.close();
+  node.task.post(() => {
+    if (gen === p.gen) p.fw.closed(p.st);
+  });
+}
+
+function connect(p: Port, url: string, subprotocol: string, auth: string | undefined): void {
+  // The generation first: a close the old client reports from inside close() is an old one.
   p.gen = p.gen + 1;
   const gen = p.gen;
+  const old = p.ws;
+  p.ws = undefined;
+  p.link = 1;
+  if (old !== undefined) old.close();
+  if (string.lower(string.sub(url, 1, 6)) === "wss://") {
+    log(1, "wss:// refused: the websocket module would not check the CSMS's certificate (security profiles 2/3: issue #10)");
+    closed(p, gen);
+    return;
+  }
   const ws = websocket.createClient();
   const headers: { [name: string]: string } = { "Sec-WebSocket-Protocol": subprotocol };
   if (auth !== undefined) headers["Authorization"] = "Basic " + encoder.toBase64(auth);
@@ -132,13 +164,10 @@ function connect(p: Port, url: string, subprotocol: string, auth: string | undef
   });
   ws.on("close", (_ws, status) => {
     if (gen !== p.gen || p.link === 0) return;
-    p.link = 0;
-    p.ws = undefined;
     if (status !== 0) log(3, "websocket closed, status " + string.format("%d", status));
-    p.fw.closed(p.st);
+    closed(p, gen);
   });
   p.ws = ws;
-  p.link = 1;
   ws.connect(url);
 }
 
@@ -151,6 +180,10 @@ function send(p: Port, parts: string[]): void {
   if (ws === undefined || p.link !== 2) return;
   // One Lua string per message is all the module takes (see the head comment).
   const msg = parts.length === 1 ? parts[0] : table.concat(parts);
+  if (msg.length >= MAX_MESSAGE) {
+    log(1, "message of " + string.format("%d", msg.length) + " bytes dropped: the websocket module sends at most 65534");
+    return;
+  }
   const [ok, err] = pcall(wsSend, ws, msg);
   if (!ok) log(1, "websocket send failed: " + tostring(err as string));
 }
@@ -161,7 +194,10 @@ function level(on: boolean): number {
   return on ? gpio.HIGH : gpio.LOW;
 }
 
-/** The inputs as they read now; reported to the firmware when they changed and report is set. */
+/**
+ * Reads the inputs. A value read twice in a row (one poll apart) becomes the reported one, and the
+ * firmware hears of the change when report is set; at boot (report unset) the first read is taken.
+ */
 function poll(p: Port, report: boolean): void {
   const e = p.pins;
   const relayFb = e.relayFeedback >= 0 ? gpio.read(e.relayFeedback) === gpio.HIGH : p.relayCmd;
@@ -172,17 +208,21 @@ function poll(p: Port, report: boolean): void {
   const wasLock = p.lockFb;
   const wasPlugged = p.plugged;
   const wasPilot = p.pilot;
-  p.relayFb = relayFb;
-  p.lockFb = lockFb;
-  p.plugged = plugged;
-  p.pilot = pilot;
+  if (relayFb === p.readRelay || !report) p.relayFb = relayFb;
+  if (lockFb === p.readLock || !report) p.lockFb = lockFb;
+  if (plugged === p.readPlugged || !report) p.plugged = plugged;
+  if (pilot === p.readPilot || !report) p.pilot = pilot;
+  p.readRelay = relayFb;
+  p.readLock = lockFb;
+  p.readPlugged = plugged;
+  p.readPilot = pilot;
   if (!report) return;
   const fw = p.fw;
-  if (plugged && !wasPlugged) fw.input(p.st, "plug", 1, 1);
-  if (pilot !== wasPilot) fw.input(p.st, "pilot", 1, 0);
-  if (!plugged && wasPlugged) fw.input(p.st, "unplug", 1, 1);
-  if (relayFb !== wasRelay) fw.input(p.st, "relay", 1, 0);
-  if (lockFb !== wasLock) fw.input(p.st, "lock", 1, 1);
+  if (p.plugged && !wasPlugged) fw.input(p.st, "plug", 1, 1);
+  if (p.pilot !== wasPilot) fw.input(p.st, "pilot", 1, 0);
+  if (!p.plugged && wasPlugged) fw.input(p.st, "unplug", 1, 1);
+  if (p.relayFb !== wasRelay) fw.input(p.st, "relay", 1, 0);
+  if (p.lockFb !== wasLock) fw.input(p.st, "lock", 1, 1);
 }
 
 function meterWrite(p: Port, bytes: string): void {
@@ -190,11 +230,11 @@ function meterWrite(p: Port, bytes: string): void {
   if (de >= 0) gpio.write(de, gpio.HIGH);
   uart.write(0, bytes);
   if (de < 0) return;
-  // write returns with the last bytes still in the FIFO: the driver stays on for their time on the
-  // line (10 bits a byte, 8N1), plus a millisecond.
-  const ms = idiv(bytes.length * 10000 + p.cfg.meter.baud - 1, p.cfg.meter.baud) + 1;
-  p.deTimer.stop();
-  p.deTimer.alarm(ms, tmr.ALARM_SINGLE, p.deOff);
+  // write returns with the bytes still in the FIFO: the driver stays on for their time on the line
+  // (10 bits a byte, 8N1), busy-waited here, and goes off before any other callback can run (a
+  // timer would wait behind queued ones, past the start of the meter's reply).
+  tmr.delay(idiv(bytes.length * 10000000 + p.cfg.meter.baud - 1, p.cfg.meter.baud));
+  gpio.write(de, gpio.LOW);
 }
 
 /** Hands the poller the time that passed, then waits for its next step. */
@@ -252,7 +292,7 @@ function makeHal(p: Port): Hal {
     connect: (url, subprotocol, auth) => connect(p, url, subprotocol, auth),
     send: (parts) => send(p, parts),
     disconnect: () => {
-      // The close event reports it (fw.closed), as for any other end.
+      // The close event reports it (fw.closed, from a task of its own), as for any other end.
       if (p.ws !== undefined) p.ws.close();
     },
     uptime: () => {
@@ -311,18 +351,17 @@ export function boardRun(fw: Firmware, cfg: BoardConfig): void {
     fw, cfg, pins: cfg.evses[0], st: undefined, ws: undefined, gen: 0, link: 0,
     lastUs: tmr.now(), subUs: 0, msInSec: 0, secs: 0, meterMs: 0,
     relayCmd: false, lockCmd: false, relayFb: false, lockFb: false, plugged: false, pilot: "A",
-    meter: undefined, meterTimer: tmr.create(), deTimer: tmr.create(), meterRun: () => undefined, deOff: () => undefined,
+    readRelay: false, readLock: false, readPlugged: false, readPilot: "A",
+    meter: undefined, meterTimer: tmr.create(), meterRun: () => undefined,
   };
   p.meterRun = () => meterStep(p, undefined);
-  p.deOff = () => gpio.write(cfg.meter.dePin, gpio.LOW);
   setupHardware(p);
   poll(p, false);
   p.st = fw.start(makeHal(p));
   setupMeter(p);
-  const tick = tmr.create();
-  tick.alarm(cfg.tickMs, tmr.ALARM_AUTO, () => {
+  tmr.create().alarm(POLL_MS, tmr.ALARM_AUTO, () => poll(p, true));
+  tmr.create().alarm(cfg.tickMs, tmr.ALARM_AUTO, () => {
     readClock(p);
-    poll(p, true);
     fw.tick(p.st);
   });
 }
