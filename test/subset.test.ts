@@ -118,6 +118,10 @@ describe("Lua limits of the boards", () => {
     expect(checkLuaLimits(locals(51, "v"))).toEqual(["main chunk has 51 local variables (NodeMCU's Lua 5.1 takes 50)"]);
     expect(checkLuaLimits(`return function(a, b)\n${locals(49, "v")}\nend`)).toHaveLength(1);
   });
+  it("counts Lua 5.1's hidden `arg` of a vararg function (luac.cross: 49 locals after `...` pass, 50 do not)", () => {
+    expect(checkLuaLimits(`return function(...)\n${locals(49, "v")}\nend`)).toEqual([]);
+    expect(checkLuaLimits(`return function(...)\n${locals(50, "v")}\nend`)).toEqual(["function at line 1 has 51 local variables (NodeMCU's Lua 5.1 takes 50)"]);
+  });
   it("counts what is active at once: a block's locals end with it, a for loop holds three hidden ones", () => {
     expect(checkLuaLimits(`${locals(40, "a")}\ndo\n${locals(10, "b")}\nend\ndo\n${locals(10, "c")}\nend`)).toEqual([]);
     expect(checkLuaLimits(`${locals(46, "a")}\nfor i = 1, 2 do end`)).toEqual([]);

@@ -2,7 +2,7 @@
 // authorization block's answers, the CSMS's TransactionEventResponse, the once-a-second tick (meter
 // values, timeouts: tx-tick.ts) and the catch-up after a reboot. Each ends in transaction.ts evaluate().
 
-import { idiv, imod } from "../../firmware/arith";
+import { idiv } from "../../firmware/arith";
 import { connectorSet } from "../../firmware/connectors";
 import { jsonDecode, JsonObject } from "../../firmware/json";
 import { modelInt, modelLookup } from "../../firmware/model";
@@ -98,7 +98,8 @@ function onResult(ctx: Ctx, p: JsonObject | undefined, ref: number): void {
       b.ids[gen] = undefined as unknown as string;
     }
   }
-  if (p === undefined || imod(ref, 2) !== 1) return;
+  // ref = 2 * gen + (1 when the event carried the token).
+  if (p === undefined || ref - gen * 2 !== 1) return;
   const info = p.idTokenInfo as JsonObject | undefined;
   if (info === undefined) return;
   let t: Tx | undefined;
