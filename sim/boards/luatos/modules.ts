@@ -42,6 +42,8 @@ import type {
 import { idiv } from "../../../firmware/arith";
 import { mbCrc } from "../../../hal/lib/modbus";
 import { BoardRun, callback, disarmTimer, Emu, EmuTimer, emit, emuEvent, emuFlashBytes, int, armTimer, newEmu } from "../emu-core";
+// One local for the paged-file functions (a chunk takes at most 50 on the boards' Lua 5.1).
+import * as pages from "../emu-core";
 
 /** Where main.lua reads the unit's provisioning file (build/start-file.ts). */
 export const PROVISION_FILE = "/luadb/provision.txt";
@@ -206,10 +208,20 @@ function readOnly(path: string): boolean {
   return string.sub(path, 1, 7) === "/luadb/";
 }
 
+// Files are emu-core's pages (newEmu(true)): an append copies at most a page, a read joins only the
+// pages it covers; a record (fskv, a saved file) is written whole.
+
 function removeFile(e: Emu, name: string): void {
-  rawset(e.files, name, undefined);
+  pages.filePut(e, name, undefined);
   emit(e, "fdel", [name]);
 }
+
+/** A file's whole text, or undefined: for what the firmware reads or writes whole. */
+function fileText(e: Emu, name: string): string | undefined {
+  const f = pages.filePages(e, name);
+  return f !== undefined ? table.concat(f) : undefined;
+}
+
 
 function ioFile(e: Emu, name: string, append: boolean, writes: boolean, reads: boolean): IoFile {
   let pos = 0;
@@ -217,47 +229,48 @@ function ioFile(e: Emu, name: string, append: boolean, writes: boolean, reads: b
   const f: IoFile = {
     read: (fmt) => {
       if (!open || !reads) return error("file not open for reading");
-      const cur = e.files[name];
+      const cur = pages.filePages(e, name) as string[];
+      const size = pages.fileSize(cur);
       if (type(fmt) === "number") {
         const n = fmt as number;
-        if (pos >= cur.length && n > 0) return undefined;
-        const s = string.sub(cur, pos + 1, pos + n);
+        if (pos >= size && n > 0) return undefined;
+        const s = pages.fileRead(cur, pos + 1, pos + n);
         pos = pos + s.length;
         return s;
       }
       if (fmt === "a" || fmt === "*a") {
-        const s = string.sub(cur, pos + 1);
-        pos = cur.length;
+        const s = pages.fileRead(cur, pos + 1, size);
+        pos = size;
         return s;
       }
-      if (pos >= cur.length) return undefined;
-      const [nl] = string.find(cur, "\n", pos + 1, true);
-      const last = nl !== undefined ? nl : cur.length;
-      const s = string.sub(cur, pos + 1, nl !== undefined ? nl - 1 : last);
-      pos = last;
-      return s;
+      if (pos >= size) return undefined;
+      const rest = pages.fileRead(cur, pos + 1, size);
+      const [nl] = string.find(rest, "\n", 1, true);
+      pos = nl !== undefined ? pos + nl : size;
+      return nl !== undefined ? string.sub(rest, 1, nl - 1) : rest;
     },
     write: (...data) => {
       if (!open || !writes) return $multi(undefined, "file not open for writing");
       for (let i = 0; i < data.length; i++) {
         const d = data[i];
         const s = type(d) === "number" ? tostring(d as unknown as string) : (d as string);
-        const cur = e.files[name];
         if (append) {
-          e.files[name] = cur + s;
-          pos = cur.length + s.length;
+          pages.fileAppend(e, name, s);
+          pos = pages.fileSize(pages.filePages(e, name) as string[]);
           emit(e, "fapp", [name, s]);
         } else {
-          e.files[name] = string.sub(cur, 1, pos) + string.rep("\0", pos - cur.length) + s + string.sub(cur, pos + s.length + 1);
+          const cur = fileText(e, name) as string;
+          const next = string.sub(cur, 1, pos) + string.rep("\0", pos - cur.length) + s + string.sub(cur, pos + s.length + 1);
+          pages.filePut(e, name, next);
           pos = pos + s.length;
-          emit(e, "fput", [name, e.files[name]]);
+          emit(e, "fput", [name, next]);
         }
       }
       return $multi(f);
     },
     seek: (whence, offset) => {
       if (!open) return $multi(undefined, "file closed");
-      const size = e.files[name].length;
+      const size = pages.fileSize(pages.filePages(e, name) as string[]);
       const w = whence !== undefined ? whence : "cur";
       const to = (w === "set" ? 0 : w === "end" ? size : pos) + (offset !== undefined ? offset : 0);
       if (to < 0) return $multi(undefined, "Invalid argument");
@@ -277,7 +290,7 @@ function ioFile(e: Emu, name: string, append: boolean, writes: boolean, reads: b
 function ioModule(e: Emu): IoModule {
   const writeFile = (path: string, data: string): boolean => {
     if (readOnly(path)) return false;
-    e.files[path] = data;
+    pages.filePut(e, path, data);
     emit(e, "fput", [path, data]);
     return true;
   };
@@ -286,19 +299,19 @@ function ioModule(e: Emu): IoModule {
       const m = mode !== undefined ? mode : "r";
       const kind = string.sub(m, 1, 1);
       const [plus] = string.find(m, "+", 1, true);
-      const exists = e.files[path] !== undefined;
+      const exists = pages.filePages(e, path) !== undefined;
       if (kind !== "r" && kind !== "w" && kind !== "a") return $multi(undefined, "invalid mode");
       if (kind === "r" && !exists) return $multi(undefined, path + ": No such file or directory");
       if (kind !== "r" && readOnly(path)) return $multi(undefined, path + ": Read-only file system");
       if (kind === "w" || !exists) writeFile(path, "");
       return $multi(ioFile(e, path, kind === "a", kind !== "r" || plus !== undefined, kind === "r" || plus !== undefined));
     },
-    exists: (path) => e.files[path] !== undefined,
+    exists: (path) => pages.filePages(e, path) !== undefined,
     fileSize: (path) => {
-      const f = e.files[path];
-      return f !== undefined ? f.length : undefined;
+      const f = pages.filePages(e, path);
+      return f !== undefined ? pages.fileSize(f) : undefined;
     },
-    readFile: (path) => e.files[path],
+    readFile: (path) => fileText(e, path),
     writeFile,
     mkdir: () => $multi(true, 0),
   };
@@ -307,16 +320,16 @@ function ioModule(e: Emu): IoModule {
 function osModule(e: Emu): OsModule {
   return {
     remove: (path) => {
-      if (e.files[path] === undefined || readOnly(path)) return $multi(undefined, path + ": No such file or directory");
+      if (pages.filePages(e, path) === undefined || readOnly(path)) return $multi(undefined, path + ": No such file or directory");
       removeFile(e, path);
       return $multi(true as const);
     },
     rename: (from, to) => {
-      const v = e.files[from];
+      const v = fileText(e, from);
       if (v === undefined || readOnly(from) || readOnly(to)) return $multi(undefined, from + ": No such file or directory");
       // LittleFS: the target is replaced in one step.
-      rawset(e.files, from, undefined);
-      e.files[to] = v;
+      pages.filePut(e, from, undefined);
+      pages.filePut(e, to, v);
       emit(e, "fren", [from, to]);
       return $multi(true as const);
     },
@@ -340,35 +353,35 @@ function fskvModule(e: Emu, kv: Kv): FskvModule {
       if (t !== "string" && t !== "number" && t !== "boolean") return error("fskv tables are not emulated");
       const s = t === "string" ? "s" + (value as string) : t === "number" ? "n" + tostring(value as unknown as string) : value === true ? "b1" : "b0";
       if (s.length - 1 > 4095) return false;
-      e.files[FSKV + key] = s;
+      pages.filePut(e, FSKV + key, s);
       emit(e, "fput", [FSKV + key, s]);
       return true;
     },
     get: (key, skey) => {
       if (skey !== undefined) error("fskv sub-keys are not emulated");
-      const s = kv.ready ? e.files[FSKV + key] : undefined;
+      const s = kv.ready ? fileText(e, FSKV + key) : undefined;
       if (s === undefined) return undefined;
       const tag = string.sub(s, 1, 1);
       const v = string.sub(s, 2);
       return tag === "s" ? v : tag === "n" ? tonumber(v) : v === "1";
     },
     del: (key) => {
-      if (!kv.ready || e.files[FSKV + key] === undefined) return false;
+      if (!kv.ready || pages.filePages(e, FSKV + key) === undefined) return false;
       removeFile(e, FSKV + key);
       return true;
     },
     clear: () => {
       const keys: string[] = [];
-      for (const [k] of pairs(e.files)) if (string.sub(k as string, 1, FSKV.length) === FSKV) keys[keys.length] = k as string;
+      for (const [k] of pairs(e.paged as { [name: string]: string[] })) if (string.sub(k as string, 1, FSKV.length) === FSKV) keys[keys.length] = k as string;
       for (let i = 0; i < keys.length; i++) removeFile(e, keys[i]);
       return true;
     },
     status: () => {
       let used = 0;
       let n = 0;
-      for (const [k, v] of pairs(e.files)) {
+      for (const [k, v] of pairs(e.paged as { [name: string]: string[] })) {
         if (string.sub(k as string, 1, FSKV.length) === FSKV) {
-          used = used + (k as string).length + (v as string).length;
+          used = used + (k as string).length + pages.fileSize(v as string[]);
           n = n + 1;
         }
       }
@@ -740,7 +753,7 @@ export interface Emulation {
 }
 
 export function emulate(fw: Firmware): Emulation {
-  const e = newEmu();
+  const e = newEmu(true);
   const pins: Pins = { level: {}, irq: {}, output: {}, adc: {}, adcLow: {}, adcHighUs: {}, adcOpen: {}, readMs: -1, readsInMs: 0 };
   const u: Uart = { rx: {}, size: {}, onReceive: {}, onSent: {} };
   const ws: Ws = { seq: 0, clients: {} };
