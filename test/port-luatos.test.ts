@@ -116,7 +116,7 @@ describe.each(PURE_VMS)("LuatOS port: pure parts on %s", (runtime) => {
     expect(lua(`m.wsHeaders("ocpp2.0.1", "CS-1:pa ss.word")`)).toBe("Sec-WebSocket-Protocol: ocpp2.0.1\r\nAuthorization: Basic <b64:CS-1:pa ss.word>\r\n");
   });
 
-  it("keepalive: the module pings after 0.75 of it, so about the ping interval; 0 (off) is a day", () => {
+  it("keepalive passed to create: a build that pings after 0.75 of it pings about every ping interval (the stored sources ping no open link); 0 (off) is a day", () => {
     for (const s of [1, 10, 30, 60, 61, 300, 3600]) {
       const k = Number(lua(`m.keepaliveS(${s})`));
       expect(Math.abs(k * 0.75 - s), `${s} s`).toBeLessThanOrEqual(0.75);
