@@ -52,6 +52,12 @@ export interface Emu {
    */
   paged: { [name: string]: string[] } | undefined;
   pagedBytes: number;
+  /**
+   * Pages of paged files removed or rewritten, until the GC takes them (weak values, the last few
+   * kept): still counted as flash, so the heap less the flash never shows them as the port's.
+   */
+  erased: { [k: number]: { pages: string[]; bytes: number } | undefined };
+  erasedCount: number;
   /** A restart was asked for: nothing more runs in this VM. */
   dead: boolean;
   /** Epoch seconds at ms `rtcAt`, or -1: never set. */
@@ -120,6 +126,7 @@ function boardConfig(f: string[]): BoardConfig {
 export function newEmu(paged?: boolean): Emu {
   return {
     now: 0, usBase: 0, out: [], timers: [], seq: 0, files: {}, paged: paged === true ? {} : undefined, pagedBytes: 0,
+    erased: setmetatable({}, { __mode: "v" }), erasedCount: 0,
     dead: false, rtc: -1, rtcAt: 0,
     handle: () => undefined,
   };
@@ -147,7 +154,14 @@ export function fileSize(pages: string[]): number {
 export function filePut(e: Emu, name: string, text: string | undefined): void {
   const all = pagesOf(e);
   const old = all[name];
-  if (old !== undefined) e.pagedBytes = e.pagedBytes - fileSize(old);
+  if (old !== undefined) {
+    const n = fileSize(old);
+    // Counted as erased before it stops counting as a file (as hal/sim/board.ts's put).
+    e.erasedCount = e.erasedCount + 1;
+    e.erased[e.erasedCount] = { pages: old, bytes: n };
+    e.erased[e.erasedCount - 4] = undefined;
+    e.pagedBytes = e.pagedBytes - n;
+  }
   if (text === undefined) {
     rawset(all, name, undefined);
     return;
@@ -332,9 +346,10 @@ export function emuEvent(e: Emu, fw: Firmware, boardRun: BoardRun, provisionFile
   };
 }
 
-/** Bytes of all files: flash, not RAM (the harness takes them off the heap figures). */
+/** Bytes of all files (with paged files' erased pages not yet collected): flash, not RAM (the harness takes them off the heap figures). */
 export function emuFlashBytes(e: Emu): number {
   let n = e.pagedBytes;
+  for (const [, r] of pairs(e.erased)) n = n + (r as { bytes: number }).bytes;
   for (const [, v] of pairs(e.files)) n = n + (v as string).length;
   return n;
 }

@@ -219,7 +219,7 @@ function fileModule(e: Emu): FileModule {
     },
     exists: (name) => pages.filePages(e, name) !== undefined,
     fsinfo: () => {
-      const used = emuFlashBytes(e);
+      const used = e.pagedBytes;
       return $multi(FS_TOTAL - used, used, FS_TOTAL);
     },
     list: (pattern) => {
