@@ -253,8 +253,9 @@ describe.each(RUNTIMES)("the port on %s", (runtime) => {
     await until(p, "RequestStartTransaction answered", () => started !== undefined);
     expect(started).toMatchObject({ status: "Accepted" });
     await until(p, "TransactionEvent Started", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Started"));
-    // 32 A connector, an 11 kW EV on three phases: the pilot offers 32 A (duty 53.3 %), the EV draws 15.9 A.
-    expect(p.driver.hw.relayClosed).toBe(true);
+    // 32 A connector, an 11 kW EV on three phases: the pilot offers 32 A (duty 53.3 %); the EV asks (state C),
+    // the contactor closes (IEC 61851-1 Annex A), the EV draws 15.9 A.
+    await until(p, "the contactor closed at the EV's request", () => p.driver.hw.relayClosed);
     expect(p.driver.outputs.get(p.driver.config.evses[0].relay)).toBe(1);
     expect(p.driver.pilotRunning && p.driver.pilotHz).toBe(1000);
     expect(p.driver.hw.offerDa).toBe(320);

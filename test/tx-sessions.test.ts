@@ -59,16 +59,17 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     // E01.FR.09: Transaction.Begin sample of TxStartedMeasurands (default: the energy register).
     expect(s.meterValue![0].sampledValue).toEqual([{ value: 1000, context: "Transaction.Begin", measurand: "Energy.Active.Import.Register", unitOfMeasure: { unit: "Wh" } }]);
     expect(s.transactionInfo.transactionId.length).toBeLessThanOrEqual(36);
-    expect(evse(t).relayClosed).toBe(true);
+    // IEC 61851-1 Annex A: the PWM offers 32 A (state B2); the contactor waits for the EV to ask (C2).
     expect(evse(t).offerDa).toBe(320);
+    expect(evse(t).relayClosed).toBe(false);
     // A socket is locked while the transaction runs.
     expect(evse(t).locked[0]).toBe(true);
-    // The EV answers the offer (state C) and draws on three phases.
+    // The EV answers the offer (state C): the contactor closes, the EV draws on three phases.
     await advance(t, 1);
+    expect(evse(t).relayClosed).toBe(true);
     l = await tes(t);
     expect(trig(l)).toEqual(["Updated/ChargingStateChanged/Charging"]);
-    // E02.FR.18: the phases in use when energy flows; the idToken and evse went once.
-    expect(l[0].numberOfPhasesUsed).toBe(3);
+    // The idToken and evse went once.
     expect(l[0].seqNo).toBe(1);
     expect(l[0].idToken).toBeUndefined();
     expect(l[0].evse).toBeUndefined();
@@ -308,15 +309,43 @@ describe.each(RUNTIMES)("transactions on %s", (runtime) => {
     expect(trig(await tes(t)).at(-1)).toBe("Updated/ChargingStateChanged/Charging");
   });
 
+  it("IEC 61851-1 Annex A: the contactor opens when the EV stops asking (C→B, SuspendedEV) with the offer kept, and closes when it asks again", async () => {
+    const t = await txStation(runtime, { ...PPC, "SampledDataCtrlr/TxUpdatedInterval": "5" });
+    plug(t);
+    token(t, "OK61851");
+    await advance(t, 2);
+    expect(trig(await tes(t))).toContain("Updated/ChargingStateChanged/Charging");
+    expect(evse(t).relayClosed).toBe(true);
+    // E02.FR.18: the phases in use, once the energy flows (the contactor closed at the EV's request, the meter shows them).
+    await advance(t, 6);
+    expect((await tes(t)).map((e) => e.numberOfPhasesUsed)).toContain(3);
+    // The battery full: the EV opens S2 (state B), the offer stays, the contactor opens within the same second.
+    t.board.setEv(1, { socPercent: 100 });
+    await advance(t, 1);
+    expect(evse(t).pilot).toBe("B");
+    expect(evse(t).offerDa).toBe(320);
+    expect(evse(t).relayClosed).toBe(false);
+    await advance(t, 5);
+    expect(trig(await tes(t))).toContain("Updated/ChargingStateChanged/SuspendedEV");
+    // The EV asks again (state C): the contactor closes, the energy flows.
+    t.board.setEv(1, { socPercent: 50 });
+    await advance(t, 2);
+    expect(evse(t).relayClosed).toBe(true);
+    expect(trig(await tes(t))).toContain("Updated/ChargingStateChanged/Charging");
+  });
+
   it("TxStartPoint EnergyTransfer: the socket is locked before the contactor closes for the EV to start drawing", async () => {
     const t = await txStation(runtime, { "TxCtrlr/TxStartPoint": "EnergyTransfer", "TxCtrlr/TxStopPoint": "EVConnected,Authorized" });
     plug(t);
     token(t, "OK7d");
     await flush(t);
-    expect(evse(t).relayCommand).toBe(true);
+    // The offer made, the socket locked; the contactor waits for the EV's request (IEC 61851-1 C2).
+    expect(evse(t).offerDa).toBe(320);
     expect(evse(t).locked[0]).toBe(true);
+    expect(evse(t).relayCommand).toBe(false);
     await advance(t, 2);
     expect(trig(await tes(t))[0]).toBe("Started/ChargingStateChanged/Charging");
+    expect(evse(t).relayCommand).toBe(true);
     expect(evse(t).locked[0]).toBe(true);
   });
 

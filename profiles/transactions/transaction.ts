@@ -47,13 +47,16 @@ function txOffer(ctx: Ctx, t: Tx): number {
 function hardware(ctx: Ctx, t: Tx): void {
   const e = t.evseId;
   const offer = txOffer(ctx, t);
-  const closed = offer > 0;
-  // Locked while an authorized transaction runs on a socket, or the power flows to one starting
+  // IEC 61851-1 Annex A: the pilot's PWM offers the current (state B2); the contactor closes only
+  // when the EV asks for energy (C2/D2) and opens when it stops asking (C→B) or leaves.
+  const p = ctx.hal.pilotState(e);
+  const closed = offer > 0 && (p === "C" || p === "D");
+  // Locked while an authorized transaction runs on a socket, or power is offered to one starting
   // (TxStartPoint EnergyTransfer); a stop that leaves the transaction running until the cable goes
   // (TxStopPoint EVConnected) unlocks it (E07 scenario, F04.FR.02). E09.FR.02 frees it when the EV
   // end leaves; held for its owner after a deauthorization (t.hold, E05.FR.11, E09.FR.03).
   let lock = 0;
-  if (((t.authorized && (t.id !== "" || closed)) || t.hold !== undefined) && t.connectorId > 0 && hasLock(ctx, e, t.connectorId) && (t.evSide || t.hold !== undefined || !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect"))) lock = t.connectorId;
+  if (((t.authorized && (t.id !== "" || offer > 0)) || t.hold !== undefined) && t.connectorId > 0 && hasLock(ctx, e, t.connectorId) && (t.evSide || t.hold !== undefined || !flag(ctx, "OCPPCommCtrlr/UnlockOnEVSideDisconnect"))) lock = t.connectorId;
   // Locked before the power flows, unlocked once it stopped.
   if (lock > 0 && lock !== t.locked) {
     if (t.locked > 0) ctx.hal.setLock(e, t.locked, false);
@@ -108,7 +111,9 @@ function chargingState(ctx: Ctx, t: Tx): string {
   const p = ctx.hal.pilotState(e);
   const relay = ctx.hal.relayClosed(e);
   if (relay && (p === "C" || p === "D" || ctx.hal.readMeter(e).powerW > 0)) return "Charging";
-  if (!relay || ctx.hal.uptime() - t.offerAt < EV_ANSWER_S) return t.state === "SuspendedEVSE" ? "SuspendedEVSE" : "EVConnected";
+  // The contactor closing on the EV's request, or the EV still to answer the offer (made now, or
+  // about to be: hardware() sets it after this state is reported).
+  if ((!relay && (p === "C" || p === "D")) || t.offer === 0 || ctx.hal.uptime() - t.offerAt < EV_ANSWER_S) return t.state === "SuspendedEVSE" ? "SuspendedEVSE" : "EVConnected";
   // E01.FR.19: offered, not taken.
   return "SuspendedEV";
 }
