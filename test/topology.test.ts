@@ -18,6 +18,8 @@ beforeAll(() => {
   const cfg = {
     ...core,
     $schema: undefined,
+    // The board wiring is per EVSE of core's topology; this one is not flashed onto a board.
+    board: undefined,
     name: NAME,
     evses: Array.from({ length: 6 }, () => ({ maxPowerW: 22000, connectors: [connector, { ...connector, type: "sType2" }] })),
     bounds: { ...core.bounds, callQueueLength: 3 },
