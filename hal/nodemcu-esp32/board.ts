@@ -144,12 +144,14 @@ function setupMeterBus(b: Board): void {
   const pins = { tx: m.txPin, rx: m.rxPin, rts: m.dePin };
   if (m.txPin >= 0 && m.rxPin >= 0) uart.setup(m.uart, m.baud, 8, uart.PARITY_NONE, uart.STOPBITS_1, m.dePin >= 0 ? pins : { tx: m.txPin, rx: m.rxPin });
   else uart.setup(m.uart, m.baud, 8, uart.PARITY_NONE, uart.STOPBITS_1);
-  if (m.dePin >= 0) uart.setmode(m.uart, uart.MODE_RS485_HALF_DUPLEX);
   uart.on(m.uart, "data", 0, (data) => {
     stir(b);
     metersFeed(b.meters, data);
   });
   uart.start(m.uart);
+  // After uart.start: it installs the driver, and ESP-IDF's uart_set_mode fails before that (an
+  // error dev-esp32's uart.setmode ignores: the transceiver would never be driven).
+  if (m.dePin >= 0) uart.setmode(m.uart, uart.MODE_RS485_HALF_DUPLEX);
 }
 
 /** Reports one EVSE's input changes, in the order the core expects them. */

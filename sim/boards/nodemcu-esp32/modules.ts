@@ -613,6 +613,9 @@ function uartModule(e: Emu, uarts: { [id: string]: Uart }): UartModule {
     },
     setmode: (id, mode) => {
       const u = get(id);
+      // dev-esp32 platform_uart_setmode ignores uart_set_mode's ESP_ERR_INVALID_STATE: before
+      // uart.start has installed the driver, the mode is silently not set.
+      if (!u.started) return;
       u.mode = mode;
       emit(e, "uartcfg", [dec(id), dec(u.baud), dec(mode)]);
     },
