@@ -98,7 +98,7 @@ The port does not join a network. Save the station configuration once at the ser
 ${
   esp32
     ? `\`wifi.mode(wifi.STATION, true)\` and \`wifi.sta.config({ssid = "...", pwd = "..."}, true)\`; \`init.lua\` starts
-WiFi at every boot (\`wifi.start()\`, \`wifi.sta.connect()\`: ${docs}/modules/wifi/).`
+WiFi at every boot (\`wifi.start()\`; the firmware joins the saved network, and again after a drop, by itself: ${docs}/modules/wifi/).`
     : `\`wifi.setmode(wifi.STATION)\` and \`wifi.sta.config({ssid = "...", pwd = "...", save = true})\`; the ESP8266 joins it at
 every boot (${docs}/modules/wifi/).`
 }

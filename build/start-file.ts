@@ -73,17 +73,11 @@ function nodemcuInit(i: StartFileInput): string {
     if f == nil then return end
     local text = f:read("*a")
     f:close()`;
-  // dev-esp32 boots with WiFi off: the station configuration the OEM saved is joined here, and again
-  // after a disconnection (https://nodemcu.readthedocs.io/en/dev-esp32/modules/wifi/ wifi.start,
-  // wifi.sta.connect). ESP8266 joins a saved configuration by itself.
-  const wifi =
-    i.board === "nodemcu-esp32"
-      ? `
-wifi.start()
-wifi.sta.on("disconnected", function() wifi.sta.connect() end)
-wifi.sta.connect()
-`
-      : "";
+  // dev-esp32 boots with WiFi off: wifi.start() is all it takes, as its wifi_sta.c connects to the
+  // saved station configuration on STA_START and again on every STA_DISCONNECTED by itself. A
+  // wifi.sta.connect() of ours would raise ("connect failed") while it is already connecting: at top
+  // level that aborts init.lua, in a callback it restarts the chip. ESP8266 joins by itself too.
+  const wifi = i.board === "nodemcu-esp32" ? "\nwifi.start()\n" : "";
   return `${header(i, "init.lua")}
 local PROVISION = ${luaString(PROVISION_FILE)}
 local BOOT_DELAY_MS = 3000

@@ -183,7 +183,7 @@ describe("the start file, in the board's Lua VM against minimal module tables", 
     const wiring = `boardRun ${ser(cfg.board![board])}`;
     if (kind === "init.lua") {
       const r = runStart(board, src, { files: { [PROVISION_FILE]: PROVISION, "init.lua": src }, boots: 2 });
-      const wifi = board === "nodemcu-esp32" ? ["wifi.start", "wifi.sta.on disconnected", "wifi.sta.connect"] : [];
+      const wifi = board === "nodemcu-esp32" ? ["wifi.start"] : [];
       const boot = (n: number, provision: string[]) => [`boot ${n}`, ...wifi, "alarm 3000", "LFS.get ocpp", `LFS.get ${portModule(board)}`, wiring, "start", ...provision];
       expect(r.log).toEqual([...boot(1, [...APPLIED.map((a) => `provision ${a}`), `remove ${PROVISION_FILE}`]), ...boot(2, [])]);
       expect(r.files).toEqual(["init.lua"]);
