@@ -993,7 +993,7 @@ export async function runBench(out = DEFAULT_OUT, log: (s: string) => void = () 
     for (const b of r.perBlock) if (b.error !== undefined) failures.push(`${r.config} ${r.target}: block ${b.block} ${b.error}`);
   }
   const ports = await measurePorts(log);
-  failures.push(...portFailures(ports, BUDGETS));
+  failures.push(...portFailures(ports));
   return { rows, ports, failures };
 }
 
