@@ -10,6 +10,7 @@
 //   npm run bench:footprint -- --readme   also puts the table into README.md between its footprint markers.
 
 import { measurePorts, PORT_HEAD, PORT_LEGEND, portCells, portFailures, PortRow } from "./ports";
+import { REACH_OFF, REACH_ON } from "./reach";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -356,23 +357,6 @@ function notInBuild(answer: Frame): boolean {
  */
 export type ReportMode = "reach" | "per-step" | "gc-off" | "gc-on";
 
-// "reach": __sim_watch runs before every VM instruction of a board event (lua-harness.ts). The heap
-// less the simulated flash only needs a collection when it passes the highest reachable heap yet; after
-// one it is exactly the reachable heap. C functions' transient buffers are not seen, their results are.
-const REACH_ON = String.raw`
-local count = collectgarbage
-local flash = __sim_flash or function() return 0 end
-count("collect")
-__bench_reach = count("count") - flash() / 1024
-__sim_watch = function()
-  if count("count") - flash() / 1024 > __bench_reach then
-    count("collect")
-    local c = count("count") - flash() / 1024
-    if c > __bench_reach then __bench_reach = c end
-  end
-end
-return ""`;
-const REACH_OFF = String.raw`__sim_watch = nil; return __bench_reach`;
 
 const HOOK_ON = String.raw`
 local count = collectgarbage

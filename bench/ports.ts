@@ -18,6 +18,7 @@ import { EmbeddedCsms } from "../sim/csms";
 import { buildDir, loadPort } from "../sim/runtimes/image";
 import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
 import { PROVISION_KEYS } from "../sim/simulator";
+import { REACH_OFF, REACH_ON } from "./reach";
 
 /** NodeMCU ESP8266's free heap for Lua with the firmware's modules (issue #9). */
 export const ESP8266_HEAP_KB = 44;
@@ -46,21 +47,6 @@ export interface PortRow {
   note: string;
 }
 
-// The reachable heap before every instruction of the board's events (bench/footprint.ts REACH_ON).
-const REACH_ON = String.raw`
-local count = collectgarbage
-local flash = __sim_flash or function() return 0 end
-count("collect")
-__bench_reach = count("count") - flash() / 1024
-__sim_watch = function()
-  if count("count") - flash() / 1024 > __bench_reach then
-    count("collect")
-    local c = count("count") - flash() / 1024
-    if c > __bench_reach then __bench_reach = c end
-  end
-end
-return ""`;
-const REACH_OFF = String.raw`__sim_watch = nil; return __bench_reach`;
 
 /** The heap after full collections until it shrinks no more. */
 function stableKb(heap: (full: boolean) => number): number {
