@@ -16,9 +16,10 @@ import { PortRunner } from "../sim/boards/port-runner";
 import { PORT_BOARDS } from "../sim/boards/port-sim";
 import { EmbeddedCsms } from "../sim/csms";
 import { buildDir, loadPort } from "../sim/runtimes/image";
-import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
+import { LuaVm } from "../sim/runtimes/lua-vm";
 import { PROVISION_KEYS } from "../sim/simulator";
 import { REACH_OFF, REACH_ON } from "./reach";
+import { residentKb, stableKb } from "./resident";
 
 /** NodeMCU ESP8266's free heap for Lua with the firmware's modules (issue #9). */
 export const ESP8266_HEAP_KB = 44;
@@ -47,42 +48,6 @@ export interface PortRow {
   note: string;
 }
 
-
-/** The heap after full collections until it shrinks no more. */
-function stableKb(heap: (full: boolean) => number): number {
-  let kb = heap(true);
-  for (let i = 0; i < 8; i++) {
-    const next = heap(true);
-    if (next >= kb) break;
-    kb = next;
-  }
-  return kb;
-}
-
-/** A Lua long-string-free literal of bytes: every byte as \ddd. */
-function literal(bytes: string): string {
-  let s = '"';
-  for (let i = 0; i < bytes.length; i++) s += "\\" + String(bytes.charCodeAt(i)).padStart(3, "0");
-  return s + '"';
-}
-
-/**
- * KB a chunk's run leaves in RAM beyond its prototypes and constants: loaded (functions made, not
- * run) vs loaded and run, each in a fresh VM, both kept reachable.
- */
-function residentKb(target: "lua5.1" | "lua5.3", chunk: string): number {
-  const measure = (run: boolean) => {
-    const vm: LuaVm = createLuaVm(target);
-    try {
-      vm.eval(`__bench_src = ${literal(chunk)} return ""`);
-      vm.eval(`local load = loadstring or load; __bench_f = load(__bench_src, "=chunk"); __bench_src = nil; ${run ? "__bench_m = __bench_f()" : ""} return ""`);
-      return stableKb((full) => vm.heapKb(full));
-    } finally {
-      vm.close();
-    }
-  };
-  return measure(true) - measure(false);
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
