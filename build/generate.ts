@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { AUTH_CACHE_DEFAULTS, BuildConfig } from "./config";
 import { buildRecords, encodeRecords, INTERNAL_KEYS, VariableDecl } from "./device-model";
 import { generateSchemaModule, schemaDepth } from "./gen-schemas";
-import type { Firmware } from "../firmware/entry";
+import type { Firmware, FirmwareValue } from "../firmware/entry";
 
 export interface BlockManifest {
   name: string;
@@ -53,9 +53,17 @@ export function jsonDepthBound(root: string, manifests: BlockManifest[]): number
 }
 
 /** The fields of firmware/entry.ts Firmware, what the image's bundle returns; the type keeps the list complete. */
-const ENTRIES: { [K in keyof Firmware]-?: boolean } = { start: true, provision: true, opened: true, closed: true, frame: true, tick: true, input: true, token: true, net: false };
-/** The entry points every image has. */
+const ENTRIES: { [K in keyof Firmware]-?: boolean } = { start: true, provision: true, opened: true, closed: true, frame: true, tick: true, input: true, token: true, net: false, maxFrameBytes: true, evses: true };
+/** The fields every image has: the entry points and the build's values (FIRMWARE_VALUES). */
 export const FIRMWARE_ENTRIES = (Object.keys(ENTRIES) as (keyof Firmware)[]).filter((e) => ENTRIES[e]);
+/**
+ * Firmware's values, for one build: literals in the image module (a number constant and a field
+ * name each, both in its chunk already for the Image table), read by a board instead of the
+ * station's internals.
+ */
+export function firmwareValues(cfg: BuildConfig): { [K in FirmwareValue]: number } {
+  return { maxFrameBytes: cfg.bounds.maxFrameBytes, evses: cfg.evses.length };
+}
 /** The optional ones: an image has one only when a block gives it (block.json "entries"). */
 export const BLOCK_ENTRIES = (Object.keys(ENTRIES) as (keyof Firmware)[]).filter((e) => !ENTRIES[e]);
 
@@ -111,6 +119,7 @@ export function generate(root: string, cfg: BuildConfig): string {
   }
   const entries = blockEntries(manifests);
   for (const [, e] of entries) imports.push(`import { ${e.export} } from ${lit(rel(path.join(root, "profiles", e.block, e.file)))};`);
+  const values = firmwareValues(cfg);
   const identity: { [k: string]: string } = { vendorName: cfg.identity.vendorName, model: cfg.identity.model };
   if (cfg.identity.serialNumber !== undefined) identity.serialNumber = cfg.identity.serialNumber;
   if (cfg.identity.firmwareVersion !== undefined) identity.firmwareVersion = cfg.identity.firmwareVersion;
@@ -133,7 +142,7 @@ export function generate(root: string, cfg: BuildConfig): string {
     `});`,
     ``,
     `// The bundle returns this module: exactly the Firmware table.`,
-    ...FIRMWARE_ENTRIES.map((e) => `export const ${e} = fw.${e};`),
+    ...FIRMWARE_ENTRIES.map((e) => (e in values ? `export const ${e} = ${lit(values[e as FirmwareValue])};` : `export const ${e} = fw.${e};`)),
     ...[...entries].map(([name, e]) => `export const ${name}: Firmware[${lit(name)}] = ${e.export};`),
     ``,
   ].join("\n");

@@ -49,7 +49,19 @@ export interface Firmware {
    * image whose blocks give it (block.json "entries": profiles/ems): the core has none.
    */
   net?(this: void, st: Station | undefined, event: string, data: string): void;
+  /**
+   * The build's bound on one OCPP-J frame in bytes (the config's bounds.maxFrameBytes): the core
+   * refuses a longer received message, and a board bounds what it buffers of one by it.
+   */
+  readonly maxFrameBytes: number;
+  /** The number of EVSEs of the build's topology (ids 1..evses), each with its connectors 1..n. */
+  readonly evses: number;
 }
+
+/** The values of Firmware: the generated image module gives them as literals of the build (build/generate.ts). */
+export type FirmwareValue = "maxFrameBytes" | "evses";
+/** The entry points firmware() makes: Firmware without its values. */
+export type FirmwareEntries = { [K in keyof Firmware as K extends FirmwareValue ? never : K]: Firmware[K] };
 
 /** Restores persisted state: the device-model store and the boot counter (before the blocks start). */
 function stationRestore(st: Station): void {
@@ -168,7 +180,7 @@ export function blockEntry<A, B>(what: string, fn: (ctx: Ctx, a: A, b: B) => voi
 }
 
 /** The guarded entry points of one image, closed over the build's Image. */
-export function firmware(img: Image): Firmware {
+export function firmware(img: Image): FirmwareEntries {
   return {
     start: (hal) => {
       const [ok, made] = pcall(createStation, hal, img, CORE);

@@ -5,7 +5,7 @@
 // "offer <evse> <0.1 A>", "meter <evse>" (logs the reading).
 
 import type { Hal } from "../../hal/hal";
-import type { Firmware } from "../../firmware/entry";
+import type { FirmwareEntries } from "../../firmware/entry";
 import type { Station } from "../../firmware/station";
 
 const probe: { hal: Hal | undefined } = { hal: undefined };
@@ -41,7 +41,8 @@ function meterLine(evseId: number): string {
   return "meter " + d(evseId) + " " + d(m.energyWh) + " " + d(m.powerW) + " " + ints(m.currentDa) + " " + ints(m.voltageDv) + " " + d(m.socPercent);
 }
 
-const fw: Firmware = {
+// The entry points only: hal/sim reads none of the build's values (Firmware.maxFrameBytes, evses).
+const fw: FirmwareEntries = {
   start: (hal) => {
     probe.hal = hal;
     log("start pilot1=" + hal.pilotState(1) + " relay1=" + (hal.relayClosed(1) ? "1" : "0") + " lock1=" + (hal.lockState(1, 1) ? "1" : "0") + " " + meterLine(1));
