@@ -157,8 +157,11 @@ describe.each(RUNTIMES)("Modbus RTU on %s", (runtime) => {
     const r = raw(`V${kind}\t${dec}\t${swap ? 1 : 0}\t${hex(bytes)}`);
     return r === "val none" ? undefined : Number(r.slice(4));
   };
-  const newPoller = (o: { slave?: number; timeoutMs?: number; gapMs?: number; retries?: number; periodMs?: number; staleAfter?: number; maxRegs?: number; table?: string } = {}) =>
-    run("N" + [o.slave ?? 1, o.timeoutMs ?? "", o.gapMs ?? "", o.retries ?? "", o.periodMs ?? "", o.staleAfter ?? "", o.maxRegs ?? "", o.table ?? ""].join("\t"));
+  /** A poller; the fixtures below run at a gap of 20 ms unless they give gapMs, a baud rate or defaultGap (the poller's own default). */
+  const newPoller = (o: { slave?: number; timeoutMs?: number; gapMs?: number; retries?: number; periodMs?: number; staleAfter?: number; maxRegs?: number; table?: string; baud?: number; defaultGap?: boolean } = {}) => {
+    const gap = o.gapMs ?? (o.baud !== undefined || o.defaultGap === true ? "" : 20);
+    return run("N" + [o.slave ?? 1, o.timeoutMs ?? "", gap, o.retries ?? "", o.periodMs ?? "", o.staleAfter ?? "", o.maxRegs ?? "", o.table ?? "", o.baud ?? ""].join("\t"));
+  };
   const feed = (b: Buffer) => run("D" + hex(b));
   const tick = (ms: number) => run(`T${ms}`);
 
@@ -506,6 +509,39 @@ describe.each(RUNTIMES)("Modbus RTU on %s", (runtime) => {
     s = feed(withCrc(Buffer.concat([Buffer.from([1, 3, 8]), data])));
     expect(s.state).toBe(1);
     expect(s.held).toBe(0);
+  });
+
+  it("the quiet time between frames: 3.5 characters of 11 bits at the baud rate, rounded up; 1.75 ms above 19200 (Modbus over Serial Line V1.02 §2.5.1.1)", () => {
+    // 38.5 bit times: 32.08 ms at 1200 baud; a fixed 20 ms was short below 1925 baud.
+    const exact = (baud: number) => (baud > 19200 ? 1.75 : (3.5 * 11 * 1000) / baud);
+    for (const baud of [300, 1200, 1749, 1750, 1925, 2400, 4800, 9600, 14400, 19200, 19201, 38400, 57600, 115200]) {
+      const ms = Number(raw(`G${baud}`).slice(4));
+      expect(Number.isInteger(ms), `${baud}`).toBe(true);
+      expect(ms, `${baud}`).toBeGreaterThanOrEqual(exact(baud));
+      expect(ms - 1, `${baud}`).toBeLessThan(exact(baud));
+    }
+    expect(raw("G1200")).toBe("gap 33");
+    expect(raw("G9600")).toBe("gap 5");
+    expect(raw("G19200")).toBe("gap 3");
+    expect(raw("G38400")).toBe("gap 2");
+    expect(raw("G0")).toBe("gap none");
+  });
+
+  it("the poller waits the baud rate's quiet time before its next request; without a baud rate that of 1200 baud, never less", () => {
+    const secondRequestAfter = (o: { baud?: number; defaultGap?: boolean }) => {
+      let s = newPoller(o);
+      s = tick(0);
+      expect(s.sends.map(hex)).toEqual([hex(BLOCKS[0])]);
+      s = feed(answer(BLOCKS[0]));
+      expect(s.state).toBe(2);
+      for (let ms = 1; ms <= 100; ms++) if (tick(1).sends.length > 0) return ms;
+      return -1;
+    };
+    expect(secondRequestAfter({ baud: 1200 })).toBe(33);
+    expect(secondRequestAfter({ baud: 9600 })).toBe(5);
+    expect(secondRequestAfter({ baud: 115200 })).toBe(2);
+    expect(secondRequestAfter({ defaultGap: true })).toBe(33);
+    expect(newPoller({ baud: 0 }).head).toBe("ERR");
   });
 
   it("settings out of range refused", () => {

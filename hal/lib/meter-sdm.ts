@@ -16,7 +16,11 @@
 // 2^31 after scaling) or the timeout fails the attempt. After a failed attempt the line must be quiet
 // for gapMs (bytes still arriving restart it, at most timeoutMs in all) before the request is sent again,
 // up to `retries` more times; then the cycle fails. After a good response the next request waits gapMs
-// too (Modbus RTU wants 3.5 characters of silence between frames; gapMs covers it at 1200 baud and up).
+// too. Modbus RTU wants at least 3.5 characters of silence between frames (Modbus over Serial Line
+// V1.02 §2.5.1.1: a character is 11 bits, 1 start, 8 data, parity or a second stop, 1 stop; above
+// 19200 baud a fixed 1.75 ms): the default gapMs is that time at the bus's baud rate (sdmGapMs, rounded
+// up to whole milliseconds: 33 ms at 1200, 5 ms at 9600, 2 ms above 19200), and without a baud rate the
+// time at 1200 baud, the slowest rate a board's wiring takes (build/wiring.ts), so it is never short.
 // Values of a cycle are kept only when the whole cycle succeeded, all at once; after staleAfter failed
 // cycles in a row the reading is stale (the last good values stay readable) until a cycle succeeds.
 // Cycles start periodMs apart (or gapMs after the end of one that took longer).
@@ -25,6 +29,7 @@
 // 255 at most); bytes arriving while no response is awaited are dropped.
 
 import type { MeterReading } from "../hal";
+import { idiv } from "../../firmware/arith";
 import { MB_BAD_CRC, MB_EXCEPTION, MB_MAX_REGS, MB_MORE, MB_OK, mbParse, mbRegs, mbRequest, mbResponseSize, mbValue } from "./modbus";
 
 /** One value read from the meter. */
@@ -77,7 +82,9 @@ export interface SdmOptions {
   registers?: SdmRegister[];
   /** Milliseconds a response may take, from the request (default 500). */
   timeoutMs?: number;
-  /** Milliseconds of silence before a request after a response or a failure (default 20). */
+  /** The bus's baud rate, which sets the default gapMs (sdmGapMs); default 1200, the slowest a wiring takes. */
+  baud?: number;
+  /** Milliseconds of silence before a request after a response or a failure (default sdmGapMs(baud)). */
   gapMs?: number;
   /** Attempts after the first for each request (default 2). */
   retries?: number;
@@ -138,6 +145,20 @@ function opt(v: number | undefined, d: number): number {
   return v !== undefined ? v : d;
 }
 
+/** The baud rate the default gap assumes when the poller is not told the bus's: the slowest a wiring takes. */
+const SLOWEST_BAUD = 1200;
+
+/**
+ * Modbus RTU's inter-frame silence at a baud rate, in whole milliseconds rounded up: 3.5 characters of
+ * 11 bits (38.5 bit times, 38500 / baud ms), and above 19200 baud the fixed 1.75 ms (2 ms). Integers
+ * only: 38500 + baud stays far below 2^24. undefined for a rate below 1.
+ */
+function sdmGapMs(baud: number): number | undefined {
+  if (baud < 1) return undefined;
+  if (baud > 19200) return 2;
+  return idiv(38500 + baud - 1, baud);
+}
+
 /** A register's entry checked: known function and kind, dec in range, within the address space. */
 function validRegister(r: SdmRegister): boolean {
   const n = mbRegs(r.kind);
@@ -148,9 +169,11 @@ function validRegister(r: SdmRegister): boolean {
 function sdmPoller<C>(options: SdmOptions, ctx: C, write: SdmWrite<C>): SdmPoller<C> | undefined {
   const regs = options.registers !== undefined ? options.registers : SDM630_REGISTERS;
   const maxRegs = opt(options.maxRegs, 40);
+  const gap = sdmGapMs(opt(options.baud, SLOWEST_BAUD));
+  if (gap === undefined) return undefined;
   const p: SdmPoller<C> = {
     ctx, write, slave: options.slave, registers: regs,
-    timeoutMs: opt(options.timeoutMs, 500), gapMs: opt(options.gapMs, 20), retries: opt(options.retries, 2),
+    timeoutMs: opt(options.timeoutMs, 500), gapMs: opt(options.gapMs, gap), retries: opt(options.retries, 2),
     periodMs: opt(options.periodMs, 1000), staleAfter: opt(options.staleAfter, 1),
     reqs: [], fns: [], counts: [], sizes: [], firsts: [], lasts: [],
     state: 0, wait: 0, held: 0, block: 0, tries: 0, cycleMs: 0, buf: "", next: {}, values: {},
@@ -324,4 +347,4 @@ function sdmHeld<C>(p: SdmPoller<C>): number {
   return p.buf.length;
 }
 
-export { sdmPoller, sdmFeed, sdmTick, sdmValue, sdmReading, sdmHeld };
+export { sdmPoller, sdmFeed, sdmTick, sdmValue, sdmReading, sdmHeld, sdmGapMs };

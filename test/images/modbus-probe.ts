@@ -6,7 +6,8 @@
 // "P<slave>\t<fn>\t<count>\t<hex>": mbParse over the bytes, response after response -> a line each:
 //   "ok <size> <data hex>", "exc <code>", "bad <result> <size>" (then it stops), last "more <bytes left>".
 // "V<kind>\t<dec>\t<swap 0|1>\t<hex>": mbValue of the bytes -> "val <n>" or "val none".
-// "N<slave>\t<timeoutMs>\t<gapMs>\t<retries>\t<periodMs>\t<staleAfter>\t<maxRegs>\t<table>": a new poller
+// "G<baud>": sdmGapMs -> "gap <ms>" or "gap none".
+// "N<slave>\t<timeoutMs>\t<gapMs>\t<retries>\t<periodMs>\t<staleAfter>\t<maxRegs>\t<table>[\t<baud>]": a new poller
 //   (empty fields: the defaults; table "" the SDM630's, else "name,fn,addr,kind,dec,swap;…") -> "OK"/"ERR".
 // "D<hex>": sdmFeed; "T<ms>": sdmTick; "M<phases>": sdmReading -> "reading <Wh> <W> <dA,…> <dV,…>".
 // Every poller command then lists a line per write, "send <hex>", and last
@@ -14,7 +15,7 @@
 // "vals <name>=<value or ->,…" over the table in order.
 
 import { mbCrc, mbParse, mbRequest, mbValue, MB_EXCEPTION, MB_MORE, MB_OK } from "../../hal/lib/modbus";
-import { SdmPoller, sdmPoller, sdmFeed, sdmTick, sdmValue, sdmReading, sdmHeld, SdmRegister, SdmOptions } from "../../hal/lib/meter-sdm";
+import { SdmPoller, sdmPoller, sdmFeed, sdmTick, sdmValue, sdmReading, sdmHeld, sdmGapMs, SdmRegister, SdmOptions } from "../../hal/lib/meter-sdm";
 import { fields, hex, unhex } from "./probe-text";
 
 const out: string[] = [];
@@ -72,7 +73,7 @@ function parseAll(rest: string): string {
 }
 
 function newPoller(rest: string): string {
-  const f = fields(rest, 8);
+  const f = fields(rest, 9);
   const o: SdmOptions = { slave: num(f[0]) };
   if (f[1] !== "") o.timeoutMs = num(f[1]);
   if (f[2] !== "") o.gapMs = num(f[2]);
@@ -80,6 +81,7 @@ function newPoller(rest: string): string {
   if (f[4] !== "") o.periodMs = num(f[4]);
   if (f[5] !== "") o.staleAfter = num(f[5]);
   if (f[6] !== "") o.maxRegs = num(f[6]);
+  if (f.length > 8 && f[8] !== "") o.baud = num(f[8]);
   if (f[7] !== "") {
     const regs: SdmRegister[] = [];
     const items = split(f[7], ";");
@@ -122,6 +124,10 @@ export function event(line: string): string {
     return "val " + (v !== undefined ? int(v) : "none");
   }
   let head = "";
+  if (op === "G") {
+    const g = sdmGapMs(num(rest));
+    return "gap " + (g !== undefined ? int(g) : "none");
+  }
   if (op === "N") head = newPoller(rest);
   else if (poller !== undefined) {
     const p = poller;
