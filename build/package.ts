@@ -4,12 +4,13 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { BoardManifest, BuildResult, Target } from "./compile";
+import { BoardManifest, BuildResult, ROOT, Target } from "./compile";
 import { BuildConfig, ConfigError } from "./config";
 import { flashingMd, PackagedFile } from "./flashing";
 import { ESP8266_LFS_MAX, lfsEstimate } from "./lfs-size";
 import { nodemcu51, nodemcu53 } from "./nodemcu-bytecode";
 import { portModule, PROVISION_FILE, startFile } from "./start-file";
+import { checkBoardFit } from "./wiring";
 
 /** The LFS figure of size.json: NodeMCU on Lua 5.1 only (build/lfs-size.ts). */
 export interface LfsSize {
@@ -42,8 +43,15 @@ function provisionTemplate(keys: string[]): string {
   ].join("\n");
 }
 
-/** The wiring of this board from the config, which a flashable board cannot do without. */
+/**
+ * The wiring of this board from the config, which a flashable board cannot do without; first whether
+ * the config can go on the board at all (build/wiring.ts checkBoardFit: its frame bound, its EVSEs),
+ * so the error names what stands in the way rather than a missing section.
+ */
 export function boardWiring(cfg: BuildConfig, configFile: string, board: string): NonNullable<BuildConfig["board"]>[string] {
+  checkBoardFit((field, why) => {
+    throw new ConfigError(`${configFile}: ${field}: ${why}`);
+  }, cfg, board, ROOT);
   const w = cfg.board?.[board];
   if (w === undefined) throw new ConfigError(`${configFile}: board.${board}: missing: the board's wiring (pins, meter bus, pilot levels, tick), which its start file hands to the port`);
   return w;

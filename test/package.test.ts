@@ -13,7 +13,7 @@ import { boardsAvailable, BuildError, readBoardManifest, ROOT } from "../build/c
 import { BuildConfig, ConfigError, loadConfig, validateConfig } from "../build/config";
 import { nodemcu51, nodemcu53 } from "../build/nodemcu-bytecode";
 import { portModule, PROVISION_FILE, startFile } from "../build/start-file";
-import { flashableBoards, luaString } from "../build/wiring";
+import { boardLimits, checkBoardFit, flashableBoards, luaString } from "../build/wiring";
 import { compileStripped, createLuaVm, LuaRuntimeName } from "../sim/runtimes/lua-vm";
 
 const CORE = path.join(ROOT, "build/configs/core.json");
@@ -270,10 +270,138 @@ describe("the config's board section: errors name the field", () => {
     expect(() => validateConfig(c, "minimal.json", ROOT)).toThrow(new RegExp(`^minimal\\.json: ${field.replace(/[[\].]/g, "\\$&")}: `));
   });
 
+  // The ESP32's pins (ESP-IDF GPIO summary): GPIO 0-19, 21-23, 25-27, 32-39; 6-11 are the SPI flash's;
+  // 34-39 input only; the pilot ADC an ADC1 channel (ADC2 is unusable with WiFi), its GPIO taken.
+  const esp32: [string, RegExp, (w: any) => void][] = [
+    ["board.nodemcu-esp32.evses[0].relay", /input only/, (w) => (w.evses[0].relay = 35)],
+    ["board.nodemcu-esp32.evses[1].pilotPwm", /input only/, (w) => (w.evses[1].pilotPwm = 36)],
+    ["board.nodemcu-esp32.evses[0].lock", /input only/, (w) => (w.evses[0].lock = 39)],
+    ["board.nodemcu-esp32.meter.dePin", /input only/, (w) => (w.meter.dePin = 34)],
+    ["board.nodemcu-esp32.meter.txPin", /input only/, (w) => (w.meter.txPin = 38)],
+    ["board.nodemcu-esp32.evses[0].lock", /SPI flash/, (w) => (w.evses[0].lock = 8)],
+    ["board.nodemcu-esp32.evses[0].relayFeedback", /does not exist/, (w) => (w.evses[0].relayFeedback = 20)],
+    ["board.nodemcu-esp32.evses[1].plug", /does not exist/, (w) => (w.evses[1].plug = 40)],
+    ["board.nodemcu-esp32.evses[0].pilotAdc", /ADC1 channel 0\.\.7/, (w) => (w.evses[0].pilotAdc = 8)],
+    ["board.nodemcu-esp32.evses[0].pilotAdc", /GPIO 32, which is already board\.nodemcu-esp32\.evses\[0\]\.pilotPwm/, (w) => (w.evses[0].pilotAdc = 4)],
+    ["board.nodemcu-esp32.evses[1].relayFeedback", /GPIO|already/, (w) => (w.evses[1].relayFeedback = 34)],
+    ["board.nodemcu-esp32.meter.uart", /0, 1 or 2/, (w) => (w.meter.uart = 3)],
+  ];
+  it.each(esp32)("%s: %s (the ESP32's pins)", (field, why, change) => {
+    const c = core();
+    change(c.board["nodemcu-esp32"]);
+    expect(() => validateConfig(c, "core.json", ROOT)).toThrow(new RegExp(`^core\\.json: ${field.replace(/[[\].]/g, "\\$&")}: .*${why.source}`));
+  });
+  it("the ESP32 takes input-only pins as inputs, and the ADC1 channels' own pins are theirs", () => {
+    const c = core();
+    c.board["nodemcu-esp32"].evses[0].relayFeedback = 36;
+    c.board["nodemcu-esp32"].evses[1].plug = 39;
+    expect(validateConfig(c, "core.json", ROOT).board!["nodemcu-esp32"].evses[1].plug).toBe(39);
+  });
+
+  // NodeMCU ESP8266 pin indexes (nodemcu gpio docs): 0..12, D0 without PWM; UART 0 on D7/D8 (uart.alt(1)) or the console's D9/D10.
+  const esp8266pins: [string, RegExp, (w: any) => void][] = [
+    ["board.nodemcu-esp8266.evses[0].relay", /pin index 0\.\.12/, (w) => (w.evses[0].relay = 13)],
+    ["board.nodemcu-esp8266.meter.dePin", /pin index 0\.\.12/, (w) => (w.meter.dePin = 16)],
+    ["board.nodemcu-esp8266.evses[0].pilotPwm", /D0 \(GPIO16\) has no PWM/, (w) => (w.evses[0].pilotPwm = 0)],
+    ["board.nodemcu-esp8266.meter.rxPin", /rxPin 7 and txPin 8/, (w) => (w.meter.rxPin = 6)],
+    ["board.nodemcu-esp8266.meter.rxPin", /rxPin 7 and txPin 8/, (w) => (w.meter.txPin = -1)],
+    ["board.nodemcu-esp8266.meter.rxPin", /pin 7 is already board\.nodemcu-esp8266\.evses\[0\]\.relay/, (w) => (w.evses[0].relay = 7)],
+    ["board.nodemcu-esp8266.meter.txPin", /pin 10 is already board\.nodemcu-esp8266\.evses\[0\]\.plug/, (w) => {
+      w.meter.rxPin = -1;
+      w.meter.txPin = -1;
+      w.evses[0].plug = 10;
+    }],
+  ];
+  it.each(esp8266pins)("%s: %s (the ESP8266's pin indexes)", (field, why, change) => {
+    const c = JSON.parse(fs.readFileSync(MINIMAL, "utf8"));
+    change(c.board["nodemcu-esp8266"]);
+    expect(() => validateConfig(c, "minimal.json", ROOT)).toThrow(new RegExp(`^minimal\\.json: ${field.replace(/[[\].]/g, "\\$&")}: .*${why.source}`));
+  });
+  it("the ESP8266 takes D0 as a polled input or a plain output, and UART 0 on the console's pins", () => {
+    const c = JSON.parse(fs.readFileSync(MINIMAL, "utf8"));
+    const w = c.board["nodemcu-esp8266"];
+    w.evses[0].plug = 0;
+    w.meter.rxPin = -1;
+    w.meter.txPin = -1;
+    expect(validateConfig(c, "minimal.json", ROOT).board!["nodemcu-esp8266"].evses[0].plug).toBe(0);
+    w.evses[0].plug = -1;
+    w.evses[0].relay = 0;
+    expect(validateConfig(c, "minimal.json", ROOT).board!["nodemcu-esp8266"].evses[0].relay).toBe(0);
+  });
+
   it("LuatOS's pilot PWM is a channel: it may share its number with a GPIO", () => {
     const c = core();
     c.board.luatos.evses[0].pilotPwm = c.board.luatos.evses[0].relay;
     expect(validateConfig(c, "core.json", ROOT).board!.luatos.evses[0].pilotPwm).toBe(c.board.luatos.evses[0].relay);
+  });
+});
+
+describe("what a board takes: the frame bound and the EVSEs of hal/<board>/board.json, checked before the wiring", () => {
+  const CONFIGS = fs.readdirSync(path.join(ROOT, "build/configs")).filter((f) => f.endsWith(".json")).sort();
+  const fit = (c: any, board: string) => checkBoardFit((field, why) => {
+    throw new ConfigError(`${field}: ${why}`);
+  }, c, board, ROOT);
+
+  it("each flashable board states its largest frame: LuatOS 8192 (its receive buffer), the ESP8266 8192 (its heap), the ESP32 65536 (the port's client)", () => {
+    expect(Object.fromEntries(FLASHABLE.map((b) => [b, boardLimits(ROOT, b).maxFrameBytes]))).toEqual({ luatos: 8192, "nodemcu-esp32": 65536, "nodemcu-esp8266": 8192 });
+    for (const b of FLASHABLE) expect(boardLimits(ROOT, b).maxFrameWhy, b).toBeTruthy();
+  });
+
+  it("every shipped config fits every board it has a wiring for", () => {
+    const pairs: string[] = [];
+    for (const f of CONFIGS) {
+      const c = loadConfig(path.join(ROOT, "build/configs", f), ROOT);
+      for (const b of Object.keys(c.board ?? {})) {
+        expect(() => fit(c, b), `${f} on ${b}`).not.toThrow();
+        pairs.push(`${f} ${b}`);
+      }
+    }
+    expect(pairs.sort()).toEqual(["core.json luatos", "core.json nodemcu-esp32", "minimal.json nodemcu-esp8266"]);
+  });
+
+  it("a frame bound over the board's is refused naming the field and the board (full.json's 16384 on LuatOS)", () => {
+    const full = loadConfig(path.join(ROOT, "build/configs/full.json"), ROOT);
+    expect(() => fit(full, "luatos")).toThrow(/^bounds\.maxFrameBytes: 16384 is more than board luatos takes: at most 8192 \(its websocket module/);
+    const c = core();
+    c.bounds.maxFrameBytes = 8193;
+    expect(() => fit(c, "luatos")).toThrow(/^bounds\.maxFrameBytes: 8193 is more than board luatos takes: at most 8192/);
+    c.bounds.maxFrameBytes = 65537;
+    expect(() => fit(c, "nodemcu-esp32")).toThrow(/^bounds\.maxFrameBytes: 65537 is more than board nodemcu-esp32 takes: at most 65536/);
+    c.bounds.maxFrameBytes = 65536;
+    expect(() => fit(c, "nodemcu-esp32")).not.toThrow();
+  });
+
+  it("ocpp-fw build --board refuses it before the compile, naming the field and the board", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pkg-"));
+    const file = path.join(dir, "big.json");
+    const c = core();
+    c.name = "big";
+    c.bounds.maxFrameBytes = 16384;
+    fs.writeFileSync(file, JSON.stringify(c));
+    expect(() => buildImage(file, undefined, dir, "luatos")).toThrow(ConfigError);
+    expect(() => buildImage(file, undefined, dir, "luatos")).toThrow(`${file}: bounds.maxFrameBytes: 16384 is more than board luatos takes: at most 8192`);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the issue's example, core.json (two EVSEs) on the ESP8266: refused saying why and what to build instead", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pkg-"));
+    expect(() => buildImage(CORE, undefined, dir, "nodemcu-esp8266")).toThrow(
+      `${CORE}: evses: 2 EVSEs, but board nodemcu-esp8266 drives one EVSE (one ADC channel, so one control pilot); use build/configs/minimal.json, or a config with one EVSE and a board.nodemcu-esp8266 section`,
+    );
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("an EVSE with two connectors (full.json) is refused for every board, naming the connectors", () => {
+    const full = loadConfig(path.join(ROOT, "build/configs/full.json"), ROOT);
+    expect(() => fit({ ...full, bounds: { ...full.bounds, maxFrameBytes: 8192 } }, "luatos")).toThrow(/^evses\[0\]\.connectors: EVSE 1 has 2 connectors, but a board's wiring \(board luatos\) has one connector per EVSE; use build\/configs\/core\.json/);
+    expect(() => fit(full, "nodemcu-esp32")).toThrow(/^evses\[0\]\.connectors: /);
+  });
+
+  it("the ESP32 drives at most six EVSEs (ledc channels)", () => {
+    const c = core();
+    c.evses = Array.from({ length: 7 }, () => c.evses[0]);
+    expect(() => fit(c, "nodemcu-esp32")).toThrow(/^evses: 7 EVSEs, but board nodemcu-esp32 drives at most 6 EVSEs/);
+    expect(() => fit(c, "luatos")).not.toThrow();
   });
 });
 
