@@ -58,9 +58,10 @@ function header(i: StartFileInput, file: string): string {
 
 /**
  * NodeMCU (ESP8266, ESP32): init.lua, which the firmware runs from its file system at boot.
- * Chunks come from LFS when it holds them (node.LFS.get since the 2020 LFS rework, node.flashindex,
- * its deprecated synonym, before: https://nodemcu.readthedocs.io/en/dev/modules/node/), else from the
- * .lc files on SPIFFS (loadfile). The start waits BOOT_DELAY_MS on a timer, as NodeMCU's LFS guide
+ * Chunks come from LFS when it holds them (node.LFS.get since the 2020 LFS rework; on older firmware,
+ * which has no node.LFS table, node.flashindex: https://nodemcu.readthedocs.io/en/dev/modules/node/),
+ * else from the .lc files on SPIFFS (loadfile). Only a function is a module: node.flashindex answers a
+ * name LFS does not hold with the LFS's build time and addresses (nil first only without an LFS). The start waits BOOT_DELAY_MS on a timer, as NodeMCU's LFS guide
  * advises (https://nodemcu.readthedocs.io/en/dev/lfs/: time to type file.remove("init.lua") at the
  * console should the application loop in a panic).
  */
@@ -85,11 +86,14 @@ local BOOT_DELAY_MS = 3000
 -- The OEM's wiring (config "board.${i.board}"), handed to the port's boardRun.
 local wiring = ${luaValue(i.wiring)}
 
+-- A module from LFS (node.LFS.get; node.flashindex on firmware from before node.LFS), else its .lc file.
+-- Only a function is the module: flashindex answers a name LFS lacks with the LFS's build time.
 local function chunk(name)
+  local f = nil
   local lfs = node.LFS
-  local f = lfs ~= nil and lfs.get ~= nil and lfs.get(name) or nil
-  if f == nil and node.flashindex ~= nil then f = node.flashindex(name) end
-  if f == nil then f = assert(loadfile(name .. ".lc")) end
+  if lfs ~= nil and lfs.get ~= nil then f = lfs.get(name) end
+  if type(f) ~= "function" and node.flashindex ~= nil then f = node.flashindex(name) end
+  if type(f) ~= "function" then f = assert(loadfile(name .. ".lc")) end
   return f()
 end
 
@@ -122,6 +126,12 @@ tmr.create():alarm(BOOT_DELAY_MS, tmr.ALARM_SINGLE, run)
  * (https://wiki.luatos.com/api/io.html), so the provisioning file cannot be deleted there: it is
  * applied once, recorded by PROVISIONED on the writable file system, and FLASHING.md has the OEM
  * upload the scripts again without it.
+ *
+ * The network: a cellular module (the mobile library) attaches by itself with its SIM and publishes
+ * IP_READY; a WiFi module (the wlan library) joins nothing until told (wlan.init, wlan.setMode,
+ * wlan.connect: LuatOS's demo/websocket/main.lua). main.lua requires the OEM's optional network.lua,
+ * uploaded with the scripts, before it starts the port; a missing one is no error. The port does not
+ * wait for IP_READY: a connect before it fails and the station tries again after its back-off.
  */
 function luatosMain(i: StartFileInput): string {
   // LuaTools wants VERSION as x.y.z.
@@ -157,6 +167,13 @@ local function provision(apply1)
     mark:write("1")
     mark:close()
   end
+end
+
+-- The network: the OEM's network.lua when uploaded with the scripts (WiFi modules: wlan.connect; a
+-- cellular module attaches by itself). The station connects once IP_READY has come, retrying until then.
+local netOk, netErr = pcall(require, "network")
+if not netOk and string.find(tostring(netErr), "module 'network' not found", 1, true) == nil then
+  log.error("main", "network.lua failed: " .. tostring(netErr))
 end
 
 local fw = require("ocpp")

@@ -51,7 +51,7 @@ function ser(v: unknown): string {
  * calls fw.start as a port does. Files live in a table (files: name -> contents). Returns the log and
  * the files left, after `boots` boots on the same files. lfs: how NodeMCU's chunks are found.
  */
-function runStart(board: string, src: string, opts: { files: { [name: string]: string }; boots?: number; lfs?: "get" | "flashindex" | "none"; startFails?: boolean; image?: string }): { log: string[]; files: string[] } {
+function runStart(board: string, src: string, opts: { files: { [name: string]: string }; boots?: number; lfs?: "get" | "flashindex" | "flashindex-other" | "none"; startFails?: boolean; image?: string; network?: "up" | "raises" }): { log: string[]; files: string[] } {
   const vm = createLuaVm(VM[board]);
   try {
     const files = Object.entries(opts.files).map(([k, v]) => `[${luaString(k)}] = ${luaString(v)}`).join(", ");
@@ -71,6 +71,7 @@ local port = { boardRun = function(fw, cfg)
 end }
 ${opts.image === undefined ? "" : realImage(opts.image)}
 local chunks = { ocpp = function() return image end, [${luaString(portModule(board))}] = function() return port end }
+${opts.network === undefined ? "" : opts.network === "up" ? 'chunks.network = function() say("network up") return true end' : 'chunks.network = function() error("no SSID") end'}
 local timers = {}
 local function handle(name, mode)
   if string.find(mode, "r") then
@@ -92,11 +93,21 @@ local env = {
   io = { open = handle },
   loadfile = function(n) say("loadfile " .. n) local c = chunks[(string.gsub(n, "%.lc$", ""))] return c end,
   wifi = { start = function() say("wifi.start") end, sta = { on = function(ev) say("wifi.sta.on " .. ev) end, connect = function() say("wifi.sta.connect") end } },
-  require = function(n) if n == "sys" then return { run = function() say("sys.run") end } end say("require " .. n) return chunks[n]() end,
+  require = function(n)
+    if n == "sys" then return { run = function() say("sys.run") end } end
+    if chunks[n] == nil then error("module '" .. n .. "' not found: no file '/luadb/" .. n .. ".luac'") end
+    say("require " .. n)
+    return chunks[n]()
+  end,
+  pcall = pcall, error = error,
+  log = { error = function(tag, m) say("log.error " .. tag .. " " .. m) end },
 }
 local lfs = ${luaString(opts.lfs ?? "get")}
 if lfs == "get" then env.node.LFS = { get = function(n) say("LFS.get " .. n) return chunks[n] end }
 elseif lfs == "flashindex" then env.node.flashindex = function(n) say("flashindex " .. n) return chunks[n] end
+elseif lfs == "flashindex-other" then
+  -- An LFS without these modules: flashindex answers with the LFS's build time, addresses, size and names.
+  env.node.flashindex = function(n) say("flashindex " .. n) return 1700000000, 0x40200000, 0x100000, 4096, { "other" } end
 else env.node.LFS = { get = function(n) say("LFS.get " .. n) return nil end } end
 local src = ${luaString(src)}
 for boot = 1, ${opts.boots ?? 1} do
@@ -206,6 +217,31 @@ describe("the start file, in the board's Lua VM against minimal module tables", 
     const old = runStart(board, src, { files: {}, lfs: "flashindex" });
     expect(old.log.filter((l) => /^(LFS|loadfile|flashindex)/.test(l))).toEqual(["flashindex ocpp", `flashindex ${portModule(board)}`]);
     expect(old.log).toContain("start");
+    // Older firmware whose LFS holds other modules: flashindex answers with a number, not a module; the .lc files then.
+    const other = runStart(board, src, { files: {}, lfs: "flashindex-other" });
+    expect(other.log.filter((l) => /^(LFS|loadfile|flashindex)/.test(l))).toEqual(["flashindex ocpp", "loadfile ocpp.lc", `flashindex ${portModule(board)}`, `loadfile ${portModule(board)}.lc`]);
+    expect(other.log).toContain("start");
+    // The generated text: node.LFS.get first, node.flashindex when that gave no function, the .lc file last.
+    const get = src.indexOf("lfs.get(name)");
+    const index = src.indexOf("node.flashindex(name)");
+    const lc = src.indexOf('loadfile(name .. ".lc")');
+    expect(get).toBeGreaterThan(0);
+    expect(index).toBeGreaterThan(get);
+    expect(lc).toBeGreaterThan(index);
+    expect(src).toContain('if type(f) ~= "function" and node.flashindex ~= nil then f = node.flashindex(name) end');
+  });
+
+  it("luatos: the OEM's network.lua, when uploaded, runs before the port starts; a missing one is no error, a failing one is logged", () => {
+    const src = startFile("main.lua", input("luatos", loadConfig(CORE, ROOT)));
+    const up = runStart("luatos", src, { files: {}, network: "up" });
+    expect(up.log.slice(0, 4)).toEqual(["boot 1", "require network", "network up", "require ocpp"]);
+    expect(up.log).toContain("start");
+    const none = runStart("luatos", src, { files: {} });
+    expect(none.log.filter((l) => l.startsWith("log") || l.includes("network"))).toEqual([]);
+    expect(none.log).toContain("start");
+    const bad = runStart("luatos", src, { files: {}, network: "raises" });
+    expect(bad.log.filter((l) => l.startsWith("log.error"))).toEqual([expect.stringMatching(/^log\.error main network\.lua failed: .*no SSID/)]);
+    expect(bad.log).toContain("start");
   });
 
   it.each(FLASHABLE)("%s: a station that did not start gets no provisioning, and the file stays for the next start", (board) => {
