@@ -43,14 +43,17 @@ export interface WsHooks<C> {
   base64: (this: void, ctx: C, s: string) => string;
 }
 
-/** Settings of a session; every field but the URL's has a default (wsClient). */
+/** Settings of a session; every field but maxMessage has a default (wsClient). */
 export interface WsOptions {
   /** Subprotocols offered, in order of preference: the server must choose one of them (none offered: it must choose none). */
   protocols?: string[];
   /** Further request header lines, "Name: value" (e.g. "Authorization: Basic ..."); no CR or LF in them. */
   headers?: string[];
-  /** Largest message received, in bytes (default 65536). */
-  maxMessage?: number;
+  /**
+   * Largest message received, in bytes: the board's bound (the image's Firmware.maxFrameBytes), no
+   * default. A frame header announcing more closes the session with 1009 before any of it is kept.
+   */
+  maxMessage: number;
   /** Largest response header block, in bytes (default 2048). */
   maxResponse?: number;
   /** Sent messages longer than this go in fragments of this size; 0 (default) never fragments. */
@@ -151,7 +154,7 @@ function wsClient<C>(url: string, options: WsOptions, ctx: C, hooks: WsHooks<C>)
   return {
     ctx, hooks, host, port, tls, path, headers,
     protocols: options.protocols !== undefined ? options.protocols : [],
-    maxMessage: opt(options.maxMessage, 65536), maxResponse: opt(options.maxResponse, 2048), fragment: opt(options.fragment, 0),
+    maxMessage: options.maxMessage, maxResponse: opt(options.maxResponse, 2048), fragment: opt(options.fragment, 0),
     pingS: opt(options.pingS, 0), pongS: opt(options.pongS, 10), openS: opt(options.openS, 10), closeS: opt(options.closeS, 10),
     utf8: options.utf8 === true,
     state: 0, now: 0, at: 0, key: "", hs: "", status: 0, protocol: "", hdr: "", left: -1, op: 0, fin: false,

@@ -12,12 +12,11 @@
 
 import type { LuatOS } from "./luatos";
 import type { Firmware } from "../../firmware/entry";
-import type { Station } from "../../firmware/station";
 import type { Hal } from "../hal";
 import type { BoardConfig, EvsePins } from "../board-config";
 import { SdmPoller, sdmFeed, sdmPoller, sdmReading, sdmTick } from "../lib/meter-sdm";
 import { idiv } from "../../firmware/arith";
-import { connect, disconnect, FRAME_MAX, Link, rxNew, send } from "./link";
+import { connect, disconnect, Link, rxNew, send } from "./link";
 import { append, erase, load, read, save, size, storageStart } from "./storage";
 import { say } from "./say";
 
@@ -353,15 +352,6 @@ function makeHal(b: Board): Hal {
 }
 
 /**
- * The build's bound on a received message, which the joiner cuts at (link.ts rxFrame). Read from the
- * station's image (st.img.bounds: Ctx.img keeps its name in the image, build/rename-fields.ts), which
- * the Firmware contract (firmware/entry.ts) does not promise: the one place that leans on it.
- */
-function imageFrameMax(st: Station): number {
-  return st.img.bounds.maxFrameBytes;
-}
-
-/**
  * Starts the board: hardware from cfg, the station (fw.start), the firmware's tick every cfg.tickMs
  * and the inputs every POLL_MS. Returns at once; sys.run() in main.lua runs the timers and callbacks.
  */
@@ -369,7 +359,8 @@ function boardRun(fw: Firmware, cfg: BoardConfig): void {
   const hz = mcu.hz();
   const b: Board = {
     fw, cfg, st: undefined,
-    ws: undefined, gen: 0, maxMsg: FRAME_MAX, rx: rxNew(), tlsWarned: false,
+    // The build's bound on a received message (Firmware.maxFrameBytes), where the joiner cuts (link.ts rxFrame).
+    ws: undefined, gen: 0, maxMsg: fw.maxFrameBytes, rx: rxNew(), tlsWarned: false,
     hz: hz > 1 ? hz : 1000, lastTicks: mcu.ticks(), subTicks: 0, msTicks: 0, secs: 0, pendingMs: 0, rtcOffset: undefined, seed: 1,
     relayCmd: [], lockCmd: [], pilot: [], pilotNext: [], plug: [], relayFb: [], lockFb: [],
     meters: [], turn: 0, idleMs: [], phases: 1,
@@ -378,11 +369,8 @@ function boardRun(fw: Firmware, cfg: BoardConfig): void {
   storageStart();
   for (let i = 0; i < cfg.evses.length; i++) setupEvse(b, i);
   if (cfg.evses.length > 0) startMeters(b);
+  if (fw.evses !== cfg.evses.length) say(1, "the board config wires " + int(cfg.evses.length) + " EVSEs, the image has " + int(fw.evses));
   b.st = fw.start(hal);
-  if (b.st !== undefined) {
-    b.maxMsg = imageFrameMax(b.st);
-    if (b.st.img.evses.length !== cfg.evses.length) say(1, "the board config wires " + int(cfg.evses.length) + " EVSEs, the image has " + int(b.st.img.evses.length));
-  }
   const tickMs = cfg.tickMs > 0 && cfg.tickMs <= 1000 ? cfg.tickMs : 1000;
   sys.timerLoopStart(() => b.fw.tick(b.st), tickMs);
   sys.timerLoopStart(() => poll(b), POLL_MS);

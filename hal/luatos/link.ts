@@ -42,7 +42,7 @@ export interface Link {
   ws: WebsocketClient | undefined;
   /** Counts connects and disconnects: a deferred close stands only when nothing came after it. */
   gen: number;
-  /** The largest message received: the build's maxFrameBytes. */
+  /** The largest message received: the build's maxFrameBytes (Firmware.maxFrameBytes). */
   maxMsg: number;
   rx: Rx;
   /** The unverified TLS was logged. */

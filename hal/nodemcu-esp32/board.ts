@@ -237,12 +237,14 @@ function seed(cfg: BoardConfig): string {
 }
 
 export function boardRun(fw: Firmware, cfg: BoardConfig): void {
+  if (fw.evses !== cfg.evses.length) log(1, "the board config wires " + string.format("%d", cfg.evses.length) + " EVSEs, the image has " + string.format("%d", fw.evses));
   adc.setwidth(adc.ADC1, 12);
   const addresses: number[] = [];
   for (let i = 0; i < cfg.evses.length; i++) addresses[addresses.length] = cfg.evses[i].meterAddress;
   const b: Board = {
     fw, cfg, st: undefined, clock: clockNew(), entropy: entropyNew(seed(cfg)),
     t: transportNew({
+      maxMessage: fw.maxFrameBytes,
       uptime: () => b.clock.secs,
       random: (n) => entropyInt(b.entropy, n),
       stir: () => stir(b),

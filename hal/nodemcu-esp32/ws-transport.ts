@@ -10,6 +10,11 @@
 // of at most CHUNK bytes: small parts gathered into one (a send per part would wait an ACK each), a
 // large part cut; the frame is never joined whole. A send that raises ends the link as lost.
 //
+// What is received is bounded by the build: a message at most the image's maxFrameBytes (WsPort
+// maxMessage, Firmware.maxFrameBytes), a larger one refused with a Close 1009 as soon as a frame
+// header announces it, so nothing of it is buffered; the response headers at most ws-client's 2048
+// bytes, a control frame's payload 125.
+//
 // Handshake key and masking keys come from the board's generator (entropy.ts); the Accept check uses
 // crypto.new_hash("SHA1") and encoder.toBase64. wss:// is refused: no TLS on this firmware, so security
 // profiles 2 and 3 cannot be used (logged, reported as closed). The firmware hears exactly one
@@ -26,11 +31,14 @@ declare const encoder: NodeMcuEsp32["encoder"];
 
 /** Largest slice of a part given to one socket send. */
 const CHUNK = 2048;
-/** Largest message received (a larger one closes with 1009); the image refuses what exceeds its own bound. */
-const MAX_MESSAGE = 65536;
 
 /** What the transport needs from the board, and tells it. */
 export interface WsPort {
+  /**
+   * Largest message received, in bytes: the image's Firmware.maxFrameBytes. A frame announcing more
+   * closes the connection with 1009 (RFC 6455 §7.4.1) before any of it is buffered.
+   */
+  maxMessage: number;
   uptime: (this: void) => number;
   random: (this: void, n: number) => number;
   /** An event happened now (its timing stirs the random pool). */
@@ -206,7 +214,7 @@ function transportConnect(t: Transport, url: string, protocol: string, auth: str
   t.link = link;
   // Part 4 §6.3 (security profile 1): HTTP Basic auth.
   const headers = auth !== undefined ? ["Authorization: Basic " + encoder.toBase64(auth)] : [];
-  const ws = wsClient(url, { protocols: [protocol], headers, pingS: pingS > 0 ? pingS : 0, maxMessage: MAX_MESSAGE }, link, HOOKS);
+  const ws = wsClient(url, { protocols: [protocol], headers, pingS: pingS > 0 ? pingS : 0, maxMessage: t.port.maxMessage }, link, HOOKS);
   if (ws === undefined) {
     t.port.log(1, "CSMS URL not usable: " + url);
     reportClosed(link);

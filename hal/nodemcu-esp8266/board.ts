@@ -19,7 +19,8 @@
 // - Storage: ./flash.ts (SPIFFS). Provisioning is the start file's (build/start-file.ts: init.lua
 //   wraps fw.start and applies provision.txt), not the port's.
 // - Hardware: ONE EVSE, because the ESP8266 has one ADC channel (TOUT, 0..1 V) and the pilot must be
-//   read on it; a config with another count is refused at start (logged, nothing runs). Relay, lock,
+//   read on it; a config or an image (Firmware.evses) with another count is refused at start (logged,
+//   nothing runs). Relay, lock,
 //   feedback and plug on gpio; the feedback inputs, the plug and the pilot ADC polled every POLL_MS by
 //   a timer of their own, a change reported (fw.input) once two reads in a row agree: IEC 61851-1
 //   Annex A wants the supply off within 100 ms of C->B or an unplug. The pilot PWM at 1 kHz with the
@@ -334,8 +335,10 @@ function makeHal(p: Port): Hal {
 
 /** Starts the station on this board: hardware set up, flash restored, the tick running. */
 export function boardRun(fw: Firmware, cfg: BoardConfig): void {
-  if (cfg.evses.length !== 1) {
-    log(1, "this board reads one control pilot (one ADC): the config must have exactly 1 EVSE");
+  // The image's EVSE count (Firmware.evses); a stand-in image without it (a test's stub) is taken at the config's word.
+  const imageEvses = fw.evses !== undefined ? fw.evses : 1;
+  if (cfg.evses.length !== 1 || imageEvses !== 1) {
+    log(1, "this board reads one control pilot (one ADC): the config and the image (" + string.format("%d", imageEvses) + " EVSEs) must have exactly 1 EVSE");
     return;
   }
   if (cfg.meter.uart !== 0) {
