@@ -27,7 +27,7 @@ import type { LedcChannel, NodeMcuEsp32 } from "./nodemcu-esp32";
 import { Clock, clockAdvance, clockNew, rtcGet, rtcSet } from "./clock";
 import { Entropy, entropyInt, entropyNew, entropyStir } from "./entropy";
 // One local for the storage functions: the module function stays within Lua 5.1's 50 locals.
-import * as flash from "./flash";
+import { FLASH } from "./flash";
 import { Meters, metersFeed, metersNew, metersReading, metersTick } from "./meters";
 import { DUTY_FULL, PILOT_BITS, pilotDuty, pilotOfAdc } from "./pilot";
 import { Transport, transportClose, transportConnect, transportNew, transportSend, transportTick } from "./ws-transport";
@@ -196,14 +196,14 @@ function makeHal(b: Board): Hal {
     rtcEpoch: () => rtcGet(),
     setRtcEpoch: (epoch) => rtcSet(epoch),
     random: (n) => (n > 1 ? entropyInt(b.entropy, n) : 0),
-    load: (key) => flash.flashLoad(key),
+    load: (key) => FLASH.load(key),
     save: (key, value) => {
-      if (!flash.flashSave(key, value)) log(1, "save failed: " + key);
+      if (!FLASH.save(key, value)) log(1, "save failed: " + key);
     },
-    erase: (key) => flash.flashErase(key),
-    append: (key, parts) => flash.flashAppend(key, parts),
-    read: (key, offset, length) => flash.flashRead(key, offset, length),
-    size: (key) => flash.flashSize(key),
+    erase: (key) => FLASH.erase(key),
+    append: (key, parts) => FLASH.append(key, parts),
+    read: (key, offset, length) => FLASH.read(key, offset, length),
+    size: (key) => FLASH.size(key),
     setRelay: (evseId, closed) => {
       b.relayCmd[evseId - 1] = closed;
       gpio.write(b.cfg.evses[evseId - 1].relay, closed ? 1 : 0);

@@ -42,7 +42,7 @@ import type { NodeMcuEsp8266, TmrTimer, WebsocketClient } from "./nodemcu";
 import { idiv } from "../../firmware/arith";
 import { SdmPoller, sdmFeed, sdmPoller, sdmReading, sdmTick } from "../lib/meter-sdm";
 import { DUTY_FULL, pilotDuty, pilotOfAdc } from "./pilot";
-import { flashAppend, flashErase, flashLoad, flashRead, flashSave, flashSize } from "./flash";
+import { FLASH } from "./flash";
 
 declare const websocket: NodeMcuEsp8266["websocket"];
 declare const tmr: NodeMcuEsp8266["tmr"];
@@ -306,14 +306,14 @@ function makeHal(p: Port): Hal {
     },
     setRtcEpoch: (epoch) => rtctime.set(epoch, 0),
     random: (n) => node.random(0, n - 1),
-    load: (key) => flashLoad(key),
+    load: (key) => FLASH.load(key),
     save: (key, value) => {
-      if (!flashSave(key, value)) log(1, "save " + key + " failed");
+      if (!FLASH.save(key, value)) log(1, "save " + key + " failed");
     },
-    erase: (key) => flashErase(key),
-    append: (key, parts) => flashAppend(key, parts),
-    read: (key, offset, length) => flashRead(key, offset, length),
-    size: (key) => flashSize(key),
+    erase: (key) => FLASH.erase(key),
+    append: (key, parts) => FLASH.append(key, parts),
+    read: (key, offset, length) => FLASH.read(key, offset, length),
+    size: (key) => FLASH.size(key),
     setRelay: (_evseId, closed) => {
       p.relayCmd = closed;
       gpio.write(p.pins.relay, level(closed));
