@@ -110,6 +110,7 @@ export function writeFlashing(cfg: BuildConfig, configFile: string, manifest: Bo
     lfs: pkg.lfs !== undefined ? { bytes: pkg.lfs.estimateBytes, max: pkg.lfs.maxBytes } : undefined,
     provisionKeys: provisionKeys(cfg),
     modules: manifest.globals,
+    wiring: cfg.board?.[res.board],
   });
   fs.writeFileSync(path.join(dir, "FLASHING.md"), md);
 }

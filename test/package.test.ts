@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { buildImage } from "../build/cli";
 import { boardsAvailable, BuildError, readBoardManifest, ROOT } from "../build/compile";
 import { BuildConfig, ConfigError, loadConfig, validateConfig } from "../build/config";
+import { flashingMd } from "../build/flashing";
 import { nodemcu51, nodemcu53 } from "../build/nodemcu-bytecode";
 import { portModule, PROVISION_FILE, startFile } from "../build/start-file";
 import { boardLimits, checkBoardFit, flashableBoards, luaString } from "../build/wiring";
@@ -438,6 +439,62 @@ describe("what a board takes: the frame bound and the EVSEs of hal/<board>/board
     c.evses = Array.from({ length: 7 }, () => c.evses[0]);
     expect(() => fit(c, "nodemcu-esp32")).toThrow(/^evses: 7 EVSEs, but board nodemcu-esp32 drives at most 6 EVSEs/);
     expect(() => fit(c, "luatos")).not.toThrow();
+  });
+});
+
+describe("FLASHING.md, per board (build/flashing.ts)", () => {
+  const md = (board: string, change?: (w: any) => void, lfsBytes = 245760) => {
+    const cfg = loadConfig(configOf(board), ROOT);
+    const m = readBoardManifest(ROOT, board);
+    const wiring = JSON.parse(JSON.stringify(cfg.board![board]));
+    change?.(wiring);
+    return flashingMd({ config: cfg.name, configFile: "c.json", board, target: m.targets[0], startFile: m.start!, files: [], lfs: board === "nodemcu-esp8266" ? { bytes: lfsBytes, max: 262144 } : undefined, provisionKeys: ["Internal/CsmsUrl"], modules: m.globals, wiring });
+  };
+
+  it("ESP8266: the LFS partition at least the image and port's LFS size, set at firmware build (LUA_FLASH_STORE or the cloud builder's LFS size, 256 KB at most)", () => {
+    const t = md("nodemcu-esp8266");
+    expect(t).toContain("The LFS partition must hold the image and the port: at least 240.0 KB (245760 bytes, 0x3C000");
+    expect(t).toContain("`#define LUA_FLASH_STORE 0x3C000`");
+    expect(t).toContain("at most 0x40000 = 256 KB");
+    expect(t).toMatch(/cloud builder's\s+options \(its largest is 256 KB\)/);
+    expect(md("nodemcu-esp8266", undefined, 266240)).toContain("does not fit the ESP8266's largest LFS");
+  });
+
+  it("ESP8266: the meter's UART and the console: D7/D8 through uart.alt(1), or the conflict on the console's pins spelled out", () => {
+    const alt = md("nodemcu-esp8266");
+    expect(alt).toContain("**D7 (RX, GPIO13) and D8 (TX, GPIO15)**");
+    expect(alt).toContain("`uart.alt(1)`");
+    expect(alt).not.toContain("disconnect the meter");
+    const shared = md("nodemcu-esp8266", (w) => {
+      w.meter.rxPin = -1;
+      w.meter.txPin = -1;
+    });
+    expect(shared).toContain("D9 (RX, GPIO3) and D10 (TX, GPIO1)");
+    expect(shared).toMatch(/\*\*disconnect the meter \(or its transceiver's RO line\) while flashing the firmware and while uploading\s+files\*\*/);
+    expect(shared).toContain('"rxPin": 7, "txPin": 8');
+  });
+
+  it("ESP32: the C modules from board.json's globals, and the crypto module with SHA-1 (CONFIG_CRYPTO_HASH_SHA1)", () => {
+    const t = md("nodemcu-esp32");
+    const modules = readBoardManifest(ROOT, "nodemcu-esp32").globals.filter((g) => !["print", "io"].includes(g));
+    expect(t).toContain(`: ${[...modules, "wifi"].map((g) => `\`${g}\``).join(", ")}\n`);
+    expect(t).toContain("`CONFIG_CRYPTO_HASH_SHA1`");
+    expect(t).toContain("Sec-WebSocket-Accept");
+    expect(t).toContain("`CONFIG_NODEMCU_CMODULE_NET`");
+  });
+
+  it("LuatOS: the network step (wlan.connect in network.lua, or mobile attaching by itself), why the scripts are sources", () => {
+    const t = md("luatos");
+    expect(t).toContain("## 2. The network");
+    expect(t).toContain('wlan.connect("your-ssid", "your-password", 1)');
+    expect(t).toContain("`mobile` library");
+    expect(t).toContain("`network.lua`");
+    expect(t).toContain("**Why Lua sources, not bytecode:**");
+    expect(t).toContain("`LUAT_CONF_VM_64bit`");
+  });
+
+  it.each(FLASHABLE)("%s: the pilot ADC needs a peak hold", (board) => {
+    expect(md(board)).toContain("**the board must present the\npilot's positive level to the ADC through a peak-hold circuit**");
   });
 });
 
