@@ -3,9 +3,24 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { compile, halFile, ROOT, Target, transpileEntry } from "../../build/compile";
+import { buildImage } from "../../build/cli";
+import { halFile, readBoardManifest, ROOT, Target, transpileEntry } from "../../build/compile";
 import { BuildConfig, loadConfig } from "../../build/config";
+import type { BoardConfig } from "../../hal/board-config";
 import { buildDir, emulationFile } from "../runtimes/image";
+import { LUATOS_BOARD } from "./luatos/driver";
+import { ESP32_BOARD } from "./nodemcu-esp32/driver";
+import { ESP8266_BOARD } from "./nodemcu-esp8266/driver";
+
+/** Each emulated board's wiring (its driver's pins and dividers): the derived config's "board" section, which the start file hands to boardRun. */
+export const BOARD_WIRING: Record<string, BoardConfig> = {
+  "nodemcu-esp8266": ESP8266_BOARD,
+  "nodemcu-esp32": ESP32_BOARD,
+  luatos: LUATOS_BOARD,
+};
+
+/** Globals the emulation chunk reads beyond the subset: the VM's chunk compiler for the start file, coroutines for LuatOS's sys tasks. */
+const EMULATION_GLOBALS = ["load", "loadstring", "coroutine"];
 
 function newest(dirs: string[], files: string[]): number {
   let t = 0;
@@ -25,16 +40,18 @@ function newest(dirs: string[], files: string[]): number {
 
 /**
  * The config an emulated board runs: the user's, with its first EVSE only when the board reads one
- * pilot (ESP8266: one ADC), and without its "board" wiring section (the emulated board has its own,
- * sim/boards/<board>/driver.ts), written as "<name>-<board>" under build/gen/sim-configs/.
+ * pilot (ESP8266: one ADC), and its "board" wiring section the emulated board's own (BOARD_WIRING,
+ * sim/boards/<board>/driver.ts), which the generated start file hands to the port; written as
+ * "<name>-<board>" under build/gen/sim-configs/.
  */
-export function portConfigFile(configFile: string, board: string, maxEvses: number): string {
+export function portConfigFile(configFile: string, board: string, maxEvses: number, wiring: BoardConfig = BOARD_WIRING[board]): string {
   const raw = JSON.parse(fs.readFileSync(configFile, "utf8")) as Record<string, unknown> & { name: string; evses: unknown[] };
   loadConfig(configFile, ROOT);
   const suffix = `-${board}`;
   const derived: Record<string, unknown> = { ...raw, name: String(raw.name).slice(0, 40 - suffix.length) + suffix, evses: raw.evses.slice(0, maxEvses) };
   delete derived.$schema;
-  delete derived.board;
+  if (wiring === undefined) throw new Error(`no emulated wiring for board ${board}`);
+  derived.board = { [board]: wiring };
   const file = path.join(ROOT, "build", "gen", "sim-configs", `${derived.name as string}.json`);
   const text = JSON.stringify(derived, null, 2) + "\n";
   if (!fs.existsSync(file) || fs.readFileSync(file, "utf8") !== text) {
@@ -44,19 +61,25 @@ export function portConfigFile(configFile: string, board: string, maxEvses: numb
   return file;
 }
 
-/** Builds (or reuses) image, port and emulation of a config for a board into build/out/<config>/<target>/. */
+/**
+ * Builds (or reuses) a config for a board as `ocpp-fw build --board <board> --target <target> --out
+ * build/out/<config>/<target>/` does (build/cli.ts buildImage: image and port, and the package an OEM
+ * flashes: the generated start file, provision.txt, FLASHING.md, ...), and the board's emulation beside
+ * them. The simulator loads image and port from there and the emulated firmware runs that start file.
+ */
 export function buildPort(configFile: string, board: string, target: Target, log?: (s: string) => void): BuildConfig {
   const cfg = loadConfig(configFile, ROOT);
   const dir = buildDir(ROOT, cfg.name, target);
   const emu = emulationFile(dir, board);
-  const outputs = [path.join(dir, "ocpp.luac"), halFile(dir, board, true), emu];
+  const start = readBoardManifest(ROOT, board).start;
+  const outputs = [path.join(dir, "ocpp.luac"), halFile(dir, board, true), emu, ...(start !== undefined ? [path.join(dir, start)] : [])];
   const stampFile = path.join(dir, `port-${board}-config.json`);
   const stamp = JSON.stringify(cfg);
   const fresh = outputs.every((f) => fs.existsSync(f)) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === stamp;
   if (fresh && Math.min(...outputs.map((f) => fs.statSync(f).mtimeMs)) >= newest(["firmware", "hal", "profiles", "sim/boards"], [configFile])) return cfg;
   log?.(`building ${cfg.name} for ${target} with the ${board} port …`);
-  compile(cfg, target, dir, board);
-  const source = transpileEntry(path.join(ROOT, "sim", "boards", board, "modules.ts"), target);
+  buildImage(configFile, target, dir, board);
+  const source = transpileEntry(path.join(ROOT, "sim", "boards", board, "modules.ts"), target, undefined, EMULATION_GLOBALS);
   fs.writeFileSync(emu, Buffer.from(source, "latin1"));
   fs.writeFileSync(stampFile, stamp);
   return cfg;

@@ -10,7 +10,8 @@
 // uncaught error: printed, then the chip restarts ("print" and "restart" effects).
 //
 // Common inputs: time (timers only), clock <µs at boot> (before boot: where the µs counter starts),
-// file <name>\t<bytes> (before boot: the flash as Node kept it), boot <board config> (runs the port),
+// file <name>\t<bytes> (before boot: the flash as Node kept it), boot (the firmware runs its start
+// file, the generated init.lua / main.lua, which runs the port),
 // rtc <epoch> (before boot: a clock kept over a soft restart). A board's own kinds go to its handler.
 // Common effects: print <text>, restart, fput <name>\t<bytes> (the whole file), fapp <name>\t<bytes>,
 // fdel <name>, fren <old>\t<new>, due.
@@ -18,12 +19,16 @@
 // fileAppend, fileRead) so the emulation's own copies do not show in the port's heap figures.
 
 import type { Firmware } from "../../firmware/entry";
-import type { Station } from "../../firmware/station";
-import type { BoardConfig, EvsePins } from "../../hal/board-config";
+import type { BoardConfig } from "../../hal/board-config";
 import { escapeField, unescapeField } from "../../firmware/fields";
 import { idiv } from "../../firmware/arith";
 
 export type BoardRun = (this: void, fw: Firmware, cfg: BoardConfig) => void;
+
+/** A chunk compiler of the VM: Lua 5.1's loadstring, 5.3's load (the emulation is built with both allowed, sim/boards/build.ts). */
+type Compile = (this: void, text: string, name: string) => LuaMultiReturn<[((this: void) => void) | undefined, string | undefined]>;
+declare const loadstring: Compile | undefined;
+declare const load: Compile;
 
 export interface EmuTimer {
   /** Virtual ms it fires at; a repeating timer is then due again an interval later. */
@@ -94,33 +99,6 @@ export function splitFields(line: string, max: number): string[] {
 export function int(s: string | undefined): number {
   const n = s !== undefined ? tonumber(s) : undefined;
   return n !== undefined ? n : 0;
-}
-
-/** Integers of a comma-separated field. */
-function ints(s: string): number[] {
-  const out: number[] = [];
-  let start = 1;
-  for (;;) {
-    const [c] = string.find(s, ",", start, true);
-    out[out.length] = int(string.sub(s, start, c !== undefined ? c - 1 : s.length));
-    if (c === undefined) return out;
-    start = c + 1;
-  }
-}
-
-/**
- * The board config of a boot line: tickMs, the pilot levels, the meter bus
- * "uart,baud,dePin,txPin,rxPin,periodMs", then per EVSE its pins
- * "relay,relayFeedback,pilotPwm,pilotAdc,lock,lockFeedback,plug,meterAddress" (sim/boards/port-runner.ts).
- */
-function boardConfig(f: string[]): BoardConfig {
-  const m = ints(f[2]);
-  const evses: EvsePins[] = [];
-  for (let i = 3; i < f.length; i++) {
-    const v = ints(f[i]);
-    evses[evses.length] = { relay: v[0], relayFeedback: v[1], pilotPwm: v[2], pilotAdc: v[3], lock: v[4], lockFeedback: v[5], plug: v[6], meterAddress: v[7] };
-  }
-  return { tickMs: int(f[0]), pilotLevels: ints(f[1]), meter: { uart: m[0], baud: m[1], dePin: m[2], txPin: m[3], rxPin: m[4], periodMs: m[5] }, evses };
 }
 
 export function newEmu(paged?: boolean): Emu {
@@ -206,7 +184,7 @@ export function fileRead(f: string[], first: number, last: number): string {
 }
 
 /** A file's whole text (paged or not), or undefined. */
-function fileText(e: Emu, name: string): string | undefined {
+export function fileText(e: Emu, name: string): string | undefined {
   if (e.paged === undefined) return e.files[name];
   const f = e.paged[name];
   return f === undefined ? undefined : table.concat(f);
@@ -269,49 +247,32 @@ function runTimers(e: Emu, until: number): void {
 }
 
 /**
- * Applies a provisioning text as the generated start file does (build/start-file.ts): one
- * `Component/Variable=value` per line, `#` comments, a CR before the LF dropped, lines without a value skipped.
+ * Runs the start file the firmware runs at boot (NodeMCU: init.lua from SPIFFS; LuatOS: main.lua from
+ * its script area), the build's generated one (build/start-file.ts) as the package holds it: compiled
+ * from the emulated flash and run as a firmware callback. Without it the firmware prints that it cannot
+ * open it, as NodeMCU's lua.c does, and nothing more runs.
  */
-function applyProvisioning(fw: Firmware, st: Station, text: string): void {
-  let pos = 1;
-  while (pos <= text.length) {
-    const [nl] = string.find(text, "\n", pos, true);
-    let line = string.sub(text, pos, nl !== undefined ? nl - 1 : text.length);
-    pos = nl !== undefined ? nl + 1 : text.length + 1;
-    if (string.sub(line, line.length) === "\r") line = string.sub(line, 1, line.length - 1);
-    const [eq] = string.find(line, "=", 1, true);
-    if (eq !== undefined && eq > 1 && eq < line.length && string.sub(line, 1, 1) !== "#") fw.provision(st, string.sub(line, 1, eq - 1), string.sub(line, eq + 1));
+export function runStartFile(e: Emu, name: string): void {
+  const text = fileText(e, name);
+  if (text === undefined) {
+    emit(e, "print", ["lua: cannot open " + name]);
+    return;
   }
+  const compile = loadstring !== undefined ? loadstring : load;
+  const [chunk, err] = compile(text, "@" + name);
+  if (chunk === undefined) {
+    crash(e, err);
+    return;
+  }
+  callback(e, chunk);
 }
 
 /**
- * The image's entry points as the start file hands them to boardRun: start wrapped so the unit's
- * provisioning file (when there is one) goes in right after fw.start, then is removed.
+ * The port's event function: files and boot first, then the board's own inputs. At boot the firmware
+ * runs its start file (`boot`: the board's, usually runStartFile), which finds the image and the port,
+ * applies the provisioning and calls the port's boardRun with the OEM's wiring.
  */
-function withProvisioning(e: Emu, fw: Firmware, provisionFile: string): Firmware {
-  const boot = {} as { [k: string]: unknown };
-  for (const [k, v] of pairs(fw as unknown as { [k: string]: unknown })) rawset(boot, k as string, v);
-  const wrapped = boot as unknown as Firmware;
-  wrapped.start = (hal) => {
-    const st = fw.start(hal);
-    const text = fileText(e, provisionFile);
-    if (st !== undefined && text !== undefined) {
-      applyProvisioning(fw, st, text);
-      if (e.paged !== undefined) filePut(e, provisionFile, undefined);
-      else rawset(e.files, provisionFile, undefined);
-      emit(e, "fdel", [provisionFile]);
-    }
-    return st;
-  };
-  return wrapped;
-}
-
-/**
- * The port's event function: files and boot first, then the board's own inputs. At boot the port's
- * boardRun gets the image as the board's start file gives it: with provisionFile, the file its start
- * file applies after fw.start (build/start-file.ts).
- */
-export function emuEvent(e: Emu, fw: Firmware, boardRun: BoardRun, provisionFile?: string): (this: void, line: string) => string[] {
+export function emuEvent(e: Emu, boot: (this: void) => void): (this: void, line: string) => string[] {
   return (line: string) => {
     const f = splitFields(line, 64);
     const at = int(f[0]);
@@ -332,9 +293,7 @@ export function emuEvent(e: Emu, fw: Firmware, boardRun: BoardRun, provisionFile
       e.rtc = int(rest[0]);
       e.rtcAt = at;
     } else if (kind === "boot") {
-      const cfg = boardConfig(rest);
-      const started = provisionFile !== undefined ? withProvisioning(e, fw, provisionFile) : fw;
-      callback(e, () => boardRun(started, cfg));
+      callback(e, boot);
     } else if (kind !== "time") {
       callback(e, () => e.handle(kind, rest));
     }

@@ -9,17 +9,27 @@
 // --state-dir's JSON file), so a power cycle reloads them into a fresh VM. A power loss can be cut
 // in after any effect (`cutAfter`): the effects after it never happened.
 
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { readBoardManifest } from "../../build/compile";
+import { PROVISION_FILE } from "../../build/start-file";
 import type { BoardConfig } from "../../hal/board-config";
 import { escField, FlashStore, unescField } from "../board";
-import { ImageRuntime, loadPort } from "../runtimes/image";
+import { buildDir, ImageRuntime, loadPort } from "../runtimes/image";
 import type { LuaRuntimeName } from "../runtimes/lua-vm";
 
 export type PortLog = (kind: "log" | "effect" | "frame-in" | "frame-out", text: string) => void;
 
 /** A board's Node half: its own effects and inputs, its hardware, its sockets. */
 export interface PortDriver {
-  /** The wiring handed to the port's boardRun. */
+  /** The board's wiring: what the derived config's "board" section holds (sim/boards/build.ts), so the generated start file hands it to boardRun. */
   readonly config: BoardConfig;
+  /**
+   * Where the firmware's upload tool puts the package's files (the start file, provision.txt): dir ""
+   * on NodeMCU's SPIFFS, writable, kept in the flash store; "/luadb/" in LuatOS's script area,
+   * read-only, kept apart from the store (and over power cycles) as LuaTools wrote it.
+   */
+  readonly upload: { dir: string; readOnly: boolean };
   /** One effect of the board's own modules (fields unescaped); false when it is not one. */
   effect(kind: string, f: string[]): boolean;
   /** Before boot: the inputs as the hardware holds them (runner.feed). */
@@ -37,9 +47,9 @@ export interface PortRunnerOptions {
   board: string;
   store?: FlashStore;
   log?: PortLog;
-  /** Device-model values a unit is provisioned with: written before the first boot to the provisioning file the board's start file applies. */
+  /** Device-model values a unit is provisioned with: uploaded with the start file before the first boot, as the provisioning file it applies. */
   provision?: Record<string, string>;
-  /** That file's name (build/start-file.ts PROVISION_FILE): "Component/Variable=value" lines. */
+  /** That file's name as the firmware sees it (default: the driver's upload dir + build/start-file.ts PROVISION_FILE): "Component/Variable=value" lines. */
   provisionFile?: string;
   /** µs of the board's counter at boot (default 0; tests start it near its wrap). */
   usBase?: number;
@@ -67,6 +77,8 @@ export class PortRunner {
   cutAfter: ((kind: string, f: string[]) => boolean) | undefined;
   /** Every print of the port, in order. */
   readonly prints: string[] = [];
+  /** A read-only script area (LuatOS's LuaDB): name → bytes, as uploaded; fed before the flash at every power-on. */
+  readonly scripts = new Map<string, string>();
   private luaDue: number | undefined;
   private scheduled: Scheduled[] = [];
   private seq = 0;
@@ -79,6 +91,11 @@ export class PortRunner {
 
   constructor(private readonly opts: PortRunnerOptions) {
     this.store = opts.store ?? new FlashStore();
+  }
+
+  /** The board this runner emulates. */
+  get board(): string {
+    return this.opts.board;
   }
 
   attach(driver: PortDriver): void {
@@ -96,25 +113,37 @@ export class PortRunner {
     this.image = loadPort(this.opts.root, this.opts.config, this.opts.runtime, this.opts.board);
     this.live = true;
     this.bootCount++;
-    if (this.bootCount === 1 && this.opts.provision !== undefined && this.opts.provisionFile !== undefined) {
-      const text = Object.entries(this.opts.provision).map(([k, v]) => `${k}=${v}\n`).join("");
-      this.store.set(this.opts.provisionFile, text);
-    }
+    if (this.bootCount === 1) this.upload();
     this.feed("clock", [String(this.opts.usBase ?? 0)]);
     this.feed("seed", [String(this.bootCount)]);
     if (this.rtcKept !== undefined) this.feed("rtc", [String(this.rtcKept)]);
     this.rtcKept = undefined;
+    for (const [name, bytes] of this.scripts) this.feed("file", [name, bytes]);
     for (const [name, bytes] of this.store.data) this.feed("file", [name, bytes]);
     this.driver.powerOn();
-    const c = this.driver.config;
-    const csv = (a: number[]) => a.join(",");
-    const m = c.meter;
-    this.feed("boot", [
-      String(c.tickMs),
-      csv(c.pilotLevels),
-      csv([m.uart, m.baud, m.dePin, m.txPin, m.rxPin, m.periodMs ?? 1000]),
-      ...c.evses.map((e) => csv([e.relay, e.relayFeedback, e.pilotPwm, e.pilotAdc, e.lock, e.lockFeedback, e.plug, e.meterAddress])),
-    ]);
+    // The firmware runs its start file: it loads the image and the port, provisions, calls boardRun.
+    this.feed("boot", []);
+  }
+
+  /**
+   * What the OEM puts on the board with the firmware, before the runner's first power-on: the build's
+   * generated start file (build/out/<config>/<target>/init.lua or main.lua, sim/boards/build.ts) and,
+   * with `provision`, the unit's provisioning file; each where the board's upload tool writes it.
+   */
+  private upload(): void {
+    const { root, config, runtime, board } = this.opts;
+    const start = readBoardManifest(root, board).start;
+    if (start === undefined) throw new Error(`board ${board} has no start file (hal/${board}/board.json)`);
+    const up = this.driver.upload;
+    const put = (name: string, bytes: string) => {
+      if (up.readOnly && name.startsWith(up.dir)) this.scripts.set(name, bytes);
+      else this.store.set(name, bytes);
+    };
+    put(up.dir + start, fs.readFileSync(path.join(buildDir(root, config, runtime), start), "latin1"));
+    if (this.opts.provision !== undefined) {
+      const text = Object.entries(this.opts.provision).map(([k, v]) => `${k}=${v}\n`).join("");
+      put(this.opts.provisionFile ?? up.dir + PROVISION_FILE, text);
+    }
   }
 
   /** Power off and on: the VM, the sockets and the outputs go; flash and the hardware stay. */

@@ -12,9 +12,8 @@ import { buildPort, portConfigFile } from "./build";
 import { PortDriver, PortLog, PortRunner } from "./port-runner";
 import { NodeMcuEsp8266Driver } from "./nodemcu-esp8266/driver";
 import { LuatosDriver } from "./luatos/driver";
-import { PROVISION_FILE as LUATOS_PROVISION_FILE } from "./luatos/modules";
 import { NodeMcuEsp32Driver } from "./nodemcu-esp32/driver";
-import { PROVISION_FILE as ESP32_PROVISION_FILE } from "./nodemcu-esp32/modules";
+import { PROVISION_FILE } from "../../build/start-file";
 import type { LuaRuntimeName } from "../runtimes/lua-vm";
 
 /** A board's driver with the EV's cable in reach (the simulator plugs it in). */
@@ -27,7 +26,7 @@ export interface PortBoard {
   runtimes: LuaRuntimeName[];
   /** EVSEs its wiring serves. */
   maxEvses: number;
-  /** The provisioning file its start file applies (build/start-file.ts PROVISION_FILE). */
+  /** The provisioning file its start file applies, as the firmware names it (build/start-file.ts PROVISION_FILE; LuatOS: in /luadb/). */
   provisionFile: string;
   driver(runner: PortRunner, log: (line: string) => void): PortBoardDriver;
 }
@@ -36,20 +35,20 @@ export const PORT_BOARDS: Record<string, PortBoard> = {
   "nodemcu-esp8266": {
     runtimes: ["lua5.1", "lua5.3"],
     maxEvses: 1,
-    provisionFile: "provision.txt",
+    provisionFile: PROVISION_FILE,
     driver: (runner, log) => new NodeMcuEsp8266Driver(runner, log),
   },
   luatos: {
     runtimes: ["lua5.3"],
     maxEvses: 2,
-    provisionFile: LUATOS_PROVISION_FILE,
+    provisionFile: "/luadb/" + PROVISION_FILE,
     driver: (runner, log) => new LuatosDriver(runner, log),
   },
   // Single floats, as NodeMCU ESP32's Lua 5.3 (the build's Lua 5.3 sources, run on lua5.3-f32).
   "nodemcu-esp32": {
     runtimes: ["lua5.3-f32"],
     maxEvses: 2,
-    provisionFile: ESP32_PROVISION_FILE,
+    provisionFile: PROVISION_FILE,
     driver: (runner, log) => new NodeMcuEsp32Driver(runner, log),
   },
 };

@@ -50,6 +50,8 @@ export interface LuatosDriverOptions {
 
 export class LuatosDriver implements PortDriver {
   readonly config: BoardConfig;
+  /** LuaTools writes the scripts (main.lua, provision.txt) into the read-only LuaDB area. */
+  readonly upload = { dir: "/luadb/", readOnly: true };
   readonly hw: EvseHardware[];
   readonly meters: Sdm630Slave[];
   /** The port's outputs as it last wrote them, by pin; the PWM channels as last opened. */

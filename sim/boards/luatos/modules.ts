@@ -15,9 +15,10 @@
 // rename replaces its target (LittleFS). mcu.ticks() is a 32-bit millisecond counter shown signed,
 // as on LuatOS's 32-bit VM (it starts where the runner's clock line puts it). os.time() counts from
 // 2000-01-01 until the network time comes ("ntp" input) or an RTC was kept over a restart.
-// The provisioning file is main.lua's (build/start-file.ts), applied by emu-core.ts at boot: here it
-// is PROVISION_FILE, where main.lua reads it; main.lua leaves it (/luadb/ is read-only) and records
-// that it applied it, the emulation removes it.
+// At boot the firmware runs /luadb/main.lua, the build's generated start file as LuaTools uploaded it:
+// `sys = require("sys")`, the image and the port by require from the script area, provision.txt
+// (/luadb/provision.txt) applied once and recorded by /provisioned (the script area is read-only, so
+// the file stays), the port's boardRun with the wiring, then sys.run().
 //
 // Not emulated (the port uses none of them): sys tasks (taskInit, wait, waitUntil), the digests and
 // HMACs of crypto (md5, sha*, hmac_*; base64, trng and crc16_modbus are), fskv tables and sub-keys,
@@ -45,8 +46,8 @@ import { BoardRun, callback, disarmTimer, Emu, EmuTimer, emit, emuEvent, emuFlas
 // One local for the paged-file functions (a chunk takes at most 50 on the boards' Lua 5.1).
 import * as pages from "../emu-core";
 
-/** Where main.lua reads the unit's provisioning file (build/start-file.ts). */
-export const PROVISION_FILE = "/luadb/provision.txt";
+/** The script area LuaTools writes (LuaDB, read-only), and the start file the firmware runs from it. */
+const SCRIPTS = "/luadb/";
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 /** 2000-01-01: where an RTC never set starts. */
 const RTC_RESET = 946684800;
@@ -198,6 +199,8 @@ function sysModule(e: Emu, s: Sys): SysModule {
     timerStart: (fn, ms, ...args) => sysStart(e, s, fn as unknown as Fn4, ms, false, args),
     timerLoopStart: (fn, ms, ...args) => sysStart(e, s, fn as unknown as Fn4, ms, true, args),
     timerStop: (id) => stop(id as number | Fn4),
+    // The scheduler's loop, which main.lua ends with: here the event function is the loop, so
+    // sys.run() returns to it (nothing follows it in main.lua).
     run: () => undefined,
   };
 }
@@ -205,7 +208,7 @@ function sysModule(e: Emu, s: Sys): SysModule {
 // ---- files: io, os, fskv ----
 
 function readOnly(path: string): boolean {
-  return string.sub(path, 1, 7) === "/luadb/";
+  return string.sub(path, 1, SCRIPTS.length) === SCRIPTS;
 }
 
 // Files are emu-core's pages (newEmu(true)): an append copies at most a page, a read joins only the
@@ -776,9 +779,26 @@ export function emulate(fw: Firmware): Emulation {
       emit(e, "rtc", [f[0]]);
     } else error("unknown input " + kind);
   };
+  const sys = sysModule(e, s);
+  // The modules require finds: sys (the firmware's own sys.lua), and the scripts in LuaDB: the image
+  // and the port, whose chunks the harness ran when it loaded them.
+  const scripts: { [name: string]: ((this: void) => unknown) | undefined } = { sys: () => sys, ocpp: () => fw };
+  // LuatOS's require: the standard one, its searcher looking in the script area (LuaDB) for
+  // <name>.luac / <name>.lua, a module loaded once (package.loaded); an unknown name raises.
+  const loaded: { [name: string]: unknown } = {};
+  const requireFn = (name: string): unknown => {
+    const have = loaded[name];
+    if (have !== undefined) return have;
+    const f = scripts[name];
+    if (f === undefined) return error("module '" + name + "' not found: no " + SCRIPTS + name + ".luac or .lua");
+    const m = f();
+    loaded[name] = m !== undefined ? m : true;
+    return loaded[name];
+  };
   const globals: { [name: string]: unknown } = {
+    require: requireFn,
     websocket: websocketModule(e, ws),
-    sys: sysModule(e, s),
+    sys,
     fskv: fskvModule(e, kv),
     io: ioModule(e),
     os: osModule(e),
@@ -793,7 +813,11 @@ export function emulate(fw: Firmware): Emulation {
   };
   return {
     globals,
-    attach: (boardRun) => emuEvent(e, fw, boardRun, PROVISION_FILE),
+    attach: (boardRun) => {
+      const port = { boardRun };
+      scripts["hal-luatos"] = () => port;
+      return emuEvent(e, () => pages.runStartFile(e, SCRIPTS + "main.lua"));
+    },
     flashBytes: () => emuFlashBytes(e),
   };
 }

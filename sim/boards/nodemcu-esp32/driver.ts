@@ -16,12 +16,13 @@ import type { PortDriver, PortRunner } from "../port-runner";
 
 /**
  * The emulated board's wiring (ESP32 GPIO numbers, ADC1 channels): two EVSEs, each with contactor and
- * lock feedback, plug detection from the pilot; the meters on UART 2 (GPIO 17/16, DE on GPIO 4).
+ * lock feedback, plug detection from the pilot; the meters on UART 2 (GPIO 17/16, DE on GPIO 4). The
+ * pins are core.json's (the build checks them: ADC1 channels 6 and 7 are GPIO 34 and 35, no other use).
  */
 export const ESP32_BOARD: BoardConfig = {
   evses: [
-    { relay: 25, relayFeedback: 34, pilotPwm: 26, pilotAdc: 6, lock: 27, lockFeedback: 35, plug: -1, meterAddress: 1 },
-    { relay: 32, relayFeedback: 39, pilotPwm: 33, pilotAdc: 7, lock: 13, lockFeedback: 36, plug: -1, meterAddress: 2 },
+    { relay: 25, relayFeedback: 27, pilotPwm: 32, pilotAdc: 6, lock: 21, lockFeedback: 22, plug: -1, meterAddress: 1 },
+    { relay: 26, relayFeedback: 13, pilotPwm: 33, pilotAdc: 7, lock: 18, lockFeedback: 19, plug: -1, meterAddress: 2 },
   ],
   meter: { uart: 2, baud: 9600, dePin: 4, txPin: 17, rxPin: 16, periodMs: 1000 },
   // The divider gives +12 V as 3800 of 4095: thresholds halfway between +12/+9/+6/+3/0 V.
@@ -97,6 +98,8 @@ interface Socket {
 
 export class NodeMcuEsp32Driver implements PortDriver {
   readonly config: BoardConfig;
+  /** The package goes onto SPIFFS (init.lua, provision.txt), as the OEM uploads it. */
+  readonly upload = { dir: "", readOnly: false };
   readonly hw: EvseHardware[];
   readonly meters: Sdm630Slave[];
   /** The port's outputs as it last wrote them, by pin. */

@@ -18,8 +18,9 @@
 // Not emulated: bit, sjson (the port does not use them), net servers and UDP, DNS lookups (the driver
 // connects by name), crypto hashes other than SHA1 and HMAC, gpio interrupts, time.epoch2cal.
 //
-// The start file's part (build/start-file.ts init.lua) is emu-core's: its provisioning file goes to
-// fw.provision right after fw.start, then is removed.
+// At boot the firmware runs init.lua from SPIFFS, the build's generated start file as the package holds
+// it: wifi.start(), then after its boot delay the image and the port from LFS (../nodemcu-common.ts),
+// provision.txt applied once and removed, the port's boardRun with the wiring.
 //
 // Board inputs (Node → here, after "<ms>\t"; sim/boards/README.md):
 //   net <id>\tconnected | net <id>\trecv\t<bytes> | net <id>\tsent\t<n acked> | net <id>\tclosed\t<err>
@@ -31,10 +32,13 @@
 import type { Firmware } from "../../../firmware/entry";
 import type {
   AdcModule, CryptoModule, EncoderModule, FileModule, GpioConfig, GpioModule, IoFile, IoModule, LedcChannel, LedcChannelConfig, LedcModule,
-  NetModule, NetSocket, NodeModule, TimeModule, TmrModule, TmrTimer, UartModule,
+  NetModule, NetSocket, NodeModule, TimeModule, TmrModule, UartModule,
 } from "../../../hal/nodemcu-esp32/nodemcu-esp32";
 import { idiv } from "../../../firmware/arith";
-import { BoardRun, disarmTimer, Emu, EmuTimer, emit, emuEvent, emuFlashBytes, int, armTimer, newEmu } from "../emu-core";
+import { BoardRun, Emu, emit, emuEvent, emuFlashBytes, int, newEmu } from "../emu-core";
+// One local for the shared NodeMCU parts (the chunk stays under Lua 5.1's 50 locals).
+import * as nm from "../nodemcu-common";
+import type { FlashIndex, Lfs, TmrKind } from "../nodemcu-common";
 import { sha1, sha1Tables } from "./sha1";
 
 /** SPIFFS: the longest name; the size fsinfo reports. */
@@ -42,8 +46,7 @@ const MAX_NAME = 31;
 const FS_TOTAL = 1400000;
 /** lwIP's TCP send buffer (CONFIG_LWIP_TCP_SND_BUF_DEFAULT). */
 const SND_BUF = 5744;
-/** The provisioning file the start file applies (build/start-file.ts PROVISION_FILE). */
-export const PROVISION_FILE = "provision.txt";
+const BOARD = "nodemcu-esp32";
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const HEX = "0123456789abcdef";
 
@@ -166,6 +169,8 @@ function ioFile(e: Emu, f: OpenFile): IoFile {
       check();
       if (!f.reads) return undefined;
       const cur = e.files[f.name];
+      // Lua 5.3 takes the formats with or without their old '*'.
+      if (type(fmt) === "string" && string.sub(fmt as string, 1, 1) === "*") fmt = string.sub(fmt as string, 2) as typeof fmt;
       if (fmt === "a") {
         const rest = string.sub(cur, f.pos + 1);
         f.pos = cur.length;
@@ -251,69 +256,15 @@ const ALARM_SINGLE = 0;
 const ALARM_AUTO = 1;
 const ALARM_SEMI = 2;
 
-function tmrTimer(e: Emu): TmrTimer {
-  const t: EmuTimer = { due: 0, interval: 0, repeat: false, running: false, fn: undefined, seq: 0 };
-  let cb: ((this: void, t: TmrTimer) => void) | undefined;
-  let mode = ALARM_SINGLE;
-  const obj: TmrTimer = {
-    register: (ms, m, fn) => {
-      if (ms < 1 || ms > 6870947) error("Range: 1-6870947");
-      if (m !== ALARM_SINGLE && m !== ALARM_AUTO && m !== ALARM_SEMI) error("Invalid mode");
-      disarmTimer(e, t);
-      t.interval = ms;
-      t.repeat = m === ALARM_AUTO;
-      mode = m;
-      cb = fn;
-    },
-    start: () => {
-      if (cb === undefined) error("timer not registered");
-      if (t.running) return false;
-      armTimer(e, t, t.interval);
-      return true;
-    },
-    alarm: (ms, m, fn) => {
-      obj.register(ms, m, fn);
-      return obj.start();
-    },
-    stop: () => {
-      const was = t.running;
-      disarmTimer(e, t);
-      return was;
-    },
-    unregister: () => {
-      disarmTimer(e, t);
-      cb = undefined;
-    },
-    interval: (ms) => {
-      t.interval = ms;
-      if (t.running) armTimer(e, t, ms);
-    },
-    state: () => {
-      if (cb === undefined) return $multi(undefined);
-      return $multi(t.running, mode);
-    },
-  };
-  t.fn = () => {
-    const fn = cb;
-    // A single alarm unregisters itself before its callback runs.
-    if (mode === ALARM_SINGLE) cb = undefined;
-    if (fn !== undefined) fn(obj);
-  };
-  return obj;
-}
+const TMR: TmrKind = { single: ALARM_SINGLE, semi: ALARM_SEMI, auto: ALARM_AUTO, strict: true, rangeError: "Range: 1-6870947" };
 
 function tmrModule(e: Emu): TmrModule {
-  return { create: () => tmrTimer(e), ALARM_SINGLE, ALARM_SEMI, ALARM_AUTO };
+  return { create: () => nm.tmrTimer(e, TMR), ALARM_SINGLE, ALARM_SEMI, ALARM_AUTO };
 }
 
 // ---- node ----
 
-function nodeModule(e: Emu, chip: { id: number }): NodeModule {
-  const post = (a: unknown, b?: unknown) => {
-    const fn = (b !== undefined ? b : a) as (this: void, priority: number) => void;
-    const t: EmuTimer = { due: 0, interval: 0, repeat: false, running: false, fn: () => fn(1), seq: 0 };
-    armTimer(e, t, 0);
-  };
+function nodeModule(e: Emu, chip: { id: number }, lfs: Lfs): NodeModule & { flashindex: FlashIndex } {
   return {
     restart: () => {
       emit(e, "restart", []);
@@ -328,14 +279,9 @@ function nodeModule(e: Emu, chip: { id: number }): NodeModule {
     chipid: () => "0x" + string.format("%x", chip.id),
     chipmodel: () => "esp32",
     info: () => ({}),
-    LFS: {
-      get: () => undefined,
-      reload: () => "LFS is not emulated",
-      list: () => undefined,
-      time: undefined,
-      config: { lfs_mapped: 0, lfs_base: 0, lfs_size: 0, lfs_used: 0 },
-    },
-    task: { post: post as unknown as NodeModule["task"]["post"], LOW_PRIORITY: 0, MEDIUM_PRIORITY: 1, HIGH_PRIORITY: 2 },
+    LFS: nm.lfsModule(lfs),
+    flashindex: nm.flashindex(lfs),
+    task: { post: nm.taskPost(e) as unknown as NodeModule["task"]["post"], LOW_PRIORITY: 0, MEDIUM_PRIORITY: 1, HIGH_PRIORITY: 2 },
     setonerror: () => undefined,
     compile: () => error("node.compile is not emulated"),
   };
@@ -662,6 +608,45 @@ function timeModule(e: Emu, rtc: Rtc): TimeModule {
   };
 }
 
+// ---- wifi ----
+
+/**
+ * The wifi calls of the generated init.lua (https://nodemcu.readthedocs.io/en/dev-esp32/modules/wifi/):
+ * wifi.start() starts the interface, which joins the saved station configuration by itself; the
+ * network is the host's, so nothing more happens here. Not for the port (board.json has no wifi).
+ */
+interface WifiModule {
+  start(this: void): void;
+  stop(this: void): void;
+  mode(this: void, m: number, save?: boolean): number;
+  getmode(this: void): number;
+  STATION: number;
+  SOFTAP: number;
+  STATIONAP: number;
+  NULLMODE: number;
+}
+
+function wifiModule(): WifiModule {
+  const w = { mode: 1, started: false };
+  return {
+    start: () => {
+      w.started = true;
+    },
+    stop: () => {
+      w.started = false;
+    },
+    mode: (m) => {
+      w.mode = m;
+      return m;
+    },
+    getmode: () => w.mode,
+    STATION: 1,
+    SOFTAP: 2,
+    STATIONAP: 3,
+    NULLMODE: 0,
+  };
+}
+
 // ---- the emulation ----
 
 export interface Emulation {
@@ -681,6 +666,7 @@ export function emulate(fw: Firmware): Emulation {
   const net: Net = { seq: 0, socks: {} };
   const chip = { id: 0x2a0b1c };
   const rtc: Rtc = { us: 0 };
+  const lfs = nm.newLfs(fw);
   e.handle = (kind, f) => {
     if (kind === "net") netInput(net, f);
     else if (kind === "uart") {
@@ -705,7 +691,8 @@ export function emulate(fw: Firmware): Emulation {
       tmr: tmrModule(e),
       file: fileModule(e),
       io: ioModule(e),
-      node: nodeModule(e, chip),
+      node: nodeModule(e, chip, lfs),
+      wifi: wifiModule(),
       crypto: cryptoModule,
       encoder,
       gpio: gpioModule(e, pins),
@@ -715,7 +702,10 @@ export function emulate(fw: Firmware): Emulation {
       time: timeModule(e, rtc),
       print,
     },
-    attach: (boardRun) => emuEvent(e, fw, boardRun, PROVISION_FILE),
+    attach: (boardRun) => {
+      nm.lfsAddPort(lfs, BOARD, boardRun);
+      return emuEvent(e, nm.nodemcuBoot(e));
+    },
     flashBytes: () => emuFlashBytes(e),
   };
 }

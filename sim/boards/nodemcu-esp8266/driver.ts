@@ -46,6 +46,8 @@ interface Socket {
 
 export class NodeMcuEsp8266Driver implements PortDriver {
   readonly config: BoardConfig;
+  /** The package goes onto SPIFFS (init.lua, provision.txt), as the OEM uploads it. */
+  readonly upload = { dir: "", readOnly: false };
   readonly hw: EvseHardware;
   readonly meter: Sdm630Slave;
   /** The port's outputs as it last wrote them, by pin. */

@@ -3,8 +3,10 @@
 // hal/nodemcu-esp8266/nodemcu.d.ts, so a function the port may call and this file lacks is a type
 // error. Installed as Lua globals before the port's chunk loads (sim/runtimes/lua-harness.ts).
 // Not emulated: net, tls, crypto, sntp, sjson, bit (the port does not use them), gpio interrupts'
-// eventcount, the watchdog, deep sleep (a restart here), LFS (node.LFS.get finds nothing), file.list
-// patterns, tmr.delay's busy wait (no virtual time passes). Files are kept as pages (emu-core
+// eventcount, the watchdog, deep sleep (a restart here), node.LFS.reload, file.list patterns,
+// tmr.delay's busy wait (no virtual time passes). At boot the firmware runs init.lua from SPIFFS, the
+// build's generated start file as the package holds it, which finds the image and the port in LFS
+// (../nodemcu-common.ts), applies provision.txt once and calls the port's boardRun with the wiring. Files are kept as pages (emu-core
 // newEmu(true)), so the emulation's copies of a journal do not weigh in the port's heap. node.heap() is a constant 44000 (the
 // typical free heap of a port, issue #9), not a measure.
 //
@@ -18,20 +20,22 @@
 import type { Firmware } from "../../../firmware/entry";
 import type {
   AdcModule, EncoderModule, FileMode, FileModule, FileObj, GpioModule, NodeModule, PwmModule, RtctimeModule,
-  TmrModule, TmrTimer, UartModule, WebsocketClient, WebsocketModule,
+  TmrModule, UartModule, WebsocketClient, WebsocketModule,
 } from "../../../hal/nodemcu-esp8266/nodemcu";
 import { idiv } from "../../../firmware/arith";
-import { BoardRun, callback, disarmTimer, Emu, EmuTimer, emit, emuEvent, emuFlashBytes, int, armTimer, newEmu } from "../emu-core";
+import { BoardRun, callback, Emu, emit, emuEvent, emuFlashBytes, int, newEmu } from "../emu-core";
+// One local for the shared NodeMCU parts (the chunk stays under Lua 5.1's 50 locals).
+import * as nm from "../nodemcu-common";
+import type { FlashIndex, Lfs, TmrKind } from "../nodemcu-common";
 // One local for the paged files' helpers: the module's main chunk stays under Lua 5.1's 50 locals.
 import * as pages from "../emu-core";
 
 /** SPIFFS: the longest name; the size reported by fsinfo (a 4 MB module's usual SPIFFS). */
 const MAX_NAME = 31;
+const BOARD = "nodemcu-esp8266";
 const FS_TOTAL = 3000000;
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const HEX = "0123456789abcdef";
-/** The unit's provisioning file the generated init.lua applies (build/start-file.ts PROVISION_FILE). */
-const PROVISION_FILE = "provision.txt";
 
 // ---- encoder ----
 
@@ -242,54 +246,7 @@ const ALARM_SINGLE = 0;
 const ALARM_SEMI = 1;
 const ALARM_AUTO = 2;
 
-function tmrTimer(e: Emu): TmrTimer {
-  const t: EmuTimer = { due: 0, interval: 0, repeat: false, running: false, fn: undefined, seq: 0 };
-  let cb: ((this: void, t: TmrTimer) => void) | undefined;
-  let mode = ALARM_SINGLE;
-  const obj: TmrTimer = {
-    register: (ms, m, fn) => {
-      if (ms < 1 || ms > 6870947) error("invalid timer interval");
-      disarmTimer(e, t);
-      t.interval = ms;
-      t.repeat = m === ALARM_AUTO;
-      mode = m;
-      cb = fn;
-    },
-    start: () => {
-      if (cb === undefined) error("timer not registered");
-      armTimer(e, t, t.interval);
-      return true;
-    },
-    alarm: (ms, m, fn) => {
-      obj.register(ms, m, fn);
-      return obj.start();
-    },
-    stop: () => {
-      const was = t.running;
-      disarmTimer(e, t);
-      return was;
-    },
-    unregister: () => {
-      disarmTimer(e, t);
-      cb = undefined;
-    },
-    interval: (ms) => {
-      t.interval = ms;
-      if (t.running) armTimer(e, t, ms);
-    },
-    state: () => {
-      if (cb === undefined) return $multi(undefined);
-      return $multi(t.running, mode);
-    },
-  };
-  t.fn = () => {
-    const fn = cb;
-    // A single alarm unregisters itself before its callback runs.
-    if (mode === ALARM_SINGLE) cb = undefined;
-    if (fn !== undefined) fn(obj);
-  };
-  return obj;
-}
+const TMR: TmrKind = { single: ALARM_SINGLE, semi: ALARM_SEMI, auto: ALARM_AUTO, strict: false, rangeError: "invalid timer interval" };
 
 /** The µs counter: 31 bits, wrapping. */
 function nowUs(e: Emu): number {
@@ -301,7 +258,7 @@ function nowUs(e: Emu): number {
 
 function tmrModule(e: Emu): TmrModule {
   return {
-    create: () => tmrTimer(e),
+    create: () => nm.tmrTimer(e, TMR),
     now: () => nowUs(e),
     time: () => idiv(e.now, 1000),
     // A busy wait on the chip: the port's callback goes on afterwards as if no time had passed.
@@ -323,7 +280,7 @@ interface Rng {
   seed: number;
 }
 
-function nodeModule(e: Emu, rng: Rng): NodeModule {
+function nodeModule(e: Emu, rng: Rng, lfs: Lfs): NodeModule & { flashindex: FlashIndex } {
   return {
     restart: () => {
       emit(e, "restart", []);
@@ -343,23 +300,9 @@ function nodeModule(e: Emu, rng: Rng): NodeModule {
       // nonneg: seed in [0, 65537), hi >= lo.
       return lo + (rng.seed % (hi - lo + 1));
     },
-    LFS: {
-      get: () => undefined,
-      reload: () => "LFS is not emulated",
-      list: () => undefined,
-      time: undefined,
-      config: { lfs_mapped: 0, lfs_base: 0, lfs_size: 0, lfs_used: 0 },
-    },
-    task: {
-      post: (a: unknown, b?: unknown) => {
-        const fn = (b !== undefined ? b : a) as (this: void, priority: number) => void;
-        const t: EmuTimer = { due: 0, interval: 0, repeat: false, running: false, fn: () => fn(1), seq: 0 };
-        armTimer(e, t, 0);
-      },
-      LOW_PRIORITY: 0,
-      MEDIUM_PRIORITY: 1,
-      HIGH_PRIORITY: 2,
-    },
+    LFS: nm.lfsModule(lfs),
+    flashindex: nm.flashindex(lfs),
+    task: { post: nm.taskPost(e) as unknown as NodeModule["task"]["post"], LOW_PRIORITY: 0, MEDIUM_PRIORITY: 1, HIGH_PRIORITY: 2 },
     getcpufreq: () => 80,
     setonerror: () => undefined,
     compile: () => error("node.compile is not emulated"),
@@ -754,6 +697,8 @@ export function emulate(fw: Firmware): Emulation {
   const u: Uart = { count: 0, fn: undefined, buf: "", baud: 115200 };
   const ws: WsState = { seq: 0, clients: {} };
   const rng: Rng = { seed: 1 };
+  // The image in LFS as init.lua finds it, its entry points watched for reentrant calls.
+  const lfs = nm.newLfs(guarded(e, fw));
   e.handle = (kind, f) => {
     if (kind === "ws") wsInput(ws, f);
     else if (kind === "uart") uartInput(e, u, f[0]);
@@ -773,7 +718,7 @@ export function emulate(fw: Firmware): Emulation {
       websocket: websocketModule(e, ws),
       tmr: tmrModule(e),
       file: fileModule(e),
-      node: nodeModule(e, rng),
+      node: nodeModule(e, rng, lfs),
       encoder,
       gpio: gpioModule(e, pins),
       pwm: pwmModule(e),
@@ -782,7 +727,10 @@ export function emulate(fw: Firmware): Emulation {
       rtctime: rtcModule(e),
       print,
     },
-    attach: (boardRun) => emuEvent(e, guarded(e, fw), boardRun, PROVISION_FILE),
+    attach: (boardRun) => {
+      nm.lfsAddPort(lfs, BOARD, boardRun);
+      return emuEvent(e, nm.nodemcuBoot(e));
+    },
     flashBytes: () => emuFlashBytes(e),
   };
 }
