@@ -14,35 +14,28 @@
 //     in fragments: a FormatViolation, the heap not grown by it; a frame over the module's 8 KB: the
 //     connection dropped and made again; a power cycle in a session (the journal in files).
 
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import * as fs from "node:fs";
+import { beforeAll, describe, expect, it } from "vitest";
 import * as net from "node:net";
 import * as path from "node:path";
 import { readBoardManifest, ROOT, transpileEntry } from "../build/compile";
 import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
-import { buildDir, emulationFile } from "../sim/runtimes/image";
-import { buildPort, portConfigFile } from "../sim/boards/build";
-import { PortRunner } from "../sim/boards/port-runner";
 import { LuatosDriver } from "../sim/boards/luatos/driver";
-import { PROVISION_FILE } from "../sim/boards/luatos/modules";
+import { PORT_BOARDS } from "../sim/boards/port-sim";
 import { EmbeddedCsms } from "../sim/csms";
-import { PROVISION_KEYS } from "../sim/simulator";
+import * as h from "./port-harness";
+import { bootAccepted, calls, cleanups, emulationVm, energyOf, line, payload, Port, run, until } from "./port-harness";
 
 const BOARD = "luatos";
+const PROVISION_FILE = PORT_BOARDS[BOARD].provisionFile;
 const GLOBALS = readBoardManifest(ROOT, BOARD).globals;
 const PURE_VMS = ["lua5.3", "lua5.3-int32", "lua5.3-f32"] as const;
-const CONFIG = portConfigFile(path.join(ROOT, "build", "configs", "core.json"), BOARD, 2);
+const CONFIG = h.portConfig(BOARD);
 let configName = "";
 
-const cleanups: (() => unknown)[] = [];
-const allCsms: EmbeddedCsms[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-  expect(allCsms.flatMap((c) => c.violations)).toEqual([]);
-});
+h.portTestCleanup();
 
 beforeAll(() => {
-  configName = buildPort(CONFIG, BOARD, "lua5.3").name;
+  configName = h.buildBoard(CONFIG, BOARD, "lua5.3");
 }, 240000);
 
 /** The port's chunk, transpiled once (the three VMs load the same source). */
@@ -190,13 +183,9 @@ function effectsOf(out: string): string[][] {
 describe("LuatOS emulation: quirks the port copes with", () => {
   /** A VM with the emulated modules as globals, the given chunk as its image (__sim_image) and a port that does nothing. */
   function emuVm(image: string): { vm: LuaVm; ev: (kind: string, fields?: string[]) => string[][]; run: (lua: string) => string[][] } {
-    const vm = createLuaVm("lua5.3");
-    cleanups.push(() => vm.close());
-    vm.loadImage(image, "=image");
-    vm.loadBoard(fs.readFileSync(emulationFile(buildDir(ROOT, configName, "lua5.3"), BOARD), "latin1"), "=emu");
+    const vm = emulationVm(BOARD, configName, "lua5.3", image);
     vm.loadBoard("return { boardRun = function() end }", "=port");
-    const esc = (f: string) => f.replace(/\\/g, "\\\\").replace(/\t/g, "\\t").replace(/\n/g, "\\n");
-    const ev = (kind: string, fields: string[] = []) => effectsOf(vm.event(["0", kind, ...fields.map(esc)].join("\t")));
+    const ev = (kind: string, fields: string[] = []) => effectsOf(vm.event(line(0, kind, fields)));
     // A snippet's effects come out with the next event.
     const run = (lua: string) => {
       vm.eval(`local m = __sim_image; ${lua}; return ''`);
@@ -288,66 +277,11 @@ describe("LuatOS emulation: quirks the port copes with", () => {
 
 // ---- through the port ----
 
-interface Sent {
-  at: number;
-  frame: unknown[];
-}
-
-interface Port {
-  runner: PortRunner;
-  driver: LuatosDriver;
-  csms: EmbeddedCsms;
-  id: string;
-  sent: Sent[];
-  prints: string[];
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type LtPort = Port<LuatosDriver>;
 
 /** A CSMS and the port on its emulated board, connecting to url(csms) (default the CSMS itself). */
-async function startPort(id: string, opts: { usBase?: number; password?: string; csmsPassword?: string; url?: (csms: EmbeddedCsms) => string } = {}): Promise<Port> {
-  const csms = new EmbeddedCsms({ password: opts.csmsPassword ?? opts.password });
-  await csms.start(0);
-  allCsms.push(csms);
-  cleanups.push(() => csms.stop());
-  const sent: Sent[] = [];
-  const provision: Record<string, string> = { [PROVISION_KEYS.url]: opts.url !== undefined ? opts.url(csms) : csms.url, [PROVISION_KEYS.identity]: id };
-  if (opts.password !== undefined) provision[PROVISION_KEYS.password] = opts.password;
-  const runner: PortRunner = new PortRunner({
-    root: ROOT,
-    config: configName,
-    runtime: "lua5.3",
-    board: BOARD,
-    provision,
-    provisionFile: PROVISION_FILE,
-    usBase: opts.usBase,
-    log: (kind, text) => {
-      if (kind === "frame-out") sent.push({ at: runner.now, frame: JSON.parse(text) as unknown[] });
-    },
-  });
-  const driver = new LuatosDriver(runner);
-  runner.attach(driver);
-  cleanups.push(() => runner.close());
-  runner.powerOn();
-  return { runner, driver, csms, id, sent, prints: runner.prints };
-}
-
-/** Advances virtual time a second at a time, letting the sockets run, until fn holds (within maxS virtual seconds). */
-async function until<T>(p: Port, what: string, fn: () => T | undefined | false, maxS = 120): Promise<T> {
-  for (let i = 0; i <= maxS; i++) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    p.runner.advance(1000);
-    await sleep(3);
-  }
-  throw new Error(`${what}: not within ${maxS} s\n${p.prints.slice(-10).join("\n")}\n${p.sent.slice(-5).map((s) => JSON.stringify(s.frame)).join("\n")}`);
-}
-
-async function run(p: Port, s: number): Promise<void> {
-  for (let i = 0; i < s; i++) {
-    p.runner.advance(1000);
-    await sleep(2);
-  }
+function startPort(id: string, opts: { usBase?: number; password?: string; csmsPassword?: string; url?: (csms: EmbeddedCsms) => string } = {}): Promise<LtPort> {
+  return h.startPort({ board: BOARD, config: configName, runtime: "lua5.3", driver: (r) => new LuatosDriver(r), id, ...opts });
 }
 
 /** Waits (letting virtual time run) for a promise. */
@@ -357,21 +291,7 @@ async function settle<T>(p: Port, what: string, promise: Promise<T>): Promise<{ 
   return until(p, what, () => r);
 }
 
-const calls = (p: Port, action: string) => p.sent.filter((s) => s.frame[0] === 2 && s.frame[2] === action);
-const payload = (s: Sent) => s.frame[3] as Record<string, unknown>;
 const problems = (p: Port) => p.prints.filter((l) => /^E\/|PANIC/.test(l));
-
-/** The last Energy.Active.Import.Register of a TransactionEvent, Wh. */
-function energyOf(s: Sent): number | undefined {
-  const mv = payload(s).meterValue as { sampledValue: { measurand?: string; value: number }[] }[] | undefined;
-  const v = mv?.flatMap((m) => m.sampledValue).filter((x) => (x.measurand ?? "Energy.Active.Import.Register") === "Energy.Active.Import.Register");
-  return v === undefined || v.length === 0 ? undefined : v[v.length - 1].value;
-}
-
-async function bootAccepted(p: Port): Promise<void> {
-  await until(p, "BootNotification", () => calls(p, "BootNotification").length > 0);
-  await until(p, "StatusNotification Available", () => calls(p, "StatusNotification").filter((s) => payload(s).connectorStatus === "Available").length >= 2);
-}
 
 /**
  * A TCP proxy in front of the CSMS that passes the handshake and the station's frames as they are and
@@ -580,6 +500,10 @@ describe("the LuatOS port on its emulated board (lua5.3)", () => {
     // The first socket was closed by the port (wsc:close()), the second is the new attempt.
     await until(p, "the first socket closed", () => closed >= 1, 5);
     expect(problems(p)).toEqual([]);
+  });
+
+  it("provision.txt: uploaded with main.lua into the read-only script area, applied once (marked by /provisioned); a second power-on does not apply it again", async () => {
+    await h.provisionedOnce((id, password) => startPort(id, { password }));
   });
 
   it("a power cycle in a session: the journal in files ends the transaction as PowerLoss after the reboot", async () => {

@@ -18,22 +18,18 @@
 //     TLS on this firmware): no connection is even tried.
 
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, readBoardManifest, transpileEntry } from "../build/compile";
 import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
 import { offerOfDuty } from "../sim/boards/hardware";
 import { Sdm630Slave } from "../sim/boards/modbus-slave";
-import { buildPort, portConfigFile } from "../sim/boards/build";
-import { PortRunner } from "../sim/boards/port-runner";
 import { NodeMcuEsp32Driver } from "../sim/boards/nodemcu-esp32/driver";
-import { PROVISION_FILE } from "../sim/boards/nodemcu-esp32/modules";
 import { EmbeddedCsms } from "../sim/csms";
-import { PROVISION_KEYS } from "../sim/simulator";
-import { buildDir, emulationFile } from "../sim/runtimes/image";
-import { startPortSimulator } from "../sim/boards/port-sim";
+import { PORT_BOARDS, startPortSimulator } from "../sim/boards/port-sim";
 import { parseArgs } from "../sim/cli";
+import * as h from "./port-harness";
+import { allCsms, bootAccepted, calls, cleanups, emulationVm, energyOf, payload, Port, run, sleep, until, untilPowerLost } from "./port-harness";
 
 const GLOBALS = readBoardManifest(ROOT, "nodemcu-esp32").globals;
 const VMS = ["lua5.3-f32", "lua5.3"] as const;
@@ -45,17 +41,10 @@ function moduleVm(runtime: (typeof VMS)[number], file: string): LuaVm {
   return vm;
 }
 
-const opened: LuaVm[] = [];
-const cleanups: (() => unknown)[] = [];
-const allCsms: EmbeddedCsms[] = [];
-afterAll(async () => {
-  opened.forEach((vm) => vm.close());
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-  expect(allCsms.flatMap((c) => c.violations)).toEqual([]);
-});
+h.portTestCleanup();
 function open(runtime: (typeof VMS)[number], file: string): LuaVm {
   const vm = moduleVm(runtime, file);
-  opened.push(vm);
+  cleanups.push(() => vm.close());
   return vm;
 }
 
@@ -170,101 +159,25 @@ describe.each(VMS)("pure parts on %s", (runtime) => {
 // ---- the port on its emulated board ----
 
 const BOARD = "nodemcu-esp32";
-const CONFIG = portConfigFile(path.join(ROOT, "build", "configs", "core.json"), BOARD, 2);
+const PROVISION_FILE = PORT_BOARDS[BOARD].provisionFile;
+const CONFIG = h.portConfig(BOARD);
 let configName = "";
 
-interface Sent {
-  at: number;
-  frame: unknown[];
-}
+type Esp32Port = Port<NodeMcuEsp32Driver>;
 
-interface Port {
-  runner: PortRunner;
-  driver: NodeMcuEsp32Driver;
-  csms: EmbeddedCsms;
-  id: string;
-  /** Frames the station sent and received, as the wire carried them (the driver reads the WebSocket frames). */
-  sent: Sent[];
-  received: Sent[];
-  prints: string[];
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function startPort(id: string, opts: { password?: string; url?: (csms: EmbeddedCsms) => string } = {}): Promise<Port> {
-  const csms = new EmbeddedCsms({ password: opts.password });
-  await csms.start(0);
-  allCsms.push(csms);
-  cleanups.push(() => csms.stop());
-  const sent: Sent[] = [];
-  const received: Sent[] = [];
-  const provision: Record<string, string> = { [PROVISION_KEYS.url]: opts.url !== undefined ? opts.url(csms) : csms.url, [PROVISION_KEYS.identity]: id };
-  if (opts.password !== undefined) provision[PROVISION_KEYS.password] = opts.password;
-  const runner: PortRunner = new PortRunner({
-    root: ROOT,
-    config: configName,
-    runtime: "lua5.3-f32",
-    board: BOARD,
-    provision,
-    provisionFile: PROVISION_FILE,
-    log: (kind, text) => {
-      const frame = () => JSON.parse(Buffer.from(text, "latin1").toString("utf8")) as unknown[];
-      if (kind === "frame-out") sent.push({ at: runner.now, frame: frame() });
-      else if (kind === "frame-in") received.push({ at: runner.now, frame: frame() });
-    },
-  });
-  const driver = new NodeMcuEsp32Driver(runner);
-  runner.attach(driver);
-  cleanups.push(() => runner.close());
-  runner.powerOn();
-  return { runner, driver, csms, id, sent, received, prints: runner.prints };
-}
-
-/** Advances virtual time a second at a time, letting the sockets run, until fn holds (within maxS virtual seconds). */
-async function until<T>(p: Port, what: string, fn: () => T | undefined | false, maxS = 120): Promise<T> {
-  for (let i = 0; i <= maxS; i++) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    p.runner.advance(1000);
-    await sleep(3);
-  }
-  throw new Error(`${what}: not within ${maxS} s\n${p.prints.slice(-10).join("\n")}\n${p.sent.slice(-5).map((s) => JSON.stringify(s.frame)).join("\n")}`);
-}
-
-async function run(p: Port, s: number): Promise<void> {
-  for (let i = 0; i < s; i++) {
-    p.runner.advance(1000);
-    await sleep(2);
-  }
-}
-
-const calls = (p: Port, action: string) => p.sent.filter((s) => s.frame[0] === 2 && s.frame[2] === action);
-const payload = (s: Sent) => s.frame[3] as Record<string, unknown>;
-
-/** The last Energy.Active.Import.Register sample of a TransactionEvent (an Ended one also carries Transaction.Begin's), Wh. */
-function energyOf(s: Sent): number | undefined {
-  const mv = payload(s).meterValue as { sampledValue: { measurand?: string; value: number }[] }[] | undefined;
-  const v = mv?.flatMap((m) => m.sampledValue).filter((x) => (x.measurand ?? "Energy.Active.Import.Register") === "Energy.Active.Import.Register");
-  return v !== undefined && v.length > 0 ? v[v.length - 1].value : undefined;
-}
-
-async function bootAccepted(p: Port): Promise<void> {
-  await until(p, "BootNotification", () => calls(p, "BootNotification").length > 0);
-  await until(p, "StatusNotification of both EVSEs", () => [1, 2].every((e) => calls(p, "StatusNotification").some((s) => payload(s).evseId === e && payload(s).connectorStatus === "Available")));
+function startPort(id: string, opts: { password?: string; url?: (csms: EmbeddedCsms) => string } = {}): Promise<Esp32Port> {
+  return h.startPort({ board: BOARD, config: configName, runtime: "lua5.3-f32", driver: (r) => new NodeMcuEsp32Driver(r), id, ...opts });
 }
 
 const noErrors = (p: Port) => expect(p.prints.filter((l) => /PANIC|ocpp 1 /.test(l))).toEqual([]);
 
 describe("the port on lua5.3-f32, its emulated NodeMCU ESP32", () => {
   beforeAll(() => {
-    configName = buildPort(CONFIG, BOARD, "lua5.3").name;
+    configName = h.buildBoard(CONFIG, BOARD, "lua5.3");
   }, 240000);
 
   it("the emulated modules keep the firmware's quirks: SHA-1 exact, net.send's refusals, no rename onto a file, time.set through floats", () => {
-    const vm = createLuaVm("lua5.3-f32");
-    opened.push(vm);
-    vm.loadImage("return {}", "=empty");
-    vm.loadBoard(fs.readFileSync(emulationFile(buildDir(ROOT, configName, "lua5.3"), BOARD), "latin1"), "=emu");
+    const vm = emulationVm(BOARD, configName, "lua5.3-f32");
     for (const msg of ["", "abc", "x".repeat(55), "y".repeat(56), "z".repeat(1000)]) {
       const got = vm.eval(`local h = crypto.new_hash("sha1") h:update(${JSON.stringify(msg.slice(0, 7))}) h:update(${JSON.stringify(msg.slice(7))}) return encoder.toHex(h:finalize())`);
       expect(got, `${msg.length} bytes`).toBe(crypto.createHash("sha1").update(msg).digest("hex"));
@@ -406,6 +319,7 @@ describe("the port on lua5.3-f32, its emulated NodeMCU ESP32", () => {
     // The power goes right after the old boot counter was removed, in the next start's save.
     p.runner.cutAfter = (kind, f) => kind === "fdel" && f[0] === "boots";
     p.runner.powerCycle();
+    untilPowerLost(p);
     expect(p.runner.powerLost).toBe(true);
     expect(p.runner.store.data.has("boots")).toBe(false);
     expect(p.runner.store.data.get("boots~")).toBe("1\n2");
@@ -419,11 +333,12 @@ describe("the port on lua5.3-f32, its emulated NodeMCU ESP32", () => {
     expect(ids[ids.length - 1].startsWith("3-")).toBe(true);
   });
 
+  it("provision.txt: uploaded with init.lua, applied once at the first power-on and removed; a second power-on starts without it", async () => {
+    await h.provisionedOnce((id, password) => startPort(id, { password }));
+  });
+
   it("the random pool on the emulated crypto: uniform over small and large ranges, a new seed a new sequence", () => {
-    const vm = createLuaVm("lua5.3-f32");
-    opened.push(vm);
-    vm.loadImage("return {}", "=empty");
-    vm.loadBoard(fs.readFileSync(emulationFile(buildDir(ROOT, configName, "lua5.3"), BOARD), "latin1"), "=emu");
+    const vm = emulationVm(BOARD, configName, "lua5.3-f32");
     const src = transpileEntry(path.join(ROOT, "hal/nodemcu-esp32/entropy.ts"), "lua5.3", undefined, GLOBALS);
     vm.eval(`ENT = (function(...) ${src} end)() return ""`);
     const draw = (seed: string, n: number, count: number) =>

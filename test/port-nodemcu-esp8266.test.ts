@@ -19,16 +19,15 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readBoardManifest, ROOT, transpileEntry } from "../build/compile";
-import { buildPort, portConfigFile } from "../sim/boards/build";
 import { PortRunner } from "../sim/boards/port-runner";
 import { NodeMcuEsp8266Driver } from "../sim/boards/nodemcu-esp8266/driver";
 import { offerOfDuty } from "../sim/boards/hardware";
 import { EmbeddedCsms } from "../sim/csms";
 import { FlashStore } from "../sim/board";
 import { PROVISION_KEYS } from "../sim/simulator";
-import { buildDir, emulationFile } from "../sim/runtimes/image";
+import { buildDir } from "../sim/runtimes/image";
 import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
 import { PORT_BOARDS, startPortSimulator } from "../sim/boards/port-sim";
 import { parseArgs } from "../sim/cli";
@@ -36,23 +35,20 @@ import { WebSocketServer } from "ws";
 import type { IncomingMessage } from "node:http";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
+import * as h from "./port-harness";
+import { allCsms, bootAccepted, calls, cleanups, emulationVm, energyOf, line, payload, Port, run, sleep, startFileText, until, untilPowerLost } from "./port-harness";
 
 const BOARD = "nodemcu-esp8266";
 const RUNTIMES = ["lua5.1", "lua5.3"] as const;
 type Runtime = (typeof RUNTIMES)[number];
 const PROVISION_FILE = PORT_BOARDS[BOARD].provisionFile;
-const CONFIG = portConfigFile(path.join(ROOT, "build", "configs", "core.json"), BOARD, 1);
+const CONFIG = h.portConfig(BOARD);
 let configName = "";
 
-const cleanups: (() => unknown)[] = [];
-const allCsms: EmbeddedCsms[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-  expect(allCsms.flatMap((c) => c.violations)).toEqual([]);
-});
+h.portTestCleanup();
 
 beforeAll(() => {
-  for (const rt of RUNTIMES) configName = buildPort(CONFIG, BOARD, rt).name;
+  for (const rt of RUNTIMES) configName = h.buildBoard(CONFIG, BOARD, rt);
 }, 240000);
 
 /** A VM holding one module of the port, bundled alone, as its image (__sim_image), called through eval. */
@@ -105,10 +101,7 @@ describe.each(RUNTIMES)("pure parts on %s", (runtime) => {
   });
 
   it("the emulated SPIFFS refuses a rename onto an existing name, as SPIFFS does", () => {
-    const vm = createLuaVm(runtime);
-    cleanups.push(() => vm.close());
-    vm.loadImage("return {}", "=empty");
-    vm.loadBoard(fs.readFileSync(emulationFile(buildDir(ROOT, configName, runtime), BOARD), "latin1"), "=emu");
+    const vm = emulationVm(BOARD, configName, runtime);
     const r = vm.eval(`file.putcontents("a", "1") file.putcontents("b", "2")
       local onto = file.rename("a", "b")
       file.remove("b")
@@ -118,108 +111,38 @@ describe.each(RUNTIMES)("pure parts on %s", (runtime) => {
   });
 
   it("a message of 65535 bytes or more is dropped by the port; the emulated module sends the length modulo 65536, as websocket.c's unsigned short does", () => {
-    const vm = createLuaVm(runtime);
-    cleanups.push(() => vm.close());
     // A stub image: it connects at start and, once open, sends one message too long and one just short enough.
-    vm.loadImage(`local hal
+    const vm = emulationVm(BOARD, configName, runtime, `local hal
       return {
         start = function(h) hal = h h:connect("ws://127.0.0.1:1/ocpp", "ocpp2.0.1", nil) return {} end,
         opened = function() hal:send({ string.rep("a", 65535) }) hal:send({ string.rep("b", 65000), string.rep("b", 534) }) end,
         tick = function() end, closed = function() end, frame = function() end, input = function() end, provision = function() end,
-      }`, "=stub");
+      }`);
     const dir = buildDir(ROOT, configName, runtime);
-    vm.loadBoard(fs.readFileSync(emulationFile(dir, BOARD), "latin1"), "=emu");
     vm.loadBoard(fs.readFileSync(path.join(dir, `hal-${BOARD}.luac`), "latin1"), "=hal");
-    const boot = vm.event("0\tboot\t1000\t831,594,356,119\t0,9600,-1,8,7,1000\t1,-1,5,0,-1,-1,-1,1");
+    // The package's init.lua on SPIFFS: at boot it waits its delay, then takes the stub and the port from LFS.
+    const init = startFileText(BOARD, configName, runtime);
+    vm.event(line(0, "file", [init.name, init.text]));
+    expect(vm.event(line(0, "boot"))).not.toContain("PANIC");
+    const boot = vm.event(line(3000, "time"));
     expect(boot).toContain("ws\t1\tconnect\tws://127.0.0.1:1/ocpp");
-    const sent = vm.event("10\tws\t1\topen").split("\n");
+    const sent = vm.event("3010\tws\t1\topen").split("\n");
     expect(sent.filter((l) => l.startsWith("ws\t1\tsend\t"))).toEqual(["ws\t1\tsend\t1\t" + "b".repeat(65534)]);
     expect(sent.some((l) => l.startsWith("print\t") && l.includes("65535 bytes dropped"))).toBe(true);
     // The module itself, as the firmware has it: a 65546-byte message goes out as its first 10 bytes.
     vm.eval(`__c = websocket.createClient() __c:connect("ws://127.0.0.1:1/") return 1`);
-    expect(vm.event("20\tws\t2\topen")).toContain("ws\t2\tconnect");
+    expect(vm.event("3020\tws\t2\topen")).toContain("ws\t2\tconnect");
     vm.eval(`__c:send(string.rep("c", 65546), 1) return 1`);
-    expect(vm.event("30\ttime").split("\n").filter((l) => l.startsWith("ws\t2\tsend"))).toEqual(["ws\t2\tsend\t1\t" + "c".repeat(10)]);
+    expect(vm.event("3030\ttime").split("\n").filter((l) => l.startsWith("ws\t2\tsend"))).toEqual(["ws\t2\tsend\t1\t" + "c".repeat(10)]);
   });
 });
 
 // ---- through the port ----
 
-interface Sent {
-  at: number;
-  frame: unknown[];
-}
+type EspPort = Port<NodeMcuEsp8266Driver>;
 
-interface Port {
-  runner: PortRunner;
-  driver: NodeMcuEsp8266Driver;
-  csms: EmbeddedCsms;
-  id: string;
-  sent: Sent[];
-  prints: string[];
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function startPort(runtime: Runtime, id: string, opts: { usBase?: number; password?: string; csmsPassword?: string; url?: string } = {}): Promise<Port> {
-  const csms = new EmbeddedCsms({ password: opts.csmsPassword ?? opts.password });
-  await csms.start(0);
-  allCsms.push(csms);
-  cleanups.push(() => csms.stop());
-  const sent: Sent[] = [];
-  const provision: Record<string, string> = { [PROVISION_KEYS.url]: opts.url ?? csms.url, [PROVISION_KEYS.identity]: id };
-  if (opts.password !== undefined) provision[PROVISION_KEYS.password] = opts.password;
-  const runner: PortRunner = new PortRunner({
-    root: ROOT,
-    config: configName,
-    runtime,
-    board: BOARD,
-    provision,
-    provisionFile: PROVISION_FILE,
-    usBase: opts.usBase,
-    log: (kind, text) => {
-      if (kind === "frame-out") sent.push({ at: runner.now, frame: JSON.parse(text) as unknown[] });
-    },
-  });
-  const driver = new NodeMcuEsp8266Driver(runner);
-  runner.attach(driver);
-  cleanups.push(() => runner.close());
-  runner.powerOn();
-  return { runner, driver, csms, id, sent, prints: runner.prints };
-}
-
-/** Advances virtual time a second at a time, letting the sockets run, until fn holds (within maxS virtual seconds). */
-async function until<T>(p: Port, what: string, fn: () => T | undefined | false, maxS = 120): Promise<T> {
-  for (let i = 0; i <= maxS; i++) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    p.runner.advance(1000);
-    await sleep(3);
-  }
-  throw new Error(`${what}: not within ${maxS} s\n${p.prints.slice(-10).join("\n")}\n${p.sent.slice(-5).map((s) => JSON.stringify(s.frame)).join("\n")}`);
-}
-
-/** Runs s virtual seconds. */
-async function run(p: Port, s: number): Promise<void> {
-  for (let i = 0; i < s; i++) {
-    p.runner.advance(1000);
-    await sleep(2);
-  }
-}
-
-const calls = (p: Port, action: string) => p.sent.filter((s) => s.frame[0] === 2 && s.frame[2] === action);
-const payload = (s: Sent) => s.frame[3] as Record<string, unknown>;
-
-/** The last Energy.Active.Import.Register of a TransactionEvent (an Ended one holds Begin and End), Wh. */
-function energyOf(s: Sent): number | undefined {
-  const mv = payload(s).meterValue as { sampledValue: { measurand?: string; value: number }[] }[] | undefined;
-  const v = mv?.flatMap((m) => m.sampledValue).filter((x) => (x.measurand ?? "Energy.Active.Import.Register") === "Energy.Active.Import.Register");
-  return v === undefined || v.length === 0 ? undefined : v[v.length - 1].value;
-}
-
-async function bootAccepted(p: Port): Promise<void> {
-  await until(p, "BootNotification", () => calls(p, "BootNotification").length > 0);
-  await until(p, "StatusNotification Available", () => calls(p, "StatusNotification").some((s) => payload(s).connectorStatus === "Available"));
+function startPort(runtime: Runtime, id: string, opts: { usBase?: number; password?: string; csmsPassword?: string; url?: string } = {}): Promise<EspPort> {
+  return h.startPort({ board: BOARD, config: configName, runtime, driver: (r) => new NodeMcuEsp8266Driver(r), id, ...opts });
 }
 
 describe.each(RUNTIMES)("the port on %s", (runtime) => {
@@ -349,6 +272,7 @@ describe.each(RUNTIMES)("the port on %s", (runtime) => {
     // The power goes right after the old boot counter was removed, in the next start's save.
     p.runner.cutAfter = (kind, f) => kind === "fdel" && f[0] === "boots";
     p.runner.powerCycle();
+    untilPowerLost(p);
     expect(p.runner.powerLost).toBe(true);
     expect(p.runner.store.data.has("boots")).toBe(false);
     expect(p.runner.store.data.get("boots~")).toBe("1\n2");
@@ -360,6 +284,12 @@ describe.each(RUNTIMES)("the port on %s", (runtime) => {
     const ids = calls(p, "BootNotification").map((s) => s.frame[1] as string);
     expect(ids[0].startsWith("1-")).toBe(true);
     expect(ids[ids.length - 1].startsWith("3-")).toBe(true);
+  });
+});
+
+describe("the generated start file (init.lua) on the emulated firmware", () => {
+  it("provision.txt: uploaded with init.lua, applied once at the first power-on and removed; a second power-on starts without it", async () => {
+    await h.provisionedOnce((id, password) => startPort("lua5.1", id, { password }));
   });
 });
 
