@@ -7,8 +7,10 @@
 // one (LittleFS's lfs_rename, which LuatOS's os.rename reaches through its VFS, replaces the target in
 // one step); on a file system that refuses to rename onto a file the old one is removed first, and a
 // power loss between the two leaves only the file aside: a load takes it when the record itself is
-// gone. A load looks in fskv first, so the copy a save leaves behind it is removed after the new one
-// is in place. The journal (append/read/size) is files: opened in append mode, the parts written one
+// gone (a later save into fskv removes it). A load looks in fskv first, so the copy a save leaves
+// behind it is removed after the new one is in place. Nothing is read through a fixed buffer: fskv
+// values are at most 4095 B, a file record is read whole (io.readFile) and the journal in the window
+// it asks for. The journal (append/read/size) is files: opened in append mode, the parts written one
 // after the other and the file closed (a power loss leaves a prefix, which the journal detects and
 // skips), read through a seek and a window, never whole.
 
@@ -54,6 +56,8 @@ function save(key: string, value: string): void {
   const path = fileOf(key);
   if (value.length <= FSKV_MAX && fskv.set(key, value)) {
     if (io.exists(path)) os.remove(path);
+    // A file aside that a power loss left (load took it): the record is in fskv now.
+    if (io.exists(path + ".tmp")) os.remove(path + ".tmp");
     return;
   }
   if (!saveFile(path, value)) {
