@@ -219,6 +219,28 @@ describe("LuatOS emulation: quirks the port copes with", () => {
     expect(ev("ws", ["2", "disconnect"])).toEqual([]);
   });
 
+  it("sys tasks as sys.lua runs them: taskInit resumes at once, wait and waitUntil (a publish or the timeout) resume from the loop", () => {
+    const { vm, run } = emuVm("return {}");
+    const logged = (at: number) => effectsOf(vm.event(line(at, "time"))).filter((f) => f[0] === "print").map((f) => f[1]);
+    expect(run(`sys.taskInit(function(a)
+        log.info("t", "start", a)
+        sys.wait(100)
+        log.info("t", "waited")
+        local ok, d = sys.waitUntil("X", 500)
+        log.info("t", tostring(ok), tostring(d))
+        ok = sys.waitUntil("Y", 200)
+        log.info("t", tostring(ok))
+      end, "arg")
+      sys.timerStart(function() sys.publish("X", 42) end, 300)
+      outside = select(2, pcall(sys.wait, 10))`).filter((f) => f[0] === "print").map((f) => f[1])).toEqual(["I/t start arg"]);
+    expect(vm.eval("return outside")).toMatch(/sys.wait outside a task/);
+    expect(logged(99)).toEqual([]);
+    expect(logged(100)).toEqual(["I/t waited"]);
+    expect(logged(300)).toEqual(["I/t true 42"]);
+    expect(logged(499)).toEqual([]);
+    expect(logged(500)).toEqual(["I/t false"]);
+  });
+
   it("storage: records in fskv, one over 4095 B in a file written aside and renamed, the journal appended in parts", () => {
     const { vm, run } = emuVm(transpileEntry(path.join(ROOT, "hal/luatos/storage.ts"), "lua5.3", undefined, GLOBALS));
     const brief = (e: string[][]) => e.map((f) => f.slice(0, 2).join(" "));

@@ -20,7 +20,9 @@
 // (/luadb/provision.txt) applied once and recorded by /provisioned (the script area is read-only, so
 // the file stays), the port's boardRun with the wiring, then sys.run().
 //
-// Not emulated (the port uses none of them): sys tasks (taskInit, wait, waitUntil), the digests and
+// sys tasks are coroutines as in sys.lua (taskInit resumes the new task at once; wait and waitUntil
+// yield it until a sys timer or a publish resumes it).
+// Not emulated (the port uses none of them): the digests and
 // HMACs of crypto (md5, sha*, hmac_*; base64, trng and crc16_modbus are), fskv tables and sub-keys,
 // gpio debounce.
 //
@@ -161,6 +163,19 @@ function sysStart(e: Emu, s: Sys, fn: Fn4, ms: number, repeat: boolean, args: un
   return id;
 }
 
+/** A coroutine (a sys task). */
+interface Co {
+  readonly __co: unique symbol;
+}
+
+/** Lua's coroutine library, which sys.lua's tasks are made of (the emulation is built with it allowed, sim/boards/build.ts). */
+declare const coroutine: {
+  create(this: void, fn: Fn4): Co;
+  resume(this: void, co: Co, ...args: unknown[]): LuaMultiReturn<[boolean, unknown]>;
+  running(this: void): LuaMultiReturn<[Co | undefined, boolean | undefined]>;
+  yield(this: void, ...args: unknown[]): LuaMultiReturn<unknown[]>;
+};
+
 function sysModule(e: Emu, s: Sys): SysModule {
   const stop = (id: number | Fn4) => {
     for (const [k, v] of pairs(s.timers)) {
@@ -171,31 +186,76 @@ function sysModule(e: Emu, s: Sys): SysModule {
       }
     }
   };
-  const tasks = (): never => error("sys tasks are not emulated (the port runs none)");
+  const subscribe = (topic: string, fn: Fn4) => {
+    const subs = s.subs[topic] !== undefined ? (s.subs[topic] as Fn4[]) : [];
+    subs[subs.length] = fn;
+    s.subs[topic] = subs;
+  };
+  const unsubscribe = (topic: string, fn: Fn4) => {
+    const subs = s.subs[topic];
+    if (subs === undefined) return;
+    for (let i = subs.length - 1; i >= 0; i--) if (subs[i] === fn) table.remove(subs, i + 1);
+  };
+  // sys.lua's tasks are coroutines: taskInit resumes the new one at once, wait and waitUntil yield it
+  // until a timer or a publish resumes it; an error in a task is raised (sys.coresume).
+  const resume = (co: Co, a?: unknown, b?: unknown, c?: unknown, d?: unknown, f?: unknown) => {
+    const [ok, err] = coroutine.resume(co, a, b, c, d, f);
+    if (!ok) error(err as string);
+  };
+  const task = (what: string): Co => {
+    const [co, main] = coroutine.running();
+    if (co === undefined || main === true) return error("sys." + what + " outside a task");
+    return co;
+  };
   return {
-    taskInit: tasks,
-    wait: tasks,
-    waitUntil: tasks,
+    taskInit: ((fn: Fn4, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => {
+      const co = coroutine.create(fn);
+      resume(co, a, b, c, d);
+      return co;
+    }) as unknown as SysModule["taskInit"],
+    wait: (ms) => {
+      if (ms <= 0) error("The wait time cannot be negative!");
+      const co = task("wait");
+      sysStart(e, s, () => resume(co), ms, false, []);
+      return coroutine.yield();
+    },
+    waitUntil: (topic, ms) => {
+      const co = task("waitUntil");
+      let done = false;
+      let timer = 0;
+      const got: Fn4 = (a, b, c, d) => {
+        if (done) return;
+        done = true;
+        unsubscribe(topic, got);
+        if (timer !== 0) stop(timer);
+        resume(co, true, a, b, c, d);
+      };
+      subscribe(topic, got);
+      if (ms !== undefined) {
+        timer = sysStart(e, s, () => {
+          if (done) return;
+          done = true;
+          unsubscribe(topic, got);
+          resume(co, false);
+        }, ms, false, []);
+      }
+      return coroutine.yield() as LuaMultiReturn<[boolean, ...unknown[]]>;
+    },
     publish: (topic, ...data) => {
-      const subs = s.subs[topic];
-      if (subs === undefined) return;
-      // Delivered from the loop, as sys.lua's message queue does.
+      if (s.subs[topic] === undefined) return;
+      // Delivered from the loop, as sys.lua's message queue does, to the subscribers of that moment.
       const t: EmuTimer = { due: 0, interval: 0, repeat: false, running: false, fn: undefined, seq: 0 };
       t.fn = () => {
-        for (let i = 0; i < subs.length; i++) subs[i](data[0], data[1], data[2], data[3]);
+        const subs = s.subs[topic];
+        if (subs === undefined) return;
+        const now: Fn4[] = [];
+        for (let i = 0; i < subs.length; i++) now[i] = subs[i];
+        for (let i = 0; i < now.length; i++) now[i](data[0], data[1], data[2], data[3]);
       };
       armTimer(e, t, 0);
     },
-    subscribe: (topic, fn) => {
-      const subs = s.subs[topic] !== undefined ? (s.subs[topic] as Fn4[]) : [];
-      subs[subs.length] = fn as Fn4;
-      s.subs[topic] = subs;
-    },
-    unsubscribe: (topic, fn) => {
-      const subs = s.subs[topic];
-      if (subs === undefined) return;
-      for (let i = subs.length - 1; i >= 0; i--) if (subs[i] === (fn as unknown as Fn4)) table.remove(subs, i + 1);
-    },
+    subscribe: (topic, fn) => subscribe(topic, fn as Fn4),
+    unsubscribe: (topic, fn) => unsubscribe(topic, fn as unknown as Fn4),
     timerStart: (fn, ms, ...args) => sysStart(e, s, fn as unknown as Fn4, ms, false, args),
     timerLoopStart: (fn, ms, ...args) => sysStart(e, s, fn as unknown as Fn4, ms, true, args),
     timerStop: (id) => stop(id as number | Fn4),
