@@ -7,7 +7,7 @@
 // unless the driver is made without it.
 
 import type { BoardConfig } from "../../../hal/board-config";
-import { EvseHardware, EvseHardwareSpec, offerOfDuty } from "../hardware";
+import { answerOnBus, applyOutput, EvseHardware, EvseHardwareSpec, feedInputs, offerOfPwm, PILOT_VOLTS } from "../hardware";
 import { Sdm630Slave } from "../modbus-slave";
 import type { PortDriver, PortRunner } from "../port-runner";
 import { LuatosWsSocket } from "./ws-socket";
@@ -32,9 +32,6 @@ export function mvOfVolts(volts: number): number {
   return Math.round(volts * 200);
 }
 
-const PILOT_VOLTS: Record<string, number> = { A: 12, B: 9, C: 6, D: 3, E: 0 };
-/** The meter's turnaround after a request, ms. */
-const TURNAROUND_MS = 5;
 
 export interface LuatosDriverOptions {
   /** Network time at power-on (default true); false: os.time() stays unset, the port keeps the CSMS's time. */
@@ -103,15 +100,7 @@ export class LuatosDriver implements PortDriver {
     this.config.evses.forEach((p, i) => {
       const hw = this.hw[i];
       hw.step(ms);
-      const want = new Map<number, number>();
-      if (p.relayFeedback >= 0) want.set(p.relayFeedback, hw.relayClosed ? 1 : 0);
-      if (p.lockFeedback >= 0) want.set(p.lockFeedback, hw.locked ? 1 : 0);
-      if (p.plug >= 0) want.set(p.plug, hw.plugged ? 1 : 0);
-      for (const [pin, level] of want) {
-        if (this.fedPins.get(pin) === level) continue;
-        this.fedPins.set(pin, level);
-        this.runner.feed("gpio", [String(pin), String(level)]);
-      }
+      feedInputs(this.runner, this.fedPins, p, hw);
       const adc = this.pilotAdc(p.pilotPwm, mvOfVolts(PILOT_VOLTS[hw.pilot()]));
       const key = adc.join(",");
       if (this.fedAdc.get(p.pilotAdc) !== key) {
@@ -163,16 +152,7 @@ export class LuatosDriver implements PortDriver {
 
   private gpio(pin: number, level: number): void {
     this.outputs.set(pin, level);
-    this.config.evses.forEach((p, i) => {
-      const hw = this.hw[i];
-      if (pin === p.relay) {
-        hw.relayCommand = level === 1;
-        hw.settleRelay();
-      } else if (pin === p.lock) {
-        hw.lockCommand = level === 1;
-        hw.locked = hw.lockCommand;
-      }
-    });
+    applyOutput(this.config.evses, this.hw, pin, level);
   }
 
   private pwmEffect(ch: number, f: string[]): void {
@@ -182,8 +162,8 @@ export class LuatosDriver implements PortDriver {
     else {
       const [hz, duty, precision] = f.map(Number);
       this.pwm.set(ch, { hz, duty, precision });
-      // The EV reads a 1 kHz PWM (IEC 61851-1: 1000 Hz ± 2 %); 100 % is a steady +12 V, no offer.
-      if (hz >= 980 && hz <= 1020) da = offerOfDuty((duty * 100) / precision);
+      // 100 % is a steady +12 V, no offer.
+      da = offerOfPwm(hz, (duty * 100) / precision);
     }
     if (i < 0) return;
     const hw = this.hw[i];
@@ -195,13 +175,7 @@ export class LuatosDriver implements PortDriver {
   /** A request on the bus: every meter hears it, the addressed one answers after the line time. */
   private uart(id: number, bytes: string): void {
     if (id !== this.config.meter.uart) return;
-    const byteMs = 10000 / this.config.meter.baud;
-    for (const m of this.meters) {
-      const answer = m.receive(Buffer.from(bytes, "latin1"));
-      if (answer === undefined) continue;
-      const at = this.runner.now + Math.ceil(bytes.length * byteMs + TURNAROUND_MS + answer.length * byteMs);
-      this.runner.at(at, () => this.runner.feed("uart", [String(id), answer.toString("latin1")]));
-    }
+    answerOnBus(this.runner, this.meters, bytes, this.config.meter.baud, (answer) => this.runner.feed("uart", [String(id), answer]));
   }
 
   private wsEffect(f: string[]): void {

@@ -10,7 +10,7 @@
 
 import * as net from "node:net";
 import type { BoardConfig, EvsePins } from "../../../hal/board-config";
-import { EvseHardware, offerOfDuty } from "../hardware";
+import { answerOnBus, applyOutput, EvseHardware, feedInputs, offerOfPwm, PILOT_VOLTS } from "../hardware";
 import { Sdm630Slave } from "../modbus-slave";
 import type { PortDriver, PortRunner } from "../port-runner";
 
@@ -35,9 +35,6 @@ export function adcOfVolts(volts: number): number {
   return Math.round((volts * 3800) / 12);
 }
 
-const PILOT_VOLTS: Record<string, number> = { A: 12, B: 9, C: 6, D: 3, E: 0 };
-/** The meter's turnaround after a request, ms. */
-const TURNAROUND_MS = 5;
 /** uart.MODE_RS485_HALF_DUPLEX in the emulation. */
 const MODE_RS485 = 1;
 
@@ -153,15 +150,7 @@ export class NodeMcuEsp32Driver implements PortDriver {
     this.hw.forEach((hw, i) => {
       hw.step(ms);
       const p = this.config.evses[i];
-      const want = new Map<number, number>();
-      if (p.relayFeedback >= 0) want.set(p.relayFeedback, hw.relayClosed ? 1 : 0);
-      if (p.lockFeedback >= 0) want.set(p.lockFeedback, hw.locked ? 1 : 0);
-      if (p.plug >= 0) want.set(p.plug, hw.plugged ? 1 : 0);
-      for (const [pin, level] of want) {
-        if (this.fedPins.get(pin) === level) continue;
-        this.fedPins.set(pin, level);
-        this.runner.feed("gpio", [String(pin), String(level)]);
-      }
+      feedInputs(this.runner, this.fedPins, p, hw);
       const adc = adcOfVolts(PILOT_VOLTS[hw.pilot()]);
       if (this.fedAdc.get(p.pilotAdc) !== adc) {
         this.fedAdc.set(p.pilotAdc, adc);
@@ -208,16 +197,7 @@ export class NodeMcuEsp32Driver implements PortDriver {
 
   private gpio(pin: number, level: number): void {
     this.outputs.set(pin, level);
-    const r = this.evseOfPin(pin, "relay");
-    if (r >= 0) {
-      this.hw[r].relayCommand = level === 1;
-      this.hw[r].settleRelay();
-    }
-    const l = this.evseOfPin(pin, "lock");
-    if (l >= 0) {
-      this.hw[l].lockCommand = level === 1;
-      this.hw[l].locked = level === 1;
-    }
+    applyOutput(this.config.evses, this.hw, pin, level);
   }
 
   private ledc(pin: number, hz: number, duty: number, bits: number, running: boolean): void {
@@ -227,7 +207,7 @@ export class NodeMcuEsp32Driver implements PortDriver {
     Object.assign(p, { duty, full: 2 ** bits, hz, running });
     // The EV reads a 1 kHz PWM (IEC 61851-1: 1000 Hz ± 2 %); a stopped channel or 100 % is no offer.
     const percent = (duty * 100) / p.full;
-    const da = running && hz >= 980 && hz <= 1020 ? offerOfDuty(percent) : 0;
+    const da = offerOfPwm(hz, percent, running);
     if (da !== this.hw[i].offerDa) this.log(`pilot ${i + 1}: duty ${percent.toFixed(2)} % = ${da / 10} A`);
     this.hw[i].offerDa = da;
     this.hw[i].follow();
@@ -240,14 +220,7 @@ export class NodeMcuEsp32Driver implements PortDriver {
       this.busLost++;
       return;
     }
-    const req = Buffer.from(bytes, "latin1");
-    const byteMs = 10000 / m.baud;
-    for (const meter of this.meters) {
-      const answer = meter.receive(req);
-      if (answer === undefined) continue;
-      const at = this.runner.now + Math.ceil(req.length * byteMs + TURNAROUND_MS + answer.length * byteMs);
-      this.runner.at(at, () => this.runner.feed("uart", [String(m.uart), answer.toString("latin1")]));
-    }
+    answerOnBus(this.runner, this.meters, bytes, m.baud, (answer) => this.runner.feed("uart", [String(m.uart), answer]));
   }
 
   private netEffect(f: string[]): void {

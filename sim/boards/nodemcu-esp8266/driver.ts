@@ -13,7 +13,7 @@
 
 import WebSocket from "ws";
 import type { BoardConfig } from "../../../hal/board-config";
-import { EvseHardware, offerOfDuty } from "../hardware";
+import { applyOutput, EvseHardware, feedInputs, offerOfPwm, PILOT_VOLTS, TURNAROUND_MS } from "../hardware";
 import { Sdm630Slave } from "../modbus-slave";
 import type { PortDriver, PortRunner } from "../port-runner";
 
@@ -31,9 +31,6 @@ export function adcOfVolts(volts: number): number {
   return Math.round((volts * 950) / 12);
 }
 
-const PILOT_VOLTS: Record<string, number> = { A: 12, B: 9, C: 6, D: 3, E: 0 };
-/** The meter's turnaround after a request, ms. */
-const TURNAROUND_MS = 5;
 const PING_MS = 30000;
 
 interface Socket {
@@ -108,16 +105,7 @@ export class NodeMcuEsp8266Driver implements PortDriver {
   sync(ms: number): void {
     const hw = this.hw;
     hw.step(ms);
-    const p = this.pins;
-    const want = new Map<number, number>();
-    if (p.relayFeedback >= 0) want.set(p.relayFeedback, hw.relayClosed ? 1 : 0);
-    if (p.lockFeedback >= 0) want.set(p.lockFeedback, hw.locked ? 1 : 0);
-    if (p.plug >= 0) want.set(p.plug, hw.plugged ? 1 : 0);
-    for (const [pin, level] of want) {
-      if (this.fedPins.get(pin) === level) continue;
-      this.fedPins.set(pin, level);
-      this.runner.feed("gpio", [String(pin), String(level)]);
-    }
+    feedInputs(this.runner, this.fedPins, this.pins, hw);
     const adc = adcOfVolts(PILOT_VOLTS[hw.pilot()]);
     if (adc !== this.fedAdc) {
       this.fedAdc = adc;
@@ -156,14 +144,7 @@ export class NodeMcuEsp8266Driver implements PortDriver {
       this.deHeldMs = Math.max(this.deHeldMs, this.runner.now - this.requestAt);
       this.requestAt = undefined;
     }
-    const p = this.pins;
-    if (pin === p.relay) {
-      this.hw.relayCommand = level === 1;
-      this.hw.settleRelay();
-    } else if (pin === p.lock) {
-      this.hw.lockCommand = level === 1;
-      this.hw.locked = this.hw.lockCommand;
-    }
+    applyOutput([this.pins], [this.hw], pin, level);
   }
 
   private pwm(pin: number, hz: number, duty: number, running: boolean): void {
@@ -171,9 +152,9 @@ export class NodeMcuEsp8266Driver implements PortDriver {
     this.pilotHz = hz;
     this.pilotDuty = duty;
     this.pilotRunning = running;
-    // The EV reads a 1 kHz PWM (IEC 61851-1: 1000 Hz ± 2 %); a stopped PWM is no offer.
+    // A stopped PWM is no offer.
     const percent = (duty * 100) / 1023;
-    const da = running && hz >= 980 && hz <= 1020 ? offerOfDuty(percent) : 0;
+    const da = offerOfPwm(hz, percent, running);
     if (da !== this.hw.offerDa) this.log(`pilot duty ${percent.toFixed(1)} % = ${da / 10} A`);
     this.hw.offerDa = da;
     this.hw.follow();
