@@ -25,6 +25,15 @@ import { idiv } from "../../firmware/arith";
 
 export type BoardRun = (this: void, fw: Firmware, cfg: BoardConfig) => void;
 
+/** What a board's emulation chunk's emulate(image) returns (sim/boards/README.md). */
+export interface Emulation {
+  /** The firmware's globals, by Lua name: the harness installs them before the port loads. */
+  globals: { [name: string]: unknown };
+  /** Takes the port's boardRun (the chunk the harness loaded after) and returns the event function of the emulated board. */
+  attach: (this: void, boardRun: BoardRun) => (this: void, line: string) => string[];
+  flashBytes: (this: void) => number;
+}
+
 /** A chunk compiler of the VM: Lua 5.1's loadstring, 5.3's load (the emulation is built with both allowed, sim/boards/build.ts). */
 type Compile = (this: void, text: string, name: string) => LuaMultiReturn<[((this: void) => void) | undefined, string | undefined]>;
 declare const loadstring: Compile | undefined;

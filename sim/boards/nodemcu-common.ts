@@ -10,10 +10,12 @@
 // the LFS image FLASHING.md has the OEM build from ocpp.lc and hal-<board>.lc; their chunks were run
 // once by the harness when it loaded them, so each function hands back what that run returned (a board
 // running the chunk again would build the same table anew). node.LFS.reload is not emulated.
+// Also shared: the encoder module (base64, hex) and node.task.post.
 
 import type { Firmware } from "../../firmware/entry";
-import type { NodeLfs, TmrTimer } from "../../hal/nodemcu-esp8266/nodemcu";
-import { armTimer, BoardRun, disarmTimer, Emu, EmuTimer, runStartFile } from "./emu-core";
+import type { EncoderModule, NodeLfs, TmrTimer } from "../../hal/nodemcu-esp8266/nodemcu";
+import { base64Decode, base64Encode, hexDecode, hexEncode } from "./emu-codec";
+import { armTimer, BoardRun, disarmTimer, emit, Emu, emuEvent, EmuTimer, runStartFile } from "./emu-core";
 
 /** The modules in the emulated LFS, by name: each its main function. */
 export interface Lfs {
@@ -67,9 +69,39 @@ export function flashindex(lfs: Lfs): FlashIndex {
 /** The start file NodeMCU runs at boot from SPIFFS (node.startupcommand's default "@init.lua"). */
 export const INIT_FILE = "init.lua";
 
-/** At boot: the firmware runs init.lua. */
-export function nodemcuBoot(e: Emu): (this: void) => void {
-  return () => runStartFile(e, INIT_FILE);
+/** The emulation's attach: the port goes into LFS as "hal-<board>"; at boot the firmware runs init.lua. */
+export function attachPort(e: Emu, lfs: Lfs, board: string): (this: void, boardRun: BoardRun) => (this: void, line: string) => string[] {
+  return (boardRun) => {
+    lfsAddPort(lfs, board, boardRun);
+    return emuEvent(e, () => runStartFile(e, INIT_FILE));
+  };
+}
+
+/** NodeMCU's print: its arguments tostring'ed, tab-separated, one line on the console ("print" effect). */
+export function printFn(e: Emu): (this: void, ...args: (string | number | boolean | undefined)[]) => void {
+  return (...args) => {
+    const parts: string[] = [];
+    for (let i = 0; i < args.length; i++) parts[parts.length] = tostring(args[i] as string);
+    emit(e, "print", [table.concat(parts, "\t")]);
+  };
+}
+
+// ---- encoder ----
+
+/** The encoder module: base64 and hex, raising on a bad character as encoder.c does. */
+export function encoderModule(): EncoderModule {
+  return {
+    toBase64: (s) => base64Encode(s),
+    fromBase64: (s) => {
+      const r = base64Decode(s);
+      return r !== undefined ? r : error("invalid base64 character");
+    },
+    toHex: (s) => hexEncode(s),
+    fromHex: (s) => {
+      const r = hexDecode(s);
+      return r !== undefined ? r : error("invalid hex");
+    },
+  };
 }
 
 // ---- tmr ----

@@ -44,13 +44,14 @@ import type {
 } from "../../../hal/luatos/luatos";
 import { idiv } from "../../../firmware/arith";
 import { mbCrc } from "../../../hal/lib/modbus";
-import { BoardRun, callback, disarmTimer, Emu, EmuTimer, emit, emuEvent, emuFlashBytes, int, armTimer, newEmu } from "../emu-core";
+import * as codec from "../emu-codec";
+import { callback, disarmTimer, Emu, EmuTimer, emit, emuEvent, emuFlashBytes, int, armTimer, newEmu } from "../emu-core";
+import type { Emulation } from "../emu-core";
 // One local for the paged-file functions (a chunk takes at most 50 on the boards' Lua 5.1).
 import * as pages from "../emu-core";
 
 /** The script area LuaTools writes (LuaDB, read-only), and the start file the firmware runs from it. */
 const SCRIPTS = "/luadb/";
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 /** 2000-01-01: where an RTC never set starts. */
 const RTC_RESET = 946684800;
 const FSKV = "fskv:";
@@ -62,43 +63,6 @@ function dec(n: number): string {
 
 // ---- crypto ----
 
-function base64(s: string): string {
-  const out: string[] = [];
-  for (let i = 1; i <= s.length; i = i + 3) {
-    const a = string.byte(s, i) as number;
-    const b = string.byte(s, i + 1);
-    const c = string.byte(s, i + 2);
-    const n = a * 65536 + (b !== undefined ? b : 0) * 256 + (c !== undefined ? c : 0);
-    const d = [idiv(n, 262144), idiv(n, 4096) - idiv(n, 262144) * 64, idiv(n, 64) - idiv(n, 4096) * 64, n - idiv(n, 64) * 64];
-    out[out.length] = string.sub(B64, d[0] + 1, d[0] + 1) + string.sub(B64, d[1] + 1, d[1] + 1);
-    out[out.length] = b !== undefined ? string.sub(B64, d[2] + 1, d[2] + 1) : "=";
-    out[out.length] = c !== undefined ? string.sub(B64, d[3] + 1, d[3] + 1) : "=";
-  }
-  return table.concat(out);
-}
-
-function unbase64(s: string): string {
-  const out: string[] = [];
-  let n = 0;
-  let bits = 0;
-  for (let i = 1; i <= s.length; i++) {
-    const c = string.byte(s, i) as number;
-    if (c === 61) break;
-    const [at] = string.find(B64, string.char(c), 1, true);
-    if (at === undefined) return "";
-    n = n * 64 + at - 1;
-    bits = bits + 6;
-    if (bits >= 8) {
-      bits = bits - 8;
-      const div = bits === 0 ? 1 : bits === 2 ? 4 : 16;
-      const byte = div === 1 ? n : idiv(n, div);
-      out[out.length] = string.char(byte);
-      n = n - byte * div;
-    }
-  }
-  return table.concat(out);
-}
-
 interface Rng {
   seed: number;
 }
@@ -107,8 +71,12 @@ function cryptoModule(rng: Rng): CryptoModule {
   const none = (): string => error("crypto digests are not emulated (the port uses none)");
   return {
     md5: none, hmac_md5: none, sha1: none, hmac_sha1: none, sha256: none, hmac_sha256: none, sha512: none, hmac_sha512: none,
-    base64_encode: (s) => base64(s),
-    base64_decode: (s) => unbase64(s),
+    base64_encode: (s) => codec.base64Encode(s),
+    // A bad character: an empty result.
+    base64_decode: (s) => {
+      const r = codec.base64Decode(s);
+      return r !== undefined ? r : "";
+    },
     crc16_modbus: (s) => {
       const c = mbCrc(s, 1, s.length);
       return (string.byte(c, 1) as number) + (string.byte(c, 2) as number) * 256;
@@ -806,14 +774,6 @@ function websocketModule(e: Emu, ws: Ws): WebsocketModule {
 }
 
 // ---- the emulation ----
-
-export interface Emulation {
-  /** The firmware's globals, by Lua name: the harness installs them before the port loads. */
-  globals: { [name: string]: unknown };
-  /** The event function running the port (its boardRun) on this emulated board. */
-  attach: (this: void, boardRun: BoardRun) => (this: void, line: string) => string[];
-  flashBytes: (this: void) => number;
-}
 
 export function emulate(fw: Firmware): Emulation {
   const e = newEmu(true);

@@ -31,11 +31,12 @@
 
 import type { Firmware } from "../../../firmware/entry";
 import type {
-  AdcModule, CryptoModule, EncoderModule, FileModule, GpioConfig, GpioModule, IoFile, IoModule, LedcChannel, LedcChannelConfig, LedcModule,
+  AdcModule, CryptoModule, FileModule, GpioConfig, GpioModule, IoFile, IoModule, LedcChannel, LedcChannelConfig, LedcModule,
   NetModule, NetSocket, NodeModule, TimeModule, TmrModule, UartModule,
 } from "../../../hal/nodemcu-esp32/nodemcu-esp32";
 import { idiv } from "../../../firmware/arith";
-import { BoardRun, Emu, emit, emuEvent, emuFlashBytes, int, newEmu } from "../emu-core";
+import { Emu, emit, emuFlashBytes, int, newEmu } from "../emu-core";
+import type { Emulation } from "../emu-core";
 // One local for the shared NodeMCU parts (the chunk stays under Lua 5.1's 50 locals).
 import * as nm from "../nodemcu-common";
 import type { FlashIndex, Lfs, TmrKind } from "../nodemcu-common";
@@ -47,71 +48,9 @@ const FS_TOTAL = 1400000;
 /** lwIP's TCP send buffer (CONFIG_LWIP_TCP_SND_BUF_DEFAULT). */
 const SND_BUF = 5744;
 const BOARD = "nodemcu-esp32";
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const HEX = "0123456789abcdef";
 
 function dec(n: number): string {
   return string.format("%d", n);
-}
-
-// ---- encoder ----
-
-function toBase64(s: string): string {
-  const out: string[] = [];
-  for (let i = 1; i <= s.length; i = i + 3) {
-    const a = string.byte(s, i) as number;
-    const b = string.byte(s, i + 1);
-    const c = string.byte(s, i + 2);
-    const n = a * 65536 + (b !== undefined ? b : 0) * 256 + (c !== undefined ? c : 0);
-    const d = [idiv(n, 262144), idiv(n, 4096) - idiv(n, 262144) * 64, idiv(n, 64) - idiv(n, 4096) * 64, n - idiv(n, 64) * 64];
-    out[out.length] = string.sub(B64, d[0] + 1, d[0] + 1) + string.sub(B64, d[1] + 1, d[1] + 1);
-    out[out.length] = b !== undefined ? string.sub(B64, d[2] + 1, d[2] + 1) : "=";
-    out[out.length] = c !== undefined ? string.sub(B64, d[3] + 1, d[3] + 1) : "=";
-  }
-  return table.concat(out);
-}
-
-function fromBase64(s: string): string {
-  const out: string[] = [];
-  let n = 0;
-  let bits = 0;
-  for (let i = 1; i <= s.length; i++) {
-    const c = string.sub(s, i, i);
-    if (c === "=") break;
-    const [at] = string.find(B64, c, 1, true);
-    if (at === undefined) return error("invalid base64 character");
-    n = n * 64 + at - 1;
-    bits = bits + 6;
-    if (bits >= 8) {
-      bits = bits - 8;
-      const div = bits === 0 ? 1 : bits === 2 ? 4 : 16;
-      const byte = idiv(n, div);
-      out[out.length] = string.char(byte);
-      n = n - byte * div;
-    }
-  }
-  return table.concat(out);
-}
-
-function toHex(s: string): string {
-  const out: string[] = [];
-  for (let i = 1; i <= s.length; i++) {
-    const c = string.byte(s, i) as number;
-    const h = idiv(c, 16);
-    out[out.length] = string.sub(HEX, h + 1, h + 1) + string.sub(HEX, c - h * 16 + 1, c - h * 16 + 1);
-  }
-  return table.concat(out);
-}
-
-function fromHex(s: string): string {
-  const out: string[] = [];
-  for (let i = 1; i + 1 <= s.length; i = i + 2) {
-    const [hi] = string.find(HEX, string.lower(string.sub(s, i, i)), 1, true);
-    const [lo] = string.find(HEX, string.lower(string.sub(s, i + 1, i + 1)), 1, true);
-    if (hi === undefined || lo === undefined) return error("invalid hex");
-    out[out.length] = string.char((hi - 1) * 16 + lo - 1);
-  }
-  return table.concat(out);
 }
 
 // ---- file, io (SPIFFS) ----
@@ -649,14 +588,6 @@ function wifiModule(): WifiModule {
 
 // ---- the emulation ----
 
-export interface Emulation {
-  /** The firmware's globals, by Lua name: the harness installs them before the port loads. */
-  globals: { [name: string]: unknown };
-  /** The event function running the port (its boardRun) on this emulated board. */
-  attach: (this: void, boardRun: BoardRun) => (this: void, line: string) => string[];
-  flashBytes: (this: void) => number;
-}
-
 export function emulate(fw: Firmware): Emulation {
   const e = newEmu();
   // Built at power-up: seconds of work in fengari that would otherwise land in the first handshake.
@@ -679,12 +610,6 @@ export function emulate(fw: Firmware): Emulation {
     else if (kind === "seed") chip.id = 0x2a0b1c + int(f[0]);
     else error("unknown input " + kind);
   };
-  const print = (...args: (string | number | boolean | undefined)[]) => {
-    const parts: string[] = [];
-    for (let i = 0; i < args.length; i++) parts[parts.length] = tostring(args[i] as string);
-    emit(e, "print", [table.concat(parts, "\t")]);
-  };
-  const encoder: EncoderModule = { toBase64, fromBase64, toHex, fromHex };
   return {
     globals: {
       net: netModule(e, net),
@@ -694,18 +619,15 @@ export function emulate(fw: Firmware): Emulation {
       node: nodeModule(e, chip, lfs),
       wifi: wifiModule(),
       crypto: cryptoModule,
-      encoder,
+      encoder: nm.encoderModule(),
       gpio: gpioModule(e, pins),
       ledc: ledcModule(e),
       adc: adcModule(pins),
       uart: uartModule(e, uarts),
       time: timeModule(e, rtc),
-      print,
+      print: nm.printFn(e),
     },
-    attach: (boardRun) => {
-      nm.lfsAddPort(lfs, BOARD, boardRun);
-      return emuEvent(e, nm.nodemcuBoot(e));
-    },
+    attach: nm.attachPort(e, lfs, BOARD),
     flashBytes: () => emuFlashBytes(e),
   };
 }

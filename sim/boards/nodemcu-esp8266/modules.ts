@@ -19,11 +19,12 @@
 
 import type { Firmware } from "../../../firmware/entry";
 import type {
-  AdcModule, EncoderModule, FileMode, FileModule, FileObj, GpioModule, NodeModule, PwmModule, RtctimeModule,
+  AdcModule, FileMode, FileModule, FileObj, GpioModule, NodeModule, PwmModule, RtctimeModule,
   TmrModule, UartModule, WebsocketClient, WebsocketModule,
 } from "../../../hal/nodemcu-esp8266/nodemcu";
 import { idiv } from "../../../firmware/arith";
-import { BoardRun, callback, Emu, emit, emuEvent, emuFlashBytes, int, newEmu } from "../emu-core";
+import { callback, Emu, emit, emuFlashBytes, int, newEmu } from "../emu-core";
+import type { Emulation } from "../emu-core";
 // One local for the shared NodeMCU parts (the chunk stays under Lua 5.1's 50 locals).
 import * as nm from "../nodemcu-common";
 import type { FlashIndex, Lfs, TmrKind } from "../nodemcu-common";
@@ -34,77 +35,6 @@ import * as pages from "../emu-core";
 const MAX_NAME = 31;
 const BOARD = "nodemcu-esp8266";
 const FS_TOTAL = 3000000;
-const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const HEX = "0123456789abcdef";
-
-// ---- encoder ----
-
-function toBase64(s: string): string {
-  const out: string[] = [];
-  for (let i = 1; i <= s.length; i = i + 3) {
-    const a = string.byte(s, i) as number;
-    const b = string.byte(s, i + 1);
-    const c = string.byte(s, i + 2);
-    const n = a * 65536 + (b !== undefined ? b : 0) * 256 + (c !== undefined ? c : 0);
-    const d0 = idiv(n, 262144);
-    const d1 = idiv(n, 4096) - d0 * 64;
-    const d2 = idiv(n, 64) - idiv(n, 4096) * 64;
-    const d3 = n - idiv(n, 64) * 64;
-    out[out.length] = string.sub(B64, d0 + 1, d0 + 1) + string.sub(B64, d1 + 1, d1 + 1);
-    out[out.length] = b !== undefined ? string.sub(B64, d2 + 1, d2 + 1) : "=";
-    out[out.length] = c !== undefined ? string.sub(B64, d3 + 1, d3 + 1) : "=";
-  }
-  return table.concat(out);
-}
-
-function b64Value(c: number): number {
-  if (c >= 65 && c <= 90) return c - 65;
-  if (c >= 97 && c <= 122) return c - 71;
-  if (c >= 48 && c <= 57) return c + 4;
-  if (c === 43) return 62;
-  if (c === 47) return 63;
-  return error("invalid base64 character");
-}
-
-function fromBase64(s: string): string {
-  const out: string[] = [];
-  let n = 0;
-  let bits = 0;
-  for (let i = 1; i <= s.length; i++) {
-    const c = string.byte(s, i) as number;
-    if (c === 61) break;
-    n = n * 64 + b64Value(c);
-    bits = bits + 6;
-    if (bits >= 8) {
-      bits = bits - 8;
-      const div = bits === 0 ? 1 : bits === 2 ? 4 : 16;
-      const byte = div === 1 ? n : idiv(n, div);
-      out[out.length] = string.char(byte);
-      n = n - byte * div;
-    }
-  }
-  return table.concat(out);
-}
-
-function toHex(s: string): string {
-  const out: string[] = [];
-  for (let i = 1; i <= s.length; i++) {
-    const c = string.byte(s, i) as number;
-    const h = idiv(c, 16);
-    out[out.length] = string.sub(HEX, h + 1, h + 1) + string.sub(HEX, c - h * 16 + 1, c - h * 16 + 1);
-  }
-  return table.concat(out);
-}
-
-function fromHex(s: string): string {
-  const out: string[] = [];
-  for (let i = 1; i + 1 <= s.length; i = i + 2) {
-    const v = tonumber("0x" + string.sub(s, i, i + 1));
-    if (v === undefined) return error("invalid hex");
-    out[out.length] = string.char(v);
-  }
-  return table.concat(out);
-}
 
 // ---- file (SPIFFS) ----
 
@@ -683,14 +613,6 @@ function guarded(e: Emu, fw: Firmware): Firmware {
   return out as unknown as Firmware;
 }
 
-export interface Emulation {
-  /** The firmware's globals, by Lua name: the harness installs them before the port loads. */
-  globals: { [name: string]: unknown };
-  /** The event function running the port (its boardRun) on this emulated board. */
-  attach: (this: void, boardRun: BoardRun) => (this: void, line: string) => string[];
-  flashBytes: (this: void) => number;
-}
-
 export function emulate(fw: Firmware): Emulation {
   const e = newEmu(true);
   const pins: Pins = { level: {}, trig: {}, adc: 1023 };
@@ -707,30 +629,21 @@ export function emulate(fw: Firmware): Emulation {
     else if (kind === "seed") rng.seed = int(f[0]);
     else error("unknown input " + kind);
   };
-  const print = (...args: (string | number | boolean | undefined)[]) => {
-    const parts: string[] = [];
-    for (let i = 0; i < args.length; i++) parts[parts.length] = tostring(args[i] as string);
-    emit(e, "print", [table.concat(parts, "\t")]);
-  };
-  const encoder: EncoderModule = { toBase64, fromBase64, toHex, fromHex };
   return {
     globals: {
       websocket: websocketModule(e, ws),
       tmr: tmrModule(e),
       file: fileModule(e),
       node: nodeModule(e, rng, lfs),
-      encoder,
+      encoder: nm.encoderModule(),
       gpio: gpioModule(e, pins),
       pwm: pwmModule(e),
       adc: adcModule(pins),
       uart: uartModule(e, u),
       rtctime: rtcModule(e),
-      print,
+      print: nm.printFn(e),
     },
-    attach: (boardRun) => {
-      nm.lfsAddPort(lfs, BOARD, boardRun);
-      return emuEvent(e, nm.nodemcuBoot(e));
-    },
+    attach: nm.attachPort(e, lfs, BOARD),
     flashBytes: () => emuFlashBytes(e),
   };
 }
