@@ -23,10 +23,14 @@ const REQUIRE = /\brequire\("([^"]+)"/g;
 /** The modules of a TSTL bundle, in bundle order. */
 export function bundleModules(source: string): BundleModule[] {
   const starts = [...source.matchAll(HEADER)];
+  // The module table closes at column 0 after the last module, before the entry's require (a module's
+  // own table constructor may close at column 0 too).
+  const entry = source.lastIndexOf("\nlocal ____entry = require(");
+  const tableEnd = source.lastIndexOf("\n}\n", entry < 0 ? source.length : entry) + 1;
   return starts.map((m, i) => {
     const from = m.index ?? 0;
     const bodyFrom = from + m[0].length;
-    const next = i + 1 < starts.length ? (starts[i + 1].index ?? source.length) : source.indexOf("\n}\n", bodyFrom) + 1;
+    const next = i + 1 < starts.length ? (starts[i + 1].index ?? source.length) : tableEnd;
     return { name: m[2] ?? m[1], key: m[1], from, to: next, body: source.slice(bodyFrom, next).replace(/ end,\s*$/, "") };
   });
 }

@@ -7,6 +7,7 @@ import * as ts from "typescript";
 import * as tstl from "typescript-to-lua";
 import { BuildConfig } from "./config";
 import { pruneBundle } from "./bundle";
+import { hoistImports } from "./hoist-imports";
 import { localExports } from "./local-exports";
 import { hoistLibs } from "./hoist-libs";
 import { renameFields } from "./rename-fields";
@@ -94,7 +95,7 @@ export function transpileEntry(entry: string, target: Target, checks?: ImageChec
     program,
     writeFile: (name, text) => {
       // Lua source is bytes: keep it as a byte string (one char per byte) like every string here.
-      if (name.endsWith(".lua")) written = hoistLibs(localExports(dropNilFields(pruneBundle(Buffer.from(text, "utf8").toString("latin1")))));
+      if (name.endsWith(".lua")) written = hoistImports(hoistLibs(localExports(dropNilFields(pruneBundle(Buffer.from(text, "utf8").toString("latin1"))))));
     },
   });
   const diagnostics = ts.sortAndDeduplicateDiagnostics([...pre, ...emitted.diagnostics]);

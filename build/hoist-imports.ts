@@ -1,0 +1,212 @@
+// The most imported functions as locals of the bundle's main chunk, one cell shared by every module.
+//
+// TSTL copies an import into a local of the importing module (`local modelInt = ____model.modelInt`);
+// every module whose functions use it captures that local, so each importer holds an upvalue cell of
+// its own (32 bytes here, 24 on NodeMCU) for the same function: on the core image 326 cells for 164
+// imported names. On a board with the code in flash those cells are RAM the image leaves resident
+// (bench/resident.ts). A main-chunk local is one cell for all: the exporter sets it before its body
+// returns, the importers name it instead of their copy (whose statement goes). NodeMCU allows a
+// function 50 locals (build/check-lua.ts), so the main chunk takes only as many as it has left, for
+// the names the most importers capture. An import is left alone when its module assigns to it.
+
+import * as luaparse from "luaparse";
+import { bundleModules } from "./bundle";
+import { LUA_LIMITS, checkLuaLimits } from "./check-lua";
+
+const RETURN = /\nreturn ____exports\n?$/;
+
+type Node = { type: string; range: [number, number]; [k: string]: unknown };
+
+interface Import {
+  /** The exporting module's key and the export's name. */
+  from: string;
+  name: string;
+  /** The statement `local X = ____m.Y` (with its newline) and the ranges naming the local after it. */
+  statement: [number, number];
+  refs: [number, number][];
+  /** Used inside the module's functions: a cell of the module's own. */
+  captured: boolean;
+}
+
+const parse = (src: string) => luaparse.parse(src, { luaVersion: "5.3", ranges: true, encodingMode: "x-user-defined", comments: false }) as unknown as Node;
+
+/** A module body's imports: top-level `local X = ____m.Y` where ____m is `require("k")`, with every use of X. */
+function imports(body: string): Import[] {
+  const ast = parse(body);
+  const top = ast.body as Node[];
+  const requires = new Map<string, string>();
+  const found = new Map<Node, Import>();
+  for (const s of top) {
+    if (s.type !== "LocalStatement") continue;
+    const vars = s.variables as Node[];
+    const init = s.init as Node[];
+    if (vars.length !== 1 || init.length !== 1) continue;
+    const v = init[0];
+    if (v.type === "CallExpression" && (v.base as Node).type === "Identifier" && (v.base as Node).name === "require") {
+      const arg = (v.arguments as Node[])[0];
+      if (arg?.type === "StringLiteral") requires.set(vars[0].name as string, (arg.raw as string).slice(1, -1));
+    } else if (v.type === "MemberExpression" && v.indexer === "." && (v.base as Node).type === "Identifier" && requires.has((v.base as Node).name as string)) {
+      const end = body[s.range[1]] === "\n" ? s.range[1] + 1 : s.range[1];
+      found.set(vars[0], { from: requires.get((v.base as Node).name as string) as string, name: (v.identifier as Node).name as string, statement: [s.range[0], end], refs: [], captured: false });
+    }
+  }
+  // Resolve every name to its declaration, scope by scope, in order.
+  const assigned = new Set<Import>();
+  const scopes: Map<string, Import | undefined>[] = [new Map()];
+  const declare = (name: string, imp?: Import) => scopes[scopes.length - 1].set(name, imp);
+  const resolve = (name: string): Import | undefined => {
+    for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i].has(name)) return scopes[i].get(name);
+    return undefined;
+  };
+  let depth = 0;
+  const block = (body: Node[], params?: () => void) => {
+    scopes.push(new Map());
+    params?.();
+    for (const s of body) visit(s);
+    scopes.pop();
+  };
+  const func = (node: Node) => {
+    depth++;
+    block(node.body as Node[], () => {
+      for (const p of node.parameters as Node[]) if (p.type === "Identifier") declare(p.name as string);
+    });
+    depth--;
+  };
+  const use = (id: Node, write: boolean) => {
+    const imp = resolve(id.name as string);
+    if (imp === undefined) return;
+    imp.refs.push(id.range);
+    if (depth > 0) imp.captured = true;
+    if (write) assigned.add(imp);
+  };
+  const visit = (n: unknown): void => {
+    if (n === null || typeof n !== "object") return;
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    const node = n as Node;
+    switch (node.type) {
+      case "Identifier":
+        use(node, false);
+        return;
+      case "MemberExpression":
+        visit(node.base);
+        return;
+      case "TableKeyString":
+        visit(node.value);
+        return;
+      case "LocalStatement":
+        visit(node.init);
+        for (const v of node.variables as Node[]) declare(v.name as string, found.get(v));
+        return;
+      case "AssignmentStatement":
+        for (const v of node.variables as Node[]) {
+          if (v.type === "Identifier") use(v, true);
+          else visit(v);
+        }
+        visit(node.init);
+        return;
+      case "FunctionDeclaration": {
+        const id = node.identifier as Node | null;
+        if (node.isLocal && id !== null) declare(id.name as string);
+        else if (id !== null && id.type === "Identifier") use(id, true);
+        else if (id !== null) visit(id);
+        func(node);
+        return;
+      }
+      case "DoStatement":
+      case "WhileStatement":
+        visit(node.condition);
+        block(node.body as Node[]);
+        return;
+      case "RepeatStatement":
+        scopes.push(new Map());
+        for (const s of node.body as Node[]) visit(s);
+        visit(node.condition);
+        scopes.pop();
+        return;
+      case "IfStatement":
+        for (const c of node.clauses as Node[]) {
+          visit(c.condition);
+          block(c.body as Node[]);
+        }
+        return;
+      case "ForNumericStatement":
+        visit(node.start);
+        visit(node.end);
+        visit(node.step);
+        block(node.body as Node[], () => declare((node.variable as Node).name as string));
+        return;
+      case "ForGenericStatement":
+        visit(node.iterators);
+        block(node.body as Node[], () => {
+          for (const v of node.variables as Node[]) declare(v.name as string);
+        });
+        return;
+      default:
+        for (const k of Object.keys(node)) if (k !== "range" && k !== "type") visit(node[k]);
+    }
+  };
+  for (const s of top) visit(s);
+  return [...found.values()].filter((i) => !assigned.has(i));
+}
+
+/** Locals the main chunk declares (its top-level statements outside the module table). */
+function mainLocals(source: string): Set<string> {
+  const names = new Set<string>();
+  for (const s of parse(source).body as Node[]) {
+    if (s.type === "LocalStatement") for (const v of s.variables as Node[]) names.add(v.name as string);
+    else if (s.type === "FunctionDeclaration" && s.isLocal) names.add((s.identifier as Node).name as string);
+  }
+  return names;
+}
+
+/** Every name the bundle uses, so a new one is new. */
+const usedNames = (source: string) => new Set(source.match(/[A-Za-z_]\w*/g) ?? []);
+
+/** The bundle with its most captured imports as main-chunk locals (see above); unchanged if nothing is won. */
+export function hoistImports(source: string): string {
+  const modules = bundleModules(source);
+  if (modules.length === 0) return source;
+  const perModule = modules.map((m) => ({ m, imports: imports(m.body) }));
+  const cells = new Map<string, number>();
+  for (const { imports: list } of perModule) for (const i of list) if (i.captured) cells.set(`${i.from}.${i.name}`, (cells.get(`${i.from}.${i.name}`) ?? 0) + 1);
+  // An exporter sets its cells before `return ____exports`: only a module ending so can.
+  const exporters = new Set(modules.filter((m) => RETURN.test(m.body)).map((m) => m.key));
+  const ranked = [...cells.entries()].filter(([k, n]) => n >= 2 && exporters.has(k.slice(0, k.indexOf(".")))).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const used = usedNames(source);
+  let room = LUA_LIMITS.locals - mainLocals(source).size;
+  // A main chunk near the limit keeps its last slots (the bundle's entry local comes after the table).
+  for (; room > 0; room--) {
+    const chosen = new Map(ranked.slice(0, room).map(([k], n) => [k, `____i${n}`]));
+    if (chosen.size === 0 || [...chosen.values()].some((v) => used.has(v))) return source;
+    const out = rewrite(source, perModule, chosen);
+    if (checkLuaLimits(out).length === 0) return out;
+  }
+  return source;
+}
+
+function rewrite(source: string, perModule: { m: ReturnType<typeof bundleModules>[number]; imports: Import[] }[], chosen: Map<string, string>): string {
+  let out = `local ${[...chosen.values()].join(", ")}\n` + source.slice(0, perModule[0].m.from);
+  for (const { m, imports: list } of perModule) {
+    const text = source.slice(m.from, m.to);
+    const bodyAt = text.indexOf(m.body);
+    let body = m.body;
+    // Edits from the end, so the ranges before them stay right.
+    const edits: { at: [number, number]; by: string }[] = [];
+    for (const i of list) {
+      const cell = chosen.get(`${i.from}.${i.name}`);
+      if (cell === undefined) continue;
+      edits.push({ at: i.statement, by: "" });
+      for (const r of i.refs) edits.push({ at: r, by: cell });
+    }
+    edits.sort((a, b) => b.at[0] - a.at[0]);
+    for (const e of edits) body = body.slice(0, e.at[0]) + e.by + body.slice(e.at[1]);
+    // The exporter sets the cells just before it returns its table.
+    const sets = [...chosen.entries()].filter(([k]) => k.slice(0, k.indexOf(".")) === m.key).map(([k, cell]) => `${cell} = ____exports.${k.slice(k.indexOf(".") + 1)}\n`);
+    if (sets.length > 0) body = body.replace(RETURN, (ret) => "\n" + sets.join("").replace(/\n$/, "") + ret);
+    out += text.slice(0, bodyAt) + body + text.slice(bodyAt + m.body.length);
+  }
+  return out + source.slice(perModule[perModule.length - 1].m.to);
+}
