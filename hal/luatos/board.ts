@@ -16,6 +16,7 @@ import type { Hal } from "../hal";
 import type { BoardConfig, EvsePins } from "../board-config";
 import { SdmPoller, sdmFeed, sdmPoller, sdmReading, sdmTick } from "../lib/meter-sdm";
 import { idiv } from "../../firmware/arith";
+import { pilotDutyOf, pilotStateOf as pilotOf } from "../lib/pilot";
 import { connect, disconnect, Link, rxNew, send } from "./link";
 import { append, erase, load, read, save, size, storageStart } from "./storage";
 import { say } from "./say";
@@ -37,26 +38,9 @@ const RTC_MIN = 1577836800;
 
 // ---- pure parts (exported for the tests, as is ticksDelta) ----
 
-/**
- * The pilot's PWM duty in 0.1 % for an offer in 0.1 A (IEC 61851-1 Annex A): 6..51 A: A / 0.6 %;
- * 51..80 A: A / 2.5 + 64 %; rounded down (never more than asked). Below 6 A nothing can be offered:
- * 1000, a steady +12 V (no PWM). Above 80 A: 80 A.
- */
+/** The pilot's PWM duty in 0.1 % for an offer in 0.1 A (hal/lib/pilot.ts): 1000, a steady +12 V, for no offer. */
 function pilotDuty(deciAmps: number): number {
-  if (deciAmps < 60) return 1000;
-  const da = deciAmps > 800 ? 800 : deciAmps;
-  if (da <= 510) return idiv(da * 5, 3);
-  return idiv(da * 2, 5) + 640;
-}
-
-/** The pilot state of a positive level in mV against the OEM's thresholds (highest first, hal/board-config.ts). */
-function pilotOf(mv: number, levels: number[]): string {
-  if (mv >= levels[0]) return "A";
-  if (mv >= levels[1]) return "B";
-  if (mv >= levels[2]) return "C";
-  if (mv >= levels[3]) return "D";
-  // No positive level: 0 V (E). The EVSE alone drives -12 V (F), and this port never does.
-  return "E";
+  return pilotDutyOf(deciAmps, 1000);
 }
 
 // ---- the board ----
