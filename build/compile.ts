@@ -95,7 +95,7 @@ export function transpileEntry(entry: string, target: Target, checks?: ImageChec
     program,
     writeFile: (name, text) => {
       // Lua source is bytes: keep it as a byte string (one char per byte) like every string here.
-      if (name.endsWith(".lua")) written = hoistImports(hoistLibs(localExports(dropNilFields(pruneBundle(Buffer.from(text, "utf8").toString("latin1"))))));
+      if (name.endsWith(".lua")) written = localExports(hoistImports(hoistLibs(dropNilFields(pruneBundle(Buffer.from(text, "utf8").toString("latin1"))))));
     },
   });
   const diagnostics = ts.sortAndDeduplicateDiagnostics([...pre, ...emitted.diagnostics]);
