@@ -19,7 +19,7 @@ import { halFile, ROOT } from "../build/compile";
 import { BuildConfig, loadConfig } from "../build/config";
 import { Board } from "../sim/board";
 import { createLuaVm, LuaVm, setVmPrelude } from "../sim/runtimes/lua-vm";
-import { residentKb, stableKb as stableHeapKb } from "./resident";
+import { residentKb, stableKb as stableHeapKb } from "../build/resident";
 import { bootAccepted, Frame, ScriptedCsms } from "../test/harness";
 
 export type Target = "lua5.1" | "lua5.3";

@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { halFile, ROOT } from "../build/compile";
 import { lfsEstimate, ESP8266_LFS_MAX } from "../build/lfs-size";
+import { boardLimits } from "../build/wiring";
 import { buildPort, portConfigFile } from "../sim/boards/build";
 import { PortRunner } from "../sim/boards/port-runner";
 import { PORT_BOARDS } from "../sim/boards/port-sim";
@@ -19,10 +20,10 @@ import { buildDir, loadPort } from "../sim/runtimes/image";
 import { LuaVm } from "../sim/runtimes/lua-vm";
 import { PROVISION_KEYS } from "../sim/simulator";
 import { REACH_OFF, REACH_ON } from "./reach";
-import { residentKb, stableKb } from "./resident";
+import { residentKb, stableKb } from "../build/resident";
 
-/** NodeMCU ESP8266's free heap for Lua with the firmware's modules (issue #9). */
-export const ESP8266_HEAP_KB = 44;
+/** NodeMCU ESP8266's free heap for Lua with the firmware's modules (hal/nodemcu-esp8266/board.json heapKb). */
+export const ESP8266_HEAP_KB = boardLimits(ROOT, "nodemcu-esp8266").heapKb ?? 44;
 
 export interface PortRow {
   board: string;

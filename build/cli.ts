@@ -14,7 +14,7 @@ import { bundleModules } from "./bundle";
 import { boardsAvailable, compile, BuildError, Chunk, readBoardManifest, ROOT, Target } from "./compile";
 import { ConfigError, loadConfig } from "./config";
 import { ModelError } from "./device-model";
-import { boardWiring, LfsSize, packageBoard, writeFlashing } from "./package";
+import { boardWiring, LfsSize, packageBoard, RamSize, writeFlashing } from "./package";
 import { compileStripped } from "../sim/runtimes/lua-vm";
 
 const USAGE = `usage: ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--board ${boardsAvailable(ROOT).join("|")}] [--out DIR]`;
@@ -60,6 +60,8 @@ export interface SizeReport {
   hal: ChunkSize;
   /** NodeMCU on Lua 5.1: the LFS the image and the port need together (an estimate: build/lfs-size.ts). */
   lfs?: LfsSize;
+  /** A flashable board: the RAM the image and the port leave resident, and the board's heap where it limits. */
+  ram?: RamSize;
 }
 
 export interface BuildOutput {
@@ -99,7 +101,14 @@ function sizeText(r: SizeReport): string {
     r.lfs === undefined
       ? ""
       : `LFS (NodeMCU): image + HAL need about ${r.lfs.estimateBytes} bytes (estimate from the stripped bytecode, build/lfs-size.ts); the firmware offers at most ${r.lfs.maxBytes}${r.lfs.estimateBytes > r.lfs.maxBytes ? ": DOES NOT FIT" : ""}\n`;
-  return `${r.config} (${r.target}), blocks: ${r.blocks.join(", ")}\n` + chunk("image (board-neutral)", r.image) + chunk(`HAL (board ${r.board}, apart from the image)`, r.hal) + lfs;
+  return `${r.config} (${r.target}), blocks: ${r.blocks.join(", ")}\n` + chunk("image (board-neutral)", r.image) + chunk(`HAL (board ${r.board}, apart from the image)`, r.hal) + lfs + (r.ram === undefined ? "" : ramText(r.ram));
+}
+
+function ramText(r: RamSize): string {
+  const resident = `RAM: image + HAL leave about ${r.residentKb} KB resident with their code in flash (closures, upvalues and tables of their module bodies, measured on PUC Lua, build/resident.ts); a charging session needs its dynamic RAM on top (npm run bench:footprint)`;
+  if (r.heapKb === undefined) return resident + "\n";
+  const left = Math.round((r.heapKb - r.residentKb) * 10) / 10;
+  return `${resident}; of the board's ~${r.heapKb} KB heap that leaves ${left} KB, and a Core session has needed at least ${r.sessionMinKb} KB${r.fits === true ? "" : ": DOES NOT FIT"}\n`;
 }
 
 /**
@@ -117,7 +126,7 @@ export function buildImage(configFile: string, target: Target | undefined, outDi
   const dir = outDir ?? path.join(ROOT, "build", "out", cfg.name, flashable ? board : t);
   const res = compile(cfg, t, dir, board);
   const pkg = flashable && manifest !== undefined ? packageBoard(cfg, configFile, manifest, res, dir) : undefined;
-  const report: SizeReport = { config: cfg.name, target: t, board, blocks: cfg.blocks, image: chunkSize(dir, t, res.image), hal: chunkSize(dir, t, res.hal), lfs: pkg?.lfs };
+  const report: SizeReport = { config: cfg.name, target: t, board, blocks: cfg.blocks, image: chunkSize(dir, t, res.image), hal: chunkSize(dir, t, res.hal), lfs: pkg?.lfs, ram: pkg?.ram };
   fs.writeFileSync(path.join(dir, "size.json"), JSON.stringify(report, null, 2) + "\n");
   fs.writeFileSync(path.join(dir, "size.txt"), sizeText(report));
   if (pkg !== undefined && manifest !== undefined) writeFlashing(cfg, configFile, manifest, res, dir, pkg);

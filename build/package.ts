@@ -10,7 +10,8 @@ import { flashingMd, PackagedFile } from "./flashing";
 import { ESP8266_LFS_MAX, lfsEstimate } from "./lfs-size";
 import { nodemcu51, nodemcu53 } from "./nodemcu-bytecode";
 import { portModule, PROVISION_FILE, startFile } from "./start-file";
-import { checkBoardFit } from "./wiring";
+import { residentKb as residentKb_ } from "./resident";
+import { boardLimits, checkBoardFit } from "./wiring";
 
 /** The LFS figure of size.json: NodeMCU on Lua 5.1 only (build/lfs-size.ts). */
 export interface LfsSize {
@@ -20,11 +21,33 @@ export interface LfsSize {
   maxBytes: number;
 }
 
+/**
+ * The RAM figure of size.json: what the image's and the port's module bodies leave in RAM with their
+ * code in flash (build/resident.ts), and where the board's heap is what limits it (the ESP8266's), the
+ * heap and what a charging session needs on top.
+ */
+export interface RamSize {
+  residentKb: number;
+  heapKb?: number;
+  /** The least dynamic RAM a Core charging session has needed (SESSION_MIN_KB). */
+  sessionMinKb?: number;
+  /** heapKb - residentKb >= sessionMinKb. */
+  fits?: boolean;
+}
+
+/**
+ * The least dynamic RAM a Core charging session needs on Lua 5.1 above the loaded image: the footprint
+ * bench measures 24-30 KB for the shipped Core configs (README, "session peak ... dyn"); 20 leaves room
+ * for a smaller config and still tells a board that cannot run a session.
+ */
+export const SESSION_MIN_KB = 20;
+
 export interface BoardPackage {
   startFile: "init.lua" | "main.lua";
   /** The package's files, the start file first, each with what it is. */
   files: { file: string; what: string }[];
   lfs?: LfsSize;
+  ram: RamSize;
 }
 
 /** The per-unit provisioning keys (docs/porting.md), and the EMS broker's where the build has the ems block. */
@@ -94,7 +117,10 @@ export function packageBoard(cfg: BuildConfig, configFile: string, manifest: Boa
   files.push({ file: `${port}.luac`, what: "not for the board: the port as PUC Lua bytecode, for the simulator" });
   files.push({ file: "size.txt", what: "not for the board: the size report (also size.json)" });
   const lfs = nodemcu && target === "lua5.1" ? { estimateBytes: lfsEstimate([res.image.bytecode, res.hal.bytecode]), maxBytes: ESP8266_LFS_MAX } : undefined;
-  return { startFile: kind, lfs, files };
+  const residentKb = Math.round((residentKb_(target, res.image.bytecode) + residentKb_(target, res.hal.bytecode)) * 10) / 10;
+  const heapKb = boardLimits(ROOT, board).heapKb;
+  const ram: RamSize = heapKb === undefined ? { residentKb } : { residentKb, heapKb, sessionMinKb: SESSION_MIN_KB, fits: heapKb - residentKb >= SESSION_MIN_KB };
+  return { startFile: kind, lfs, files, ram };
 }
 
 /** Writes FLASHING.md with each file's size: after size.txt, which it lists. */
@@ -108,6 +134,7 @@ export function writeFlashing(cfg: BuildConfig, configFile: string, manifest: Bo
     startFile: pkg.startFile,
     files,
     lfs: pkg.lfs !== undefined ? { bytes: pkg.lfs.estimateBytes, max: pkg.lfs.maxBytes } : undefined,
+    ram: pkg.ram,
     provisionKeys: provisionKeys(cfg),
     modules: manifest.globals,
     wiring: cfg.board?.[res.board],

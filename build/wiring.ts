@@ -115,11 +115,14 @@ export interface BoardLimits {
   maxFrameWhy?: string;
   maxEvses?: number;
   maxEvsesWhy?: string;
+  /** The heap the firmware leaves to Lua, KB, where it is what limits the board (the ESP8266's). */
+  heapKb?: number;
+  heapWhy?: string;
 }
 
 export function boardLimits(root: string, board: string): BoardLimits {
   const m = readBoardManifest(root, board) as BoardLimits;
-  return { maxFrameBytes: m.maxFrameBytes, maxFrameWhy: m.maxFrameWhy, maxEvses: m.maxEvses, maxEvsesWhy: m.maxEvsesWhy };
+  return { maxFrameBytes: m.maxFrameBytes, maxFrameWhy: m.maxFrameWhy, maxEvses: m.maxEvses, maxEvsesWhy: m.maxEvsesWhy, heapKb: m.heapKb, heapWhy: m.heapWhy };
 }
 
 /** The shipped configs (build/configs/) with a wiring for the board: what an error can point to. */

@@ -595,7 +595,18 @@ describe.skipIf(PORTS.length === 0)("ocpp-fw build --board <port>", () => {
       expect(size.lfs.estimateBytes).toBeGreaterThan(size.image.bytecodeBytes + size.hal.bytecodeBytes);
       expect(fs.readFileSync(path.join(out, "size.txt"), "utf8")).toContain(`LFS (NodeMCU): image + HAL need about ${size.lfs.estimateBytes} bytes`);
     } else expect(size.lfs).toBeUndefined();
+    // What image and port leave in RAM with their code in flash (several hundred closures and upvalues).
+    expect(size.ram.residentKb).toBeGreaterThan(10);
+    expect(size.ram.residentKb).toBeLessThan(200);
+    const heap = boardLimits(ROOT, board).heapKb;
+    if (heap !== undefined) {
+      // The ESP8266: its ~44 KB heap less the resident RAM is short of a Core session's dynamic RAM.
+      expect(size.ram).toMatchObject({ heapKb: heap, sessionMinKb: 20, fits: heap - size.ram.residentKb >= 20 });
+      expect(fs.readFileSync(path.join(out, "size.txt"), "utf8")).toMatch(new RegExp(`RAM: image \\+ HAL leave about ${size.ram.residentKb} KB resident.*${size.ram.fits ? "at least 20 KB\\n" : "DOES NOT FIT"}`));
+    } else expect(size.ram.heapKb).toBeUndefined();
     const md = fs.readFileSync(path.join(out, "FLASHING.md"), "utf8");
+    expect(md).toContain(`leave about **${size.ram.residentKb} KB** in RAM`);
+    if (size.ram.fits === false) expect(md).toContain("this\nimage does not fit this board's RAM");
     for (const f of expected.filter((f) => f !== "FLASHING.md" && f !== "size.json")) expect(md, f).toContain(`| \`${f}\` | ${fs.statSync(path.join(out, f)).size} |`);
     expect(md).toContain(nodemcu ? "luac.cross -f" : "LuaTools");
     // The unit's password reaches the device model through the start file only.
