@@ -353,7 +353,8 @@ function boardRun(fw: Firmware, cfg: BoardConfig): void {
   storageStart();
   for (let i = 0; i < cfg.evses.length; i++) setupEvse(b, i);
   if (cfg.evses.length > 0) startMeters(b);
-  if (fw.evses !== cfg.evses.length) say(1, "the board config wires " + int(cfg.evses.length) + " EVSEs, the image has " + int(fw.evses));
+  // Firmware.evses: a stand-in image without it (a test's stub) is not checked.
+  if (fw.evses !== undefined && fw.evses !== cfg.evses.length) say(1, "the board config wires " + int(cfg.evses.length) + " EVSEs, the image has " + int(fw.evses));
   b.st = fw.start(hal);
   const tickMs = cfg.tickMs > 0 && cfg.tickMs <= 1000 ? cfg.tickMs : 1000;
   sys.timerLoopStart(() => b.fw.tick(b.st), tickMs);

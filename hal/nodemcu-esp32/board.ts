@@ -237,7 +237,8 @@ function seed(cfg: BoardConfig): string {
 }
 
 export function boardRun(fw: Firmware, cfg: BoardConfig): void {
-  if (fw.evses !== cfg.evses.length) log(1, "the board config wires " + string.format("%d", cfg.evses.length) + " EVSEs, the image has " + string.format("%d", fw.evses));
+  // Firmware.evses: a stand-in image without it (a test's stub) is not checked.
+  if (fw.evses !== undefined && fw.evses !== cfg.evses.length) log(1, "the board config wires " + string.format("%d", cfg.evses.length) + " EVSEs, the image has " + string.format("%d", fw.evses));
   adc.setwidth(adc.ADC1, 12);
   const addresses: number[] = [];
   for (let i = 0; i < cfg.evses.length; i++) addresses[addresses.length] = cfg.evses[i].meterAddress;
