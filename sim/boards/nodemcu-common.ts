@@ -15,7 +15,7 @@
 import type { Firmware } from "../../firmware/entry";
 import type { EncoderModule, NodeLfs, TmrTimer } from "../../hal/nodemcu-esp8266/nodemcu";
 import { base64Decode, base64Encode, hexDecode, hexEncode } from "./emu-codec";
-import { armTimer, BoardRun, disarmTimer, emit, Emu, emuEvent, EmuTimer, runStartFile } from "./emu-core";
+import { armTimer, BoardRun, disarmTimer, emit, Emu, emuEvent, EmuTimer, filePages, filePut, fileSize, runStartFile } from "./emu-core";
 
 /** The modules in the emulated LFS, by name: each its main function. */
 export interface Lfs {
@@ -83,6 +83,62 @@ export function printFn(e: Emu): (this: void, ...args: (string | number | boolea
     const parts: string[] = [];
     for (let i = 0; i < args.length; i++) parts[parts.length] = tostring(args[i] as string);
     emit(e, "print", [table.concat(parts, "\t")]);
+  };
+}
+
+// ---- file (SPIFFS) ----
+
+/** SPIFFS's longest name (SPIFFS_OBJ_NAME_LEN 32, less the NUL). */
+export const MAX_NAME = 31;
+
+/** The file module's functions both firmwares have, over emu-core's paged files (newEmu(true)). */
+export interface SpiffsFiles {
+  exists(this: void, name: string): boolean;
+  remove(this: void, name: string): void;
+  /** false onto an existing name (SPIFFS_ERR_CONFLICTING_NAME), from a missing file or to a bad name. */
+  rename(this: void, from: string, to: string): boolean;
+  fsinfo(this: void): LuaMultiReturn<[number, number, number]>;
+  list(this: void): LuaTable<string, number>;
+  format(this: void): void;
+}
+
+function pagedFiles(e: Emu): { [name: string]: string[] } {
+  return e.paged as { [name: string]: string[] };
+}
+
+/** SPIFFS of `total` bytes: the files' metadata functions; fsinfo counts the live files' bytes. */
+export function spiffsFiles(e: Emu, total: number): SpiffsFiles {
+  const remove = (name: string) => {
+    if (filePages(e, name) === undefined) return;
+    filePut(e, name, undefined);
+    emit(e, "fdel", [name]);
+  };
+  return {
+    exists: (name) => filePages(e, name) !== undefined,
+    remove,
+    rename: (from, to) => {
+      const all = pagedFiles(e);
+      const v = all[from];
+      if (v === undefined || all[to] !== undefined || to.length === 0 || to.length > MAX_NAME) return false;
+      rawset(all, from, undefined);
+      all[to] = v;
+      emit(e, "fren", [from, to]);
+      return true;
+    },
+    fsinfo: () => {
+      const used = e.pagedBytes;
+      return $multi(total - used, used, total);
+    },
+    list: () => {
+      const t = new LuaTable<string, number>();
+      for (const [k, v] of pairs(pagedFiles(e))) t.set(k as string, fileSize(v as string[]));
+      return t;
+    },
+    format: () => {
+      const names: string[] = [];
+      for (const [k] of pairs(pagedFiles(e))) names[names.length] = k as string;
+      for (let i = 0; i < names.length; i++) remove(names[i]);
+    },
   };
 }
 

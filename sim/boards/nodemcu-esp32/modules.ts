@@ -12,8 +12,9 @@
 // to "reconnection" when one is set. tmr modes are dev-esp32's (SINGLE 0, AUTO 1, SEMI 2). node.uptime()
 // is µs as a float. time.set reads its seconds and µs as floats (luaL_checknumber: an epoch rounds to
 // 128 s on single floats) and adds them as ESP-IDF's settimeofday does; time.get counts from 0 at
-// power-up until set. SPIFFS: names of at most 31 bytes, no rename onto an existing name; io writes reach
-// the flash at once (no stdio buffer: a power loss keeps every byte written). uart delivers data only
+// power-up until set. SPIFFS (../nodemcu-common.ts, files as emu-core's pages): names of at most 31
+// bytes, no rename onto an existing name; io writes reach the flash at once (no stdio buffer: a power
+// loss keeps every byte written). uart delivers data only
 // after uart.start, a whole arrival per callback for count 0. ledc takes duty 0..2^bits.
 // Not emulated: bit, sjson (the port does not use them), net servers and UDP, DNS lookups (the driver
 // connects by name), crypto hashes other than SHA1 and HMAC, gpio interrupts, time.epoch2cal.
@@ -37,13 +38,14 @@ import type {
 import { idiv } from "../../../firmware/arith";
 import { Emu, emit, emuFlashBytes, int, newEmu } from "../emu-core";
 import type { Emulation } from "../emu-core";
+// One local for the paged files' helpers (the chunk's locals).
+import * as pages from "../emu-core";
 // One local for the shared NodeMCU parts (the chunk stays under Lua 5.1's 50 locals).
 import * as nm from "../nodemcu-common";
 import type { FlashIndex, Lfs, TmrKind } from "../nodemcu-common";
 import { sha1, sha1Tables } from "./sha1";
 
-/** SPIFFS: the longest name; the size fsinfo reports. */
-const MAX_NAME = 31;
+/** SPIFFS: the size fsinfo reports. */
 const FS_TOTAL = 1400000;
 /** lwIP's TCP send buffer (CONFIG_LWIP_TCP_SND_BUF_DEFAULT). */
 const SND_BUF = 5744;
@@ -56,38 +58,8 @@ function dec(n: number): string {
 // ---- file, io (SPIFFS) ----
 
 function fileModule(e: Emu): FileModule {
-  const remove = (name: string) => {
-    if (e.files[name] === undefined) return;
-    rawset(e.files, name, undefined);
-    emit(e, "fdel", [name]);
-  };
-  return {
-    exists: (name) => e.files[name] !== undefined,
-    remove,
-    rename: (from, to) => {
-      // SPIFFS_ERR_CONFLICTING_NAME: never onto an existing file.
-      const v = e.files[from];
-      if (v === undefined || e.files[to] !== undefined || to.length === 0 || to.length > MAX_NAME) return false;
-      rawset(e.files, from, undefined);
-      e.files[to] = v;
-      emit(e, "fren", [from, to]);
-      return true;
-    },
-    fsinfo: () => {
-      const used = emuFlashBytes(e);
-      return $multi(FS_TOTAL - used, used, FS_TOTAL);
-    },
-    list: () => {
-      const t = new LuaTable<string, number>();
-      for (const [k, v] of pairs(e.files)) t.set(k as string, (v as string).length);
-      return t;
-    },
-    format: () => {
-      const names: string[] = [];
-      for (const [k] of pairs(e.files)) names[names.length] = k as string;
-      for (let i = 0; i < names.length; i++) remove(names[i]);
-    },
-  };
+  const spiffs = nm.spiffsFiles(e, FS_TOTAL);
+  return { exists: spiffs.exists, remove: spiffs.remove, rename: spiffs.rename, fsinfo: spiffs.fsinfo, list: () => spiffs.list(), format: spiffs.format };
 }
 
 interface OpenFile {
@@ -99,6 +71,13 @@ interface OpenFile {
   append: boolean;
 }
 
+/** A file's pages (it exists while open; removing it under an open handle raises, as indexing nil did). */
+function pagesOf(e: Emu, name: string): string[] {
+  const f = pages.filePages(e, name);
+  if (f === undefined) return error("file removed");
+  return f;
+}
+
 function ioFile(e: Emu, f: OpenFile): IoFile {
   const check = () => {
     if (!f.open) error("attempt to use a closed file");
@@ -107,24 +86,25 @@ function ioFile(e: Emu, f: OpenFile): IoFile {
     read: (fmt) => {
       check();
       if (!f.reads) return undefined;
-      const cur = e.files[f.name];
+      const cur = pagesOf(e, f.name);
+      const size = pages.fileSize(cur);
       // Lua 5.3 takes the formats with or without their old '*'.
       if (type(fmt) === "string" && string.sub(fmt as string, 1, 1) === "*") fmt = string.sub(fmt as string, 2) as typeof fmt;
       if (fmt === "a") {
-        const rest = string.sub(cur, f.pos + 1);
-        f.pos = cur.length;
+        const rest = pages.fileRead(cur, f.pos + 1, size);
+        f.pos = size;
         return rest;
       }
-      if (f.pos >= cur.length) return undefined;
-      let last = f.pos + (typeof fmt === "number" ? fmt : cur.length);
+      if (f.pos >= size) return undefined;
       if (fmt === "l" || fmt === "L") {
-        const [nl] = string.find(cur, "\n", f.pos + 1, true);
-        last = nl !== undefined ? nl : cur.length;
-        const line = string.sub(cur, f.pos + 1, fmt === "l" && nl !== undefined ? last - 1 : last);
-        f.pos = last;
+        const rest = pages.fileRead(cur, f.pos + 1, size);
+        const [nl] = string.find(rest, "\n", 1, true);
+        const last = nl !== undefined ? nl : rest.length;
+        const line = string.sub(rest, 1, fmt === "l" && nl !== undefined ? last - 1 : last);
+        f.pos = f.pos + last;
         return line;
       }
-      const s = string.sub(cur, f.pos + 1, last);
+      const s = pages.fileRead(cur, f.pos + 1, f.pos + (typeof fmt === "number" ? fmt : size));
       f.pos = f.pos + s.length;
       return s;
     },
@@ -134,22 +114,24 @@ function ioFile(e: Emu, f: OpenFile): IoFile {
       for (let i = 0; i < data.length; i++) {
         const d = data[i];
         const s = typeof d === "number" ? dec(d) : d;
-        const cur = e.files[f.name];
-        if (f.append || f.pos >= cur.length) {
-          e.files[f.name] = cur + s;
-          f.pos = cur.length + s.length;
+        const size = pages.fileSize(pagesOf(e, f.name));
+        if (f.append || f.pos >= size) {
+          pages.fileAppend(e, f.name, s);
+          f.pos = size + s.length;
           if (s !== "") emit(e, "fapp", [f.name, s]);
         } else {
-          e.files[f.name] = string.sub(cur, 1, f.pos) + s + string.sub(cur, f.pos + s.length + 1);
+          const cur = table.concat(pagesOf(e, f.name));
+          const next = string.sub(cur, 1, f.pos) + s + string.sub(cur, f.pos + s.length + 1);
+          pages.filePut(e, f.name, next);
           f.pos = f.pos + s.length;
-          emit(e, "fput", [f.name, e.files[f.name]]);
+          emit(e, "fput", [f.name, next]);
         }
       }
       return $multi(obj);
     },
     seek: (whence, offset) => {
       check();
-      const size = e.files[f.name].length;
+      const size = pages.fileSize(pagesOf(e, f.name));
       const w = whence !== undefined ? whence : "cur";
       const to = (w === "set" ? 0 : w === "end" ? size : f.pos) + (offset !== undefined ? offset : 0);
       if (to < 0) return $multi(undefined, "Invalid argument");
@@ -175,12 +157,12 @@ function ioModule(e: Emu): IoModule {
       const m = mode !== undefined ? mode : "r";
       const kind = string.sub(m, 1, 1);
       const [plus] = string.find(m, "+", 1, true);
-      if (name.length === 0 || name.length > MAX_NAME) return $multi(undefined, name + ": File name too long", 91);
-      const exists = e.files[name] !== undefined;
+      if (name.length === 0 || name.length > nm.MAX_NAME) return $multi(undefined, name + ": File name too long", 91);
+      const exists = pages.filePages(e, name) !== undefined;
       if (kind === "r" && !exists) return $multi(undefined, name + ": No such file or directory", 2);
       if (kind !== "r" && kind !== "w" && kind !== "a") return error("bad argument #2 to 'open' (invalid mode)");
       if (kind === "w" || !exists) {
-        e.files[name] = "";
+        pages.filePut(e, name, "");
         emit(e, "fput", [name, ""]);
       }
       const f: OpenFile = { name, pos: 0, open: true, reads: kind === "r" || plus !== undefined, writes: kind !== "r" || plus !== undefined, append: kind === "a" };
@@ -589,7 +571,8 @@ function wifiModule(): WifiModule {
 // ---- the emulation ----
 
 export function emulate(fw: Firmware): Emulation {
-  const e = newEmu();
+  // Files as pages (emu-core): an append copies at most a page, a read joins only the pages it covers.
+  const e = newEmu(true);
   // Built at power-up: seconds of work in fengari that would otherwise land in the first handshake.
   sha1Tables();
   const pins: Pins = { level: {}, adc: {}, adcBits: 12 };

@@ -31,10 +31,9 @@ import type { FlashIndex, Lfs, TmrKind } from "../nodemcu-common";
 // One local for the paged files' helpers: the module's main chunk stays under Lua 5.1's 50 locals.
 import * as pages from "../emu-core";
 
-/** SPIFFS: the longest name; the size reported by fsinfo (a 4 MB module's usual SPIFFS). */
-const MAX_NAME = 31;
-const BOARD = "nodemcu-esp8266";
+/** SPIFFS: the size reported by fsinfo (a 4 MB module's usual SPIFFS). */
 const FS_TOTAL = 3000000;
+const BOARD = "nodemcu-esp8266";
 
 // ---- file (SPIFFS) ----
 
@@ -106,9 +105,10 @@ function fileObj(e: Emu, name: string, mode: FileMode): FileObj {
 }
 
 function fileModule(e: Emu): FileModule {
+  const spiffs = nm.spiffsFiles(e, FS_TOTAL);
   const open = (name: string, mode?: FileMode): FileObj | undefined => {
     const m = mode !== undefined ? mode : "r";
-    if (name.length === 0 || name.length > MAX_NAME) return undefined;
+    if (name.length === 0 || name.length > nm.MAX_NAME) return undefined;
     const exists = pages.filePages(e, name) !== undefined;
     if ((m === "r" || m === "r+") && !exists) return undefined;
     if (m === "w" || m === "w+" || !exists) {
@@ -116,16 +116,6 @@ function fileModule(e: Emu): FileModule {
       emit(e, "fput", [name, ""]);
     }
     return fileObj(e, name, m);
-  };
-  const remove = (name: string) => {
-    if (pages.filePages(e, name) === undefined) return;
-    pages.filePut(e, name, undefined);
-    emit(e, "fdel", [name]);
-  };
-  const names = (): string[] => {
-    const out: string[] = [];
-    for (const [k] of pairs(e.paged as { [name: string]: string[] })) out[out.length] = k as string;
-    return out;
   };
   return {
     open,
@@ -140,33 +130,15 @@ function fileModule(e: Emu): FileModule {
       const f = pages.filePages(e, name);
       return f === undefined ? undefined : table.concat(f);
     },
-    remove,
-    rename: (from, to) => {
-      // SPIFFS_ERR_CONFLICTING_NAME: never onto an existing file.
-      const all = e.paged as { [name: string]: string[] };
-      const v = all[from];
-      if (v === undefined || all[to] !== undefined || to.length === 0 || to.length > MAX_NAME) return false;
-      rawset(all, from, undefined);
-      all[to] = v;
-      emit(e, "fren", [from, to]);
-      return true;
-    },
-    exists: (name) => pages.filePages(e, name) !== undefined,
-    fsinfo: () => {
-      const used = e.pagedBytes;
-      return $multi(FS_TOTAL - used, used, FS_TOTAL);
-    },
+    remove: spiffs.remove,
+    rename: spiffs.rename,
+    exists: spiffs.exists,
+    fsinfo: spiffs.fsinfo,
     list: (pattern) => {
       if (pattern !== undefined) error("file.list: patterns are not emulated");
-      const t = new LuaTable<string, number>();
-      const all = names();
-      for (let i = 0; i < all.length; i++) t.set(all[i], pages.fileSize(pagesOf(e, all[i])));
-      return t;
+      return spiffs.list();
     },
-    format: () => {
-      const all = names();
-      for (let i = 0; i < all.length; i++) remove(all[i]);
-    },
+    format: spiffs.format,
   };
 }
 
