@@ -208,3 +208,53 @@ export async function provisionedOnce<D extends PortDriver>(start: (id: string, 
   expect(p.runner.store.data.has(file)).toBe(false);
   expect(p.prints.filter((l) => /PANIC|cannot open/.test(l))).toEqual([]);
 }
+
+/**
+ * NodeMCU's records (hal/<board>/flash.ts, SPIFFS: no rename onto a file): the power goes right after
+ * the old boot counter was removed in the next start's save; the next start loads the temporary file,
+ * and the counter and the message ids go on from it (Part 4 §4.1.4: unique across reboots).
+ */
+export async function powerLossInSave(p: Port): Promise<void> {
+  await bootAccepted(p);
+  expect(p.runner.store.data.get("boots")).toBe("1\n1");
+  // The power goes right after the old boot counter was removed, in the next start's save.
+  p.runner.cutAfter = (kind, f) => kind === "fdel" && f[0] === "boots";
+  p.runner.powerCycle();
+  untilPowerLost(p);
+  expect(p.runner.powerLost).toBe(true);
+  expect(p.runner.store.data.has("boots")).toBe(false);
+  expect(p.runner.store.data.get("boots~")).toBe("1\n2");
+  p.runner.powerCycle();
+  await until(p, "BootNotification after the power loss", () => calls(p, "BootNotification").length >= 2);
+  // The counter went on from the temporary file: 3, and the message ids with it.
+  expect(p.runner.store.data.get("boots")).toBe("1\n3");
+  expect(p.runner.store.data.has("boots~")).toBe(false);
+  const ids = calls(p, "BootNotification").map((s) => s.frame[1] as string);
+  expect(ids[0].startsWith("1-")).toBe(true);
+  expect(ids[ids.length - 1].startsWith("3-")).toBe(true);
+}
+
+/**
+ * A power cycle in a session on one EVSE: the journal (files matching `journal`) ends the transaction
+ * as PowerLoss after the reboot, its seqNo unbroken; the contactor opened with the power. Returns the
+ * Ended event and the energy register before the cycle.
+ */
+export async function powerCycleInSession(p: Port, evseId: number, journal: RegExp, hw: () => { energyWh: number; relayClosed: boolean }, plug: () => void): Promise<{ ended: Sent; before: number }> {
+  await bootAccepted(p);
+  plug();
+  void p.csms.remoteStart(p.id, evseId, "04A1B2C3").catch(() => undefined);
+  const start = await until(p, "TransactionEvent Started", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Started"));
+  const txId = (payload(start).transactionInfo as { transactionId: string }).transactionId;
+  await run(p, 70);
+  const before = hw().energyWh;
+  expect([...p.runner.store.data.keys()].some((k) => journal.test(k))).toBe(true);
+  p.runner.powerCycle();
+  expect(hw().relayClosed).toBe(false);
+  const boots = calls(p, "BootNotification").length;
+  await until(p, "second BootNotification", () => calls(p, "BootNotification").length > boots);
+  const ended = await until(p, "TransactionEvent Ended", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Ended"));
+  expect(payload(ended).transactionInfo).toMatchObject({ transactionId: txId, stoppedReason: "PowerLoss" });
+  const seq = calls(p, "TransactionEvent").filter((s) => (payload(s).transactionInfo as { transactionId: string }).transactionId === txId).map((s) => payload(s).seqNo as number);
+  expect(seq).toEqual(seq.map((_s, i) => i));
+  return { ended, before };
+}

@@ -530,20 +530,6 @@ describe("the LuatOS port on its emulated board (lua5.3)", () => {
 
   it("a power cycle in a session: the journal in files ends the transaction as PowerLoss after the reboot", async () => {
     const p = await startPort("LT-PC");
-    await bootAccepted(p);
-    p.driver.setPlugged(true, 1);
-    void p.csms.remoteStart(p.id, 1, "04A1B2C3").catch(() => undefined);
-    const start = await until(p, "TransactionEvent Started", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Started"));
-    const txId = (payload(start).transactionInfo as { transactionId: string }).transactionId;
-    await run(p, 70);
-    expect([...p.runner.store.data.keys()].some((k) => /^\/ocpp_j[01]$/.test(k))).toBe(true);
-    p.runner.powerCycle();
-    expect(p.driver.hw[0].relayClosed).toBe(false);
-    const boots = calls(p, "BootNotification").length;
-    await until(p, "second BootNotification", () => calls(p, "BootNotification").length > boots);
-    const ended = await until(p, "TransactionEvent Ended", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Ended"));
-    expect(payload(ended).transactionInfo).toMatchObject({ transactionId: txId, stoppedReason: "PowerLoss" });
-    const seq = calls(p, "TransactionEvent").filter((s) => (payload(s).transactionInfo as { transactionId: string }).transactionId === txId).map((s) => payload(s).seqNo as number);
-    expect(seq).toEqual(seq.map((_s, i) => i));
+    await h.powerCycleInSession(p, 1, /^\/ocpp_j[01]$/, () => p.driver.hw[0], () => p.driver.setPlugged(true, 1));
   });
 });

@@ -29,7 +29,7 @@ import { EmbeddedCsms } from "../sim/csms";
 import { PORT_BOARDS, startPortSimulator } from "../sim/boards/port-sim";
 import { parseArgs } from "../sim/cli";
 import * as h from "./port-harness";
-import { allCsms, bootAccepted, calls, cleanups, emulationVm, energyOf, payload, Port, run, sleep, until, untilPowerLost } from "./port-harness";
+import { allCsms, bootAccepted, calls, cleanups, emulationVm, energyOf, payload, Port, run, sleep, until } from "./port-harness";
 
 const GLOBALS = readBoardManifest(ROOT, "nodemcu-esp32").globals;
 const VMS = ["lua5.3-f32", "lua5.3"] as const;
@@ -292,45 +292,13 @@ describe("the port on lua5.3-f32, its emulated NodeMCU ESP32", () => {
 
   it("a power cycle in a session: the journal appended through io ends the transaction as PowerLoss after the reboot", async () => {
     const p = await startPort("ESP32-PC");
-    await bootAccepted(p);
-    p.driver.setPlugged(true, 2);
-    void p.csms.remoteStart(p.id, 2, "04A1B2C3");
-    const start = await until(p, "TransactionEvent Started", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Started"));
-    const txId = (payload(start).transactionInfo as { transactionId: string }).transactionId;
-    await run(p, 70);
-    const before = p.driver.hw[1].energyWh;
-    expect([...p.runner.store.data.keys()].some((k) => /^j[01]$/.test(k))).toBe(true);
-    p.runner.powerCycle();
-    expect(p.driver.hw[1].relayClosed).toBe(false);
-    const boots = calls(p, "BootNotification").length;
-    await until(p, "second BootNotification", () => calls(p, "BootNotification").length > boots);
-    const ended = await until(p, "TransactionEvent Ended", () => calls(p, "TransactionEvent").find((s) => payload(s).eventType === "Ended"));
-    expect(payload(ended).transactionInfo).toMatchObject({ transactionId: txId, stoppedReason: "PowerLoss" });
-    const seq = calls(p, "TransactionEvent").filter((s) => (payload(s).transactionInfo as { transactionId: string }).transactionId === txId).map((s) => payload(s).seqNo as number);
-    expect(seq).toEqual(seq.map((_s, i) => i));
+    const { ended, before } = await h.powerCycleInSession(p, 2, /^j[01]$/, () => p.driver.hw[1], () => p.driver.setPlugged(true, 2));
     expect(energyOf(ended)).toBeGreaterThanOrEqual(Math.floor(before) - 1);
     noErrors(p);
   });
 
   it("a power loss between the remove and the rename of a save: load takes the temporary file", async () => {
-    const p = await startPort("ESP32-PL");
-    await bootAccepted(p);
-    expect(p.runner.store.data.get("boots")).toBe("1\n1");
-    // The power goes right after the old boot counter was removed, in the next start's save.
-    p.runner.cutAfter = (kind, f) => kind === "fdel" && f[0] === "boots";
-    p.runner.powerCycle();
-    untilPowerLost(p);
-    expect(p.runner.powerLost).toBe(true);
-    expect(p.runner.store.data.has("boots")).toBe(false);
-    expect(p.runner.store.data.get("boots~")).toBe("1\n2");
-    p.runner.powerCycle();
-    await until(p, "BootNotification after the power loss", () => calls(p, "BootNotification").length >= 2);
-    // The counter went on from the temporary file: 3, and the message ids with it (Part 4 §4.1.4).
-    expect(p.runner.store.data.get("boots")).toBe("1\n3");
-    expect(p.runner.store.data.has("boots~")).toBe(false);
-    const ids = calls(p, "BootNotification").map((s) => s.frame[1] as string);
-    expect(ids[0].startsWith("1-")).toBe(true);
-    expect(ids[ids.length - 1].startsWith("3-")).toBe(true);
+    await h.powerLossInSave(await startPort("ESP32-PL"));
   });
 
   it("provision.txt: uploaded with init.lua, applied once at the first power-on and removed; a second power-on starts without it", async () => {
