@@ -2,6 +2,7 @@
 // standard-library subset (firmware/types/lua.d.ts plus what the bundle loader itself uses).
 
 import * as luaparse from "luaparse";
+import { LuaFunction, LuaLocal, LuaNode, walkScopes } from "./lua-scopes";
 
 /** Globals the image may read: the declared subset, plus ipairs/select/require/error from TSTL's own for-of and bundle loader. */
 export const ALLOWED_GLOBALS = new Set([
@@ -34,145 +35,44 @@ interface Fn {
   line: number;
   active: number;
   maxActive: number;
-  upvalues: Set<string>;
+  upvalues: Set<LuaLocal>;
 }
-
-type Node = { type: string; [k: string]: unknown };
 
 /** Functions over LUA_LIMITS: "function at line N has M local variables" (or upvalues). */
 export function checkLuaLimits(src: string, limits = LUA_LIMITS): string[] {
-  const ast = luaparse.parse(src, { luaVersion: "5.3", locations: true, comments: false, scope: false }) as unknown as Node;
+  const ast = luaparse.parse(src, { luaVersion: "5.3", locations: true, comments: false, scope: false }) as unknown as LuaNode;
   const out: string[] = [];
-  // Scopes: each maps a visible local name to the function that declared it.
-  const scopes: Map<string, Fn>[] = [];
-  const fns: Fn[] = [];
-  const declare = (name: string) => {
-    const fn = fns[fns.length - 1];
-    scopes[scopes.length - 1].set(name, fn);
-    fn.active++;
-    if (fn.active > fn.maxActive) fn.maxActive = fn.active;
-  };
-  const hidden = (n: number) => {
-    const fn = fns[fns.length - 1];
-    fn.active += n;
-    if (fn.active > fn.maxActive) fn.maxActive = fn.active;
-  };
-  const use = (name: string) => {
-    for (let i = scopes.length - 1; i >= 0; i--) {
-      const owner = scopes[i].get(name);
-      if (owner === undefined) continue;
-      // An upvalue of every function between its use and its declaration.
-      for (let k = fns.length - 1; k >= 0 && fns[k] !== owner; k--) fns[k].upvalues.add(name);
-      return;
-    }
-  };
-  const block = (body: Node[], extra?: () => void) => {
-    const fn = fns[fns.length - 1];
-    const before = fn.active;
-    scopes.push(new Map());
-    extra?.();
-    for (const s of body) visit(s);
-    scopes.pop();
-    fn.active = before;
-  };
-  const func = (node: Node, selfParam: boolean) => {
-    const loc = node.loc as { start: { line: number } } | undefined;
-    const fn: Fn = { line: loc?.start.line ?? 0, active: 0, maxActive: 0, upvalues: new Set() };
-    fns.push(fn);
-    block(node.body as Node[], () => {
-      if (selfParam) declare("self");
-      for (const p of node.parameters as Node[]) {
-        if (p.type === "Identifier") declare(p.name as string);
-        // Lua 5.1 (LUA_COMPAT_VARARG, on in NodeMCU) gives a vararg function a hidden local `arg`:
-        // a TSTL module function (`function(...)`) with 50 locals is one too many for luac.cross.
-        else if (p.type === "VarargLiteral") declare("arg");
-      }
-    });
-    fns.pop();
-    if (fn.maxActive > limits.locals) out.push(`function at line ${fn.line} has ${fn.maxActive} local variables (NodeMCU's Lua 5.1 takes ${limits.locals})`);
-    if (fn.upvalues.size > limits.upvalues) out.push(`function at line ${fn.line} has ${fn.upvalues.size} upvalues (NodeMCU's Lua 5.1 takes ${limits.upvalues})`);
-  };
-  const visit = (n: unknown): void => {
-    if (n === null || typeof n !== "object") return;
-    if (Array.isArray(n)) {
-      for (const x of n) visit(x);
-      return;
-    }
-    const node = n as Node;
-    switch (node.type) {
-      case "Identifier":
-        use(node.name as string);
-        return;
-      case "LocalStatement":
-        visit(node.init);
-        for (const v of node.variables as Node[]) declare(v.name as string);
-        return;
-      case "FunctionDeclaration": {
-        const id = node.identifier as Node | null;
-        if (node.isLocal && id !== null) declare(id.name as string);
-        else if (id !== null) visit(id);
-        const self = id !== null && id.type === "MemberExpression" && id.indexer === ":";
-        func(node, self);
+  const state = new Map<LuaFunction, Fn>();
+  const of = (fn: LuaFunction) => state.get(fn) as Fn;
+  walkScopes(ast, {
+    enterFunction(fn) {
+      const loc = fn.node?.loc as { start: { line: number } } | undefined;
+      state.set(fn, { line: loc?.start.line ?? 0, active: 0, maxActive: 0, upvalues: new Set() });
+    },
+    // Hidden locals count too: a vararg function's `arg` (a TSTL module function with 50 locals is
+    // one too many for luac.cross), a for loop's control slots.
+    declare(local) {
+      const f = of(local.fn);
+      f.active++;
+      if (f.active > f.maxActive) f.maxActive = f.active;
+    },
+    exitBlock(fn, locals) {
+      of(fn).active -= locals;
+    },
+    // An upvalue of every function between its use and its declaration.
+    use(_id, _write, decl, fns) {
+      if (decl === undefined) return;
+      for (let k = fns.length - 1; k >= 0 && fns[k] !== decl.fn; k--) of(fns[k]).upvalues.add(decl);
+    },
+    exitFunction(fn) {
+      const f = of(fn);
+      if (fn.node === undefined) {
+        if (f.maxActive > limits.locals) out.push(`main chunk has ${f.maxActive} local variables (NodeMCU's Lua 5.1 takes ${limits.locals})`);
         return;
       }
-      case "DoStatement":
-      case "WhileStatement":
-        visit(node.condition);
-        block(node.body as Node[]);
-        return;
-      case "RepeatStatement": {
-        // until sees the body's locals.
-        const fn = fns[fns.length - 1];
-        const before = fn.active;
-        scopes.push(new Map());
-        for (const s of node.body as Node[]) visit(s);
-        visit(node.condition);
-        scopes.pop();
-        fn.active = before;
-        return;
-      }
-      case "IfStatement":
-        for (const c of node.clauses as Node[]) {
-          visit(c.condition);
-          block(c.body as Node[]);
-        }
-        return;
-      case "ForNumericStatement":
-        visit(node.start);
-        visit(node.end);
-        visit(node.step);
-        // (for index), (for limit), (for step), then the variable.
-        block(node.body as Node[], () => {
-          hidden(3);
-          declare((node.variable as Node).name as string);
-        });
-        return;
-      case "ForGenericStatement":
-        visit(node.iterators);
-        // (for generator), (for state), (for control), then the variables.
-        block(node.body as Node[], () => {
-          hidden(3);
-          for (const v of node.variables as Node[]) declare(v.name as string);
-        });
-        return;
-      case "Chunk": {
-        const fn: Fn = { line: 0, active: 0, maxActive: 0, upvalues: new Set() };
-        fns.push(fn);
-        block(node.body as Node[]);
-        fns.pop();
-        if (fn.maxActive > limits.locals) out.push(`main chunk has ${fn.maxActive} local variables (NodeMCU's Lua 5.1 takes ${limits.locals})`);
-        return;
-      }
-      case "MemberExpression":
-        visit(node.base);
-        return;
-      case "TableKeyString":
-        visit(node.value);
-        return;
-      default:
-        for (const [k, v] of Object.entries(node)) if (k !== "type" && k !== "loc" && k !== "range") visit(v);
-    }
-  };
-  visit(ast);
+      if (f.maxActive > limits.locals) out.push(`function at line ${f.line} has ${f.maxActive} local variables (NodeMCU's Lua 5.1 takes ${limits.locals})`);
+      if (f.upvalues.size > limits.upvalues) out.push(`function at line ${f.line} has ${f.upvalues.size} upvalues (NodeMCU's Lua 5.1 takes ${limits.upvalues})`);
+    },
+  });
   return out;
 }

@@ -12,6 +12,7 @@
 import * as luaparse from "luaparse";
 import { bundleModules } from "./bundle";
 import { LUA_LIMITS, checkLuaLimits } from "./check-lua";
+import { walkScopes } from "./lua-scopes";
 
 const RETURN = /\nreturn ____exports\n?$/;
 
@@ -50,105 +51,17 @@ function imports(body: string): Import[] {
       found.set(vars[0], { from: requires.get((v.base as Node).name as string) as string, name: (v.identifier as Node).name as string, statement: [s.range[0], end], refs: [], captured: false });
     }
   }
-  // Resolve every name to its declaration, scope by scope, in order.
+  // Every use of an import's local, wherever a name resolves to it.
   const assigned = new Set<Import>();
-  const scopes: Map<string, Import | undefined>[] = [new Map()];
-  const declare = (name: string, imp?: Import) => scopes[scopes.length - 1].set(name, imp);
-  const resolve = (name: string): Import | undefined => {
-    for (let i = scopes.length - 1; i >= 0; i--) if (scopes[i].has(name)) return scopes[i].get(name);
-    return undefined;
-  };
-  let depth = 0;
-  const block = (body: Node[], params?: () => void) => {
-    scopes.push(new Map());
-    params?.();
-    for (const s of body) visit(s);
-    scopes.pop();
-  };
-  const func = (node: Node) => {
-    depth++;
-    block(node.body as Node[], () => {
-      for (const p of node.parameters as Node[]) if (p.type === "Identifier") declare(p.name as string);
-    });
-    depth--;
-  };
-  const use = (id: Node, write: boolean) => {
-    const imp = resolve(id.name as string);
-    if (imp === undefined) return;
-    imp.refs.push(id.range);
-    if (depth > 0) imp.captured = true;
-    if (write) assigned.add(imp);
-  };
-  const visit = (n: unknown): void => {
-    if (n === null || typeof n !== "object") return;
-    if (Array.isArray(n)) {
-      for (const x of n) visit(x);
-      return;
-    }
-    const node = n as Node;
-    switch (node.type) {
-      case "Identifier":
-        use(node, false);
-        return;
-      case "MemberExpression":
-        visit(node.base);
-        return;
-      case "TableKeyString":
-        visit(node.value);
-        return;
-      case "LocalStatement":
-        visit(node.init);
-        for (const v of node.variables as Node[]) declare(v.name as string, found.get(v));
-        return;
-      case "AssignmentStatement":
-        for (const v of node.variables as Node[]) {
-          if (v.type === "Identifier") use(v, true);
-          else visit(v);
-        }
-        visit(node.init);
-        return;
-      case "FunctionDeclaration": {
-        const id = node.identifier as Node | null;
-        if (node.isLocal && id !== null) declare(id.name as string);
-        else if (id !== null && id.type === "Identifier") use(id, true);
-        else if (id !== null) visit(id);
-        func(node);
-        return;
-      }
-      case "DoStatement":
-      case "WhileStatement":
-        visit(node.condition);
-        block(node.body as Node[]);
-        return;
-      case "RepeatStatement":
-        scopes.push(new Map());
-        for (const s of node.body as Node[]) visit(s);
-        visit(node.condition);
-        scopes.pop();
-        return;
-      case "IfStatement":
-        for (const c of node.clauses as Node[]) {
-          visit(c.condition);
-          block(c.body as Node[]);
-        }
-        return;
-      case "ForNumericStatement":
-        visit(node.start);
-        visit(node.end);
-        visit(node.step);
-        block(node.body as Node[], () => declare((node.variable as Node).name as string));
-        return;
-      case "ForGenericStatement":
-        visit(node.iterators);
-        block(node.body as Node[], () => {
-          for (const v of node.variables as Node[]) declare(v.name as string);
-        });
-        return;
-      default:
-        for (const k of Object.keys(node)) if (k !== "range" && k !== "type") visit(node[k]);
-    }
-  };
-  for (const s of top) visit(s);
+  walkScopes(ast, {
+    use(id, write, decl, fns) {
+      const imp = decl?.id !== undefined ? found.get(decl.id as Node) : undefined;
+      if (imp === undefined) return;
+      imp.refs.push(id.range as [number, number]);
+      if (fns.length > 1) imp.captured = true;
+      if (write) assigned.add(imp);
+    },
+  });
   return [...found.values()].filter((i) => !assigned.has(i));
 }
 
