@@ -258,3 +258,19 @@ export async function powerCycleInSession(p: Port, evseId: number, journal: RegE
   expect(seq).toEqual(seq.map((_s, i) => i));
   return { ended, before };
 }
+
+/**
+ * 130 s of a charging session: at least two TransactionEvent Updated with the energy register read
+ * over Modbus (whole Wh of the SDM630's float32 kWh register, a meter period behind at most: above
+ * 300 Wh, not above the simulated register `energyWh()` + 1). Returns the last one and its energy.
+ */
+export async function meteredUpdates(p: Port, energyWh: () => number): Promise<{ last: Sent; e: number }> {
+  await run(p, 130);
+  const updates = calls(p, "TransactionEvent").filter((s) => payload(s).eventType === "Updated" && energyOf(s) !== undefined);
+  expect(updates.length).toBeGreaterThanOrEqual(2);
+  const last = updates[updates.length - 1];
+  const e = energyOf(last) as number;
+  expect(e).toBeGreaterThan(300);
+  expect(e).toBeLessThanOrEqual(energyWh() + 1);
+  return { last, e };
+}
