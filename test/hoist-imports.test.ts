@@ -4,40 +4,32 @@
 import { describe, expect, it } from "vitest";
 import { hoistImports } from "../build/hoist-imports";
 import { createLuaVm } from "../sim/runtimes/lua-vm";
-
-const mod = (key: string, body: string[]) => [`["${key}"] = function(...) -- firmware.m${key}`, ...body, " end,"];
+import { tstlBundle } from "./tstl-bundle";
 
 /** A TSTL-shaped bundle: "0" exports twice and id, "1" and "2" import them; the entry returns both users. */
 function bundle(user2: string[] = []): string {
-  return [
-    "local ____modules = {}",
-    "local ____moduleCache = {}",
-    "local function require(file, ...)",
-    "    if ____moduleCache[file] then return ____moduleCache[file].value end",
-    "    local value = ____modules[file](file)",
-    "    ____moduleCache[file] = { value = value }",
-    "    return value",
-    "end",
-    "____modules = {",
-    ...mod("0", ["local ____exports = {}", "function ____exports.twice(x) return x * 2 end", "function ____exports.id(x) return x end", "return ____exports"]),
-    ...mod("1", ["local ____exports = {}", 'local ____m0 = require("0")', "local twice = ____m0.twice", "local id = ____m0.id", "function ____exports.run(x) return twice(id(x)) end", "return ____exports"]),
-    ...mod("2", [
-      "local ____exports = {}",
-      'local ____m0 = require("0")',
-      "local twice = ____m0.twice",
-      "local id = ____m0.id",
-      // A parameter of the same name: its uses are the parameter's.
-      "function ____exports.run(x) local f = function(twice) return twice + 1 end return f(twice(x)) + id(0) end",
-      ...user2,
-      "return ____exports",
-    ]),
-    // The last module closes a table at column 0, as the module table does.
-    ...mod("3", ["local ____exports = {}", "local T = {", "1", "}", 'local ____m1 = require("1")', 'local ____m2 = require("2")', "____exports.a = ____m1.run", "____exports.b = ____m2.run", "return ____exports"]),
-    "}",
-    'local ____entry = require("3", ...)',
-    "return ____entry",
-    "",
-  ].join("\n");
+  return tstlBundle(
+    [
+      ["0", ["local ____exports = {}", "function ____exports.twice(x) return x * 2 end", "function ____exports.id(x) return x end", "return ____exports"]],
+      ["1", ["local ____exports = {}", 'local ____m0 = require("0")', "local twice = ____m0.twice", "local id = ____m0.id", "function ____exports.run(x) return twice(id(x)) end", "return ____exports"]],
+      [
+        "2",
+        [
+          "local ____exports = {}",
+          'local ____m0 = require("0")',
+          "local twice = ____m0.twice",
+          "local id = ____m0.id",
+          // A parameter of the same name: its uses are the parameter's.
+          "function ____exports.run(x) local f = function(twice) return twice + 1 end return f(twice(x)) + id(0) end",
+          ...user2,
+          "return ____exports",
+        ],
+      ],
+      // The last module closes a table at column 0, as the module table does.
+      ["3", ["local ____exports = {}", "local T = {", "1", "}", 'local ____m1 = require("1")', 'local ____m2 = require("2")', "____exports.a = ____m1.run", "____exports.b = ____m2.run", "return ____exports"]],
+    ],
+    "3",
+  );
 }
 
 function run(src: string, rt: "lua5.1" | "lua5.3"): string {

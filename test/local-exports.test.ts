@@ -4,36 +4,12 @@
 import { describe, expect, it } from "vitest";
 import { localExports } from "../build/local-exports";
 import { createLuaVm } from "../sim/runtimes/lua-vm";
+import { tstlBundle } from "./tstl-bundle";
 
 /** A two-module TSTL bundle: "0" exports state its functions read, "1" imports it at load. */
 function bundle(body0: string): string {
-  return [
-    "local ____modules = {}",
-    "local ____moduleCache = {}",
-    "local function require(file, ...)",
-    "    if ____moduleCache[file] then return ____moduleCache[file].value end",
-    "    local value = ____modules[file](file)",
-    "    ____moduleCache[file] = { value = value }",
-    "    return value",
-    "end",
-    "____modules = {",
-    `["0"] = function(...) -- firmware.a`,
-    body0,
-    " end,",
-    `["1"] = function(...) -- firmware.b`,
-    "local ____exports = {}",
-    'local ____a = require("0")',
-    "local bump = ____a.bump",
-    "local count = ____a.count",
-    "____exports.run = function() return bump() + bump() end",
-    "____exports.count = count",
-    "return ____exports",
-    " end,",
-    "}",
-    'local ____entry = require("1", ...)',
-    "return ____entry",
-    "",
-  ].join("\n");
+  const b1 = ["local ____exports = {}", 'local ____a = require("0")', "local bump = ____a.bump", "local count = ____a.count", "____exports.run = function() return bump() + bump() end", "____exports.count = count", "return ____exports"];
+  return tstlBundle([["0", body0.split("\n")], ["1", b1]], "1");
 }
 
 const A = [
