@@ -233,7 +233,7 @@ function startMeters(b: Board): void {
   if (uart.setup(bus.uart, bus.baud, 8, 1, uart.NONE, uart.LSB, 1024, bus.dePin >= 0 ? bus.dePin : undefined, 0) !== 0) say(1, "uart.setup failed on " + int(bus.uart));
   uart.on(bus.uart, "receive", (id) => busReceive(b, id));
   for (let i = 0; i < b.cfg.evses.length; i++) {
-    const p = sdmPoller<Board>({ slave: b.cfg.evses[i].meterAddress, registers: bus.registers, periodMs: bus.periodMs }, b, busWrite);
+    const p = sdmPoller<Board>({ slave: b.cfg.evses[i].meterAddress, registers: bus.registers, periodMs: bus.periodMs, baud: bus.baud }, b, busWrite);
     if (p === undefined) say(1, "meter of EVSE " + int(i + 1) + ": settings out of range");
     b.meters[i] = p;
     b.idleMs[i] = 0;

@@ -31,7 +31,7 @@ export interface Meters<C> {
 function metersNew<C>(bus: MeterBus, addresses: number[], ctx: C, write: (this: void, ctx: C, bytes: string) => void): Meters<C> {
   const m: Meters<C> = { pollers: [], active: -1, ended: false, roundMs: 0, periodMs: bus.periodMs !== undefined ? bus.periodMs : 1000 };
   for (let i = 0; i < addresses.length; i++) {
-    const p = sdmPoller({ slave: addresses[i], registers: bus.registers }, ctx, write);
+    const p = sdmPoller({ slave: addresses[i], registers: bus.registers, baud: bus.baud }, ctx, write);
     m.pollers[m.pollers.length] = p !== undefined ? p : false;
   }
   // The first round starts at the first tick.

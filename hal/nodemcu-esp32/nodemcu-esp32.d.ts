@@ -3,8 +3,8 @@
 // firmware does not have is a type error.
 //
 // There is NO websocket and NO tls module on this firmware (no components/modules/websocket.c or
-// tls.c): they are deliberately not declared. net sockets are plain TCP (`secure` is ignored), so a
-// port runs its own WebSocket client over net and cannot offer wss:// (security profiles 2/3).
+// tls.c): they are deliberately not declared. net sockets are plain TCP (`secure` 1 raises "secure connections not
+// enabled" in net.c, whatever the docs say), so a port runs its own WebSocket client over net and cannot offer wss:// (security profiles 2/3).
 // The standard `os` library is left out of NodeMCU target builds (docs/lua53.md): file.remove /
 // file.rename instead of os.remove / os.rename. File contents go through the standard `io` library.
 //
@@ -32,7 +32,7 @@ type Cb<A extends unknown[]> = (this: void, ...args: A) => void;
 
 /** @noSelf */
 export interface NetModule {
-  /** A TCP client (type net.TCP, the default). `secure` is ignored: there is no TLS. */
+  /** A TCP client (type net.TCP, the default). `secure` must be 0 or absent: 1 raises, there is no TLS (net.c). */
   createConnection(type?: number, secure?: 0): NetSocket;
   /** A TCP server; timeout 1..28800 s for an inactive client (default 30). */
   createServer(type?: number, timeoutS?: number): NetServer;

@@ -269,7 +269,7 @@ function setupHardware(p: Port): void {
 
 function setupMeter(p: Port): void {
   const bus = p.cfg.meter;
-  p.meter = sdmPoller({ slave: p.pins.meterAddress, registers: bus.registers, periodMs: bus.periodMs }, p, meterWrite);
+  p.meter = sdmPoller({ slave: p.pins.meterAddress, registers: bus.registers, periodMs: bus.periodMs, baud: bus.baud }, p, meterWrite);
   if (p.meter === undefined) {
     log(1, "meter settings out of range: no meter");
     return;
