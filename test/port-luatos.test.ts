@@ -241,6 +241,14 @@ describe("LuatOS emulation: quirks the port copes with", () => {
     expect(logged(500)).toEqual(["I/t false"]);
   });
 
+  it("require as main.lua meets it: sys, the scripts uploaded into /luadb/ (compiled from the file, loaded once), an unknown name 'not found'", () => {
+    const { vm, ev } = emuVm("return { image = true }");
+    ev("file", ["/luadb/network.lua", "n = (n or 0) + 1 return { loads = n }"]);
+    expect(vm.eval(`return tostring(require("sys") == sys) .. tostring(require("ocpp").image)`)).toBe("truetrue");
+    expect(vm.eval(`require("network") return tostring(require("network").loads)`)).toBe("1");
+    expect(vm.eval(`return select(2, pcall(require, "nope"))`)).toContain("module 'nope' not found");
+  });
+
   it("storage: records in fskv, one over 4095 B in a file written aside and renamed, the journal appended in parts", () => {
     const { vm, run } = emuVm(transpileEntry(path.join(ROOT, "hal/luatos/storage.ts"), "lua5.3", undefined, GLOBALS));
     const brief = (e: string[][]) => e.map((f) => f.slice(0, 2).join(" "));

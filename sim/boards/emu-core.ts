@@ -255,6 +255,12 @@ function runTimers(e: Emu, until: number): void {
   }
 }
 
+/** Compiles Lua text as the firmware's loaders do (5.1 loadstring, 5.3 load): the chunk, or undefined and the error. */
+export function compileText(text: string, name: string): LuaMultiReturn<[((this: void) => void) | undefined, string | undefined]> {
+  const compile = loadstring !== undefined ? loadstring : load;
+  return compile(text, name);
+}
+
 /**
  * Runs the start file the firmware runs at boot (NodeMCU: init.lua from SPIFFS; LuatOS: main.lua from
  * its script area), the build's generated one (build/start-file.ts) as the package holds it: compiled
@@ -267,8 +273,7 @@ export function runStartFile(e: Emu, name: string): void {
     emit(e, "print", ["lua: cannot open " + name]);
     return;
   }
-  const compile = loadstring !== undefined ? loadstring : load;
-  const [chunk, err] = compile(text, "@" + name);
+  const [chunk, err] = compileText(text, "@" + name);
   if (chunk === undefined) {
     crash(e, err);
     return;

@@ -804,12 +804,20 @@ export function emulate(fw: Firmware): Emulation {
   // and the port, whose chunks the harness ran when it loaded them.
   const scripts: { [name: string]: ((this: void) => unknown) | undefined } = { sys: () => sys, ocpp: () => fw };
   // LuatOS's require: the standard one, its searcher looking in the script area (LuaDB) for
-  // <name>.luac / <name>.lua, a module loaded once (package.loaded); an unknown name raises.
+  // <name>.luac / <name>.lua, a module loaded once (package.loaded); an unknown name raises
+  // "module '<name>' not found" as require does.
   const loaded: { [name: string]: unknown } = {};
   const requireFn = (name: string): unknown => {
     const have = loaded[name];
     if (have !== undefined) return have;
-    const f = scripts[name];
+    let f = scripts[name];
+    // Any other script uploaded into LuaDB (an OEM's network.lua), compiled from the file.
+    const text = f === undefined ? pages.fileText(e, SCRIPTS + name + ".lua") : undefined;
+    if (text !== undefined) {
+      const [chunk, err] = pages.compileText(text, "@" + SCRIPTS + name + ".lua");
+      if (chunk === undefined) return error(err as string);
+      f = chunk as (this: void) => unknown;
+    }
     if (f === undefined) return error("module '" + name + "' not found: no " + SCRIPTS + name + ".luac or .lua");
     const m = f();
     loaded[name] = m !== undefined ? m : true;
