@@ -16,9 +16,9 @@ import { NodeMcuEsp32Driver } from "./nodemcu-esp32/driver";
 import { PROVISION_FILE } from "../../build/start-file";
 import type { LuaRuntimeName } from "../runtimes/lua-vm";
 
-/** A board's driver with the EV's cable in reach (the simulator plugs it in). */
+/** A board's driver with the EV's cable in reach (the simulator plugs it in): one EVSE's, or every EVSE's when none is named. */
 export interface PortBoardDriver extends PortDriver {
-  setPlugged(on: boolean): void;
+  setPlugged(on: boolean, evseId?: number): void;
 }
 
 export interface PortBoard {

@@ -184,10 +184,13 @@ export class NodeMcuEsp32Driver implements PortDriver {
   }
 
   /** The cable of an EVSE: plug or pull it. */
-  setPlugged(on: boolean, evseId = 1): void {
-    const hw = this.hw[evseId - 1];
-    hw.plugged = on;
-    hw.follow();
+  /** The cable of an EVSE, or of every EVSE when none is named: plug or pull it. */
+  setPlugged(on: boolean, evseId?: number): void {
+    this.hw.forEach((hw, i) => {
+      if (evseId !== undefined && evseId !== i + 1) return;
+      hw.plugged = on;
+      hw.follow();
+    });
     this.sync(0);
   }
 
