@@ -36,7 +36,13 @@ export interface FlashingInput {
 function ramSection(i: FlashingInput): string {
   const r = i.ram;
   if (r === undefined) return "";
-  const resident = `Running, the image and the port leave about **${r.residentKb} KB** in RAM although their code is in flash: every
+  const where =
+    i.board === "luatos"
+      ? `even where their code stays in flash (only a BSP that maps its scripts, \`LUAT_USE_MEMORY_OPTIMIZATION_CODE_MMAP\`, keeps it
+there; elsewhere the code LuaTools compiles is loaded into the Lua heap as well, about as much again as the \`.lua\` files'
+stripped bytecode: check \`rtos.meminfo("lua")\` after the boot)`
+      : `although their code is in flash`;
+  const resident = `Running, the image and the port leave about **${r.residentKb} KB** in RAM ${where}: every
 function is a closure, every module local its functions share an upvalue, every table its nodes (measured at build on
 PUC Lua with 8-byte numbers, build/resident.ts; NodeMCU's packed values make it up to a fifth smaller). A charging session needs its dynamic RAM on top: the footprint bench's "session peak ... dyn"
 (\`npm run bench:footprint\`, the README's table).`;
@@ -109,7 +115,7 @@ function nodemcu(i: FlashingInput): string {
     i.lfs !== undefined
       ? `The LFS the image and the port need: about **${kb(i.lfs.bytes)}** (an estimate from the stripped bytecode,
 build/lfs-size.ts; \`luac.cross -f\` prints the exact "Image size", and \`-m\` checks it against your LFS size). ${i.lfs.bytes > i.lfs.max ? `**This is more than the ${kb(i.lfs.max)} LFS the ESP8266 firmware offers: this configuration does not fit; drop blocks from it.**` : `The ESP8266 firmware offers up to ${kb(i.lfs.max)}.`}`
-      : `NodeMCU's Lua 5.3 \`luac.cross -f\` prints no size; \`node.LFS.reload\` refuses an image larger than the LFS partition.`;
+      : `NodeMCU's Lua 5.3 \`luac.cross -f\` prints no size (and ignores \`-m\`); \`node.LFS.reload\` refuses an image larger than the LFS partition (see step 1 for its size).`;
   const lc = `\`ocpp.lc\` and \`${port}.lc\` are the image and the port as NodeMCU ${luac} bytecode, stripped: the build's,
 laid out as NodeMCU's loader wants it${
     i.target === "lua5.1" ? "" : ", for a firmware with 4-byte integers and floats (the ESP32's; another number size is refused by the loader, \"size mismatch\")"
@@ -120,6 +126,11 @@ laid out as NodeMCU's loader wants it${
   const firmwareModules = i.modules.filter((m) => !BUILTIN.includes(m));
   const moduleList = [...firmwareModules, "wifi"].map((m) => `\`${m}\``).join(", ");
   const lfsHex = i.lfs !== undefined ? `0x${i.lfs.bytes.toString(16).toUpperCase()}` : "";
+  // Lua 5.3 (the ESP32): no fitted estimate; the .lc files and half again, in 64 KB steps (5.1's LFS
+  // takes ~1.35 times its .lc files, build/lfs-size.ts).
+  const lcBytes = i.files.filter((f) => f.file.endsWith(".lc")).reduce((n, f) => n + f.bytes, 0);
+  const lfs32 = Math.ceil((lcBytes * 3) / 2 / 65536) * 65536;
+  const lfs32Hex = `0x${lfs32.toString(16).toUpperCase()}`;
   const firmware = esp32
     ? `A NodeMCU \`dev-esp32\` build on Lua 5.3 (the default: 4-byte integers and floats) with LFS, built as ${docs}/build/ describes.
 In \`make menuconfig\` (\`idf.py menuconfig\`) → *Component config* → *NodeMCU modules* enable the modules the port uses (from
@@ -128,6 +139,17 @@ In \`make menuconfig\` (\`idf.py menuconfig\`) → *Component config* → *NodeM
 (\`CONFIG_CRYPTO_HASH_SHA1\`, one of the crypto module's hash algorithms; its \`crypto.c\` offers only those enabled)**: the port's WebSocket client checks the
 CSMS's \`Sec-WebSocket-Accept\` with SHA-1, and its random numbers (the WebSocket key and mask, back-off jitter)
 come from a SHA-1 hash chain; without it \`crypto.new_hash("SHA1")\` raises and no connection opens.
+
+**The LFS partition must be enlarged before the build.** \`components/platform/partitions.csv\` gives the \`lfs\` partition
+(type 0xC2, subtype 0x01) 0x10000 bytes, 64 KB, by default; the image and the port are ${kb(lcBytes)} of bytecode, and
+LFS lays them out larger than that in flash. Set the \`lfs\` line's size to at least **${lfs32Hex}** (${kb(lfs32)}: one and a half
+times the \`.lc\` files, in 64 KB steps; NodeMCU's Lua 5.3 tools print no exact figure, so if \`node.LFS.reload\` answers that
+the image is too large, enlarge it again), e.g. \`lfs, 0xC2, 0x01, , ${lfs32Hex}\`. The same table decides the file
+system the station's journal and records live on: keep a SPIFFS partition (subtype 0x00; the stock table has its
+\`nodemcuspiffs\` line commented out, for a firmware that lays out its file system in the free flash at the first
+boot; check that \`file.fsinfo()\` answers after the first boot, else add that line). The factory app partition must
+still hold the firmware (0x180000 in the stock table).
+
 Flash it with \`esptool.py\` (or \`idf.py flash\`) as ${docs}/flash/ describes. The same build produces \`luac.cross\`,
 the cross-compiler that matches the firmware.`
     : `A NodeMCU \`dev\` build on Lua 5.1 (the floating-point build: the bytecode holds 8-byte numbers) with LFS and these
@@ -141,7 +163,8 @@ ${
 estimate of \`size.txt\`).** NodeMCU's LFS size is fixed when the firmware is built, not at run time: set
 \`LUA_FLASH_STORE\` in \`app/include/user_config.h\` to at least ${lfsHex} (a multiple of 4 KB, at most 0x40000 = 256 KB;
 \`#define LUA_FLASH_STORE ${lfsHex}\`), or choose an LFS size of at least ${kb(i.lfs.bytes)} in the cloud builder's
-options (its largest is 256 KB) — ${docs}/lfs/. A firmware built without LFS, or with a smaller one, refuses
+options (its largest is 256 KB) — ${docs}/lfs/. On a firmware built on SDK 3.0 the partition table written at
+flashing decides it instead: set the LFS size with the firmware's \`tools/nodemcu-partition.py\` (\`--lfs_size\`). A firmware built without LFS, or with a smaller one, refuses
 the image at step 3 (\`node.LFS.reload\` answers with an error and keeps the old LFS).${
         i.lfs.bytes > i.lfs.max ? ` **This image does not fit the ESP8266's largest LFS (${kb(i.lfs.max)}): drop blocks from the configuration.**` : ""
       }`
@@ -186,21 +209,28 @@ ${lc}
 
 ## 4. Upload
 
-Upload \`lfs.img\`, \`init.lua\` and the unit's \`${PROVISION_FILE}\` to the file system with one of the tools of
-${docs}/upload/ (ESPlorer, nodemcu-uploader, NodeMCU-Tool), e.g.:
+Upload \`lfs.img\` to the file system with one of the tools of ${docs}/upload/ (ESPlorer, nodemcu-uploader,
+NodeMCU-Tool), e.g.:
 
 \`\`\`sh
-nodemcu-uploader --port /dev/ttyUSB0 upload lfs.img init.lua ${PROVISION_FILE}
+nodemcu-uploader --port /dev/ttyUSB0 upload lfs.img
 \`\`\`
 
-then load the LFS image at the console; the board restarts with it (${docs}/modules/node/#nodelfsreload):
+then load it into LFS at the console; the board restarts with it (${docs}/modules/node/#nodelfsreload):
 
 \`\`\`lua
 node.LFS.reload("lfs.img")   -- node.flashreload("lfs.img") on firmware from before node.LFS
 \`\`\`
 
-and remove \`lfs.img\` afterwards (\`file.remove("lfs.img")\`). \`init.lua\` waits 3 s before it starts the firmware:
-time to type \`file.remove("init.lua")\` should the board loop in a panic.
+Only then upload \`init.lua\` and the unit's \`${PROVISION_FILE}\` (an \`init.lua\` that boots before LFS holds the
+image would loop in a panic), and remove \`lfs.img\`:
+
+\`\`\`sh
+nodemcu-uploader --port /dev/ttyUSB0 upload init.lua ${PROVISION_FILE}
+nodemcu-uploader --port /dev/ttyUSB0 file remove lfs.img
+\`\`\`
+
+\`init.lua\` waits 3 s before it starts the firmware: time to type \`file.remove("init.lua")\` should the board loop in a panic.
 
 ${provisioning(i, `\`init.lua\` applies the file once, right after the station starts and before it first connects, then deletes it.`)}
 

@@ -460,6 +460,22 @@ describe("FLASHING.md, per board (build/flashing.ts)", () => {
     expect(md("nodemcu-esp8266", undefined, 266240)).toContain("does not fit the ESP8266's largest LFS");
   });
 
+  it("ESP32: the stock 64 KB lfs partition enlarged to 1.5 times the .lc files in 64 KB steps, the file system kept; NodeMCU: lfs.img loaded before init.lua is uploaded", () => {
+    const cfg = loadConfig(configOf("nodemcu-esp32"), ROOT);
+    const m = readBoardManifest(ROOT, "nodemcu-esp32");
+    const files = [{ file: "ocpp.lc", bytes: 116369, what: "" }, { file: "hal-nodemcu-esp32.lc", bytes: 37072, what: "" }];
+    const t = flashingMd({ config: cfg.name, configFile: "c.json", board: "nodemcu-esp32", target: "lua5.3", startFile: "init.lua", files, provisionKeys: ["Internal/CsmsUrl"], modules: m.globals, wiring: cfg.board!["nodemcu-esp32"] });
+    // 153441 x 1.5 = 230162 -> 4 x 64 KB.
+    expect(t).toContain("gives the `lfs` partition\n(type 0xC2, subtype 0x01) 0x10000 bytes, 64 KB, by default");
+    expect(t).toContain("Set the `lfs` line's size to at least **0x40000** (256.0 KB");
+    expect(t).toContain("keep a SPIFFS partition");
+    for (const board of ["nodemcu-esp32", "nodemcu-esp8266"]) {
+      const u = board === "nodemcu-esp32" ? t : md(board);
+      expect(u.indexOf('node.LFS.reload("lfs.img")'), board).toBeGreaterThan(u.indexOf("upload lfs.img"));
+      expect(u.indexOf("upload init.lua"), board).toBeGreaterThan(u.indexOf('node.LFS.reload("lfs.img")'));
+    }
+  });
+
   it("ESP8266: the meter's UART and the console: D7/D8 through uart.alt(1), or the conflict on the console's pins spelled out", () => {
     const alt = md("nodemcu-esp8266");
     expect(alt).toContain("**D7 (RX, GPIO13) and D8 (TX, GPIO15)**");
