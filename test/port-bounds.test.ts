@@ -26,6 +26,7 @@ import { PortRunner } from "../sim/boards/port-runner";
 import { PORT_BOARDS } from "../sim/boards/port-sim";
 import { EmbeddedCsms } from "../sim/csms";
 import { PROVISION_KEYS } from "../sim/simulator";
+import { WebSocket, WebSocketServer } from "ws";
 
 const cleanups: (() => unknown)[] = [];
 afterAll(async () => {
@@ -109,6 +110,45 @@ describe("NodeMCU ESP32: received messages bounded by the image's maxFrameBytes"
     await until("connected again", () => csms.connections.length > connections, 300);
     await until("the big CALL given up", () => bigOutcome !== undefined, 60);
     expect(bigOutcome).toBeInstanceOf(Error);
+  }, 120000);
+
+  it("a peer that pings and acknowledges nothing: the pongs queue up to maxFrameBytes + 16 KB, then the link is given up, and the heap with it", async () => {
+    const wss = new WebSocketServer({ port: 0, handleProtocols: (p) => (p.has("ocpp2.0.1") ? "ocpp2.0.1" : false) });
+    cleanups.push(() => new Promise((r) => wss.close(() => r(undefined))));
+    await new Promise((r) => wss.once("listening", r));
+    const peers: WebSocket[] = [];
+    wss.on("connection", (ws) => peers.push(ws));
+    const runner: PortRunner = new PortRunner({
+      root: ROOT,
+      config: configName,
+      runtime: "lua5.3",
+      board: BOARD,
+      provision: { [PROVISION_KEYS.url]: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ocpp`, [PROVISION_KEYS.identity]: "ESP32-FLOOD" },
+      provisionFile: PORT_BOARDS[BOARD].provisionFile,
+      log: () => undefined,
+    });
+    const driver = PORT_BOARDS[BOARD].driver(runner, () => undefined) as unknown as { holdAcks: boolean };
+    runner.attach(driver as never);
+    cleanups.push(() => runner.close());
+    runner.powerOn();
+    const until = async (what: string, fn: () => boolean, maxS = 60) => {
+      for (let i = 0; i <= maxS * 10; i++) {
+        if (fn()) return;
+        runner.advance(100);
+        await sleep(3);
+      }
+      throw new Error(`${what}: not within ${maxS} s\n${runner.prints.slice(-10).join("\n")}`);
+    };
+    await until("connected", () => peers.length === 1);
+    const before = runner.heapKb(true);
+    driver.holdAcks = true;
+    // 400 pongs of 131 bytes: 52 KB, over 8192 + 16384.
+    for (let i = 0; i < 400; i++) peers[0].ping(Buffer.alloc(125, i & 255));
+    const bound = maxFrameBytes + 16384;
+    await until("the link given up", () => runner.prints.some((l) => l.includes(`connection lost: send queue over ${bound} bytes`)), 60);
+    // Nothing of the queue is left (52 KB of pongs would be without the bound).
+    expect(runner.heapKb(true)).toBeLessThan(before + 8);
+    expect(runner.prints.filter((l) => l.includes("send queue over")).length).toBe(1);
   }, 120000);
 });
 

@@ -32,6 +32,14 @@ declare const encoder: NodeMcuEsp32["encoder"];
 /** Largest slice of a part given to one socket send. */
 const CHUNK = 2048;
 
+/**
+ * Most bytes waiting for the socket, beyond the image's maxFrameBytes: the station's own messages go
+ * one at a time (the outbox waits for each answer), so the queue holds about a message and a few
+ * answers; a peer that stops acknowledging while it sends (a ping flood answered by pongs) would grow
+ * it without end. Past maxFrameBytes + QUEUE_EXTRA the link is given up as lost.
+ */
+const QUEUE_EXTRA = 16384;
+
 /** What the transport needs from the board, and tells it. */
 export interface WsPort {
   /**
@@ -68,6 +76,8 @@ export interface Link {
   queue: string[];
   head: number;
   off: number;
+  /** Bytes in the queue not yet handed to the socket (bounded: QUEUE_EXTRA). */
+  queued: number;
   sending: boolean;
 }
 
@@ -108,6 +118,7 @@ function shut(link: Link): void {
   link.queue = [];
   link.head = 0;
   link.off = 0;
+  link.queued = 0;
   if (sock !== undefined) pcall(closeOn, sock);
 }
 
@@ -135,6 +146,7 @@ function pump(link: Link): void {
     const take = s.length - link.off < CHUNK - n ? s.length - link.off : CHUNK - n;
     pieces[pieces.length] = link.off === 0 && take === s.length ? s : string.sub(s, link.off + 1, link.off + take);
     n = n + take;
+    link.queued = link.queued - take;
     link.off = link.off + take;
     if (link.off >= s.length) {
       // Taken: the queue lets go of it (an empty string keeps the array without holes).
@@ -160,7 +172,16 @@ const HOOKS: WsHooks<Link> = {
   write: (link, parts) => {
     if (link.dead) return;
     // net.send raises on "": empty parts are left out.
-    for (let i = 0; i < parts.length; i++) if (parts[i] !== "") link.queue[link.queue.length] = parts[i];
+    for (let i = 0; i < parts.length; i++) {
+      if (parts[i] !== "") {
+        link.queue[link.queue.length] = parts[i];
+        link.queued = link.queued + parts[i].length;
+      }
+    }
+    if (link.queued > link.owner.port.maxMessage + QUEUE_EXTRA) {
+      lost(link, "send queue over " + string.format("%d", link.owner.port.maxMessage + QUEUE_EXTRA) + " bytes: the peer takes nothing");
+      return;
+    }
     pump(link);
   },
   shut: (link) => shut(link),
@@ -210,7 +231,7 @@ function wire(link: Link, sock: NetSocket): void {
 function transportConnect(t: Transport, url: string, protocol: string, auth: string | undefined, pingS: number): void {
   const old = t.link;
   if (old !== undefined) shut(old);
-  const link: Link = { owner: t, ws: undefined, sock: undefined, started: false, dead: false, reported: false, queue: [], head: 0, off: 0, sending: false };
+  const link: Link = { owner: t, ws: undefined, sock: undefined, started: false, dead: false, reported: false, queue: [], head: 0, off: 0, queued: 0, sending: false };
   t.link = link;
   // Part 4 §6.3 (security profile 1): HTTP Basic auth.
   const headers = auth !== undefined ? ["Authorization: Basic " + encoder.toBase64(auth)] : [];

@@ -108,6 +108,8 @@ export class NodeMcuEsp32Driver implements PortDriver {
   uartMode = 0;
   /** Requests the meters could not hear (wrong baud, the transceiver never driven). */
   busLost = 0;
+  /** Tests: the peer acknowledges nothing from now on (its TCP window closed): no "sent" reaches the port. */
+  holdAcks = false;
   /** Bytes the port sent on its sockets, and the most one send carried. */
   netBytes = 0;
   netLargestSend = 0;
@@ -237,7 +239,7 @@ export class NodeMcuEsp32Driver implements PortDriver {
       if (s === undefined) return;
       s.out.push(data);
       s.sock.write(data, () => {
-        if (this.sockets.get(id) === s) this.runner.feed("net", [id, "sent", String(data.length)]);
+        if (this.sockets.get(id) === s && !this.holdAcks) this.runner.feed("net", [id, "sent", String(data.length)]);
       });
     } else if (what === "close") {
       const s = this.sockets.get(id);
