@@ -789,6 +789,20 @@ describe.each(RUNTIMES)("WebSocket client on %s against the ws package over TCP"
   /** A session over a real socket to the ws server; every output of the probe is acted on at once. */
   async function connect(o: Opts = {}): Promise<Live> {
     const port = await wsServer();
+    const before = serverSockets.length;
+    const live = await dial(port, o);
+    await until(() => live.opened.length > 0 && serverSockets.length > before, "the open");
+    live.server = serverSockets[serverSockets.length - 1];
+    live.server.on("message", (d: Buffer, isBinary: boolean) => live.serverMsgs.push({ binary: isBinary, data: Buffer.from(d) }));
+    live.server.on("pong", (d: Buffer) => live.serverPongs.push(Buffer.from(d)));
+    live.server.on("close", (code: number, reason: Buffer) => live.serverClose.push({ code, reason: reason.toString() }));
+    expect(live.opened).toEqual(["ocpp2.0.1"]);
+    expect(live.server.protocol).toBe("ocpp2.0.1");
+    return live;
+  }
+
+  /** The probe's client over a real socket to a server on port, its handshake sent. */
+  async function dial(port: number, o: Opts): Promise<Live> {
     const probe = probes[runtime] as Probe;
     const before = serverSockets.length;
     const sock = net.connect(port, "127.0.0.1");
@@ -821,15 +835,41 @@ describe.each(RUNTIMES)("WebSocket client on %s against the ws package over TCP"
     });
     expect(live.run(newLine({ url: `ws://127.0.0.1:${port}/ocpp/CP001`, headers: ["Authorization: Basic Q1AwMDE6cHc="], ...o })).head).toBe("OK");
     live.run("S1");
-    await until(() => live.opened.length > 0 && serverSockets.length > before, "the open");
-    live.server = serverSockets[serverSockets.length - 1];
-    live.server.on("message", (d: Buffer, isBinary: boolean) => live.serverMsgs.push({ binary: isBinary, data: Buffer.from(d) }));
-    live.server.on("pong", (d: Buffer) => live.serverPongs.push(Buffer.from(d)));
-    live.server.on("close", (code: number, reason: Buffer) => live.serverClose.push({ code, reason: reason.toString() }));
-    expect(live.opened).toEqual(["ocpp2.0.1"]);
-    expect(live.server.protocol).toBe("ocpp2.0.1");
     return live;
   }
+
+  /** A ws server that answers the handshake wrongly: a subprotocol chosen, or its headers changed. */
+  async function badServer(protocol: string, headers: (h: string[]) => void = () => undefined): Promise<{ port: number; opened: WebSocket[] }> {
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: () => protocol });
+    await new Promise<void>((r) => wss.once("listening", () => r()));
+    wss.on("headers", headers);
+    const opened: WebSocket[] = [];
+    wss.on("connection", (ws) => opened.push(ws));
+    cleanups.push(() => {
+      for (const c of wss.clients) c.terminate();
+      return new Promise<void>((r) => wss.close(() => r()));
+    });
+    return { port: (wss.address() as AddressInfo).port, opened };
+  }
+
+  it.each([
+    ["a subprotocol it was not offered (chat)", "chat", undefined, /subprotocol/],
+    ["an Accept of another key", "ocpp2.0.1", (h: string[]) => {
+      const i = h.findIndex((l) => /^Sec-WebSocket-Accept:/i.test(l));
+      h[i] = `Sec-WebSocket-Accept: ${crypto.createHash("sha1").update("dGhlIHNhbXBsZSBub25jZQ==" + GUID).digest("base64")}`;
+    }, /Accept/],
+  ] as [string, string, ((h: string[]) => void) | undefined, RegExp][])("a ws server answering with %s: refused, closed 1006, never opened, the socket shut", async (_name, protocol, headers, why) => {
+    const bad = await badServer(protocol, headers);
+    const live = await dial(bad.port, {});
+    await until(() => live.closed.length > 0, "the refusal");
+    expect(live.opened).toEqual([]);
+    expect(live.closed[0].code).toBe(1006);
+    expect(live.closed[0].reason).toMatch(why);
+    expect(live.shut).toBe(true);
+    // The socket's end reaches the probe here, not the next test's session.
+    await until(() => live.lost, "the socket's end");
+    expect(live.closed.length).toBe(1);
+  }, 60000);
 
   const SIZES = [0, 1, 125, 126, 127, 1000, 4097, 65535, 65536, 70000];
 
