@@ -19,7 +19,7 @@ import { halFile, ROOT } from "../build/compile";
 import { BuildConfig, loadConfig } from "../build/config";
 import { Board } from "../sim/board";
 import { createLuaVm, LuaVm, setVmPrelude } from "../sim/runtimes/lua-vm";
-import { residentKb, stableKb as stableHeapKb } from "../build/resident";
+import { PIN_STRINGS, residentKb, stableKb as stableHeapKb } from "../build/resident";
 import { bootAccepted, Frame, ScriptedCsms } from "../test/harness";
 
 export type Target = "lua5.1" | "lua5.3";
@@ -141,16 +141,9 @@ function writeVariant(configFile: string, name: string, blocks: string[]): strin
   return file;
 }
 
-/**
- * Run first in every VM of the bench: 16384 strings kept alive, so the VM's string table (a power-of-two
- * array of buckets, 4 bytes each, doubled when it holds as many strings as buckets, halved at a GC when
- * it holds under a quarter) has 32768 buckets from the start and keeps them through every measurement.
- * Otherwise a doubling (+16 KB at 4096 strings, +32 KB at 8192) falls into "code" in one build and into
- * "dynamic" in another, after a few constants more or less, and swamps what the firmware allocates. On a
- * board the image's constant strings live in flash (NodeMCU LFS: its own read-only string table), so
- * the RAM string table holds the dynamic strings only. In every figure's baseline, so subtracted.
- */
-const PIN_STRINGS = String.raw`__bench_pin = {} for i = 1, 16384 do __bench_pin[i] = "\0pin" .. i end return ""`;
+// Run first in every VM of the bench (setVmPrelude): build/resident.ts PIN_STRINGS, so the string
+// table's power-of-two resizes never land in one figure or another ("code" in one build, "dynamic" in
+// another); on a board the constant strings live in flash. In every figure's baseline, so subtracted.
 
 /** A fresh VM with only the harness: what every RAM number is measured against. */
 export function emptyVmKb(target: Target): number {

@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { halFile, ROOT } from "../build/compile";
-import { lfsEstimate, ESP8266_LFS_MAX } from "../build/lfs-size";
+import { ESP8266_LFS_MAX } from "../build/lfs-size";
 import { boardLimits } from "../build/wiring";
 import { buildPort, portConfigFile } from "../sim/boards/build";
 import { PortRunner } from "../sim/boards/port-runner";
@@ -20,7 +20,7 @@ import { buildDir, loadPort } from "../sim/runtimes/image";
 import { LuaVm } from "../sim/runtimes/lua-vm";
 import { PROVISION_KEYS } from "../sim/simulator";
 import { REACH_OFF, REACH_ON } from "./reach";
-import { residentKb, stableKb } from "../build/resident";
+import { stableKb } from "../build/resident";
 
 /** NodeMCU ESP8266's free heap for Lua with the firmware's modules (hal/nodemcu-esp8266/board.json heapKb). */
 export const ESP8266_HEAP_KB = boardLimits(ROOT, "nodemcu-esp8266").heapKb ?? 44;
@@ -60,8 +60,11 @@ export async function measurePort(board: string, log: (s: string) => void = () =
   const dir = buildDir(ROOT, cfg.name, target);
   const image = fs.readFileSync(path.join(dir, "ocpp.luac"), "latin1");
   const port = fs.readFileSync(halFile(dir, board, true), "latin1");
-  const lfs = board === "nodemcu-esp8266" ? lfsEstimate([image, port]) : undefined;
-  const resident = residentKb(target, image) + residentKb(target, port);
+
+  // The package's size report has both (build/package.ts): the LFS estimate (NodeMCU on 5.1) and the resident RAM.
+  const size = JSON.parse(fs.readFileSync(path.join(dir, "size.json"), "utf8")) as { lfs?: { estimateBytes: number }; ram: { residentKb: number } };
+  const lfs = size.lfs?.estimateBytes;
+  const resident = size.ram.residentKb;
 
   // The loaded VM (image, emulation, port; nothing run): what dyn is measured above.
   const loaded = loadPort(ROOT, cfg.name, target, board);

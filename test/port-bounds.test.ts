@@ -16,7 +16,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { readBoardManifest, ROOT, transpileEntry } from "../build/compile";
 import { loadConfig } from "../build/config";
 import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
@@ -27,13 +27,10 @@ import { PORT_BOARDS } from "../sim/boards/port-sim";
 import { EmbeddedCsms } from "../sim/csms";
 import { PROVISION_KEYS } from "../sim/simulator";
 import { WebSocket, WebSocketServer } from "ws";
+import { cleanups, portTestCleanup, sleep, startPort, until as harnessUntil } from "./port-harness";
 
-const cleanups: (() => unknown)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => undefined);
-});
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// The harness's cleanups run after the file; no CSMS here may have seen a schema violation.
+portTestCleanup();
 
 describe("the image's Firmware values", () => {
   const core = loadConfig(path.join(ROOT, "build/configs/core.json"), ROOT);
@@ -118,27 +115,11 @@ describe("NodeMCU ESP32: received messages bounded by the image's maxFrameBytes"
     await new Promise((r) => wss.once("listening", r));
     const peers: WebSocket[] = [];
     wss.on("connection", (ws) => peers.push(ws));
-    const runner: PortRunner = new PortRunner({
-      root: ROOT,
-      config: configName,
-      runtime: "lua5.3",
-      board: BOARD,
-      provision: { [PROVISION_KEYS.url]: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ocpp`, [PROVISION_KEYS.identity]: "ESP32-FLOOD" },
-      provisionFile: PORT_BOARDS[BOARD].provisionFile,
-      log: () => undefined,
-    });
-    const driver = PORT_BOARDS[BOARD].driver(runner, () => undefined) as unknown as { holdAcks: boolean };
-    runner.attach(driver as never);
-    cleanups.push(() => runner.close());
-    runner.powerOn();
-    const until = async (what: string, fn: () => boolean, maxS = 60) => {
-      for (let i = 0; i <= maxS * 10; i++) {
-        if (fn()) return;
-        runner.advance(100);
-        await sleep(3);
-      }
-      throw new Error(`${what}: not within ${maxS} s\n${runner.prints.slice(-10).join("\n")}`);
-    };
+    // The station dials the raw ws server above (startPort's own CSMS stays unused).
+    const p = await startPort({ board: BOARD, config: configName, runtime: "lua5.3", driver: (r) => PORT_BOARDS[BOARD].driver(r, () => undefined), id: "ESP32-FLOOD", url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ocpp` });
+    const driver = p.driver as unknown as { holdAcks: boolean };
+    const runner = p.runner;
+    const until = (what: string, fn: () => boolean, maxS = 60) => harnessUntil(p, what, fn, maxS);
     await until("connected", () => peers.length === 1);
     const before = runner.heapKb(true);
     driver.holdAcks = true;
