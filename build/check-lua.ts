@@ -1,8 +1,8 @@
 // Rejects emitted Lua that leans on TSTL's lualib or touches any global outside the allowed
 // standard-library subset (firmware/types/lua.d.ts plus what the bundle loader itself uses).
 
-import * as luaparse from "luaparse";
-import { LuaFunction, LuaLocal, LuaNode, walkScopes } from "./lua-scopes";
+import { parseLua } from "./lua-parse";
+import { LuaFunction, LuaLocal, walkScopes } from "./lua-scopes";
 
 /** Globals the image may read: the declared subset, plus ipairs/select/require/error from TSTL's own for-of and bundle loader. */
 export const ALLOWED_GLOBALS = new Set([
@@ -19,7 +19,7 @@ export interface LuaCheck {
 export function checkLua(src: string, extra: string[] = []): LuaCheck {
   const lualib = [...new Set(src.match(/__TS__\w+|____lualib\w*|lualib_bundle/g) ?? [])];
   const globals = new Set<string>();
-  const ast = luaparse.parse(src, { scope: true, luaVersion: "5.3", locations: false, comments: false }) as unknown as { globals: { name: string }[] };
+  const ast = parseLua(src, { scope: true }) as unknown as { globals: { name: string }[] };
   for (const g of ast.globals) if (!ALLOWED_GLOBALS.has(g.name) && !extra.includes(g.name)) globals.add(g.name);
   return { lualib, globals: [...globals].sort() };
 }
@@ -40,7 +40,7 @@ interface Fn {
 
 /** Functions over LUA_LIMITS: "function at line N has M local variables" (or upvalues). */
 export function checkLuaLimits(src: string, limits = LUA_LIMITS): string[] {
-  const ast = luaparse.parse(src, { luaVersion: "5.3", locations: true, comments: false, scope: false }) as unknown as LuaNode;
+  const ast = parseLua(src, { locations: true });
   const out: string[] = [];
   const state = new Map<LuaFunction, Fn>();
   const of = (fn: LuaFunction) => state.get(fn) as Fn;

@@ -9,9 +9,9 @@
 // function 50 locals (build/check-lua.ts), so the main chunk takes only as many as it has left, for
 // the names the most importers capture. An import is left alone when its module assigns to it.
 
-import * as luaparse from "luaparse";
 import { bundleModules } from "./bundle";
 import { LUA_LIMITS, checkLuaLimits } from "./check-lua";
+import { parseLua } from "./lua-parse";
 import { walkScopes } from "./lua-scopes";
 
 const RETURN = /\nreturn ____exports\n?$/;
@@ -29,7 +29,7 @@ interface Import {
   captured: boolean;
 }
 
-const parse = (src: string) => luaparse.parse(src, { luaVersion: "5.3", ranges: true, encodingMode: "x-user-defined", comments: false }) as unknown as Node;
+const parse = (src: string) => parseLua(src) as Node;
 
 /** A module body's imports: top-level `local X = ____m.Y` where ____m is `require("k")`, with every use of X. */
 function imports(body: string): Import[] {

@@ -16,9 +16,9 @@
 // TSTL wrote it when anything else uses `____exports`, or when the
 // new locals would take its body over NodeMCU's 50 (build/check-lua.ts LUA_LIMITS).
 
-import * as luaparse from "luaparse";
 import { bundleModules } from "./bundle";
 import { checkLuaLimits } from "./check-lua";
+import { parseLua } from "./lua-parse";
 
 type Node = { type: string; range: [number, number]; [k: string]: unknown };
 
@@ -30,7 +30,7 @@ interface Use {
 
 /** The `____exports.NAME` uses of a module body, or undefined if `____exports` is used any other way. */
 function exportUses(body: string): { uses: Use[]; names: Set<string> } | undefined {
-  const ast = luaparse.parse(body, { luaVersion: "5.3", ranges: true, encodingMode: "x-user-defined", comments: false }) as unknown as Node;
+  const ast = parseLua(body) as Node;
   const uses: Use[] = [];
   const names = new Set<string>();
   let other = false;

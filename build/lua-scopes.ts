@@ -33,7 +33,7 @@ export interface ScopeHooks {
   exitBlock?(fn: LuaFunction, locals: number): void;
 }
 
-/** Walks a parsed chunk (luaparse, any locations option), calling the hooks in source order. */
+/** Walks a parsed chunk (build/lua-parse.ts parseLua, with or without locations), calling the hooks in source order. */
 export function walkScopes(chunk: LuaNode, hooks: ScopeHooks): void {
   const scopes: { fn: LuaFunction; names: Map<string, LuaLocal>; count: number }[] = [];
   const fns: LuaFunction[] = [];

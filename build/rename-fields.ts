@@ -17,9 +17,9 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as luaparse from "luaparse";
 import * as ts from "typescript";
 import { ROOT } from "./compile";
+import { parseLua } from "./lua-parse";
 
 /** Interfaces whose fields are renamed: file (from the root) and interface name. */
 const RENAMED: [string, string][] = [
@@ -125,7 +125,7 @@ function walk(n: unknown, fn: (n: Node) => void): void {
 
 /** The bundle with the RENAMED fields under their short names; the map used (full -> short). */
 export function renameFields(src: string): { source: string; renamed: Map<string, string> } {
-  const ast = luaparse.parse(src, { luaVersion: "5.3", ranges: true, encodingMode: "x-user-defined", comments: false });
+  const ast = parseLua(src);
   const strings = new Set<string>();
   const library = new Set<string>();
   const fields = new Set<string>();
