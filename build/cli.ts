@@ -15,6 +15,7 @@ import { boardsAvailable, compile, BuildError, Chunk, readBoardManifest, ROOT, T
 import { ConfigError, loadConfig } from "./config";
 import { ModelError } from "./device-model";
 import { boardWiring, LfsSize, packageBoard, RamSize, writeFlashing } from "./package";
+import { heapLeft } from "./ram";
 import { compileStripped } from "../sim/runtimes/lua-vm";
 
 const USAGE = `usage: ocpp-fw build --config FILE [--target lua5.1|lua5.3] [--board ${boardsAvailable(ROOT).join("|")}] [--out DIR]`;
@@ -106,9 +107,9 @@ function sizeText(r: SizeReport): string {
 
 function ramText(r: RamSize): string {
   const resident = `RAM: image + HAL leave about ${r.residentKb} KB resident with their code in flash (closures, upvalues and tables of their module bodies, measured on PUC Lua, build/resident.ts); a charging session needs its dynamic RAM on top (npm run bench:footprint)`;
-  if (r.heapKb === undefined) return resident + "\n";
-  const left = Math.round((r.heapKb - r.residentKb) * 10) / 10;
-  return `${resident}; of the board's ~${r.heapKb} KB heap that leaves ${left} KB, and a Core session has needed at least ${r.sessionMinKb} KB${r.fits === true ? "" : ": DOES NOT FIT"}\n`;
+  const h = heapLeft(r.residentKb, r.heapKb, r.sessionMinKb);
+  if (h === undefined) return resident + "\n";
+  return `${resident}; of the board's ~${h.heapKb} KB heap that leaves ${h.leftKb} KB, and a Core session has needed at least ${h.sessionMinKb} KB${h.fits ? "" : ": DOES NOT FIT"}\n`;
 }
 
 /**

@@ -4,6 +4,7 @@
 
 import type { BoardConfig } from "../hal/board-config";
 import type { Target } from "./compile";
+import { heapLeft, RamSize } from "./ram";
 import { PROVISION_FILE, portModule } from "./start-file";
 
 export interface PackagedFile {
@@ -28,8 +29,8 @@ export interface FlashingInput {
   modules: string[];
   /** The config's wiring for the board (its meter UART decides the ESP8266's console note). */
   wiring?: BoardConfig;
-  /** What the image and the port leave in RAM, and the board's heap where it limits (build/package.ts RamSize). */
-  ram?: { residentKb: number; heapKb?: number; sessionMinKb?: number; fits?: boolean };
+  /** What the image and the port leave in RAM, and the board's heap where it limits (build/ram.ts). */
+  ram?: RamSize;
 }
 
 /** The RAM section: the resident figure, and on a board whose heap limits, whether a session fits. */
@@ -46,12 +47,11 @@ stripped bytecode: check \`rtos.meminfo("lua")\` after the boot)`
 function is a closure, every module local its functions share an upvalue, every table its nodes (measured at build on
 PUC Lua with 8-byte numbers, build/resident.ts; NodeMCU's packed values make it up to a fifth smaller). A charging session needs its dynamic RAM on top: the footprint bench's "session peak ... dyn"
 (\`npm run bench:footprint\`, the README's table).`;
-  if (r.heapKb === undefined) return `\n## RAM\n\n${resident}\n`;
-  const left = Math.round((r.heapKb - r.residentKb) * 10) / 10;
-  const verdict =
-    r.fits === true
-      ? `That leaves ${left} KB of the board's ~${r.heapKb} KB heap, and a Core session has needed at least ${r.sessionMinKb} KB.`
-      : `**That leaves ${left} KB of the board's ~${r.heapKb} KB heap, and a Core charging session has needed at least ${r.sessionMinKb} KB: this
+  const h = heapLeft(r.residentKb, r.heapKb, r.sessionMinKb);
+  if (h === undefined) return `\n## RAM\n\n${resident}\n`;
+  const verdict = h.fits
+    ? `That leaves ${h.leftKb} KB of the board's ~${h.heapKb} KB heap, and a Core session has needed at least ${h.sessionMinKb} KB.`
+    : `**That leaves ${h.leftKb} KB of the board's ~${h.heapKb} KB heap, and a Core charging session has needed at least ${h.sessionMinKb} KB: this
 image does not fit this board's RAM.** The simulator runs it (its VM has no such limit); on the chip expect \`not enough memory\`
 restarts at start or at the first charging session or report. Use a board with more heap (the ESP32 port), or a configuration
 with fewer blocks.`;

@@ -10,6 +10,7 @@ import { flashingMd, PackagedFile } from "./flashing";
 import { ESP8266_LFS_MAX, lfsEstimate } from "./lfs-size";
 import { nodemcu51, nodemcu53 } from "./nodemcu-bytecode";
 import { portModule, PROVISION_FILE, startFile } from "./start-file";
+import { RamSize, ramSize } from "./ram";
 import { residentKb as residentKb_ } from "./resident";
 import { boardLimits, checkBoardFit } from "./wiring";
 
@@ -21,26 +22,9 @@ export interface LfsSize {
   maxBytes: number;
 }
 
-/**
- * The RAM figure of size.json: what the image's and the port's module bodies leave in RAM with their
- * code in flash (build/resident.ts), and where the board's heap is what limits it (the ESP8266's), the
- * heap and what a charging session needs on top.
- */
-export interface RamSize {
-  residentKb: number;
-  heapKb?: number;
-  /** The least dynamic RAM a Core charging session has needed (SESSION_MIN_KB). */
-  sessionMinKb?: number;
-  /** heapKb - residentKb >= sessionMinKb. */
-  fits?: boolean;
-}
-
-/**
- * The least dynamic RAM a Core charging session needs on Lua 5.1 above the loaded image: the footprint
- * bench measures 24-30 KB for the shipped Core configs (README, "session peak ... dyn"); 20 leaves room
- * for a smaller config and still tells a board that cannot run a session.
- */
-export const SESSION_MIN_KB = 20;
+// The RAM figure (build/ram.ts), re-exported where size.json's other figures are.
+export type { RamSize } from "./ram";
+export { SESSION_MIN_KB } from "./ram";
 
 export interface BoardPackage {
   startFile: "init.lua" | "main.lua";
@@ -119,8 +103,7 @@ export function packageBoard(cfg: BuildConfig, configFile: string, manifest: Boa
   const lfs = nodemcu && target === "lua5.1" ? { estimateBytes: lfsEstimate([res.image.bytecode, res.hal.bytecode]), maxBytes: ESP8266_LFS_MAX } : undefined;
   const residentKb = Math.round((residentKb_(target, res.image.bytecode) + residentKb_(target, res.hal.bytecode)) * 10) / 10;
   const heapKb = boardLimits(ROOT, board).heapKb;
-  const ram: RamSize = heapKb === undefined ? { residentKb } : { residentKb, heapKb, sessionMinKb: SESSION_MIN_KB, fits: heapKb - residentKb >= SESSION_MIN_KB };
-  return { startFile: kind, lfs, files, ram };
+  return { startFile: kind, lfs, files, ram: ramSize(residentKb, heapKb) };
 }
 
 /** Writes FLASHING.md with each file's size: after size.txt, which it lists. */
