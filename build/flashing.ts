@@ -244,8 +244,13 @@ ${pilotHardware(esp32 ? "an ADC1 channel (`adc.read(adc.ADC1, pilotAdc)`, 12 bit
  * else the meter shares the console's pins.
  */
 function esp8266Console(i: FlashingInput, docs: string): string {
+  return `${esp8266ConsolePins(i, docs)}\n\n${esp8266Transceiver(i, docs)}`;
+}
+
+function esp8266ConsolePins(i: FlashingInput, docs: string): string {
   const m = i.wiring?.meter;
   const alt = m !== undefined && m.rxPin === 7 && m.txPin === 8;
+  const auto = m !== undefined && m.dePin < 0;
   const head = `### The meter's UART and the console
 
 The ESP8266 receives on UART 0 only (UART 1 transmits only), and UART 0 is also the USB-serial Lua console
@@ -254,7 +259,7 @@ The ESP8266 receives on UART 0 only (UART 1 transmits only), and UART 0 is also 
     return `${head} This wiring puts the meter's RS-485 transceiver on **D7 (RX, GPIO13) and D8 (TX, GPIO15)**:
 the port calls \`uart.alt(1)\` when it starts, 3 s after boot, which moves UART 0 there. From then on the
 USB serial line is deaf and mute: the console takes no input (the port reads the UART itself) and \`print\`
-output goes to the transceiver, whose driver stays off unless the port is sending (\`dePin\`). Flashing with
+output goes to the transceiver, ${auto ? "which puts it on the bus (automatic direction control, below)" : "whose driver stays off unless the port is sending (`dePin`)"}. Flashing with
 \`esptool.py\` is not affected (the boot ROM uses GPIO1/GPIO3). To reach the console again (to upload files,
 or \`file.remove("init.lua")\`), reset the board and type within the 3 s before \`init.lua\` starts the port.
 D8 (GPIO15) must be low at reset (a boot strap): keep the transceiver's DI input from pulling it up.`;
@@ -265,12 +270,47 @@ lines as the USB-serial chip.** The transceiver's receiver output and the USB ch
   files**: \`esptool.py\` and the upload tools talk over these lines, and a meter's answer or the transceiver's
   idle level garbles them;
 - while the port runs the console is gone: the port takes UART 0's input for the meter (no Lua
-  prompt), and \`print\` output goes to the transceiver too (harmless while its driver is off, \`dePin\` low);
+  prompt), and \`print\` output goes to the transceiver too (${auto ? "which puts it on the bus: automatic direction control, below" : "harmless while its driver is off, `dePin` low"});
 - to reach the console again, reset the board with the meter disconnected and type within the 3 s before
   \`init.lua\` starts the port.
 
 Wiring the transceiver to D7/D8 instead (\`"rxPin": 7, "txPin": 8\` in the config's meter section) avoids all of
 this: the port then moves UART 0 there with \`uart.alt(1)\` and the USB lines stay free.`;
+}
+
+/**
+ * The RS-485 direction on the ESP8266: with a dePin the port busy-waits (tmr.delay) each request's
+ * time on the line before it drops the driver (hal/nodemcu-esp8266/board.ts meterWrite; uart.write
+ * returns with the bytes still in the FIFO), and nothing else runs meanwhile. An automatic-direction
+ * transceiver (dePin -1) needs no wait; UART 0 also carries print, which it then puts on the bus.
+ */
+function esp8266Transceiver(i: FlashingInput, docs: string): string {
+  const m = i.wiring?.meter;
+  // A read request is 8 bytes (address, function, start, count, CRC) of 10 bits (8N1).
+  const baud = m?.baud ?? 9600;
+  const ms = (Math.ceil(80000000 / baud) / 1000).toFixed(1);
+  const auto = m !== undefined && m.dePin < 0;
+  const why = `With a \`dePin\` the port raises it, writes the Modbus request and must drop it again before the meter answers; NodeMCU's
+\`uart.write\` returns with the bytes still in the UART's FIFO, so the port waits out their time on the line with
+\`tmr.delay\`, a busy-wait during which nothing else runs: not WiFi and the network stack, not the timers that poll the pilot
+and the inputs. That is ${ms} ms per request at ${baud} baud (8 bytes of 10 bits), three requests per reading with the
+default SDM630 register table (a reading every \`periodMs\`, 1 s by default), more on retries; NodeMCU's documentation warns
+that busy-waiting can make the network stack fall over (${docs}/modules/tmr/#tmrdelay). With \`"dePin": -1\` the port
+writes the request and returns at once: the transceiver turns its driver on and off by itself, and nothing waits.`;
+  const print = `Such a transceiver sends whatever UART 0 transmits, so the port's log lines (\`print\`) go out on the bus as well. A
+Modbus meter discards them (they are no frame with its address and a valid CRC), but a line that overlaps a
+meter's reply garbles it and the port asks again.`;
+  return `### The meter's RS-485 transceiver: automatic direction control recommended
+
+${
+  auto
+    ? `This wiring sets \`"dePin": -1\`: **a transceiver with automatic direction control, the recommended one on the ESP8266.**`
+    : `**Use a transceiver with automatic direction control and set \`"dePin": -1\`** in the config's meter section${
+        m === undefined ? "" : ` (this wiring switches the transceiver's direction from D${m.dePin})`
+      }.`
+} ${why}
+
+${print}`;
 }
 
 function luatos(i: FlashingInput): string {
@@ -328,10 +368,13 @@ script area.
 ${provisioning(
   i,
   `\`main.lua\` applies the file once, right after the station starts and before it first connects, and records
-that in \`/provisioned\` on the writable file system. The script area is read-only, so the file cannot be
-deleted there: **after the first start, download the scripts again without \`${PROVISION_FILE}\`**, so the
-password is not left on the board in a plain file. To provision the unit again, delete \`/provisioned\`
-(\`os.remove("/provisioned")\` from a script).`,
+that in a marker, \`/provisioned\` on the writable file system, instead of deleting the file: the script area is
+read-only. **So \`/luadb/${PROVISION_FILE}\` stays on the board after the first start, until you download the
+scripts again without it: until then the CSMS URL, the identity and the password lie on the flash in plain text,
+readable by any script and from the board. After the first start, download the scripts again without
+\`${PROVISION_FILE}\`** (the values are in the station's device-model record by then, and the marker keeps
+\`main.lua\` from applying a file again). To provision the unit again, delete \`/provisioned\`
+(\`os.remove("/provisioned")\` from a script) with a \`${PROVISION_FILE}\` among the scripts.`,
 )}
 
 ${pilotHardware("the ADC channel `pilotAdc` (`adc.get`, one conversion of the level at that instant: LuatOS documents no averaging)")}

@@ -490,6 +490,47 @@ describe("FLASHING.md, per board (build/flashing.ts)", () => {
     expect(shared).toContain('"rxPin": 7, "txPin": 8');
   });
 
+  it("ESP8266: a transceiver with automatic direction control (dePin -1) recommended, because of tmr.delay's busy-wait per request; the ESP32 and LuatOS switch the direction in the UART, no such note", () => {
+    const RECOMMEND = "### The meter's RS-485 transceiver: automatic direction control recommended";
+    const de = md("nodemcu-esp8266");
+    expect(de).toContain(RECOMMEND);
+    expect(de).toContain('**Use a transceiver with automatic direction control and set `"dePin": -1`** in the config\'s meter section (this wiring switches the transceiver\'s direction from D5)');
+    // The why: the busy-wait, how long at the wiring's baud, what it stops.
+    expect(de).toMatch(/`tmr\.delay`, a busy-wait during which nothing else runs: not WiFi and the network stack/);
+    expect(de).toContain("That is 8.3 ms per request at 9600 baud");
+    expect(de).toContain("modules/tmr/#tmrdelay");
+    expect(de).toMatch(/With `"dePin": -1` the port\s+writes the request and returns at once/);
+    // The price: print goes out on the bus too.
+    expect(de).toMatch(/the port's log lines \(`print`\) go out on the bus as well/);
+    expect(de).toContain("whose driver stays off unless the port is sending (`dePin`)");
+    expect(md("nodemcu-esp8266", (w) => (w.meter.baud = 2400))).toContain("That is 33.3 ms per request at 2400 baud");
+    const auto = md("nodemcu-esp8266", (w) => (w.meter.dePin = -1));
+    expect(auto).toContain(RECOMMEND);
+    expect(auto).toContain('This wiring sets `"dePin": -1`: **a transceiver with automatic direction control, the recommended one on the ESP8266.**');
+    expect(auto).not.toContain("**Use a transceiver with automatic direction control");
+    expect(auto).toContain("which puts it on the bus (automatic direction control, below)");
+    expect(auto).not.toContain("whose driver stays off");
+    for (const board of ["nodemcu-esp32", "luatos"]) {
+      const t = md(board);
+      expect(t, board).not.toContain("automatic direction control");
+      expect(t, board).not.toContain("tmr.delay");
+    }
+  });
+
+  it("LuatOS: provision.txt stays in the read-only /luadb after the first start (main.lua leaves /provisioned instead), readable until the scripts are downloaded again without it; NodeMCU deletes it", () => {
+    const t = md("luatos");
+    expect(t).toMatch(/records\s+that in a marker, `\/provisioned` on the writable file system, instead of deleting the file: the script area is\s+read-only/);
+    expect(t).toMatch(/\*\*So `\/luadb\/provision\.txt` stays on the board after the first start, until you download the\s+scripts again without it: until then the CSMS URL, the identity and the password lie on the flash in plain text,\s+readable by any script and from the board\./);
+    expect(t).toMatch(/After the first start, download the scripts again without\s+`provision\.txt`\*\*/);
+    expect(t).toContain('(`os.remove("/provisioned")` from a script) with a `provision.txt` among the scripts');
+    for (const board of ["nodemcu-esp32", "nodemcu-esp8266"]) {
+      const u = md(board);
+      expect(u, board).toContain("`init.lua` applies the file once, right after the station starts and before it first connects, then deletes it.");
+      expect(u, board).not.toContain("/provisioned");
+      expect(u, board).not.toContain("/luadb");
+    }
+  });
+
   it("ESP32: the C modules from board.json's globals, and the crypto module with SHA-1 (CONFIG_CRYPTO_HASH_SHA1)", () => {
     const t = md("nodemcu-esp32");
     const modules = readBoardManifest(ROOT, "nodemcu-esp32").globals.filter((g) => !["print", "io"].includes(g));
