@@ -15,10 +15,15 @@
 //     contactor and the pilot's 32 A duty, SDM630 energy over Modbus in TransactionEvent, remote stop);
 //     a power cycle in a session (the journal on the emulated SPIFFS ends it as PowerLoss); a power loss
 //     between the remove and the rename of a save (load takes the temporary file); wss:// refused (no
-//     TLS on this firmware): no connection is even tried.
+//     TLS on this firmware): no connection is even tried; RFC 6455 §8.1 on the port's transport (its
+//     client checks UTF-8): a text frame of invalid UTF-8 closes with 1007, a valid message whose
+//     multi-byte characters are split across fragments and TCP chunks is taken; §7.1.1: a close the
+//     server began ends with the server's TCP close, not the station's.
 
 import * as crypto from "node:crypto";
+import type * as net from "node:net";
 import * as path from "node:path";
+import { WebSocket, WebSocketServer } from "ws";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, readBoardManifest, transpileEntry } from "../build/compile";
 import { createLuaVm, LuaVm } from "../sim/runtimes/lua-vm";
@@ -324,6 +329,62 @@ describe("the port on lua5.3-f32, its emulated NodeMCU ESP32", () => {
     expect(p.sent).toEqual([]);
     expect(p.csms.connections.length).toBe(0);
   });
+
+  it("RFC 6455 through the port: multi-byte characters split across fragments and TCP chunks taken; the server's close ends with its TCP close; invalid UTF-8 -> Close 1007", async () => {
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: (p) => (p.has("ocpp2.0.1") ? "ocpp2.0.1" : false) });
+    cleanups.push(() => new Promise((r) => wss.close(() => r(undefined))));
+    await new Promise((r) => wss.once("listening", r));
+    const peers: WebSocket[] = [];
+    const got: Buffer[] = [];
+    const closes: number[] = [];
+    wss.on("connection", (ws) => {
+      peers.push(ws);
+      ws.on("message", (d: Buffer) => got.push(Buffer.from(d)));
+      ws.on("close", (code: number) => closes.push(code));
+    });
+    const p = await startPort("ESP32-UTF8", { url: () => `ws://127.0.0.1:${(wss.address() as { port: number }).port}/ocpp` });
+    await until(p, "the BootNotification at the raw server", () => got.length > 0);
+    const boot = JSON.parse(got[0].toString("utf8")) as unknown[];
+    expect(boot[2]).toBe("BootNotification");
+    // Its answer with 2- to 4-byte characters, as two unmasked frames (text, continuation) cut inside
+    // a character, their bytes written to TCP in pieces cut inside characters too.
+    const text = JSON.stringify([3, boot[1], { currentTime: new Date().toISOString(), interval: 300, status: "Accepted", statusInfo: { reasonCode: "Grüße", additionalInfo: "€ 𝄞 ü" } }]);
+    const bytes = Buffer.from(text, "utf8");
+    const at = (c: string, k: number) => bytes.indexOf(Buffer.from(c, "utf8")) + k;
+    const raw = (fin: boolean, op: number, b: Buffer) =>
+      Buffer.concat([Buffer.from(b.length < 126 ? [(fin ? 0x80 : 0) | op, b.length] : [(fin ? 0x80 : 0) | op, 126, b.length >> 8, b.length & 255]), b]);
+    const cut = at("€", 1);
+    const wire = Buffer.concat([raw(false, 1, bytes.subarray(0, cut)), raw(true, 0, bytes.subarray(cut))]);
+    const sock = (peers[0] as unknown as { _socket: net.Socket })._socket;
+    let from = 0;
+    // Inside ü (2 bytes) and inside 𝄞 (4 bytes), wherever they are on the wire.
+    for (const to of [wire.indexOf(Buffer.from("ü", "utf8")) + 1, wire.indexOf(Buffer.from("𝄞", "utf8")) + 2, wire.length]) {
+      sock.write(wire.subarray(from, to));
+      from = to;
+      await sleep(20);
+      p.runner.advance(100);
+    }
+    await until(p, "StatusNotification (the boot answer taken)", () => calls(p, "StatusNotification").length > 0, 30);
+    expect(p.prints.some((l) => /WebSocket closed/.test(l))).toBe(false);
+    // §7.1.1: the server closes; the station echoes and leaves the TCP close to the server (ws ends it
+    // at once): the socket's end comes first, then the close with the server's code.
+    peers[0].close(4000, "bye");
+    await until(p, "the close", () => p.prints.some((l) => /WebSocket closed: 4000 bye/.test(l)), 30);
+    const lostAt = p.prints.findIndex((l) => /connection lost: disconnected/.test(l));
+    expect(lostAt).toBeGreaterThanOrEqual(0);
+    expect(lostAt).toBeLessThan(p.prints.findIndex((l) => /WebSocket closed: 4000 bye/.test(l)));
+    expect(closes).toEqual([4000]);
+    await until(p, "connected again", () => peers.length === 2, 120);
+    await run(p, 2);
+    // A CALL with invalid UTF-8 in a string (C3 28): the station fails the connection with 1007.
+    const bad = Buffer.concat([Buffer.from('[2,"u1","DataTransfer",{"vendorId":"x","data":"', "latin1"), Buffer.from([0xc3, 0x28]), Buffer.from('"}]', "latin1")]);
+    peers[1].send(bad, { binary: false });
+    await until(p, "the Close 1007 at the server", () => closes.length > 1, 30);
+    expect(closes).toEqual([4000, 1007]);
+    expect(p.prints.some((l) => /WebSocket closed: 1007 text message not UTF-8/.test(l))).toBe(true);
+    // Nothing of the bad CALL was answered.
+    expect(p.sent.some((s) => s.frame[1] === "u1")).toBe(false);
+  }, 120000);
 
   it("ocpp-sim --board nodemcu-esp32: boots Accepted against its embedded CSMS in wall-clock time on lua5.3-f32, the cable in from power-up", async () => {
     expect(parseArgs(["--board", "nodemcu-esp32", "--speed", "5"])).toEqual({ board: "nodemcu-esp32", speed: 5 });

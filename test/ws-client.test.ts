@@ -499,27 +499,56 @@ describe.each(RUNTIMES)("WebSocket client on %s", (runtime) => {
     for (let t = 2; t < 100; t++) expect(run(`T${t}`).writes).toEqual([]);
   });
 
-  it("closed by the server: its Close echoed with the same code (none for none), the socket shut, its code and reason reported", () => {
+  it("closed by the server: its Close echoed with the same code (none for none); the server's TCP close awaited (§7.1.1), then its code and reason reported", () => {
     for (const [code, reason] of [[1000, "bye"], [1001, ""], [4000, "app"], [3999, "x"]] as [number, string][]) {
       open();
       const s = data(closeFrame(code, reason));
       const f = decodeFrames(bytesOf(s));
       expect(f).toMatchObject([{ op: 8, fin: true, masked: true }]);
       expect(f[0].payload.readUInt16BE(0)).toBe(code);
-      expect(s.shuts).toBe(1);
-      expect(s.closed).toEqual([{ code, reason }]);
-      expect(s.state).toBe(4);
-      expect(data(frame(1, "after")).msgs).toEqual([]);
+      // The socket is left to the server to close.
+      expect(s.shuts).toBe(0);
+      expect(s.closed).toEqual([]);
+      expect(s.state).toBe(5);
+      expect(s.held).toBe(0);
+      // Nothing more is read, sent or answered.
+      const after = data(Buffer.concat([frame(1, "after"), frame(9, "p"), closeFrame(1000)]));
+      expect([after.msgs, after.writes, after.closed, after.shuts]).toEqual([[], [], [], 0]);
+      expect(run(`M0\t${hex("x")}`).head).toBe("NO");
+      expect(run(`X1000\t`).writes).toEqual([]);
+      // The server's TCP close ends it, with the server's code and reason; once.
+      const l = run("L");
+      expect(l.closed).toEqual([{ code, reason }]);
+      expect(l.shuts).toBe(0);
+      expect(l.state).toBe(4);
       expect(run("L").closed).toEqual([]);
     }
     open();
     const e = data(frame(8, ""));
     expect(decodeFrames(bytesOf(e))).toMatchObject([{ op: 8, payload: Buffer.alloc(0) }]);
-    expect(e.closed).toEqual([{ code: 1005, reason: "" }]);
+    expect(e.closed).toEqual([]);
+    expect(run("L").closed).toEqual([{ code: 1005, reason: "" }]);
     // A Close in the middle of a fragmented message.
     open();
     data(frame(1, "part", { fin: false }));
-    expect(data(closeFrame(1000)).closed).toEqual([{ code: 1000, reason: "" }]);
+    expect(data(closeFrame(1000)).state).toBe(5);
+    expect(run("L").closed).toEqual([{ code: 1000, reason: "" }]);
+    // The server never closes TCP: we close it closeS seconds after its Close, not before; the
+    // Closes were exchanged, so its code and reason are reported all the same.
+    open({ closeS: 4 }, 10);
+    run("T20");
+    expect(data(closeFrame(4001, "bye")).state).toBe(5);
+    for (let t = 21; t < 24; t++) {
+      const w = run(`T${t}`);
+      expect([w.closed, w.shuts, w.writes, w.state]).toEqual([[], 0, [], 5]);
+    }
+    const to = run("T24");
+    expect(to.shuts).toBe(1);
+    expect(to.writes).toEqual([]);
+    expect(to.closed).toEqual([{ code: 4001, reason: "bye" }]);
+    expect(to.state).toBe(4);
+    expect(run("L").closed).toEqual([]);
+    expect(run("T40").shuts).toBe(0);
   });
 
   it("closed by us: a Close with our code and reason; ended when the server's Close comes (messages before it delivered), or after closeS", () => {
@@ -538,10 +567,25 @@ describe.each(RUNTIMES)("WebSocket client on %s", (runtime) => {
     const m = data(Buffer.concat([frame(1, "late"), frame(9, "p")]));
     expect(m.msgs.length).toBe(1);
     expect(m.writes).toEqual([]);
+    // The server's Close: not answered (ours went first); the server's TCP close awaited (§7.1.1).
     const e = data(closeFrame(1000, "ok"));
     expect(e.writes).toEqual([]);
-    expect(e.shuts).toBe(1);
-    expect(e.closed).toEqual([{ code: 1000, reason: "ok" }]);
+    expect(e.shuts).toBe(0);
+    expect(e.closed).toEqual([]);
+    expect(e.state).toBe(5);
+    expect(run("T12").closed).toEqual([]);
+    const l = run("L");
+    expect(l.shuts).toBe(0);
+    expect(l.closed).toEqual([{ code: 1000, reason: "ok" }]);
+    // The server answers but keeps TCP open: closed by us closeS after our Close, with its code.
+    open({ closeS: 4 }, 10);
+    run(`X1000\t`);
+    run("T12");
+    expect(data(closeFrame(1000)).state).toBe(5);
+    expect(run("T13").shuts).toBe(0);
+    const late = run("T14");
+    expect(late.shuts).toBe(1);
+    expect(late.closed).toEqual([{ code: 1000, reason: "" }]);
     // The server never answers.
     open({ closeS: 4 }, 10);
     run(`X4001\t${hex("going")}`);
@@ -662,6 +706,8 @@ describe.each(RUNTIMES)("WebSocket client on %s: random byte streams", (runtime)
     for (let i = 0; i < n; i++) {
       const kind = r();
       if (kind < 0.15) out.push(binary(Math.floor(r() * 40), Math.floor(r() * 1e9)));
+      // At times a well-formed Close from the server (echoed, then its TCP close awaited).
+      else if (kind < 0.2) out.push(closeFrame([1000, 1001, 4000][Math.floor(r() * 3)], "bye".slice(0, Math.floor(r() * 4))));
       else {
         // Mostly well-formed: FIN and opcode from the usual ones, at times reserved bits or odd opcodes.
         const ops = [0, 1, 2, 8, 9, 10];
@@ -690,6 +736,7 @@ describe.each(RUNTIMES)("WebSocket client on %s: random byte streams", (runtime)
     let baseline = 0;
     let ended = 0;
     let failures = 0;
+    let echoes = 0;
     for (let k = 0; k < streams; k++) {
       const s0 = run(`S${k + 1}`);
       const key = request(bytesOf(s0)).headers.get("sec-websocket-key") as string;
@@ -699,24 +746,35 @@ describe.each(RUNTIMES)("WebSocket client on %s: random byte streams", (runtime)
       const bytes = stream(r);
       let closed: { code: number; reason: string }[] = [];
       let state = 2;
+      // The code of our echo of the server's Close (state 5: its TCP close awaited).
+      let echoed = 0;
       for (let at = 0; at < bytes.length; ) {
         const n = 1 + Math.floor(r() * 200);
         const s = run("D" + hex(bytes.subarray(at, at + n)));
         at += n;
         expect(s.held).toBeLessThanOrEqual(MAX + 125 + 13);
         for (const m of s.msgs) expect(m.data.length).toBeLessThanOrEqual(MAX);
-        if (s.closed.length > 0) {
+        if (state === 5) expect([s.writes, s.msgs, s.closed, s.shuts, s.state]).toEqual([[], [], [], 0, 5]);
+        else if (s.state === 5) {
+          // The server's Close: echoed last, the socket left open, nothing held, no closed yet.
+          expect([s.closed, s.shuts, s.held]).toEqual([[], 0, 0]);
+          const f = decodeFrames(bytesOf(s));
+          const last = f[f.length - 1];
+          expect(last.op).toBe(8);
+          echoed = last.payload.length >= 2 ? last.payload.readUInt16BE(0) : 1005;
+          echoes++;
+        } else if (s.closed.length > 0) {
           expect(closed).toEqual([]);
           closed = s.closed;
           expect(s.shuts).toBe(1);
           expect(s.held).toBe(0);
-          // The last thing written is a Close: ours with the failure's code, or the echo of the server's.
+          // The last thing written is a Close with the failure's code.
           const f = decodeFrames(bytesOf(s));
           const last = f[f.length - 1];
           expect(last.op).toBe(8);
-          if (last.payload.length >= 2) expect(last.payload.readUInt16BE(0)).toBe(closed[0].code);
-          else expect(closed[0].code).toBe(1005);
-          if ([1002, 1007, 1009].includes(closed[0].code)) failures++;
+          expect(last.payload.readUInt16BE(0)).toBe(closed[0].code);
+          expect([1002, 1007, 1009]).toContain(closed[0].code);
+          failures++;
         } else if (s.writes.length > 0) {
           // Only pongs, each a whole masked frame.
           for (const f of decodeFrames(bytesOf(s))) expect(f).toMatchObject({ op: 10, masked: true, fin: true });
@@ -724,7 +782,13 @@ describe.each(RUNTIMES)("WebSocket client on %s: random byte streams", (runtime)
         state = s.state;
       }
       if (state === 4) ended++;
-      else {
+      else if (state === 5) {
+        // The server's TCP close ends it with the code echoed.
+        const l = run("L");
+        expect(l.closed.map((c) => c.code)).toEqual([echoed]);
+        expect(l.shuts).toBe(0);
+        ended++;
+      } else {
         expect(state).toBe(2);
         expect(closed).toEqual([]);
         // Intact: the connection lost now ends it once, with nothing left held.
@@ -737,6 +801,7 @@ describe.each(RUNTIMES)("WebSocket client on %s: random byte streams", (runtime)
     expect(ended).toBeGreaterThan(streams / 10);
     expect(ended).toBeLessThan(streams);
     expect(failures).toBeGreaterThan(0);
+    expect(echoes).toBeGreaterThan(0);
     if (baseline > 0) expect((vm as LuaVm).heapKb(true) - baseline).toBeLessThan(8);
   }, 300000);
 });
@@ -906,14 +971,15 @@ describe.each(RUNTIMES)("WebSocket client on %s against the ws package over TCP"
     await until(() => live.msgs.length === SIZES.length + 1 && live.serverPongs.length === 1, "the fragmented message and the pong");
     expect(live.msgs[SIZES.length].data.equals(Buffer.concat([a, b, c]))).toBe(true);
     expect(live.serverPongs[0].toString()).toBe("abc");
-    // Closed by the server: the echo has its code, the client reports it.
+    // Closed by the server: the echo has its code; ws then closes TCP (§7.1.1: the server first), and
+    // only that ends the client's session, with the server's code and reason.
     live.server.close(4001, "bye");
     await until(() => live.closed.length > 0 && live.serverClose.length > 0, "the close");
     expect(live.closed).toEqual([{ code: 4001, reason: "bye" }]);
     // Our echo: the same code, no reason.
     expect(live.serverClose).toEqual([{ code: 4001, reason: "" }]);
-    expect(live.shut).toBe(true);
-    await until(() => live.lost, "the socket's end");
+    expect(live.lost).toBe(true);
+    expect(live.shut).toBe(false);
     expect(live.closed.length).toBe(1);
   }, 120000);
 
@@ -929,9 +995,62 @@ describe.each(RUNTIMES)("WebSocket client on %s against the ws package over TCP"
     live.run(`X1000\t${hex("done")}`);
     await until(() => live.closed.length > 0 && live.serverClose.length > 0, "the close");
     expect(live.serverClose).toEqual([{ code: 1000, reason: "done" }]);
-    // ws echoes our code and reason.
+    // ws echoes our code and reason, then closes TCP: the client waited for that (§7.1.1).
     expect(live.closed).toEqual([{ code: 1000, reason: "done" }]);
+    expect(live.lost).toBe(true);
+    expect(live.shut).toBe(false);
+  }, 60000);
+
+  it.each([
+    ["the server's Close, echoed", false],
+    ["our Close, answered", true],
+  ])("a raw server that keeps TCP open after %s: the client closes it closeS later, not before", async (_name, ours) => {
+    // A hand-written server: the 101, then Closes as the test says, and never a FIN of its own.
+    let peer: net.Socket | undefined;
+    let request = Buffer.alloc(0);
+    let got = Buffer.alloc(0);
+    let ended = false;
+    const srv = net.createServer((c) => {
+      peer = c;
+      c.on("data", (d: Buffer) => {
+        if (request.indexOf("\r\n\r\n") < 0) {
+          request = Buffer.concat([request, d]);
+          const end = request.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          const key = /sec-websocket-key: *(\S+)/i.exec(request.subarray(0, end).toString("latin1"))?.[1] as string;
+          c.write(response(acceptOf(key)));
+        } else got = Buffer.concat([got, d]);
+      });
+      c.on("end", () => (ended = true));
+      c.on("error", () => undefined);
+    });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+    cleanups.push(() => new Promise<void>((r) => srv.close(() => r())));
+    cleanups.push(() => peer?.destroy());
+    const live = await dial((srv.address() as AddressInfo).port, { closeS: 5 });
+    await until(() => live.opened.length > 0, "the open");
+    live.run("T10");
+    if (ours) live.run(`X1000\t`);
+    else peer?.write(closeFrame(1001, "away"));
+    // A Close of ours (the echo, or ours first) reaches the server: 2 + 4 + 2 bytes.
+    await until(() => got.length >= 8, "our Close at the server");
+    expect(decodeFrames(got)).toMatchObject([{ op: 8, masked: true }]);
+    if (ours) peer?.write(closeFrame(1000, "ok"));
+    await new Promise((r) => setTimeout(r, 100));
+    for (let t = 11; t < 15; t++) {
+      live.run(`T${t}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Both Closes went, the socket is still open: the client waits for the server's FIN (§7.1.1).
+    expect([live.closed, live.shut, ended, live.lost]).toEqual([[], false, false, false]);
+    live.run("T15");
     expect(live.shut).toBe(true);
+    expect(live.closed).toEqual([ours ? { code: 1000, reason: "ok" } : { code: 1001, reason: "away" }]);
+    await until(() => ended, "the client's FIN at the server");
+    expect(got.length).toBe(8);
+    // The socket's end reaches the probe here, not the next test's session.
+    await until(() => live.lost, "the socket's end");
+    expect(live.closed.length).toBe(1);
   }, 60000);
 
   it("a protocol error from a real peer: the ws server's frame too big for us -> Close 1009 reaches the server", async () => {

@@ -13,6 +13,10 @@
 // error, 1007 invalid UTF-8, 1009 message too big: a Close with that code is sent first), or 1006
 // when no Close was exchanged (handshake refused, connection lost, timeouts).
 //
+// Closing (§7.1.1): once both Close frames went (theirs echoed, or ours answered), the server closes
+// the TCP connection first; `closed` comes when it does (wsLost), or after closeS seconds from the
+// closing handshake's start, when the session shuts it itself. A failure (§7.1.7) shuts it at once.
+//
 // Bounds: the response header block at most maxResponse bytes; a frame header at most 14; a
 // message at most maxMessage bytes, refused (1009) as soon as a frame header announces more, so
 // nothing beyond it is ever buffered; a control payload at most 125. Sent messages longer than
@@ -62,7 +66,7 @@ export interface WsOptions {
   pingS?: number;
   /** Seconds a ping may wait for its pong before the connection is given up (default 10). */
   pongS?: number;
-  /** Seconds the opening handshake and the closing one may take (default 10 each). */
+  /** Seconds the opening handshake and the closing one (up to the server's TCP close, §7.1.1) may take (default 10 each). */
   openS?: number;
   closeS?: number;
   /** Text messages and close reasons checked to be UTF-8 (1007 otherwise); default false. */
@@ -88,11 +92,14 @@ export interface WsClient<C> {
   closeS: number;
   utf8: boolean;
   // ---- state ----
-  /** 0 not started, 1 handshake sent, 2 open, 3 our Close sent, 4 ended. */
+  /** 0 not started, 1 handshake sent, 2 open, 3 our Close sent, 4 ended, 5 both Closes sent: the server's TCP close awaited. */
   state: number;
-  /** Uptime of the last wsStart / wsTick, and when state 1 or 3 began. */
+  /** Uptime of the last wsStart / wsTick, and when state 1, 3 or 5 began (5 after 3: when 3 did). */
   now: number;
   at: number;
+  /** State 5: the code and reason of the server's Close, reported when the connection ends. */
+  code: number;
+  reason: string;
   /** The handshake's Sec-WebSocket-Key (base64), and the response header bytes so far. */
   key: string;
   hs: string;
@@ -157,7 +164,7 @@ function wsClient<C>(url: string, options: WsOptions, ctx: C, hooks: WsHooks<C>)
     maxMessage: options.maxMessage, maxResponse: opt(options.maxResponse, 2048), fragment: opt(options.fragment, 0),
     pingS: opt(options.pingS, 0), pongS: opt(options.pongS, 10), openS: opt(options.openS, 10), closeS: opt(options.closeS, 10),
     utf8: options.utf8 === true,
-    state: 0, now: 0, at: 0, key: "", hs: "", status: 0, protocol: "", hdr: "", left: -1, op: 0, fin: false,
+    state: 0, now: 0, at: 0, code: 1005, reason: "", key: "", hs: "", status: 0, protocol: "", hdr: "", left: -1, op: 0, fin: false,
     msgOp: 0, parts: [], size: 0, ctl: "", pingAt: 0, pingData: "", pings: 0,
   };
 }
@@ -179,6 +186,7 @@ function reset<C>(c: WsClient<C>): void {
   c.size = 0;
   c.ctl = "";
   c.pingData = "";
+  c.reason = "";
 }
 
 /** Ends the session: the socket closed (shut: by us), buffers dropped, the owner told once. */
@@ -335,33 +343,38 @@ function push<C>(c: WsClient<C>, piece: string): void {
   }
 }
 
-/** Is s well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF)? */
+/**
+ * Is s well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF)? Run
+ * on a whole message, so a character split across frames or TCP chunks is judged whole (§8.1).
+ */
 function utf8Ok(s: string): boolean {
-  const n = s.length;
   let i = 1;
-  while (i <= n) {
-    const b = string.byte(s, i) as number;
-    let k = 0;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b < 0x80) k = 0;
-    else if (b >= 0xc2 && b <= 0xdf) k = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      k = 2;
-      if (b === 0xe0) lo = 0xa0;
-      if (b === 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      k = 3;
-      if (b === 0xf0) lo = 0x90;
-      if (b === 0xf4) hi = 0x8f;
-    } else return false;
-    for (let j = 1; j <= k; j++) {
-      const d = string.byte(s, i + j);
-      if (d === undefined || d < (j === 1 ? lo : 0x80) || d > (j === 1 ? hi : 0xbf)) return false;
+  for (;;) {
+    const b = string.byte(s, i);
+    if (b === undefined) return true;
+    // ASCII, most of an OCPP-J message: one byte, no more tests.
+    if (b < 0x80) i = i + 1;
+    else {
+      let k = 0;
+      let lo = 0x80;
+      let hi = 0xbf;
+      if (b >= 0xc2 && b <= 0xdf) k = 1;
+      else if (b >= 0xe0 && b <= 0xef) {
+        k = 2;
+        if (b === 0xe0) lo = 0xa0;
+        if (b === 0xed) hi = 0x9f;
+      } else if (b >= 0xf0 && b <= 0xf4) {
+        k = 3;
+        if (b === 0xf0) lo = 0x90;
+        if (b === 0xf4) hi = 0x8f;
+      } else return false;
+      for (let j = 1; j <= k; j++) {
+        const d = string.byte(s, i + j);
+        if (d === undefined || d < (j === 1 ? lo : 0x80) || d > (j === 1 ? hi : 0xbf)) return false;
+      }
+      i = i + k + 1;
     }
-    i = i + k + 1;
   }
-  return true;
 }
 
 /** A frame header read: why it breaks the protocol, or "" (then its payload is awaited). */
@@ -400,8 +413,15 @@ function closeReceived<C>(c: WsClient<C>, p: string): void {
   const reason = string.sub(p, 3);
   if (c.utf8 && !utf8Ok(reason)) return fail(c, 1007, "close reason not UTF-8");
   // §5.5.1: answered with a Close of the same code, unless ours went first.
-  if (c.state === 2) sendFrame(c, true, WS_CLOSE, closePayload(code, ""));
-  finish(c, code, reason, true);
+  if (c.state === 2) {
+    sendFrame(c, true, WS_CLOSE, closePayload(code, ""));
+    c.at = c.now;
+  }
+  // §7.1.1: the server closes TCP first; nothing more is read (wsTick bounds the wait).
+  reset(c);
+  c.state = 5;
+  c.code = code;
+  c.reason = reason;
 }
 
 /** A frame's payload is all there. */
@@ -467,16 +487,19 @@ function wsData<C>(c: WsClient<C>, bytes: string): void {
   } else if (c.state === 2 || c.state === 3) frames(c, bytes, 1);
 }
 
-/** The connection ended or failed (not after shut). */
+/** The connection ended or failed (not after shut): after both Closes, the close completed (§7.1.4). */
 function wsLost<C>(c: WsClient<C>): void {
-  finish(c, 1006, c.state === 1 ? "connection lost during the handshake" : "connection lost", false);
+  if (c.state === 5) finish(c, c.code, c.reason, false);
+  else finish(c, 1006, c.state === 1 ? "connection lost during the handshake" : "connection lost", false);
 }
 
-/** At least once a second: timeouts of the handshakes, and our pings. */
+/** At least once a second: timeouts of the handshakes (and of the server's TCP close), and our pings. */
 function wsTick<C>(c: WsClient<C>, uptime: number): void {
   c.now = uptime;
   if (c.state === 1 && uptime - c.at >= c.openS) fail(c, 1006, "handshake timed out");
   else if (c.state === 3 && uptime - c.at >= c.closeS) finish(c, 1006, "close timed out", true);
+  // §7.1.1: the server kept TCP open past closeS: we close it; the Closes were exchanged all the same.
+  else if (c.state === 5 && uptime - c.at >= c.closeS) finish(c, c.code, c.reason, true);
   else if (c.state === 2 && c.pingS > 0) {
     if (c.pingData !== "" && uptime - c.pingAt >= c.pongS) finish(c, 1006, "no pong", true);
     else if (c.pingData === "" && uptime - c.pingAt >= c.pingS) {

@@ -13,7 +13,10 @@
 // What is received is bounded by the build: a message at most the image's maxFrameBytes (WsPort
 // maxMessage, Firmware.maxFrameBytes), a larger one refused with a Close 1009 as soon as a frame
 // header announces it, so nothing of it is buffered; the response headers at most ws-client's 2048
-// bytes, a control frame's payload 125.
+// bytes, a control frame's payload 125. Text messages must be UTF-8 (§8.1: 1007 otherwise).
+//
+// A close the server began, or answered, ends when the server closes TCP (§7.1.1), or after the
+// session's closeS when it does not: the firmware hears `closed` then.
 //
 // Handshake key and masking keys come from the board's generator (entropy.ts); the Accept check uses
 // crypto.new_hash("SHA1") and encoder.toBase64. wss:// is refused: no TLS on this firmware, so security
@@ -235,7 +238,9 @@ function transportConnect(t: Transport, url: string, protocol: string, auth: str
   t.link = link;
   // Part 4 §6.3 (security profile 1): HTTP Basic auth.
   const headers = auth !== undefined ? ["Authorization: Basic " + encoder.toBase64(auth)] : [];
-  const ws = wsClient(url, { protocols: [protocol], headers, pingS: pingS > 0 ? pingS : 0, maxMessage: t.port.maxMessage }, link, HOOKS);
+  // utf8: OCPP-J frames are text, and RFC 6455 §8.1 fails invalid UTF-8 in them with 1007 (checked on
+  // the whole message, so a character split across fragments or TCP chunks is fine).
+  const ws = wsClient(url, { protocols: [protocol], headers, pingS: pingS > 0 ? pingS : 0, maxMessage: t.port.maxMessage, utf8: true }, link, HOOKS);
   if (ws === undefined) {
     t.port.log(1, "CSMS URL not usable: " + url);
     reportClosed(link);
