@@ -2,7 +2,7 @@
 // standard-library subset (firmware/types/lua.d.ts plus what the bundle loader itself uses).
 
 import { parseLua } from "./lua-parse";
-import { LuaFunction, LuaLocal, walkScopes } from "./lua-scopes";
+import { LuaFunction, LuaLocal, LuaNode, walkScopes } from "./lua-scopes";
 
 /** Globals the image may read: the declared subset, plus ipairs/select/require/error from TSTL's own for-of and bundle loader. */
 export const ALLOWED_GLOBALS = new Set([
@@ -31,30 +31,34 @@ export function checkLua(src: string, extra: string[] = []): LuaCheck {
  */
 export const LUA_LIMITS = { locals: 50, upvalues: 60 };
 
-interface Fn {
+/** A function of a chunk and its figures against LUA_LIMITS. */
+export interface LuaFunctionStats {
+  /** The function (node undefined: the main chunk) and how deep it lies (0: the main chunk). */
+  fn: LuaFunction;
+  /** Its first line (0 unless parsed with locations). */
   line: number;
-  active: number;
-  maxActive: number;
+  /** The most locals active at once, hidden ones included. */
+  locals: number;
+  /** The locals of enclosing functions it uses, itself or through a function inside it. */
   upvalues: Set<LuaLocal>;
 }
 
-/** Functions over LUA_LIMITS: "function at line N has M local variables" (or upvalues). */
-export function checkLuaLimits(src: string, limits = LUA_LIMITS): string[] {
-  const ast = parseLua(src, { locations: true });
-  const out: string[] = [];
-  const state = new Map<LuaFunction, Fn>();
-  const of = (fn: LuaFunction) => state.get(fn) as Fn;
+/** Every function of a parsed chunk (build/lua-parse.ts) with its figures, in the order their bodies end (the main chunk last). */
+export function luaFunctionStats(ast: LuaNode): LuaFunctionStats[] {
+  const out: LuaFunctionStats[] = [];
+  const state = new Map<LuaFunction, LuaFunctionStats & { active: number }>();
+  const of = (fn: LuaFunction) => state.get(fn) as LuaFunctionStats & { active: number };
   walkScopes(ast, {
     enterFunction(fn) {
       const loc = fn.node?.loc as { start: { line: number } } | undefined;
-      state.set(fn, { line: loc?.start.line ?? 0, active: 0, maxActive: 0, upvalues: new Set() });
+      state.set(fn, { fn, line: loc?.start.line ?? 0, active: 0, locals: 0, upvalues: new Set() });
     },
     // Hidden locals count too: a vararg function's `arg` (a TSTL module function with 50 locals is
     // one too many for luac.cross), a for loop's control slots.
     declare(local) {
       const f = of(local.fn);
       f.active++;
-      if (f.active > f.maxActive) f.maxActive = f.active;
+      if (f.active > f.locals) f.locals = f.active;
     },
     exitBlock(fn, locals) {
       of(fn).active -= locals;
@@ -65,14 +69,23 @@ export function checkLuaLimits(src: string, limits = LUA_LIMITS): string[] {
       for (let k = fns.length - 1; k >= 0 && fns[k] !== decl.fn; k--) of(fns[k]).upvalues.add(decl);
     },
     exitFunction(fn) {
-      const f = of(fn);
-      if (fn.node === undefined) {
-        if (f.maxActive > limits.locals) out.push(`main chunk has ${f.maxActive} local variables (NodeMCU's Lua 5.1 takes ${limits.locals})`);
-        return;
-      }
-      if (f.maxActive > limits.locals) out.push(`function at line ${f.line} has ${f.maxActive} local variables (NodeMCU's Lua 5.1 takes ${limits.locals})`);
-      if (f.upvalues.size > limits.upvalues) out.push(`function at line ${f.line} has ${f.upvalues.size} upvalues (NodeMCU's Lua 5.1 takes ${limits.upvalues})`);
+      const { active: _active, ...f } = of(fn);
+      out.push(f);
     },
   });
+  return out;
+}
+
+/** Functions over LUA_LIMITS: "function at line N has M local variables" (or upvalues). */
+export function checkLuaLimits(src: string, limits = LUA_LIMITS): string[] {
+  const out: string[] = [];
+  for (const f of luaFunctionStats(parseLua(src, { locations: true }))) {
+    if (f.fn.node === undefined) {
+      if (f.locals > limits.locals) out.push(`main chunk has ${f.locals} local variables (NodeMCU's Lua 5.1 takes ${limits.locals})`);
+      continue;
+    }
+    if (f.locals > limits.locals) out.push(`function at line ${f.line} has ${f.locals} local variables (NodeMCU's Lua 5.1 takes ${limits.locals})`);
+    if (f.upvalues.size > limits.upvalues) out.push(`function at line ${f.line} has ${f.upvalues.size} upvalues (NodeMCU's Lua 5.1 takes ${limits.upvalues})`);
+  }
   return out;
 }

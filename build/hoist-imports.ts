@@ -10,7 +10,7 @@
 // the names the most importers capture. An import is left alone when its module assigns to it.
 
 import { bundleModules } from "./bundle";
-import { LUA_LIMITS, checkLuaLimits } from "./check-lua";
+import { LUA_LIMITS, checkLuaLimits, luaFunctionStats } from "./check-lua";
 import { parseLua } from "./lua-parse";
 import { walkScopes } from "./lua-scopes";
 
@@ -66,13 +66,49 @@ function imports(body: string): Import[] {
 }
 
 /** Locals the main chunk declares (its top-level statements outside the module table). */
-function mainLocals(source: string): Set<string> {
+function mainLocals(chunk: Node): Set<string> {
   const names = new Set<string>();
-  for (const s of parse(source).body as Node[]) {
+  for (const s of chunk.body as Node[]) {
     if (s.type === "LocalStatement") for (const v of s.variables as Node[]) names.add(v.name as string);
     else if (s.type === "FunctionDeclaration" && s.isLocal) names.add((s.identifier as Node).name as string);
   }
   return names;
+}
+
+/**
+ * What a candidate does to NodeMCU's limits (build/check-lua.ts), from the bundle's own figures
+ * without parsing the candidate: undefined where that cannot be told so (a function of the bundle
+ * over a limit already, or a module whose function is not found), and the caller checks the
+ * candidate itself. Given a bundle within the limits, the rewrite changes only this: the main chunk
+ * gets the cells as locals, all active from its first line (its most active locals + cells); each
+ * module function gets the cells its body or a function inside it uses as upvalues, names it had
+ * none of (its upvalues + those cells); its import locals go (fewer locals); a function inside a
+ * module captures a cell where it captured the import's local (the same count, or fewer).
+ */
+function limitsModel(chunk: Node, modules: ReturnType<typeof bundleModules>): { mainLocals: number; moduleUpvalues: Map<string, number> } | undefined {
+  const stats = luaFunctionStats(chunk);
+  if (stats.some((f) => f.locals > LUA_LIMITS.locals || (f.fn.node !== undefined && f.upvalues.size > LUA_LIMITS.upvalues))) return undefined;
+  const main = stats.find((f) => f.fn.node === undefined);
+  if (main === undefined) return undefined;
+  const moduleUpvalues = new Map<string, number>();
+  for (const m of modules) {
+    // The module's function: the one function of the main chunk within the module's entry.
+    const fns = stats.filter((f) => f.fn.depth === 1 && (f.fn.node?.range as [number, number])[0] >= m.from && (f.fn.node?.range as [number, number])[1] <= m.to);
+    if (fns.length !== 1) return undefined;
+    moduleUpvalues.set(m.key, fns[0].upvalues.size);
+  }
+  return { mainLocals: main.locals, moduleUpvalues };
+}
+
+/** The cells a module's function uses once chosen are hoisted: its chosen imports' (where named) and those it sets as their exporter. */
+function cellsOf(m: { key: string }, list: Import[], chosen: Map<string, string>): number {
+  const cells = new Set<string>();
+  for (const i of list) {
+    const cell = chosen.get(`${i.from}.${i.name}`);
+    if (cell !== undefined && i.refs.length > 0) cells.add(cell);
+  }
+  for (const [k, cell] of chosen) if (k.slice(0, k.indexOf(".")) === m.key) cells.add(cell);
+  return cells.size;
 }
 
 /** Every name the bundle uses, so a new one is new. */
@@ -89,13 +125,26 @@ export function hoistImports(source: string): string {
   const exporters = new Set(modules.filter((m) => RETURN.test(m.body)).map((m) => m.key));
   const ranked = [...cells.entries()].filter(([k, n]) => n >= 2 && exporters.has(k.slice(0, k.indexOf(".")))).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const used = usedNames(source);
-  let room = LUA_LIMITS.locals - mainLocals(source).size;
+  const chunk = parse(source);
+  let room = LUA_LIMITS.locals - mainLocals(chunk).size;
+  const model = limitsModel(chunk, modules);
+  // A candidate within the limits, told from the model where it can be (one parse of the bundle for
+  // every candidate), else checked itself. The built chunk is checked again in any case (build/compile.ts).
+  const fits = (chosen: Map<string, string>): string | undefined => {
+    if (model === undefined) {
+      const out = rewrite(source, perModule, chosen);
+      return checkLuaLimits(out).length === 0 ? out : undefined;
+    }
+    if (model.mainLocals + chosen.size > LUA_LIMITS.locals) return undefined;
+    for (const { m, imports: list } of perModule) if ((model.moduleUpvalues.get(m.key) as number) + cellsOf(m, list, chosen) > LUA_LIMITS.upvalues) return undefined;
+    return rewrite(source, perModule, chosen);
+  };
   // A main chunk near the limit keeps its last slots (the bundle's entry local comes after the table).
   for (; room > 0; room--) {
     const chosen = new Map(ranked.slice(0, room).map(([k], n) => [k, `____i${n}`]));
     if (chosen.size === 0 || [...chosen.values()].some((v) => used.has(v))) return source;
-    const out = rewrite(source, perModule, chosen);
-    if (checkLuaLimits(out).length === 0) return out;
+    const out = fits(chosen);
+    if (out !== undefined) return out;
   }
   return source;
 }

@@ -2,6 +2,7 @@
 // exporter sets; the importers' copies go, shadowing names and assigned imports are left alone.
 
 import { describe, expect, it } from "vitest";
+import { checkLuaLimits } from "../build/check-lua";
 import { hoistImports } from "../build/hoist-imports";
 import { createLuaVm } from "../sim/runtimes/lua-vm";
 import { tstlBundle } from "./tstl-bundle";
@@ -77,5 +78,19 @@ describe("hoistImports", () => {
     expect(one).toContain("____i0 = ____exports.id\nreturn ____exports");
     for (const rt of ["lua5.1", "lua5.3"] as const) expect(run(one, rt)).toBe("10,11");
     expect(hoistImports(withLocals(46))).toBe(withLocals(46));
+  });
+
+  it("counts the main chunk's locals as Lua does: a block's locals while they live, not only its top-level names", () => {
+    const withBlock = (n: number, block: number) =>
+      bundle().replace("local ____modules = {}", Array.from({ length: n }, (_, i) => `local l${i} = ${i}`).join("\n") + `\ndo local ${Array.from({ length: block }, (_, i) => `q${i}`).join(", ")} = 1 end\nlocal ____modules = {}`);
+    // 44 + 4 top-level names leave two cells, but the block has 49 locals live at once: one cell.
+    const one = hoistImports(withBlock(44, 5));
+    expect(one.split("\n")[0]).toBe("local ____i0");
+    expect(checkLuaLimits(one)).toEqual([]);
+    for (const rt of ["lua5.1", "lua5.3"] as const) expect(run(one, rt)).toBe("10,11");
+    expect(hoistImports(withBlock(44, 6))).toBe(withBlock(44, 6));
+    // A bundle over a limit already: nothing hoisted (and the build's check names the function).
+    expect(hoistImports(withBlock(44, 7))).toBe(withBlock(44, 7));
+    expect(checkLuaLimits(withBlock(44, 7))).toEqual(["main chunk has 51 local variables (NodeMCU's Lua 5.1 takes 50)"]);
   });
 });
