@@ -29,8 +29,9 @@
 //   tmr.delay busy-wait of the request's time on the line (8.3 ms for 8 bytes at 9600 baud: the
 //   whole chip blocks that long), in the same callback, so no queued callback can hold it on into
 //   the meter's reply.
-//   UART 0 is also the console: print() output goes out on it too, so with the meter there the
-//   RS-485 driver must be switched by dePin (its driver is off while print writes) or logging kept off.
+//   A transceiver with automatic direction control (dePin -1) avoids that busy-wait and is what the
+//   generated FLASHING.md recommends; its price: UART 0 is also the console, so print() output then
+//   goes out on the bus too (with dePin the driver is off while print writes) unless logging is off.
 // - random: node.random; reboot: node.restart; log: print. No second transport (netOpen): the ems
 //   block stays idle on this port.
 
