@@ -346,9 +346,13 @@ export function outboxCount(st: Station): number {
   return st.out.ram.length + st.out.diskAt.length;
 }
 
-/** Persisted calls waiting (E14 messagesInQueue). */
-export function outboxPersisted(ctx: Ctx): number {
-  return (ctx as Station).out.diskAt.length;
+/** Persisted calls of an action waiting, the one in flight included (E14 messagesInQueue: TransactionEvents only). */
+export function outboxPersisted(ctx: Ctx, action: string): number {
+  let n = 0;
+  outboxQueued(ctx, action, () => {
+    n = n + 1;
+  });
+  return n;
 }
 
 /** Registers the outbox with the journal: replay rebuilds the persisted queue, dump rewrites it. */

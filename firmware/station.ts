@@ -85,6 +85,8 @@ export interface Hooks {
    * reasonCode it refuses it with into verdict.reason (K05.FR.05); "" (left as it is) takes it.
    */
   txProfile?: (this: void, ctx: Ctx, evseId: number, profile: JsonObject, verdict: { reason: string }) => void;
+  /** A security event (A04, Part 2 appendix "Security events"): type and techInfo ("" none; one ASCII line, never a secret, A01.FR.12). */
+  security?: (this: void, ctx: Ctx, type: string, techInfo: string) => void;
 }
 
 export type HookName = keyof Hooks;
@@ -220,6 +222,7 @@ function emit(ctx: Ctx, name: "limit", evseId: number, deciAmps: number): void;
 function emit(ctx: Ctx, name: "external", evseId: number, limit: number, unit: string): void;
 function emit(ctx: Ctx, name: "rate", evseId: number): void;
 function emit(ctx: Ctx, name: "txProfile", evseId: number, profile: JsonObject, verdict: { reason: string }): void;
+function emit(ctx: Ctx, name: "security", type: string, techInfo: string): void;
 function emit(ctx: Ctx, name: HookName, a?: unknown, b?: unknown, c?: unknown, d?: unknown): void {
   const blocks = (ctx as Station).blocks;
   for (let i = 0; i < blocks.length; i++) {

@@ -13,7 +13,7 @@ import { txBlock } from "./tx-state";
 function onStatus(ctx: Ctx, p: JsonObject): JsonObject {
   const id = p.transactionId as string | undefined;
   // E14.FR.06..08: without a transactionId, only whether any TransactionEvent waits (in flight counts).
-  if (id === undefined) return { messagesInQueue: outboxPersisted(ctx) > 0 };
+  if (id === undefined) return { messagesInQueue: outboxPersisted(ctx, "TransactionEvent") > 0 };
   const b = txBlock(ctx);
   let ongoing = false;
   for (let i = 0; i < b.evses.length; i++) if (b.evses[i].id === id) ongoing = true;
