@@ -177,6 +177,11 @@ export class EmbeddedCsms extends EventEmitter {
     this.handlers.set("Heartbeat", () => ({ currentTime: now() }));
     this.handlers.set("StatusNotification", () => ({}));
     this.handlers.set("NotifyReport", () => ({}));
+    // A04: the station's critical security events, shown as they come.
+    this.handlers.set("SecurityEventNotification", (p) => {
+      this.emit("log", `security event ${String(p.type)}${p.techInfo !== undefined ? ` (${String(p.techInfo)})` : ""} at ${String(p.timestamp)}`);
+      return {};
+    });
     this.handlers.set("Authorize", (p) => {
       const t = p.idToken as IdToken;
       const idTokenInfo = this.idTokenInfo(t);

@@ -102,8 +102,11 @@ describe.concurrent("ocpp-sim end to end", () => {
     const r = await run("E2E-ACC", { bootInterval: 2 }, { password: "e2e-password-0001" });
     await waitFor("a Heartbeat", () => r.csms.actions(r.id).includes("Heartbeat"), r.lines);
     const calls = stationCalls(r);
-    expect(calls.map((c) => c.action).slice(0, 4)).toEqual(["BootNotification", "StatusNotification", "StatusNotification", "Heartbeat"]);
+    // A04.FR.01: the power-up's security event is the first CALL after the Accepted boot (it was raised before).
+    expect(calls.map((c) => c.action).slice(0, 5)).toEqual(["BootNotification", "SecurityEventNotification", "StatusNotification", "StatusNotification", "Heartbeat"]);
     expect(payload(calls[0])).toMatchObject({ reason: "PowerUp", chargingStation: { vendorName: "LuaVolt", model: "LV-Core-2" } });
+    expect(payload(calls[1])).toMatchObject({ type: "StartupOfTheDevice" });
+    calls.splice(1, 1);
     expect(calls.slice(1, 3).map((c) => [payload(c).evseId, payload(c).connectorId, payload(c).connectorStatus])).toEqual([
       [1, 1, "Available"],
       [2, 1, "Available"],
@@ -140,7 +143,7 @@ describe.concurrent("ocpp-sim end to end", () => {
     // Not again before the interval (B02.FR.04), on the board's clock.
     expect(boots[1].uptime - pending.uptime).toBeGreaterThanOrEqual(2);
     expect(boots[1].id).not.toBe(boots[0].id);
-    expect(r.csms.actions(r.id).slice(0, 4)).toEqual(["BootNotification", "BootNotification", "StatusNotification", "StatusNotification"]);
+    expect(r.csms.actions(r.id).slice(0, 5)).toEqual(["BootNotification", "BootNotification", "SecurityEventNotification", "StatusNotification", "StatusNotification"]);
     clean(r);
   });
 
@@ -331,10 +334,11 @@ describe.concurrent("ocpp-sim end to end", () => {
     });
 
     await waitFor("the boot in the child's log", () => /→ BootNotification \[2,"1-1"\]/.test(stdout) && /← \[3,"1-1"\] BootNotification: Accepted/.test(stdout) && seen.filter((s) => s.action === "StatusNotification").length >= 2, () => [stdout, stderr], 30000);
-    expect(seen.map((s) => s.action).slice(0, 3)).toEqual(["BootNotification", "StatusNotification", "StatusNotification"]);
+    expect(seen.map((s) => s.action).slice(0, 4)).toEqual(["BootNotification", "SecurityEventNotification", "StatusNotification", "StatusNotification"]);
     expect(csms.connections.map((c) => c.password)).toEqual(["cli-password-0001"]);
     expect(csms.violations).toEqual([]);
-    expect(stdout).toMatch(/→ StatusNotification \[2,"1-2"\]/);
+    expect(stdout).toMatch(/→ SecurityEventNotification \[2,"1-2"\] \{"timestamp":"[^"]+","type":"StartupOfTheDevice"\}/);
+    expect(stdout).toMatch(/→ StatusNotification \[2,"1-3"\]/);
     child.kill("SIGINT");
     expect(await exited).toBe(0);
     expect(stderr).toMatch(/SIGINT, stopping/);

@@ -43,6 +43,13 @@ export class ScriptedCsms implements Transport {
   }
   /** CALLs answered automatically (on the next turn) by action; the frames are still recorded. */
   autoReply: Record<string, unknown> = {};
+  /**
+   * SecurityEventNotification (A04) frames, parsed. While `securityAside` is true (the default) they
+   * are answered on the next turn and kept here instead of in `sent`, like a CSMS that takes security
+   * events on a channel of their own: scenarios about something else see the frames they are about.
+   */
+  security: Frame[] = [];
+  securityAside = true;
 
   send(frame: string): void {
     if (!this.open) throw new Error("station sent on a closed socket: " + frame);
@@ -56,6 +63,14 @@ export class ScriptedCsms implements Transport {
       throw new Error(msg);
     }
     const f = JSON.parse(text) as Frame;
+    if (this.securityAside && f[0] === 2 && f[2] === "SecurityEventNotification") {
+      this.sent.pop();
+      this.security.push(f);
+      queueMicrotask(() => {
+        if (this.open) this.reply(f, {});
+      });
+      return;
+    }
     if (f[0] === 2 && (f[2] as string) in this.autoReply) {
       const payload = this.autoReply[f[2] as string];
       queueMicrotask(() => {

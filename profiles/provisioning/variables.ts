@@ -5,7 +5,7 @@ import { componentKey, findRecord, hasComponent, hasFlag, listHas, modelInt, mod
 import { rpcError, rpcRequestBytes } from "../../firmware/rpc";
 import { isDateTime, utf8Chars } from "../../firmware/validate";
 import { epochNow } from "../../firmware/clock";
-import { Ctx } from "../../firmware/station";
+import { Ctx, emit } from "../../firmware/station";
 import { isoTime } from "../../firmware/time";
 
 /** Flag letter that says a record supports an attribute type; Actual always exists. */
@@ -183,6 +183,8 @@ function setVariables(st: Ctx, p: JsonObject): JsonObject {
       r.attributeStatusInfo = { reasonCode: "InvalidValue" };
     } else {
       const key = attr === "Actual" ? locKey : locKey + "|" + attr;
+      // A01.FR.11/12: a changed security parameter goes into the security log, never its value.
+      if (comp.name === "SecurityCtrlr") emit(st, "security", "ReconfigurationOfSecurityParameters", "SecurityCtrlr." + (variable.name as string));
       if (hasFlag(rec.flags, "B") && attr === "Actual") {
         modelSetAfterReboot(st, key, value);
         r.attributeStatus = "RebootRequired";
