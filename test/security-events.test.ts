@@ -22,6 +22,30 @@ function securityLog(t: TestStation): { sl0: string; sl1: string } {
   return { sl0: t.board.store.data.get("sl0") ?? "", sl1: t.board.store.data.get("sl1") ?? "" };
 }
 
+/** Runs the board a second at a time until the connection is open (at most limit seconds). */
+async function untilOpen(t: TestStation, limit = 120): Promise<void> {
+  for (let i = 0; i < limit && !t.csms.open; i++) {
+    t.board.advance(1);
+    await t.settle();
+  }
+  expect(t.csms.open).toBe(true);
+}
+
+/** The connection drops and comes back; then n seconds more. */
+async function reconnect(t: TestStation, n: number): Promise<void> {
+  t.csms.drop();
+  await untilOpen(t, 60);
+  await run(t, n);
+}
+
+/** Runs the board n seconds, a second at a time. */
+async function run(t: TestStation, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    t.board.advance(1);
+    await t.settle();
+  }
+}
+
 async function answerBoot(t: TestStation): Promise<Frame> {
   const boot = t.csms.takeCalls().find((c) => c[2] === "BootNotification");
   if (boot === undefined) throw new Error("no BootNotification");
@@ -48,14 +72,7 @@ describe.each(RUNTIMES)("security events on %s", (runtime) => {
     await answerBoot(t);
     expect(events(t)).toEqual([{ type: "StartupOfTheDevice", timestamp: iso(EPOCH) }]);
     // Once, not at every connect.
-    t.csms.drop();
-    for (let i = 0; i < 60 && !t.csms.open; i++) {
-      t.board.advance(1);
-      await t.settle();
-    }
-    expect(t.csms.open).toBe(true);
-    t.board.advance(2);
-    await t.settle();
+    await reconnect(t, 2);
     expect(events(t)).toEqual([]);
   });
 
@@ -95,28 +112,15 @@ describe.each(RUNTIMES)("security events on %s", (runtime) => {
     expect(events(t)).toEqual([]);
     csms.reachable = true;
     t.csms.autoReply = { StatusNotification: {} };
-    for (let i = 0; i < 120 && !csms.open; i++) {
-      t.board.advance(1);
-      await t.settle();
-    }
-    expect(csms.open).toBe(true);
+    await untilOpen(t, 120);
     await answerBoot(t);
-    for (let i = 0; i < 5; i++) {
-      t.board.advance(1);
-      await t.settle();
-    }
+    await run(t, 5);
     const l = events(t);
     expect(l.map((e) => e.type)).toEqual(["StartupOfTheDevice", "StartupOfTheDevice", "StartupOfTheDevice"]);
     // Stamped at each power-up on the board's RTC, oldest first.
     expect(l.map((e) => e.timestamp)).toEqual([iso(EPOCH), iso(EPOCH + 100), iso(EPOCH + 200)]);
     // Delivered: not again after another reconnect.
-    t.csms.drop();
-    for (let i = 0; i < 60 && !t.csms.open; i++) {
-      t.board.advance(1);
-      await t.settle();
-    }
-    t.board.advance(3);
-    await t.settle();
+    await reconnect(t, 3);
     expect(events(t)).toEqual([]);
   });
 
@@ -128,13 +132,7 @@ describe.each(RUNTIMES)("security events on %s", (runtime) => {
     const first = t.csms.takeCalls().filter((c) => c[2] === "SecurityEventNotification");
     expect(first).toHaveLength(1);
     // No answer: the connection drops; after the reconnect the same call goes again.
-    t.csms.drop();
-    for (let i = 0; i < 60 && !t.csms.open; i++) {
-      t.board.advance(1);
-      await t.settle();
-    }
-    t.board.advance(2);
-    await t.settle();
+    await reconnect(t, 2);
     const again = t.csms.takeCalls().filter((c) => c[2] === "SecurityEventNotification");
     expect(again).toHaveLength(1);
     expect(again[0][3]).toEqual(first[0][3]);
@@ -151,15 +149,9 @@ describe.each(RUNTIMES)("security events on %s", (runtime) => {
     await t.settle();
     csms.reachable = true;
     t.csms.autoReply = { StatusNotification: {} };
-    for (let i = 0; i < 120 && !csms.open; i++) {
-      t.board.advance(1);
-      await t.settle();
-    }
+    await untilOpen(t, 120);
     await answerBoot(t);
-    for (let i = 0; i < 5; i++) {
-      t.board.advance(1);
-      await t.settle();
-    }
+    await run(t, 5);
     const sent = events(t);
     expect(sent.map((e) => e.timestamp)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => iso(EPOCH + 10 * i)));
     // All 11 boots are in the security log.
