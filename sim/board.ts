@@ -167,6 +167,8 @@ export class Board {
   private readonly net: NetTransport;
   /** Bumped by every netopen and power cycle: events of an older socket never reach the image. */
   private netGen = 0;
+  /** Bumped at a power cycle: a connect's late events (a socket's open or close) belong to the old image. */
+  private wsGen = 0;
   /** Input lines waiting for the image: an effect's consequence (relay feedback, …) goes after the rest of its call's effects. */
   private readonly queue: [string, string][] = [];
   private feeding = false;
@@ -214,6 +216,7 @@ export class Board {
   async powerCycle(): Promise<void> {
     // Also a socket still opening: its late onOpen must not reach the new image.
     this.connected = false;
+    this.wsGen++;
     this.opts.transport.disconnect();
     // The byte stream goes too; whatever its socket still reports belongs to the old image.
     this.netGen++;
@@ -466,16 +469,21 @@ export class Board {
       case "connect": {
         const auth = f[3] === "" ? undefined : unescField(f[3]);
         this.opts.log?.("effect", `connect ${unescField(f[1])} (${f[2]})`);
+        const gen = this.wsGen;
         t.connect(unescField(f[1]), f[2], auth, Number(f[4]), {
           onOpen: () => {
+            if (gen !== this.wsGen) return;
             this.connected = true;
             this.feed("open", "");
           },
           onClose: () => {
+            if (gen !== this.wsGen) return;
             this.connected = false;
             this.feed("close", "");
           },
-          onMessage: (frame) => this.frameIn(frame),
+          onMessage: (frame) => {
+            if (gen === this.wsGen) this.frameIn(frame);
+          },
         });
         break;
       }
