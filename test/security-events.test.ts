@@ -31,6 +31,15 @@ async function untilOpen(t: TestStation, limit = 120): Promise<void> {
   expect(t.csms.open).toBe(true);
 }
 
+/** The CSMS reachable again: the station connects, its boot is Accepted, and it runs 5 s more. */
+async function backOnline(t: TestStation): Promise<void> {
+  t.csms.reachable = true;
+  t.csms.autoReply = { StatusNotification: {} };
+  await untilOpen(t, 120);
+  await answerBoot(t);
+  await run(t, 5);
+}
+
 /** The connection drops and comes back; then n seconds more. */
 async function reconnect(t: TestStation, n: number): Promise<void> {
   t.csms.drop();
@@ -110,11 +119,7 @@ describe.each(RUNTIMES)("security events on %s", (runtime) => {
     await t.settle();
     expect(csms.connects.length).toBeGreaterThan(0);
     expect(events(t)).toEqual([]);
-    csms.reachable = true;
-    t.csms.autoReply = { StatusNotification: {} };
-    await untilOpen(t, 120);
-    await answerBoot(t);
-    await run(t, 5);
+    await backOnline(t);
     const l = events(t);
     expect(l.map((e) => e.type)).toEqual(["StartupOfTheDevice", "StartupOfTheDevice", "StartupOfTheDevice"]);
     // Stamped at each power-up on the board's RTC, oldest first.
@@ -147,11 +152,7 @@ describe.each(RUNTIMES)("security events on %s", (runtime) => {
       await t.board.powerCycle();
     }
     await t.settle();
-    csms.reachable = true;
-    t.csms.autoReply = { StatusNotification: {} };
-    await untilOpen(t, 120);
-    await answerBoot(t);
-    await run(t, 5);
+    await backOnline(t);
     const sent = events(t);
     expect(sent.map((e) => e.timestamp)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => iso(EPOCH + 10 * i)));
     // All 11 boots are in the security log.

@@ -37,29 +37,20 @@ const NOT_CRITICAL: { [t: string]: boolean } = {
 const MAX_QUEUED = 8;
 
 interface LogState {
+  /** The file being written, "0" or "1"; read from CUR_KEY on first use. */
   cur: string | undefined;
-}
-
-function logFile(ctx: Ctx): string {
-  const s = blockData(ctx, "security-events") as unknown as LogState;
-  if (s.cur === undefined) {
-    const c = ctx.hal.load(CUR_KEY);
-    s.cur = c === "1" ? "1" : "0";
-  }
-  return "sl" + s.cur;
 }
 
 /** Appends one line, moving to the other file (emptied first) when this one would pass LOG_BYTES. */
 function logLine(ctx: Ctx, line: string): void {
-  let key = logFile(ctx);
-  if (ctx.hal.size(key) + string.len(line) > LOG_BYTES) {
-    const s = blockData(ctx, "security-events") as unknown as LogState;
+  const s = blockData(ctx, "security-events") as unknown as LogState;
+  if (s.cur === undefined) s.cur = ctx.hal.load(CUR_KEY) === "1" ? "1" : "0";
+  if (ctx.hal.size("sl" + s.cur) + string.len(line) > LOG_BYTES) {
     s.cur = s.cur === "1" ? "0" : "1";
-    key = "sl" + s.cur;
-    ctx.hal.erase(key);
+    ctx.hal.erase("sl" + s.cur);
     ctx.hal.save(CUR_KEY, s.cur);
   }
-  ctx.hal.append(key, [line]);
+  ctx.hal.append("sl" + s.cur, [line]);
 }
 
 /** A security event: type from the Part 2 appendix (all ≤ 50 chars), techInfo ASCII ("" none, cut at 255). */
